@@ -1,0 +1,32 @@
+/// "Did you mean" candidates by edit distance, as Clang's typo correction picks them.
+enum Suggestion {
+  /// The closest candidate within a distance that scales with the word (1 for short words,
+  /// up to a third of the length), or nil when nothing is plausibly a typo.
+  static func closest(to word: String, among candidates: [String]) -> String? {
+    let limit = max(1, word.count / 3)
+    var best: (String, Int)?
+    for candidate in candidates where candidate != word {
+      let distance = editDistance(word.lowercased(), candidate.lowercased(), limit: limit)
+      if distance <= limit, best == nil || distance < best!.1 { best = (candidate, distance) }
+    }
+    return best?.0
+  }
+
+  /// Levenshtein distance, cut off early once it exceeds `limit` (words can be 1 MB long).
+  static func editDistance(_ a: String, _ b: String, limit: Int) -> Int {
+    let a = Array(a.unicodeScalars)
+    let b = Array(b.unicodeScalars)
+    if abs(a.count - b.count) > limit { return limit + 1 }
+    var previous = Array(0...b.count)
+    for i in 1...max(1, a.count) where !a.isEmpty {
+      var row = [i] + Array(repeating: 0, count: b.count)
+      for j in 1...max(1, b.count) where !b.isEmpty {
+        let cost = a[i - 1] == b[j - 1] ? 0 : 1
+        row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+      }
+      if row.min() ?? 0 > limit { return limit + 1 }
+      previous = row
+    }
+    return previous[b.count]
+  }
+}

@@ -1,0 +1,136 @@
+/// Expanding the steps of a pipeline.
+extension Expander {
+  /// Expands `steps` in order; `current` is the layer feeding the next step and is updated.
+  mutating func expand(_ steps: Pipeline, from current: inout Int) {
+    for step in steps {
+      if aborted { return }
+      switch step.kind {
+      case .layer(let syntax): expandLayer(syntax, label: step.label, from: &current)
+      case .block(let block): expandBlock(block, label: step.label, from: &current)
+      case .call(let call): expandCall(call, label: step.label, range: step.range, from: &current)
+      case .repeat(let loop): expandRepeat(loop, label: step.label, from: &current)
+      case .reference(let word): current = lookUp(word) ?? current
+      }
+    }
+  }
+
+  /// Appends a layer unless the expansion limit is reached (then reports once and aborts).
+  mutating func append(_ layer: Layer, at range: SourceRange) -> Int? {
+    guard layers.count < Self.maximumLayers else {
+      error(.tooManyLayers, "the network expands to more than \(Self.maximumLayers) layers",
+            at: range)
+      aborted = true
+      return nil
+    }
+    layers.append(layer)
+    return layers.count - 1
+  }
+
+  mutating func expandLayer(_ syntax: LayerSyntax, label: Word?, from current: inout Int) {
+    guard let kind = LayerKind.named(syntax.kind.text) else {
+      unknownLayerKind(syntax.kind)
+      return poison(syntax.kind.range, label: label, from: &current)
+    }
+    let arguments = syntax.arguments.map(substitute)
+    var resolver = ArgumentResolver(kind: kind, kindWord: syntax.kind)
+    let attributes = resolver.resolve(arguments)
+    for diagnostic in resolver.diagnostics {
+      var located = diagnostic
+      located.notes += callNotes
+      diagnostics.append(located)
+    }
+    let end = syntax.arguments.last?.range ?? syntax.kind.range
+    let layer = Layer(
+      name: "", kind: kind, attributes: attributes, inputs: [current],
+      range: syntax.kind.range.union(end), argumentRanges: resolver.ranges,
+      callSites: callStack.reversed().map(\.site), isLabelled: label != nil)
+    addLayer(layer, label: label, from: &current)
+  }
+
+  /// Names, registers and appends a layer; it becomes the current one.
+  mutating func addLayer(_ layer: Layer, label: Word?, from current: inout Int) {
+    var layer = layer
+    if let label { layer.name = composedName(label.text) }
+    guard let index = append(layer, at: layer.range) else { return }
+    if let label { register(label, index: index, claimsName: true) }
+    current = index
+  }
+
+  /// A stand-in for a layer that could not be understood: it has no shape, so nothing it
+  /// feeds is diagnosed again (no cascades), but labels and names stay intact.
+  mutating func poison(_ range: SourceRange, label: Word?, from current: inout Int) {
+    let layer = Layer(name: "", kind: .identity, attributes: nil, inputs: [current], range: range,
+                      argumentRanges: [:], callSites: [], isLabelled: label != nil)
+    addLayer(layer, label: label, from: &current)
+  }
+
+  mutating func unknownLayerKind(_ word: Word) {
+    var fixIts: [FixIt] = []
+    var notes: [Diagnostic.Note] = []
+    if definitions[word.text] != nil {
+      fixIts.append(FixIt("call the definition", replacing: word.range, with: "\(word.text)()"))
+    } else if let guess = Suggestion.closest(to: word.text, among: LayerKind.keywords) {
+      fixIts.append(FixIt("did you mean '\(guess)'?", replacing: word.range, with: guess))
+    } else if let guess = Suggestion.closest(to: word.text, among: Array(definitions.keys)) {
+      fixIts.append(FixIt("did you mean '\(guess)(…)'?", replacing: word.range, with: guess))
+    } else {
+      notes.append(Diagnostic.Note("layer kinds are listed in docs/language.md"))
+    }
+    error(.unknownLayer, "unknown layer kind '\(word.text)'", at: word.range, notes: notes,
+          fixIts: fixIts)
+  }
+
+  // MARK: Blocks
+
+  mutating func expandBlock(_ block: BlockSyntax, label: Word?, from current: inout Int) {
+    let input = current
+    var ends: [Int] = []
+    scopes.append(Scope(level: label?.text))
+    for branch in block.branches {
+      var branchEnd = input
+      expand(branch, from: &branchEnd)
+      ends.append(branchEnd)
+    }
+    scopes.removeLast()
+    if block.branches.isEmpty {
+      error(.emptyBlock, "'\(block.join.rawValue)' needs at least one branch",
+            at: block.keyword.range.union(block.closeRange))
+    }
+    let kind: LayerKind = block.join == .add ? .add : .concat
+    let join = Layer(
+      name: "", kind: kind, attributes: block.branches.isEmpty ? nil : LayerAttributes(),
+      inputs: ends, range: block.keyword.range, argumentRanges: [:],
+      callSites: callStack.reversed().map(\.site), isLabelled: label != nil)
+    addLayer(join, label: label, from: &current)
+  }
+
+  // MARK: Repeat
+
+  mutating func expandRepeat(_ loop: RepeatSyntax, label: Word?, from current: inout Int) {
+    let countWord = substitute(loop.count)
+    guard let count = NumberSyntax.integer(countWord.text[...]), count >= 1 else {
+      let overflow = NumberSyntax.isOverflowingInteger(countWord.text[...])
+      error(overflow ? .sizeOverflow : .invalidValue,
+            overflow ? "repeat count '\(countWord.text)' does not fit in a 64-bit integer"
+              : "repeat count must be a positive integer; found '\(countWord.text)'",
+            at: countWord.range)
+      return
+    }
+    for copy in 0..<count {
+      let before = layers.count
+      scopes.append(Scope(level: label.map { "\($0.text).\(copy)" }))
+      expand(loop.body, from: &current)
+      scopes.removeLast()
+      if aborted { return }
+      let perCopy = layers.count - before
+      if copy == 0, perCopy > 0, (count - 1) > (Self.maximumLayers - layers.count) / perCopy {
+        error(.tooManyLayers,
+              "'repeat \(count)' expands to more than \(Self.maximumLayers) layers "
+                + "(\(perCopy) per copy)", at: loop.keyword.range.union(countWord.range))
+        aborted = true
+        return
+      }
+    }
+    if let label { register(label, index: current, claimsName: false) }
+  }
+}
