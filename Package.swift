@@ -10,7 +10,7 @@ let package = Package(
   targets: [
     .target(name: "CNNCore"),
     .executableTarget(name: "cnnc", dependencies: ["CNNCore"]),
-    .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore"]),
+    .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "cnnc"]),
   ],
   swiftLanguageModes: [.v6]
 )
