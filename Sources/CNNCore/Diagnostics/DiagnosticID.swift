@@ -11,8 +11,8 @@ public struct DiagnosticID: RawRepresentable, Hashable, Sendable, Comparable {
 /// The catalog: one member per id, sorted by id.
 extension DiagnosticID {
   public static let emptyBlock = Self(rawValue: "block.empty")
-  public static let branchMismatch = Self(rawValue: "channels.branch-mismatch")
   public static let biasCount = Self(rawValue: "channels.bias-count")
+  public static let branchMismatch = Self(rawValue: "channels.branch-mismatch")
   public static let groupMismatch = Self(rawValue: "channels.groups")
   public static let weightCount = Self(rawValue: "channels.weight-count")
   public static let definitionAfterUse = Self(rawValue: "def.before-definition")
@@ -68,7 +68,7 @@ extension DiagnosticID {
 
   /// Every id, sorted; tests check each has a golden file and a docs entry.
   public static let all: [DiagnosticID] = [
-    .emptyBlock, .branchMismatch, .biasCount, .groupMismatch, .weightCount, .definitionAfterUse,
+    .emptyBlock, .biasCount, .branchMismatch, .groupMismatch, .weightCount, .definitionAfterUse,
     .duplicateDefinition, .recursiveDefinition, .unknownDefinition, .unknownParameter,
     .tooManyDiagnostics, .tooManyLayers, .missingInput, .activationAfterSoftmax,
     .biasBeforeBatchNorm, .consecutiveLinear, .dropoutBeforeOutput, .fcDominates, .softmaxNotLast,

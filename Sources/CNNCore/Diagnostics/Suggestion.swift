@@ -17,14 +17,21 @@ enum Suggestion {
     let a = Array(a.unicodeScalars)
     let b = Array(b.unicodeScalars)
     if abs(a.count - b.count) > limit { return limit + 1 }
+    guard !a.isEmpty, !b.isEmpty else { return max(a.count, b.count) }
+    // Optimal string alignment: a swap of neighbours (`covn` for `conv`) costs one edit.
+    var beforePrevious = Array(repeating: 0, count: b.count + 1)
     var previous = Array(0...b.count)
-    for i in 1...max(1, a.count) where !a.isEmpty {
+    for i in 1...a.count {
       var row = [i] + Array(repeating: 0, count: b.count)
-      for j in 1...max(1, b.count) where !b.isEmpty {
+      for j in 1...b.count {
         let cost = a[i - 1] == b[j - 1] ? 0 : 1
         row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + cost)
+        if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+          row[j] = min(row[j], beforePrevious[j - 2] + 1)
+        }
       }
       if row.min() ?? 0 > limit { return limit + 1 }
+      beforePrevious = previous
       previous = row
     }
     return previous[b.count]

@@ -72,6 +72,14 @@ extension ArgumentResolver {
     var slots = kind.slots
     // `dwconv 3x3` keeps the channel count: a lone positional is the kernel.
     if kind == .dwconv && positionals.count == 1 { slots = [.kernel] }
+    // `conv 3x3`: a lone size is the kernel; the missing count is the error, not the size.
+    if slots == [.count, .kernel], positionals.count == 1, ranges["kernel"] == nil,
+      positionals[0].values.count == 1, positionals[0].values[0].text.contains("x") {
+      fill(.kernel, positionals[0])
+      fail(.missingArgument, "'\(kind.rawValue)' needs \(describe(.count))", at: kindWord.range,
+           notes: [Diagnostic.Note("for example: \(example)")])
+      return
+    }
     for (position, argument) in positionals.enumerated() {
       guard position < slots.count else {
         tooManyArguments(argument)
@@ -119,7 +127,7 @@ extension ArgumentResolver {
 
   func describe(_ slot: LayerKind.Slot) -> String {
     switch slot {
-    case .count: return kind == .fc ? "a unit count" : kind == .lrn ? "a size" : "an output channel count"
+    case .count: return kind == .fc ? "a unit count" : kind == .lrn ? "a window size" : "an output channel count"
     case .kernel: return "a kernel size"
     case .real: return "a value"
     case .size: return kind == .upsample ? "a scale factor" : "an output size"
@@ -137,7 +145,7 @@ extension ArgumentResolver {
     switch slot {
     case .count:
       ranges["count"] = word.range
-      attributes.count = integer(word, what: describe(.count), minimum: 1)
+      attributes.count = integer(word, what: kind == .fc ? "unit count" : kind == .lrn ? "window size" : "output channel count", minimum: 1)
     case .kernel:
       guard claim("kernel", word.range) else { return }
       attributes.kernel = dims(word, what: "kernel size", minimum: 1)
@@ -149,7 +157,7 @@ extension ArgumentResolver {
       }
     case .size:
       ranges["size"] = word.range
-      attributes.size = dims(word, what: describe(.size), minimum: 1)
+      attributes.size = dims(word, what: kind == .upsample ? "scale factor" : "output size", minimum: 1)
     case .gridList:
       ranges["grid"] = argument.range
       attributes.grid = argument.values.compactMap { integer($0, what: "grid size", minimum: 1) }
@@ -178,7 +186,7 @@ extension ArgumentResolver {
     }
     guard value >= minimum else {
       let rule = minimum == 1 ? "positive" : "zero or more"
-      fail(.invalidValue, "\(what) must be \(rule); found \(value)", at: word.range)
+      fail(.invalidValue, "the \(what) must be \(rule); found \(value)", at: word.range)
       return nil
     }
     return value
@@ -192,7 +200,7 @@ extension ArgumentResolver {
     }
     if let bad = values.first(where: { $0 < minimum }) {
       let rule = minimum == 1 ? "positive" : "zero or more"
-      fail(.invalidValue, "\(what) must be \(rule); found \(bad)", at: word.range)
+      fail(.invalidValue, "the \(what) must be \(rule); found \(bad)", at: word.range)
       return nil
     }
     return values.count == 1 ? .square(values[0]) : Dims(values[0], values[1])

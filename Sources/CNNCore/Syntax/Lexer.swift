@@ -98,7 +98,7 @@ public struct Lexer {
       } else if let length = validScalarLength(at: offset), bytes[offset] != 0 {
         offset += length
       } else {
-        reportBadByte()
+        reportBadByte(inComment: true)
       }
     }
   }
@@ -114,20 +114,23 @@ public struct Lexer {
     diagnostics.append(Diagnostic(
       .unexpectedCharacter, "unexpected character '\(text)'", at: range,
       notes: [Note("names use letters, digits, '_' and '.'; comments start with '#'")]))
+    tokens.append(Token(.invalid, range))
     offset += length
   }
 
   /// One diagnostic per line for NUL or invalid UTF-8, then the byte is skipped.
-  private mutating func reportBadByte() {
+  private mutating func reportBadByte(inComment: Bool = false) {
     let line = source.lineIndex(of: offset)
     if line != lastBadLine {
       lastBadLine = line
       let range = SourceRange(start: offset, end: offset + 1)
       if bytes[offset] == 0 {
+        tokens.append(Token(.invalid, range))
         diagnostics.append(Diagnostic(
           .nulByte, "NUL byte in spec file", at: range,
           notes: [Note("spec files are UTF-8 text; was a binary file passed?")]))
       } else {
+        if !inComment { tokens.append(Token(.invalid, range)) }
         let hex = String(bytes[offset], radix: 16, uppercase: true)
         diagnostics.append(Diagnostic(
           .invalidUTF8, "invalid UTF-8 byte 0x\(hex)", at: range,

@@ -36,6 +36,8 @@ extension Parser {
               fixIts: [FixIt("use '|' to feed one layer into the next",
                              replacing: current.range, with: "|")])
         advance()
+        skipNewlines()
+        return !at(.endOfFile) && !at(.rightBrace)
       }
       return false
     }
@@ -80,7 +82,9 @@ extension Parser {
       skipContinuationNewlines()
     }
     guard at(.word) else {
-      error(.expectedLayer, "expected a layer, found \(current.spelling)", at: current.range)
+      if !at(.invalid) {
+        error(.expectedLayer, "expected a layer, found \(current.spelling)", at: current.range)
+      }
       return nil
     }
     let keyword = current

@@ -110,6 +110,10 @@ public struct Parser {
   /// After a line: a newline, `}` or end of file must follow; anything else is skipped.
   mutating func endLine() {
     if at(.newline) || at(.endOfFile) { return }
+    if at(.invalid) {
+      skipLine()
+      return
+    }
     if at(.rightBrace) && depth > 0 { return }
     error(.unexpectedToken, "expected '|' or end of line, found \(current.spelling)",
           at: current.range)

@@ -7,6 +7,8 @@ public struct Token: Sendable, Equatable {
     case word, newline, pipe = "|", semicolon = ";", colon = ":", equals = "=", comma = ","
     case at = "@", leftBrace = "{", rightBrace = "}", leftParen = "(", rightParen = ")"
     case leftBracket = "[", rightBracket = "]", endOfFile
+    /// A character the lexer already reported; the parser skips its line silently.
+    case invalid
   }
 
   public var kind: Kind
