@@ -8,6 +8,8 @@ struct Tool {
   var standardError = ""
   /// Whether standard error is a colour terminal (and `NO_COLOR` is unset).
   var colorErrors = false
+  /// Diagnostics of every file for the JSON and SARIF formats, printed as one document.
+  var collected: [(Diagnostic, SourceFile)] = []
   var readStandardInput: () -> [UInt8] = {
     [UInt8](FileHandle.standardInput.readDataToEndOfFile())
   }
@@ -32,12 +34,11 @@ struct Tool {
     case .version:
       standardOutput += Help.version + "\n"
       return 0
-    case .check, .lint:
-      return check(arguments)
-    case .report:
-      return report(arguments)
-    case .build:
-      return build(arguments)
+    case .check, .lint, .report, .build:
+      let code = arguments.command == .report ? report(arguments)
+        : arguments.command == .build ? build(arguments) : check(arguments)
+      flushMachineDiagnostics(arguments)
+      return code
     }
   }
 
@@ -74,15 +75,35 @@ struct Tool {
     return compilation
   }
 
+  /// Text goes to standard error at once; machine formats are collected so that a run over
+  /// several files prints one JSON or SARIF document (`flushMachineDiagnostics`).
   mutating func emit(_ diagnostics: [Diagnostic], source: SourceFile, arguments: Arguments) {
     switch arguments.diagnosticsFormat {
     case .text:
       if !diagnostics.isEmpty {
         standardError += TextRenderer(useColor: colorErrors).render(diagnostics, source: source)
       }
-    case .json: standardOutput += JSONRenderer.render(diagnostics, source: source)
-    case .sarif: standardOutput += SARIFRenderer.render(diagnostics, source: source, version: Help.version)
     case .github: standardOutput += GitHubRenderer.render(diagnostics, source: source)
+    case .json, .sarif: collected += diagnostics.map { ($0, source) }
+    }
+  }
+
+  /// Prints the collected JSON or SARIF document: on standard output for `check`/`lint`, on
+  /// standard error for commands whose standard output is a product (a report).
+  mutating func flushMachineDiagnostics(_ arguments: Arguments) {
+    let diagnostics = collected.map(\.0)
+    let sources = collected.map(\.1)
+    let document: String
+    switch arguments.diagnosticsFormat {
+    case .json: document = JSONRenderer.value(diagnostics, sources: sources).rendered() + "\n"
+    case .sarif:
+      document = SARIFRenderer.value(diagnostics, sources: sources, version: Help.version).rendered() + "\n"
+    case .text, .github: return
+    }
+    if arguments.command == .check || arguments.command == .lint {
+      standardOutput += document
+    } else {
+      standardError += document
     }
   }
 }
