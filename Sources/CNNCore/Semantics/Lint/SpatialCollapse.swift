@@ -42,9 +42,9 @@ struct SpatialCollapse: LintRule {
     }
     notes.append(Diagnostic.Note("use a larger input, or remove a downsampling step before it"))
     return Diagnostic(
-      id, "'\(layer.name)' slides a \(window.compact) window over a \(shape.height)x\(shape.width) "
+      id, "'\(layer.name)' slides a \(window) window over a \(shape.height)x\(shape.width) "
         + "input: the spatial size has collapsed, so the window reads padding around one pixel",
-      at: layer.range, label: "\(window.compact) window on \(shape.height)x\(shape.width)",
+      at: layer.range, label: "\(window) window on \(shape.height)x\(shape.width)",
       notes: notes + graph.callNotes(index))
   }
 
