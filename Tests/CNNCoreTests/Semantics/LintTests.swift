@@ -45,7 +45,8 @@ final class LintTests: XCTestCase {
     let diagnostics = Compilation(name: "t.cnn", text: text, lint: true).diagnostics
     XCTAssertEqual(diagnostics.count, 1)
     let notes = try XCTUnwrap(diagnostics.first?.notes.map(\.message))
-    XCTAssertTrue(notes.contains("this layer is expanded 2 times: 24 bias parameters in all"), "\(notes)")
+    XCTAssertTrue(notes.contains("this layer is expanded 2 times: 24 bias parameters in all"),
+                  "\(notes)")
   }
 
   func testConsecutiveLinear() {
@@ -64,16 +65,19 @@ final class LintTests: XCTestCase {
     XCTAssertEqual(lint("input 8x8x3\nmaxpool 2x1 stride=2x2\n").map(\.message), [
       "'maxpool1' has stride 2 but a window of 2x1, so 1 of every 2 columns are never read"])
     // ResNet's projection shortcut: the main branch reads every pixel.
-    assertClean("input 8x8x16\nadd {\n  conv 32 3x3 s2 p1 | relu | conv 32 3x3 p1\n  conv 32 1x1 s2\n}\n")
+    assertClean(
+      "input 8x8x16\nadd {\n  conv 32 3x3 s2 p1 | relu | conv 32 3x3 p1\n  conv 32 1x1 s2\n}\n")
   }
 
   func testSoftmaxNotLast() {
     XCTAssertEqual(lint("input 1x1x64\nfc 32 | softmax | fc 10\n"), [Warning(
       id: "lint.softmax-not-last", at: "2:9",
-      message: "softmax 'softmax1' is not at the end of the network: 'fc2' reads its probabilities")])
+      message: "softmax 'softmax1' is not at the end of the network: 'fc2' reads its "
+        + "probabilities")])
     assertClean("input 1x1x64\nfc 32 | relu | fc 10 | softmax\n")
     // A softmax head beside another head (MTCNN P-Net) is an output, not a middle layer.
-    assertClean("input 12x12x8\nt: conv 8 3x3\nconv 2 1x1 | p: softmax\n@t | b: conv 4 1x1\noutput @b, @p\n")
+    assertClean(
+      "input 12x12x8\nt: conv 8 3x3\nconv 2 1x1 | p: softmax\n@t | b: conv 4 1x1\noutput @b, @p\n")
   }
 
   func testDropoutBeforeOutput() {
@@ -88,16 +92,22 @@ final class LintTests: XCTestCase {
     let definition = "input 8x8x3\ndef down(c) { conv c 3x3 p1 | relu }\n"
     XCTAssertEqual(lint(definition + "skip1: down(16)\ndown(32)\n"), [Warning(
       id: "lint.unused-label", at: "3:1",
-      message: "label 'skip1' is never read and prefixes no layer name: 'down' holds no labelled layer")])
-    XCTAssertEqual(lint("input 8x8x3\ntrunk: concat { conv 4 1x1; conv 4 3x3 p1 }\nrelu\n").map(\.message), [
-      "label 'trunk' is never read and prefixes no layer name: its 'concat' block holds no labelled layer"])
+      message: "label 'skip1' is never read and prefixes no layer name: 'down' holds no "
+        + "labelled layer")])
+    let block = "input 8x8x3\ntrunk: concat { conv 4 1x1; conv 4 3x3 p1 }\nrelu\n"
+    XCTAssertEqual(lint(block).map(\.message), [
+      "label 'trunk' is never read and prefixes no layer name: its 'concat' block holds no "
+        + "labelled layer",
+    ])
     assertClean(definition + "skip1: down(16)\nconcat {\n  down(16)\n  @skip1\n}\n")
     // Module names: labels on layers, and calls whose bodies hold labelled layers.
-    assertClean("input 8x8x3\ndef b(c) { conv1: conv c 3x3 p1 | relu }\nlayer1: b(8)\npool1: maxpool 2\n")
+    assertClean(
+      "input 8x8x3\ndef b(c) { conv1: conv c 3x3 p1 | relu }\nlayer1: b(8)\npool1: maxpool 2\n")
   }
 
   func testSpatialCollapse() {
-    let text = "input 8x8x3\nconv 16 3x3 s2 p1 | conv 16 3x3 s2 p1 | conv 16 3x3 s2 p1\nconv 32 3x3 p1 | gap\n"
+    let text = "input 8x8x3\nconv 16 3x3 s2 p1 | conv 16 3x3 s2 p1 | conv 16 3x3 s2 p1\n"
+      + "conv 32 3x3 p1 | gap\n"
     XCTAssertEqual(lint(text), [Warning(
       id: "lint.spatial-collapse", at: "3:1",
       message: "'conv4' slides a 3x3 window over a 1x1 input: the spatial size has collapsed, so "
@@ -107,19 +117,22 @@ final class LintTests: XCTestCase {
   }
 
   func testFullyConnectedDominates() {
-    XCTAssertEqual(lint("input 32x32x3\nconv 8 3x3 p1 | relu | flatten\nfc 512 | relu\nfc 10\n"), [Warning(
+    let flattened = "input 32x32x3\nconv 8 3x3 p1 | relu | flatten\nfc 512 | relu\nfc 10\n"
+    XCTAssertEqual(lint(flattened), [Warning(
       id: "lint.fc-dominates", at: "3:1",
       message: "'fc1' alone holds 99% of the parameters (4,194,816 of 4,200,170); one fc layer "
         + "should not outweigh the rest of the network")])
     assertClean("input 32x32x3\nconv 8 3x3 p1 | relu | gap | flatten\nfc 512 | relu\nfc 10\n")
     // Below 1,000,000 parameters the fc share is not reported (LeNet-5).
-    assertClean("input 32x32x1\nconv 6 5x5 | tanh | avgpool 2 | conv 16 5x5 | tanh | avgpool 2\nflatten | fc 120 | tanh | fc 84 | tanh | fc 10\n")
+    assertClean("input 32x32x1\nconv 6 5x5 | tanh | avgpool 2 | conv 16 5x5 | tanh | avgpool 2\n"
+      + "flatten | fc 120 | tanh | fc 84 | tanh | fc 10\n")
   }
 
   func testActivationAfterSoftmax() {
     XCTAssertEqual(lint("input 1x1x16\nfc 10 | softmax | relu\n"), [Warning(
       id: "lint.activation-after-softmax", at: "2:19",
-      message: "'relu1' after softmax 'softmax1' changes nothing: softmax outputs are already in (0, 1)")])
+      message: "'relu1' after softmax 'softmax1' changes nothing: softmax outputs are already "
+        + "in (0, 1)")])
     XCTAssertEqual(lint("input 1x1x16\nfc 10 | softmax | sigmoid\n").map(\.message), [
       "'sigmoid1' after softmax 'softmax1' distorts its probabilities: they no longer sum to 1"])
     assertClean("input 1x1x16\nfc 10 | softmax\n")
@@ -146,7 +159,8 @@ final class LintTests: XCTestCase {
       let compilation = try Compilation(path: Golden.url("Specs/" + spec).path, lint: true)
       for diagnostic in compilation.diagnostics {
         let location = compilation.source.location(of: diagnostic.range.start)
-        lines.append("\(spec):\(location.line):\(location.column): \(diagnostic.severity.rawValue): "
+        let severity = diagnostic.severity.rawValue
+        lines.append("\(spec):\(location.line):\(location.column): \(severity): "
                      + "\(diagnostic.message) [\(diagnostic.id.rawValue)]")
         XCTAssertEqual(diagnostic.id, .fcDominates, "\(spec): \(diagnostic.message)")
       }
@@ -174,11 +188,13 @@ final class LintTests: XCTestCase {
     var tool = Tool()
     tool.readStandardInput = { Array(spec.utf8) }
     XCTAssertEqual(tool.run(["lint", "-"]), 0)
-    XCTAssertTrue(tool.standardError.contains("<stdin>:2:1: warning: 'conv1' has a bias"), tool.standardError)
+    XCTAssertTrue(tool.standardError.contains("<stdin>:2:1: warning: 'conv1' has a bias"),
+                  tool.standardError)
     var strict = Tool()
     strict.readStandardInput = { Array(spec.utf8) }
     XCTAssertEqual(strict.run(["lint", "--werror", "-"]), 1)
-    XCTAssertTrue(strict.standardError.contains("<stdin>:2:1: error: 'conv1' has a bias"), strict.standardError)
+    XCTAssertTrue(strict.standardError.contains("<stdin>:2:1: error: 'conv1' has a bias"),
+                  strict.standardError)
     var check = Tool()
     check.readStandardInput = { Array(spec.utf8) }
     XCTAssertEqual(check.run(["check", "--werror", "-"]), 0, "check does not lint")

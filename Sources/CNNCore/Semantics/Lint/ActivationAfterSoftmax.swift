@@ -8,7 +8,9 @@ struct ActivationAfterSoftmax: LintRule {
   let id = DiagnosticID.activationAfterSoftmax
   let summary = "an activation applied to the output of softmax"
 
-  private static let identityOnProbabilities: Set<LayerKind> = [.relu, .relu6, .leakyrelu, .prelu, .elu]
+  private static let identityOnProbabilities: Set<LayerKind> = [
+    .relu, .relu6, .leakyrelu, .prelu, .elu,
+  ]
 
   func check(_ network: CheckedNetwork, syntax: SpecFile) -> [Diagnostic] {
     let graph = LintGraph(network)

@@ -31,7 +31,8 @@ struct BiasBeforeBatchNorm: LintRule {
     }
   }
 
-  private func diagnose(_ index: Int, expansions: Int, wasted: Int, _ graph: LintGraph) -> Diagnostic {
+  private func diagnose(_ index: Int, expansions: Int, wasted: Int,
+                        _ graph: LintGraph) -> Diagnostic {
     let layer = graph.layers[index]
     let norm = graph.layers[graph.consumers[index][0]]
     let channels = graph.network.shapes[index]?.channels ?? 0

@@ -24,9 +24,12 @@ struct ConsecutiveLinear: LintRule {
       var notes = [Diagnostic.Note("'\(first.name)' is here", at: first.range)]
       if !between.isEmpty {
         let names = between.reversed().map { "'\(graph.layers[$0].name)'" }.joined(separator: ", ")
-        notes.append(Diagnostic.Note("\(names) between them \(between.count == 1 ? "is" : "are") linear at inference"))
+        let verb = between.count == 1 ? "is" : "are"
+        notes.append(Diagnostic.Note("\(names) between them \(verb) linear at inference"))
       }
-      notes.append(Diagnostic.Note("add an activation such as 'relu' after '\(first.name)', or merge the two into one 'fc \(outputs)'"))
+      notes.append(Diagnostic.Note(
+        "add an activation such as 'relu' after '\(first.name)', or merge the two into one "
+          + "'fc \(outputs)'"))
       result.append(Diagnostic(
         id, "'\(layer.name)' follows '\(first.name)' with no activation between them, so "
           + "\(inputs) to \(middle) to \(outputs) values is one linear map",

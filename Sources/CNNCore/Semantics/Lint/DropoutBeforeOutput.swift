@@ -24,7 +24,8 @@ struct DropoutBeforeOutput: LintRule {
         id, "'\(layer.name)' ends the output\(named): dropout only has an effect before a layer "
           + "with weights, so here it does nothing at inference and drops predictions in training",
         at: layer.range, label: "dropout at the end",
-        notes: [Diagnostic.Note("remove it, or move it before the last 'fc'")] + graph.callNotes(index)))
+        notes: [Diagnostic.Note("remove it, or move it before the last 'fc'")]
+          + graph.callNotes(index)))
     }
     return result
   }

@@ -18,7 +18,8 @@ extension CheckedNetwork {
       let groups = layer.kind == .dwconv ? input.channels : attributes.groups
       let perGroup = layer.kind == .deconv ? output.channels : input.channels
       let across = layer.kind == .deconv ? input.channels : output.channels
-      guard groups > 0, let weights = checkedProduct([across, perGroup / groups, kernel.height, kernel.width])
+      guard groups > 0,
+        let weights = checkedProduct([across, perGroup / groups, kernel.height, kernel.width])
       else { return nil }
       return checkedSum([weights, bias])
     case .fc:

@@ -29,7 +29,8 @@ struct SoftmaxNotLast: LintRule {
           + "reads its probabilities",
         at: layer.range, label: "read by '\(reader.name)'",
         notes: [Diagnostic.Note("'\(reader.name)' is here", at: reader.range),
-                Diagnostic.Note("move the softmax after '\(reader.name)', or remove it and let the loss apply it")]
+                Diagnostic.Note("move the softmax after '\(reader.name)', or remove it and let "
+                  + "the loss apply it")]
           + graph.callNotes(index)))
     }
     return result

@@ -38,7 +38,8 @@ struct SpatialCollapse: LintRule {
         at: network.layers[collapse].range))
     }
     if others > 0 {
-      notes.append(Diagnostic.Note("\(others) later layer\(others == 1 ? " does" : "s do") the same"))
+      let layers = others == 1 ? "layer does" : "layers do"
+      notes.append(Diagnostic.Note("\(others) later \(layers) the same"))
     }
     notes.append(Diagnostic.Note("use a larger input, or remove a downsampling step before it"))
     return Diagnostic(

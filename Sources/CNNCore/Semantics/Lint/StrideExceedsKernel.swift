@@ -50,17 +50,20 @@ struct StrideExceedsKernel: LintRule {
     let dilated = window.dilation != Dims(1, 1) ? "dilated " : ""
     var skipped: [String] = []
     if rows {
-      skipped.append("\(window.stride.height - extent.height) of every \(window.stride.height) rows")
+      let step = window.stride.height
+      skipped.append("\(step - extent.height) of every \(step) rows")
     }
     if columns {
-      skipped.append("\(window.stride.width - extent.width) of every \(window.stride.width) columns")
+      let step = window.stride.width
+      skipped.append("\(step - extent.width) of every \(step) columns")
     }
     let stride = window.stride.compact
     return Diagnostic(
       id, "'\(layer.name)' has stride \(stride) but a \(dilated)window of \(extent.compact), so "
         + skipped.joined(separator: " and ") + " are never read",
       at: layer.range(of: "stride"), label: "stride \(stride) > window \(extent.compact)",
-      notes: [Diagnostic.Note("make the stride at most \(extent.compact), or the window at least \(stride)")]
+      notes: [Diagnostic.Note(
+        "make the stride at most \(extent.compact), or the window at least \(stride)")]
         + graph.callNotes(index))
   }
 }

@@ -29,7 +29,9 @@ struct UnusedDefinition: LintRule {
       return Diagnostic(
         id, "'\(name)' is only called from \(list), which the network never calls",
         at: definition.name.range, label: "never called",
-        notes: callers.map { Diagnostic.Note("'\($0.name.text)' is defined here", at: $0.name.range) })
+        notes: callers.map {
+          Diagnostic.Note("'\($0.name.text)' is defined here", at: $0.name.range)
+        })
     }
   }
 }

@@ -50,7 +50,8 @@ private struct LabelWalk {
       case .block(let block):
         if let label = step.label, !block.branches.contains(where: { names($0) }) {
           candidates.append((label, "its '\(block.join.rawValue)' block",
-                             "a join is not a PyTorch module, so its label matters only to '@\(label.text)'"))
+                             "a join is not a PyTorch module, so its label matters only to "
+                               + "'@\(label.text)'"))
         }
         block.branches.forEach { visit($0) }
       case .repeat(let loop):
