@@ -1,0 +1,161 @@
+/// The members of the generated network class.
+struct ClassEmitter {
+  var lowered: LoweredNetwork
+  var plan: BufferPlan
+  var layout: WeightLayout
+  var lanes: Int
+  var source: SourceFile
+
+  private var checked: CheckedNetwork { lowered.checked }
+  private var outputCounts: [Int] { checked.network.outputs.map { lowered.shape($0).elementCount ?? 0 } }
+
+  mutating func emit(_ out: inout SwiftEmitter) {
+    let functionNames = lowered.steps.map { out.uniqueName(checked.layers[$0.layer].name) }
+    emitConstants(&out)
+    emitStorage(&out)
+    emitForward(functionNames, &out)
+    for (index, step) in lowered.steps.enumerated() {
+      out.line()
+      emitStep(step, index: index, name: functionNames[index], &out)
+    }
+    out.line()
+    out.line("// MARK: - Weights file")
+    out.line()
+    out.lines(SafetensorsLoader.source)
+  }
+
+  private func emitConstants(_ out: inout SwiftEmitter) {
+    let input = checked.network.input
+    let shapes = checked.network.outputs.map { lowered.shape($0) }
+    out.line("/// The input as `[channels, height, width]`.")
+    out.line("public static let inputShape = \(Literal.ints([input.channels, input.height, input.width]))")
+    out.line("/// Each output as `[channels, height, width]`, in `output` order.")
+    out.line("public static let outputShapes: [[Int]] = [\(shapes.map { Literal.ints([$0.channels, $0.height, $0.width]) }.joined(separator: ", "))]")
+    out.line("/// Every layer in execution order, as the report names them.")
+    out.line("public static let layerNames: [String] = [")
+    for layer in checked.layers { out.line("  \"\(layer.name)\",") }
+    out.line("]")
+    out.line("/// Floats in the input and in each output.")
+    out.line("public static let inputCount = \(input.elementCount ?? 0)")
+    out.line("public static let outputCounts = \(Literal.ints(outputCounts))")
+    out.line()
+    out.line("private static let expected: [Expected] = [")
+    for tensor in layout.tensors {
+      out.line("  Expected(name: \"\(tensor.name)\", shape: \(Literal.ints(tensor.shape)), ignored: \(tensor.ignored)),")
+    }
+    out.line("]")
+    if !layout.constants.isEmpty {
+      out.line("/// Weights written in the spec (`weights=[…]`, `bias=[…]`).")
+      out.line("private static let constants: [String: [Float]] = [")
+      for constant in layout.constants {
+        out.line("  \"\(constant.name)\": [\(constant.values.map { Literal.float($0) }.joined(separator: ", "))],")
+      }
+      out.line("]")
+    }
+    out.line()
+  }
+
+  private func emitStorage(_ out: inout SwiftEmitter) {
+    let scratch = scratchCount()
+    out.line("/// Packed weights, \(layout.count) floats.")
+    out.line("private let weights: UnsafeMutablePointer<Float>")
+    out.line("/// Activations: every step's output at a fixed offset (see docs/codegen.md), \(plan.arenaCount) floats.")
+    out.line("private let arena: UnsafeMutablePointer<Float>")
+    out.line("/// Zero-padded copies of convolution inputs, \(scratch) floats.")
+    out.line("private let scratch: UnsafeMutablePointer<Float>")
+    out.line()
+    out.line("/// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.")
+    out.block("public convenience init(weights url: URL) throws") { out in
+      out.line("self.init(tensors: try Self.readWeights(url))")
+    }
+    if layout.isConstant {
+      out.line()
+      out.line("/// Every weight is written in the spec.")
+      out.block("public convenience init()") { out in out.line("self.init(tensors: [:])") }
+    }
+    out.line()
+    out.block("private init(tensors loaded: [String: [Float]])") { out in
+      if layout.constants.isEmpty {
+        out.line("let tensors = loaded")
+      } else {
+        out.line("let tensors = loaded.merging(Self.constants) { _, constant in constant }")
+      }
+      for (name, count) in [("weights", layout.count), ("arena", plan.arenaCount), ("scratch", scratch)] {
+        out.line("\(name) = UnsafeMutableRawPointer.allocate(byteCount: \(max(count, 1) * 4), alignment: 64).bindMemory(to: Float.self, capacity: \(max(count, 1)))")
+        out.line("\(name).initialize(repeating: 0, count: \(max(count, 1)))")
+      }
+      if layout.packing.isEmpty { out.line("_ = tensors") }
+      layout.packing.forEach { out.line($0) }
+    }
+    out.line()
+    out.block("deinit") { out in
+      out.line("weights.deallocate()")
+      out.line("arena.deallocate()")
+      out.line("scratch.deallocate()")
+    }
+  }
+
+  private func scratchCount() -> Int {
+    lowered.steps.map { step -> Int in
+      let kind = checked.layers[step.layer].kind
+      guard kind == .conv || kind == .dwconv else { return 0 }
+      let context = KernelContext(lowered: lowered, step: step, lanes: lanes, weightOffset: 0, followerOffsets: [:])
+      return Convolution.scratchCount(context)
+    }.max() ?? 0
+  }
+
+  private func emitForward(_ names: [String], _ out: inout SwiftEmitter) {
+    let outputs = checked.network.outputs
+    out.line()
+    out.line("/// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in")
+    out.line("/// `output` order, to `outputs` (`outputCounts[i]` floats each); allocates nothing.")
+    out.block("public func forward(input: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>])") { out in
+      out.line("precondition(outputs.count == \(outputs.count), \"\(checked.network.name) has \(outputs.count) output(s); got \\(outputs.count) buffers\")")
+      for (index, step) in lowered.steps.enumerated() {
+        let inputs = checked.layers[step.layer].inputs.map { input -> String in
+          guard let producer = lowered.step(holding: input) else { return "input" }
+          return "UnsafePointer(arena + \(plan.offsets[producer]))"
+        }
+        out.line("\(names[index])(\(inputs.joined(separator: ", ")), arena + \(plan.offsets[index]))")
+      }
+      for (index, output) in outputs.enumerated() {
+        let offset = plan.offsets[lowered.stepOfLayer[output]]
+        out.line("outputs[\(index)].update(from: arena + \(offset), count: \(outputCounts[index]))")
+      }
+    }
+    out.line()
+    out.line("/// Every output, in `output` order; `input` is C,H,W flattened.")
+    out.block("public func forwardAll(_ input: [Float]) -> [[Float]]") { out in
+      out.line("precondition(input.count == Self.inputCount, \"\(checked.network.name) expects \\(Self.inputCount) input values (\\(Self.inputShape) as C,H,W); got \\(input.count)\")")
+      out.line("let buffers = Self.outputCounts.map { UnsafeMutablePointer<Float>.allocate(capacity: $0) }")
+      out.line("defer { buffers.forEach { $0.deallocate() } }")
+      out.line("input.withUnsafeBufferPointer { forward(input: $0.baseAddress!, outputs: buffers) }")
+      out.line("return zip(buffers, Self.outputCounts).map { Array(UnsafeBufferPointer(start: $0, count: $1)) }")
+    }
+    out.line()
+    out.line("/// The first output (C,H,W flattened).")
+    out.block("public func forward(_ input: [Float]) -> [Float]") { out in
+      out.line("forwardAll(input)[0]")
+    }
+  }
+
+  private func emitStep(_ step: LoweredNetwork.Step, index: Int, name: String, _ out: inout SwiftEmitter) {
+    let layer = checked.layers[step.layer]
+    var offsets = layout.layerOffsets
+    for (key, value) in layout.stepOffsets { offsets[key] = value }
+    let context = KernelContext(lowered: lowered, step: step, lanes: lanes,
+                                weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets)
+    for line in StepComment.lines(step, context: context, source: source) { out.line("// " + line) }
+    let inputs = layer.inputs.indices.map { "_ x\($0): UnsafePointer<Float>" }
+    out.block("private func \(name)(\(inputs.joined(separator: ", ")), _ y: UnsafeMutablePointer<Float>)") { out in
+      switch layer.kind {
+      case .conv, .dwconv: Convolution.emit(context, &out)
+      case .deconv: Deconvolution.emit(context, &out)
+      case .fc: FullyConnected.emit(context, &out)
+      case .maxpool, .avgpool, .gap, .gmp, .adaptiveavgpool, .spp: Pooling.emit(context, &out)
+      case .flatten, .upsample, .zeropad, .concat, .add, .lrn: Shaping.emit(context, &out)
+      default: Elementwise.emitCopy(context, &out)
+      }
+    }
+  }
+}

@@ -1,0 +1,169 @@
+/// `conv` and `dwconv`: direct convolution on a zero-padded copy of the input.
+///
+/// Two shapes (codegen-notes): with at least one SIMD vector of output channels per group, a
+/// register tile of output columns x one vector of output channels, weights packed at load as
+/// `[group][block][ic][ky][kx][lanes]` (bias after them as `[group][block][lanes]`); with fewer
+/// (depthwise, small groups), "axpy" rows in which the compiler vectorizes over output columns,
+/// weights kept in PyTorch's OIHW order (bias `[O]` after them).
+enum Convolution {
+  struct Geometry {
+    var groups, inPerGroup, outPerGroup, kernelH, kernelW: Int
+    var strideH, strideW, dilationH, dilationW, padTop, padLeft: Int
+    var paddedH, paddedW: Int
+    var needsPadding: Bool
+  }
+
+  static func geometry(_ context: KernelContext) -> Geometry {
+    let input = context.input
+    let output = context.output
+    let window = context.window ?? Window(kernel: .square(1), stride: .square(1), padding: .zero,
+                                          dilation: .square(1))
+    let groups = context.layer.kind == .dwconv ? input.channels : context.attributes.groups
+    // Note: `ceil` reads past the bottom/right padding; the copy covers what the last window reads.
+    let reachH = (output.height - 1) * window.stride.height
+      + window.dilation.height * (window.kernel.height - 1) + 1 - window.padding.top
+    let reachW = (output.width - 1) * window.stride.width
+      + window.dilation.width * (window.kernel.width - 1) + 1 - window.padding.left
+    let paddedH = window.padding.top + max(input.height + window.padding.bottom, reachH)
+    let paddedW = window.padding.left + max(input.width + window.padding.right, reachW)
+    return Geometry(
+      groups: groups, inPerGroup: input.channels / groups, outPerGroup: output.channels / groups,
+      kernelH: window.kernel.height, kernelW: window.kernel.width,
+      strideH: window.stride.height, strideW: window.stride.width,
+      dilationH: window.dilation.height, dilationW: window.dilation.width,
+      padTop: window.padding.top, padLeft: window.padding.left,
+      paddedH: paddedH, paddedW: paddedW,
+      needsPadding: paddedH != input.height || paddedW != input.width)
+  }
+
+  /// Whether the SIMD register-tile kernel is used (else the axpy-row kernel).
+  static func usesTiles(_ context: KernelContext) -> Bool {
+    geometry(context).outPerGroup >= context.lanes
+  }
+
+  /// Floats of scratch the padded copy needs.
+  static func scratchCount(_ context: KernelContext) -> Int {
+    let g = geometry(context)
+    return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
+  }
+
+  static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let g = geometry(context)
+    emitPaddedCopy(context.input, g, &out)
+    if usesTiles(context) { emitTiles(context, g, &out) } else { emitRows(context, g, &out) }
+    Elementwise.emitPasses(context.passFollowers, context, &out)
+  }
+
+  /// Copies `x0` into `scratch` inside its zero border (or names `x0` as `src`).
+  static func emitPaddedCopy(_ input: Shape, _ g: Geometry, _ out: inout SwiftEmitter) {
+    guard g.needsPadding else {
+      out.line("let src = x0")
+      return
+    }
+    out.line("scratch.update(repeating: 0, count: \(input.channels * g.paddedH * g.paddedW))")
+    out.block(forLoop("c", input.channels)) { out in
+      out.block(forLoop("row", input.height)) { out in
+        out.line("let to = scratch + ((c &* \(g.paddedH) &+ row &+ \(g.padTop)) &* \(g.paddedW) &+ \(g.padLeft))")
+        out.line("to.update(from: x0 + ((c &* \(input.height) &+ row) &* \(input.width)), count: \(input.width))")
+      }
+    }
+    out.line("let src = UnsafePointer(scratch)")
+  }
+
+  /// Register tile: `tile` output columns x one vector of output channels, over the window.
+  static func emitTiles(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let output = context.output
+    let lanes = context.lanes
+    let blocks = (g.outPerGroup + lanes - 1) / lanes
+    let inner = g.inPerGroup * g.kernelH * g.kernelW
+    let biasOffset = context.weightOffset + g.groups * blocks * inner * lanes
+    let tile = 8
+    let lastValid = g.outPerGroup - (blocks - 1) * lanes
+    out.block(forLoop("block", g.groups * blocks)) { out in
+      out.line("let group = block / \(blocks)")
+      out.line("let firstChannel = group &* \(g.outPerGroup) &+ (block % \(blocks)) &* \(lanes)")
+      out.line("let valid = block % \(blocks) == \(blocks - 1) ? \(lastValid) : \(lanes)")
+      out.line("let packed = weights + (\(context.weightOffset) &+ block &* \(inner * lanes))")
+      out.line("let bias = UnsafeRawPointer(weights + (\(biasOffset) &+ block &* \(lanes))).loadUnaligned(as: \(context.vectorType).self)")
+      out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
+      out.block(forLoop("oy", output.height)) { out in
+        out.line("let rowInput = groupInput + (oy &* \(g.strideH * g.paddedW))")
+        let full = output.width / tile
+        if full > 0 {
+          out.block(forLoop("tile", full)) { out in
+            out.line("let ox = tile &* \(tile)")
+            emitTile(context, g, width: tile, &out)
+          }
+        }
+        if output.width % tile > 0 {
+          out.block("do") { out in
+            out.line("let ox = \(full * tile)")
+            emitTile(context, g, width: output.width % tile, &out)
+          }
+        }
+      }
+    }
+  }
+
+  private static func emitTile(_ context: KernelContext, _ g: Geometry, width: Int,
+                               _ out: inout SwiftEmitter) {
+    let lanes = context.lanes
+    let output = context.output
+    for t in 0..<width { out.line("var acc\(t) = bias") }
+    out.line("var w = packed")
+    out.block(forLoop("ic", g.inPerGroup)) { out in
+      out.block(forLoop("ky", g.kernelH)) { out in
+        out.line("let r = rowInput + ((ic &* \(g.paddedH) &+ ky &* \(g.dilationH)) &* \(g.paddedW) &+ ox &* \(g.strideW))")
+        out.block(forLoop("kx", g.kernelW)) { out in
+          out.line("let wv = UnsafeRawPointer(w).loadUnaligned(as: \(context.vectorType).self)")
+          out.line("w += \(lanes)")
+          out.line("let q = r + (kx &* \(g.dilationW))")
+          for t in 0..<width {
+            out.line("acc\(t) = acc\(t).addingProduct(wv, q[\(t * g.strideW)])")
+          }
+        }
+      }
+    }
+    let plane = output.height * output.width
+    out.block("for lane in 0..<valid") { out in
+      out.line("let c = firstChannel &+ lane")
+      out.line("let o = y + (c &* \(plane) &+ oy &* \(output.width) &+ ox)")
+      for t in 0..<width {
+        context.store("acc\(t)[lane]", to: "o[\(t)]", channel: "c").forEach { out.line($0) }
+      }
+    }
+  }
+
+  /// Axpy rows: `y[c, oy, :] += w * x[ic, oy*s + ky*d, (: * s) + kx*d]`.
+  static func emitRows(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let output = context.output
+    let inner = g.inPerGroup * g.kernelH * g.kernelW
+    let biasOffset = context.weightOffset + output.channels * inner
+    out.block(forLoop("c", output.channels)) { out in
+      out.line("let group = c / \(g.outPerGroup)")
+      out.line("let kernel = weights + (\(context.weightOffset) &+ c &* \(inner))")
+      out.line("let bias = weights[\(biasOffset) &+ c]")
+      out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
+      out.block(forLoop("oy", output.height)) { out in
+        out.line("let o = y + ((c &* \(output.height) &+ oy) &* \(output.width))")
+        out.line("o.update(repeating: bias, count: \(output.width))")
+        out.block(forLoop("ic", g.inPerGroup)) { out in
+          out.block(forLoop("ky", g.kernelH)) { out in
+            out.line("let r = groupInput + ((ic &* \(g.paddedH) &+ oy &* \(g.strideH) &+ ky &* \(g.dilationH)) &* \(g.paddedW))")
+            out.block(forLoop("kx", g.kernelW)) { out in
+              out.line("let wk = kernel[(ic &* \(g.kernelH) &+ ky) &* \(g.kernelW) &+ kx]")
+              out.line("let q = r + (kx &* \(g.dilationW))")
+              out.block(forLoop("ox", output.width)) { out in
+                out.line("o[ox] += wk * q[ox &* \(g.strideW)]")
+              }
+            }
+          }
+        }
+        let store = context.store("o[ox]", to: "o[ox]", channel: "c")
+        if store.count > 1 {
+          out.block(forLoop("ox", output.width)) { out in store.forEach { out.line($0) } }
+        }
+      }
+    }
+  }
+}

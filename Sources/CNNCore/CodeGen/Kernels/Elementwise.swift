@@ -1,0 +1,93 @@
+/// Element-wise layers (activations, standalone batch norm, no-ops) and per-pixel softmax.
+///
+/// Formulas are PyTorch's: `hswish(x) = x * relu6(x + 3) / 6`, `hsigmoid(x) = relu6(x + 3) / 6`,
+/// `elu(x) = x > 0 ? x : alpha * expm1(x)`, `swish(x) = x * sigmoid(x)`, softmax over channels
+/// with the maximum subtracted first (numerically stable).
+enum Elementwise {
+  /// Statements mapping `v` for layer `index`; empty for no-ops (dropout, identity, flatten).
+  static func statements(for index: Int, in context: KernelContext, channel: String) -> [String] {
+    let layer = context.lowered.checked.layers[index]
+    let attributes = context.lowered.attributes(index)
+    let offset = context.followerOffsets[index] ?? 0
+    switch layer.kind {
+    case .relu: return ["v = v > 0 ? v : 0"]
+    case .relu6: return ["v = v > 0 ? v : 0", "v = v < 6 ? v : 6"]
+    case .leakyrelu:
+      let slope = Literal.float(attributes.real ?? 0.01)
+      return ["v = v > 0 ? v : v * \(slope)"]
+    case .prelu: return ["v = v > 0 ? v : v * weights[\(offset) &+ \(channel)]"]
+    case .elu:
+      let alpha = Literal.float(attributes.real ?? 1.0)
+      return ["v = v > 0 ? v : \(alpha) * expm1(v)"]
+    case .sigmoid: return ["v = 1 / (1 + exp(-v))"]
+    case .tanh: return ["v = tanh(v)"]
+    case .swish: return ["v = v / (1 + exp(-v))"]
+    case .hswish: return ["v = v * min(max(v + 3, 0), 6) / 6"]
+    case .hsigmoid: return ["v = min(max(v + 3, 0), 6) / 6"]
+    case .bn:
+      let count = context.lowered.shape(index).channels
+      return ["v = v * weights[\(offset) &+ \(channel)] + weights[\(offset + count) &+ \(channel)]"]
+    default: return []
+    }
+  }
+
+  /// In-place passes over a step's output for `followers` (element-wise ones and softmax).
+  static func emitPasses(_ followers: [Int], _ context: KernelContext, _ out: inout SwiftEmitter) {
+    var pending: [Int] = []
+    func flush(_ out: inout SwiftEmitter) {
+      let body = pending.flatMap { Elementwise.statements(for: $0, in: context, channel: "c") }
+      pending = []
+      guard !body.isEmpty else { return }
+      let shape = context.output
+      let plane = shape.height * shape.width
+      out.block(forLoop("c", shape.channels)) { out in
+        out.line("let p = y + (c &* \(plane))")
+        out.block(forLoop("i", plane)) { out in
+          out.line("var v = p[i]")
+          body.forEach { out.line($0) }
+          out.line("p[i] = v")
+        }
+      }
+    }
+    for follower in followers {
+      if context.lowered.checked.layers[follower].kind == .softmax {
+        flush(&out)
+        emitSoftmax(context.output, &out)
+      } else {
+        pending.append(follower)
+      }
+    }
+    flush(&out)
+  }
+
+  /// Softmax over channels at every pixel of `y`, in place.
+  static func emitSoftmax(_ shape: Shape, _ out: inout SwiftEmitter) {
+    let plane = shape.height * shape.width
+    out.block(forLoop("i", plane)) { out in
+      out.line("let p = y + i")
+      out.line("var m = -Float.infinity")
+      out.block(forLoop("c", shape.channels)) { out in
+        out.line("let e = p[c &* \(plane)]")
+        out.line("m = e > m ? e : m")
+      }
+      out.line("var sum: Float = 0")
+      out.block(forLoop("c", shape.channels)) { out in
+        out.line("let e = exp(p[c &* \(plane)] - m)")
+        out.line("p[c &* \(plane)] = e")
+        out.line("sum += e")
+      }
+      out.line("let scale = 1 / sum")
+      out.block(forLoop("c", shape.channels)) { out in
+        out.line("p[c &* \(plane)] *= scale")
+      }
+    }
+  }
+
+  /// A primary in-place kind that could not run in place (its input is read elsewhere): copy,
+  /// then apply the layer itself and its followers.
+  static func emitCopy(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let count = context.output.elementCount ?? 0
+    out.line("y.update(from: x0, count: \(count))")
+    emitPasses([context.layerIndex] + context.step.followers, context, &out)
+  }
+}

@@ -1,0 +1,55 @@
+/// What a kernel emitter knows about the step it writes: shapes, geometry, weight offsets and
+/// the element-wise statements (the fused followers) to apply to each value before it is stored.
+struct KernelContext {
+  var lowered: LoweredNetwork
+  var step: LoweredNetwork.Step
+  /// SIMD lane count chosen from `--target-cpu` (16, 8 or 4).
+  var lanes: Int
+  /// Float offset of this step's packed weights in the weight arena.
+  var weightOffset: Int
+  /// Float offsets of per-channel data of in-place layers (PReLU slopes, standalone BN
+  /// scale then shift).
+  var followerOffsets: [Int: Int]
+
+  var layerIndex: Int { step.layer }
+  var layer: Layer { lowered.checked.layers[step.layer] }
+  var attributes: LayerAttributes { lowered.attributes(step.layer) }
+  var input: Shape { lowered.inputShape(step.layer) }
+  var output: Shape { lowered.shape(step.layer) }
+  var window: Window? { lowered.checked.windows[step.layer] }
+  var inputShapes: [Shape] {
+    lowered.checked.layers[step.layer].inputs.map {
+      $0 == Layer.networkInput ? lowered.checked.network.input : lowered.shape($0)
+    }
+  }
+
+  /// `SIMD16<Float>` etc.
+  var vectorType: String { "SIMD\(lanes)<Float>" }
+
+  /// The followers that can be applied value by value in a kernel's store: every follower up to
+  /// the first `softmax` (which needs a whole pixel).
+  var fusedFollowers: [Int] {
+    Array(step.followers.prefix { lowered.checked.layers[$0].kind != .softmax })
+  }
+
+  /// Followers left for whole-tensor passes after the kernel.
+  var passFollowers: [Int] { Array(step.followers.dropFirst(fusedFollowers.count)) }
+
+  /// Statements that transform `v` (a `var v: Float`) for the fused followers, with `channel`
+  /// naming the output channel (needed by PReLU and batch norm).
+  func epilogue(channel: String) -> [String] {
+    fusedFollowers.flatMap { Elementwise.statements(for: $0, in: self, channel: channel) }
+  }
+
+  /// `target = value` through the epilogue.
+  func store(_ value: String, to target: String, channel: String) -> [String] {
+    let statements = epilogue(channel: channel)
+    if statements.isEmpty { return ["\(target) = \(value)"] }
+    return ["do {", "  var v = \(value)"] + statements.map { "  " + $0 } + ["  \(target) = v", "}"]
+  }
+}
+
+/// `for name in 0..<count`, the one loop header kernels use (literal bounds).
+func forLoop(_ variable: String, _ count: Int) -> String {
+  "for \(variable) in 0..<\(count)"
+}

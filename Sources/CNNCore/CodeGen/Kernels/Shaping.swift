@@ -1,0 +1,123 @@
+/// Layers that move values rather than compute them (`flatten`, `upsample`, `zeropad`,
+/// `concat`), plus `add` and `lrn`, which combine neighbours.
+enum Shaping {
+  static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    switch context.layer.kind {
+    case .flatten: emitFlatten(context, &out)
+    case .upsample: emitUpsample(context, &out)
+    case .zeropad: emitZeroPad(context, &out)
+    case .concat: emitConcat(context, &out)
+    case .add: emitAdd(context, &out)
+    case .lrn: emitLocalResponse(context, &out)
+    default: preconditionFailure("unreachable: not a shaping layer")
+    }
+  }
+
+  /// `order=hwc` / `whc` (first letter slowest): a permuted copy of the C,H,W activations.
+  private static func emitFlatten(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let input = context.input
+    let (h, w, c) = (input.height, input.width, input.channels)
+    switch context.attributes.order {
+    case .chw:
+      Elementwise.emitCopy(context, &out)
+      return
+    case .hwc:
+      out.block(forLoop("c", c)) { out in
+        out.block(forLoop("iy", h)) { out in
+          out.block(forLoop("ix", w)) { out in
+            out.line("y[(iy &* \(w) &+ ix) &* \(c) &+ c] = x0[(c &* \(h) &+ iy) &* \(w) &+ ix]")
+          }
+        }
+      }
+    case .whc:
+      out.block(forLoop("c", c)) { out in
+        out.block(forLoop("iy", h)) { out in
+          out.block(forLoop("ix", w)) { out in
+            out.line("y[(ix &* \(h) &+ iy) &* \(c) &+ c] = x0[(c &* \(h) &+ iy) &* \(w) &+ ix]")
+          }
+        }
+      }
+    }
+    Elementwise.emitPasses(context.step.followers, context, &out)
+  }
+
+  /// Nearest neighbour: `y[c, oy, ox] = x[c, oy / fh, ox / fw]`.
+  private static func emitUpsample(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let input = context.input
+    let output = context.output
+    let fh = output.height / input.height
+    let fw = output.width / input.width
+    out.block(forLoop("c", output.channels)) { out in
+      out.block(forLoop("oy", output.height)) { out in
+        out.line("let from = x0 + ((c &* \(input.height) &+ oy / \(fh)) &* \(input.width))")
+        out.line("let to = y + ((c &* \(output.height) &+ oy) &* \(output.width))")
+        out.block(forLoop("ox", output.width)) { out in
+          context.store("from[ox / \(fw)]", to: "to[ox]", channel: "c").forEach { out.line($0) }
+        }
+      }
+    }
+    Elementwise.emitPasses(context.passFollowers, context, &out)
+  }
+
+  private static func emitZeroPad(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let input = context.input
+    let output = context.output
+    let pad = context.attributes.insets
+    out.line("y.update(repeating: 0, count: \(output.elementCount ?? 0))")
+    out.block(forLoop("c", input.channels)) { out in
+      out.block(forLoop("row", input.height)) { out in
+        out.line("let to = y + ((c &* \(output.height) &+ row &+ \(pad.top)) &* \(output.width) &+ \(pad.left))")
+        out.line("to.update(from: x0 + ((c &* \(input.height) &+ row) &* \(input.width)), count: \(input.width))")
+      }
+    }
+    Elementwise.emitPasses(context.step.followers, context, &out)
+  }
+
+  /// Along channels: in C,H,W layout each branch is one contiguous block of the output.
+  private static func emitConcat(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    var offset = 0
+    for (branch, shape) in context.inputShapes.enumerated() {
+      let count = shape.elementCount ?? 0
+      out.line("(y + \(offset)).update(from: x\(branch), count: \(count))")
+      offset += count
+    }
+    Elementwise.emitPasses(context.step.followers, context, &out)
+  }
+
+  private static func emitAdd(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let output = context.output
+    let plane = output.height * output.width
+    let sum = context.inputShapes.indices.map { "x\($0)[i]" }.joined(separator: " + ")
+    out.block(forLoop("c", output.channels)) { out in
+      out.block(forLoop("j", plane)) { out in
+        out.line("let i = c &* \(plane) &+ j")
+        context.store(sum, to: "y[i]", channel: "c").forEach { out.line($0) }
+      }
+    }
+    Elementwise.emitPasses(context.passFollowers, context, &out)
+  }
+
+  /// PyTorch `LocalResponseNorm`: `b_c = a_c / (k + alpha / n * sum_{c'} a_{c'}^2)^beta` over
+  /// `c' = c - n/2 ... c + (n-1)/2`, channels outside the tensor counting as zero.
+  private static func emitLocalResponse(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let shape = context.output
+    let plane = shape.height * shape.width
+    let size = context.attributes.count ?? 5
+    let attributes = context.attributes
+    out.block(forLoop("c", shape.channels)) { out in
+      out.line("let first = max(c &- \(size / 2), 0)")
+      out.line("let last = min(c &+ \((size - 1) / 2), \(shape.channels - 1))")
+      out.block(forLoop("i", plane)) { out in
+        out.line("var sum: Float = 0")
+        out.block("for n in first...last") { out in
+          out.line("let e = x0[n &* \(plane) &+ i]")
+          out.line("sum += e * e")
+        }
+        out.line("let scale: Float = \(Literal.float(attributes.k)) + \(Literal.float(attributes.alpha / Double(size))) * sum")
+        let value = "x0[c &* \(plane) &+ i] / pow(scale, \(Literal.float(attributes.beta)))"
+        context.store(value, to: "y[c &* \(plane) &+ i]", channel: "c").forEach { out.line($0) }
+      }
+    }
+    Elementwise.emitPasses(context.passFollowers, context, &out)
+  }
+}

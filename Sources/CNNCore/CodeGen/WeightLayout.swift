@@ -1,0 +1,126 @@
+/// Which tensors each step reads from the weights file and where their packed form lives in the
+/// one weight allocation of the generated class.
+struct WeightLayout {
+  struct Tensor {
+    var name: String
+    var shape: [Int]
+    /// Accepted in the file and not read (`num_batches_tracked`, spec-constant layers).
+    var ignored: Bool
+  }
+
+  /// Every tensor name the file may hold, in layer order.
+  var tensors: [Tensor] = []
+  /// Spec-constant values by tensor name, baked into the source.
+  var constants: [(name: String, values: [Float])] = []
+  /// Packed offset of each step's weights.
+  var stepOffsets: [Int: Int] = [:]
+  /// Packed offset of the per-channel data of in-place layers (PReLU, standalone BN).
+  var layerOffsets: [Int: Int] = [:]
+  /// Statements of the private initializer that fill the weights (`tensors` is in scope).
+  var packing: [String] = []
+  var count = 0
+
+  /// Whether `init()` exists: every weighted layer has spec-constant weights.
+  var isConstant: Bool { tensors.allSatisfy(\.ignored) }
+
+  init(_ lowered: LoweredNetwork, lanes: Int) {
+    for step in lowered.steps {
+      let context = KernelContext(lowered: lowered, step: step, lanes: lanes, weightOffset: count,
+                                  followerOffsets: [:])
+      switch context.layer.kind {
+      case .conv, .dwconv, .fc, .deconv: addWeighted(context)
+      default: break
+      }
+      for index in [step.layer] + step.followers {
+        addPerChannel(index, lowered)
+      }
+    }
+  }
+
+  private mutating func align(_ lanes: Int) {
+    count = (count + 15) / 16 * 16
+  }
+
+  private mutating func addWeighted(_ context: KernelContext) {
+    align(context.lanes)
+    let layer = context.layer
+    let attributes = context.attributes
+    let input = context.input
+    let output = context.output
+    let name = layer.name
+    var weightShape: [Int]
+    switch layer.kind {
+    case .fc: weightShape = [output.channels, input.elementCount ?? 0]
+    case .deconv:
+      let window = context.window ?? Window(kernel: .square(1), stride: .square(1), padding: .zero, dilation: .square(1))
+      weightShape = [input.channels, output.channels / attributes.groups, window.kernel.height, window.kernel.width]
+    default:
+      let g = Convolution.geometry(context)
+      weightShape = [output.channels, g.inPerGroup, g.kernelH, g.kernelW]
+    }
+    let constant = attributes.constantWeights != nil
+    tensors.append(Tensor(name: name + ".weight", shape: weightShape, ignored: constant))
+    if let weights = attributes.constantWeights { constants.append((name + ".weight", weights)) }
+    let hasBias = attributes.constantBias != nil || (attributes.hasBias && !constant)
+    if hasBias {
+      tensors.append(Tensor(name: name + ".bias", shape: [output.channels], ignored: attributes.constantBias != nil))
+      if let bias = attributes.constantBias { constants.append((name + ".bias", bias)) }
+    }
+    var norm = "nil"
+    if let bn = context.step.foldedNorm {
+      let bnName = context.lowered.checked.layers[bn].name
+      addNormTensors(bnName, channels: output.channels)
+      let epsilon = context.lowered.attributes(bn).epsilon
+      norm = "Self.fold(tensors, \"\(bnName)\", epsilon: \(epsilon), channels: \(output.channels))"
+    }
+    let bias = hasBias ? "tensors[\"\(name).bias\"]" : "nil"
+    let weight = "tensors[\"\(name).weight\"] ?? []"
+    stepOffsets[context.layerIndex] = count
+    let inner = weightShape.dropFirst().reduce(1, *)
+    let tiled = layer.kind == .fc || (layer.kind != .deconv && Convolution.usesTiles(context))
+    if tiled {
+      let groups = layer.kind == .fc ? 1 : Convolution.geometry(context).groups
+      let outPerGroup = output.channels / groups
+      packing.append("Self.pack(\(weight), bias: \(bias), norm: \(norm), groups: \(groups), outPerGroup: \(outPerGroup), inner: \(inner), lanes: \(context.lanes), into: weights + \(count))")
+      let blocks = (outPerGroup + context.lanes - 1) / context.lanes
+      count += groups * blocks * (inner + 1) * context.lanes
+    } else {
+      let total = weightShape.reduce(1, *)
+      let perOutput = layer.kind == .deconv ? 1 : inner
+      packing.append("Self.packPlain(\(weight), bias: \(bias), norm: \(norm), outputs: \(output.channels), inner: \(perOutput), biasOffset: \(total), into: weights + \(count))")
+      count += total + output.channels
+    }
+  }
+
+  private mutating func addNormTensors(_ name: String, channels: Int) {
+    for suffix in ["weight", "bias", "running_mean", "running_var"] {
+      tensors.append(Tensor(name: "\(name).\(suffix)", shape: [channels], ignored: false))
+    }
+    tensors.append(Tensor(name: "\(name).num_batches_tracked", shape: [], ignored: true))
+  }
+
+  private mutating func addPerChannel(_ index: Int, _ lowered: LoweredNetwork) {
+    let layer = lowered.checked.layers[index]
+    let channels = lowered.shape(index).channels
+    switch layer.kind {
+    case .prelu:
+      align(16)
+      tensors.append(Tensor(name: layer.name + ".weight", shape: [channels], ignored: false))
+      layerOffsets[index] = count
+      packing.append("(weights + \(count)).update(from: tensors[\"\(layer.name).weight\"] ?? [], count: \(channels))")
+      count += channels
+    case .bn where !lowered.steps.contains(where: { $0.foldedNorm == index }):
+      align(16)
+      addNormTensors(layer.name, channels: channels)
+      layerOffsets[index] = count
+      let epsilon = lowered.attributes(index).epsilon
+      packing.append("do {")
+      packing.append("  let norm = Self.fold(tensors, \"\(layer.name)\", epsilon: \(epsilon), channels: \(channels))")
+      packing.append("  (weights + \(count)).update(from: norm.scale, count: \(channels))")
+      packing.append("  (weights + \(count + channels)).update(from: norm.shift, count: \(channels))")
+      packing.append("}")
+      count += 2 * channels
+    default: break
+    }
+  }
+}
