@@ -20,6 +20,8 @@ public struct Report: Sendable {
     public var groups: Int?
     public var cost: LayerCost
     public var isLabelled: Bool
+    /// Where the layer is written and the calls it was expanded from (for block grouping).
+    public var range: SourceRange
     public var callSites: [SourceRange]
   }
 
@@ -103,7 +105,7 @@ extension Report {
       name: layer.name, kind: layer.kind, line: source.location(of: layer.range.start).line,
       inputs: inputs, producers: layer.inputs, output: output, window: window,
       groups: hasGroups ? model.groups : nil, cost: cost, isLabelled: layer.isLabelled,
-      callSites: layer.callSites)
+      range: layer.range, callSites: layer.callSites)
     return (entry, field)
   }
 
