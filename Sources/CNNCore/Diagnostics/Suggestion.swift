@@ -1,12 +1,23 @@
 /// "Did you mean" candidates by edit distance, as Clang's typo correction picks them.
 enum Suggestion {
+  /// Longer words and candidates are never compared (see `closest`).
+  static let maximumWordLength = 64
+
   /// The closest candidate within a distance that scales with the word (1 for short words,
   /// up to a third of the length), or nil when nothing is plausibly a typo.
+  ///
+  /// Words longer than `maximumWordLength` get no suggestion: nobody mistypes a 30,000-letter
+  /// label, and comparing two of them costs their lengths multiplied.
   static func closest(to word: String, among candidates: [String]) -> String? {
+    let length = word.unicodeScalars.count
+    guard length <= maximumWordLength else { return nil }
     let limit = max(1, word.count / 3)
+    let lowered = word.lowercased()
     var best: (String, Int)?
     for candidate in candidates where candidate != word {
-      let distance = editDistance(word.lowercased(), candidate.lowercased(), limit: limit)
+      let candidateLength = candidate.unicodeScalars.count
+      if candidateLength > maximumWordLength || abs(candidateLength - length) > limit { continue }
+      let distance = editDistance(lowered, candidate.lowercased(), limit: limit)
       if distance <= limit, best == nil || distance < best!.1 { best = (candidate, distance) }
     }
     return best?.0

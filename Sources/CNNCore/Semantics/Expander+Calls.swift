@@ -18,38 +18,59 @@ extension Expander {
       definitions[definition.name.text] = definition
     }
     findRecursion()
+    sizeDefinitions()
   }
 
   /// Reports every definition that uses itself, directly or through others, at the call
   /// that closes the cycle, whether or not the definition is ever called.
+  ///
+  /// A depth-first search with an explicit stack: a chain of 100,000 definitions each calling
+  /// the next must not overflow the call stack.
   mutating func findRecursion() {
     var state: [String: Int] = [:]  // 1 visiting, 2 done
-    var path: [String] = []
     for definition in file.definitions where state[definition.name.text] == nil {
-      visit(definition.name.text, state: &state, path: &path)
+      visit(definition.name.text, state: &state)
     }
   }
 
-  private mutating func visit(_ name: String, state: inout [String: Int], path: inout [String]) {
-    guard let definition = definitions[name] else { return }
-    state[name] = 1
-    path.append(name)
-    for call in Self.calls(in: definition.body) {
+  private mutating func visit(_ root: String, state: inout [String: Int]) {
+    guard let rootDefinition = definitions[root] else { return }
+    // The path from `root`: each definition with its calls and the next call to look at.
+    var path: [(name: String, calls: [CallSyntax], next: Int)] = []
+    state[root] = 1
+    path.append((root, Self.calls(in: rootDefinition.body), 0))
+    while let top = path.last {
+      guard top.next < top.calls.count else {
+        path.removeLast()
+        state[top.name] = 2
+        continue
+      }
+      path[path.count - 1].next += 1
+      let call = top.calls[top.next]
       let callee = call.name.text
-      if state[callee] == 1, let start = path.firstIndex(of: callee) {
-        let cycle = path[start...] + [callee]
+      if state[callee] == 1, let start = path.firstIndex(where: { $0.name == callee }) {
+        let cycle = path[start...].map(\.name) + [callee]
         recursive.formUnion(cycle)
-        let through = cycle.count > 2 ? " through " + cycle.dropFirst().dropLast().map { "'\($0)'" }
-          .joined(separator: ", ") : ""
+        let middle = Array(cycle.dropFirst().dropLast())
+        let through = middle.isEmpty ? "" : " through " + Self.abbreviated(middle.map { "'\($0)'" }, separator: ", ")
         error(.recursiveDefinition, "'\(callee)' uses itself\(through)", at: call.name.range,
               notes: [Diagnostic.Note("'\(callee)' is defined here", at: definitions[callee]?.name.range),
-                      Diagnostic.Note("the cycle is \(cycle.joined(separator: " → "))")])
-      } else if state[callee] == nil {
-        visit(callee, state: &state, path: &path)
+                      Diagnostic.Note("the cycle is \(Self.abbreviated(cycle, separator: " → "))")])
+      } else if state[callee] == nil, let definition = definitions[callee] {
+        state[callee] = 1
+        path.append((callee, Self.calls(in: definition.body), 0))
       }
     }
-    path.removeLast()
-    state[name] = 2
+  }
+
+  /// Joins `items`, eliding the middle of long lists: a cycle through 100,000 definitions
+  /// must not make a message of megabytes (and one per call closing it).
+  static func abbreviated(_ items: [String], separator: String) -> String {
+    let shown = 8
+    guard items.count > shown else { return items.joined(separator: separator) }
+    let head = items.prefix(shown / 2).joined(separator: separator)
+    let tail = items.suffix(shown / 2).joined(separator: separator)
+    return head + separator + "… (\(items.count - shown) more)" + separator + tail
   }
 
   static func calls(in steps: Pipeline) -> [CallSyntax] {
@@ -70,7 +91,7 @@ extension Expander {
   mutating func expandCall(_ call: CallSyntax, label: Word?, range: SourceRange, from current: inout Int) {
     guard let definition = definitions[call.name.text] else {
       var fixIts: [FixIt] = []
-      if let guess = Suggestion.closest(to: call.name.text, among: Array(definitions.keys)) {
+      if canSuggest, let guess = suggestion(for: call.name.text, among: Array(definitions.keys)) {
         fixIts.append(FixIt("did you mean '\(guess)'?", replacing: call.name.range, with: guess))
       }
       error(.unknownDefinition, "no definition named '\(call.name.text)'", at: call.name.range,
@@ -90,6 +111,14 @@ extension Expander {
       return
     }
     guard let bindings = bind(call, to: definition) else { return poison(range, label: label, from: &current) }
+    // Refused before expanding, so `a()` where each definition calls the previous one twice
+    // fails at once instead of after building a million layers.
+    if callSize(call) > Self.maximumLayers - layers.count {
+      error(.tooManyLayers, "the call of '\(call.name.text)' expands to more than \(Self.maximumLayers) layers",
+            at: call.name.range)
+      aborted = true
+      return
+    }
     callStack.append((definition.name.text, call.name.range, bindings))
     scopes.append(Scope(level: label?.text))
     expand(definition.body, from: &current)
@@ -107,7 +136,7 @@ extension Expander {
       let value = substitute(argument.value)
       if let name = argument.name {
         guard names.contains(name.text) else {
-          let guess = Suggestion.closest(to: name.text, among: names)
+          let guess = suggestion(for: name.text, among: names)
           error(.unknownParameter, "'\(definition.name.text)' has no parameter '\(name.text)'",
                 at: name.range, notes: [Diagnostic.Note("its parameters are \(names.map { "'\($0)'" }.joined(separator: ", "))")],
                 fixIts: guess.map { [FixIt("did you mean '\($0)'?", replacing: name.range, with: $0)] } ?? [])

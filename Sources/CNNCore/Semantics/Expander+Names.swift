@@ -31,11 +31,11 @@ extension Expander {
     for scope in scopes.reversed() {
       if let index = scope.labels[word.text] { return index }
     }
-    let visible = Array((scopes.last?.labels.keys).map(Array.init) ?? [])
-      + Array(scopes[0].labels.keys)
     var fixIts: [FixIt] = []
     var notes: [Diagnostic.Note] = []
-    if let guess = Suggestion.closest(to: word.text, among: visible) {
+    if canSuggest, let guess = suggestion(
+      for: word.text, among: Array(scopes.last?.labels.keys.map { $0 } ?? []) + Array(scopes[0].labels.keys))
+    {
       fixIts.append(FixIt("did you mean '@\(guess)'?", replacing: word.range, with: guess))
     } else {
       notes.append(Diagnostic.Note("'@label' reads an earlier layer labelled 'label: …'"))

@@ -69,9 +69,9 @@ extension Expander {
     var notes: [Diagnostic.Note] = []
     if definitions[word.text] != nil {
       fixIts.append(FixIt("call the definition", replacing: word.range, with: "\(word.text)()"))
-    } else if let guess = Suggestion.closest(to: word.text, among: LayerKind.keywords) {
+    } else if canSuggest, let guess = suggestion(for: word.text, among: LayerKind.keywords) {
       fixIts.append(FixIt("did you mean '\(guess)'?", replacing: word.range, with: guess))
-    } else if let guess = Suggestion.closest(to: word.text, among: Array(definitions.keys)) {
+    } else if canSuggest, let guess = suggestion(for: word.text, among: Array(definitions.keys)) {
       fixIts.append(FixIt("did you mean '\(guess)(…)'?", replacing: word.range, with: guess))
     } else {
       notes.append(Diagnostic.Note("layer kinds are listed in docs/language.md"))
@@ -116,21 +116,90 @@ extension Expander {
             at: countWord.range)
       return
     }
+    // Checked before the first copy, so nested repeats (`repeat 1000 { repeat 1000 { … } }`)
+    // fail in microseconds instead of after building a million layers.
+    let perCopy = layerCount(loop.body)
+    let (total, overflow) = count.multipliedReportingOverflow(by: perCopy)
+    if overflow || total > Self.maximumLayers - layers.count {
+      error(.tooManyLayers,
+            "'repeat \(count)' expands to more than \(Self.maximumLayers) layers "
+              + "(\(perCopy) per copy)", at: loop.keyword.range.union(countWord.range))
+      aborted = true
+      return
+    }
     for copy in 0..<count {
       let before = layers.count
+      let reported = diagnostics.count
       scopes.append(Scope(level: label.map { "\($0.text).\(copy)" }))
       expand(loop.body, from: &current)
       scopes.removeLast()
+      // From the third copy on, errors repeat the second copy's at the same places (the first
+      // may differ: `@b` before `b:` resolves from the second copy on); the engine would drop
+      // them as duplicates, so a million of them are not kept.
+      if copy >= 2 && !aborted { diagnostics.removeSubrange(reported...) }
       if aborted { return }
-      let perCopy = layers.count - before
-      if copy == 0, perCopy > 0, (count - 1) > (Self.maximumLayers - layers.count) / perCopy {
-        error(.tooManyLayers,
-              "'repeat \(count)' expands to more than \(Self.maximumLayers) layers "
-                + "(\(perCopy) per copy)", at: loop.keyword.range.union(countWord.range))
-        aborted = true
-        return
-      }
+      // A body that adds no layers (`repeat 1000000000 { @a }`, `{ }`, an empty def) adds
+      // none in any copy either: stop instead of spinning a billion times.
+      if layers.count == before { break }
     }
     if let label { register(label, index: current, claimsName: false) }
+  }
+
+  // MARK: Layer counts
+
+  /// How many layers `steps` expand to, saturating at `Int.max`, computed from the syntax
+  /// without expanding it; calls use `definitionSizes`. A repeat whose count is a parameter
+  /// not bound here counts one copy, so inside definitions this is a lower bound (the repeat
+  /// checks itself again when expanded with its arguments); elsewhere it is exact for specs
+  /// that expand without errors, which is what lets `expandRepeat` refuse before expanding.
+  func layerCount(_ steps: Pipeline) -> Int {
+    var total = 0
+    for step in steps {
+      let size: Int
+      switch step.kind {
+      case .layer: size = 1
+      case .reference: size = 0
+      case .block(let block):
+        size = block.branches.reduce(1) { Self.saturatingSum($0, layerCount($1)) }
+      case .call(let call): size = callSize(call)
+      case .repeat(let loop):
+        let countText = substitute(loop.count).text
+        guard let count = NumberSyntax.integer(countText[...]) else {
+          // A parameter's value is unknown while sizing a definition: count one copy.
+          size = NumberSyntax.isOverflowingInteger(countText[...]) ? 0 : layerCount(loop.body)
+          break
+        }
+        guard count >= 1 else {
+          size = 0
+          break
+        }
+        let (product, overflow) = count.multipliedReportingOverflow(by: layerCount(loop.body))
+        size = overflow ? Int.max : product
+      }
+      total = Self.saturatingSum(total, size)
+    }
+    return total
+  }
+
+  /// The layers a call adds: its definition's size, or one stand-in when it cannot expand.
+  func callSize(_ call: CallSyntax) -> Int {
+    guard let definition = definitions[call.name.text], !recursive.contains(definition.name.text),
+      definition.name.range.start < call.name.range.start,
+      let size = definitionSizes[definition.name.text]
+    else { return 1 }
+    return size
+  }
+
+  static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : sum
+  }
+
+  /// Sizes every definition in file order; a definition can only call earlier ones, so each
+  /// callee's size is known when its caller is sized (no recursion over the call graph).
+  mutating func sizeDefinitions() {
+    for definition in file.definitions where definitions[definition.name.text]?.name.range == definition.name.range {
+      definitionSizes[definition.name.text] = layerCount(definition.body)
+    }
   }
 }

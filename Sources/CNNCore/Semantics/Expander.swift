@@ -15,6 +15,11 @@ public struct Expander {
   var definitions: [String: Definition] = [:]
   /// Definitions found to be recursive; calls to them are skipped without further noise.
   var recursive: Set<String> = []
+  /// Layers each definition's body expands to (see `layerCount`), filled in file order.
+  var definitionSizes: [String: Int] = [:]
+  /// Candidate comparisons "did you mean" may still make: 50,000 unknown `@label`s among
+  /// 50,000 labels must not cost 2.5 billion of them. Later errors simply get no suggestion.
+  var suggestionBudget = 200_000
   var scopes: [Scope] = [Scope(level: nil)]
   var callStack: [(name: String, site: SourceRange, bindings: [String: Word])] = []
   /// First range at which each composed label was defined.
@@ -49,6 +54,16 @@ public struct Expander {
   /// "in a call of 'basic' here" notes, innermost first, so errors inside defs are traceable.
   var callNotes: [Diagnostic.Note] {
     callStack.reversed().prefix(3).map { Diagnostic.Note("in this call of '\($0.name)'", at: $0.site) }
+  }
+
+  /// Whether "did you mean" may still compare candidates; check it before building a list.
+  var canSuggest: Bool { suggestionBudget > 0 }
+
+  /// `Suggestion.closest`, charged to `suggestionBudget`; nil once the budget is spent.
+  mutating func suggestion(for word: String, among candidates: [String]) -> String? {
+    guard canSuggest else { return nil }
+    suggestionBudget -= max(1, candidates.count)
+    return Suggestion.closest(to: word, among: candidates)
   }
 
   mutating func run() -> Network? {

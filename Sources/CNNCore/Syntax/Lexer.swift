@@ -110,6 +110,11 @@ public struct Lexer {
     }
     let length = validScalarLength(at: offset) ?? 1
     let range = SourceRange(start: offset, end: offset + length)
+    guard diagnostics.count < DiagnosticEngine.stageLimit else {
+      tokens.append(Token(.invalid, range))
+      offset += length
+      return
+    }
     let text = source.text(range)
     diagnostics.append(Diagnostic(
       .unexpectedCharacter, "unexpected character '\(text)'", at: range,

@@ -22,40 +22,41 @@ extension Parser {
 
   /// After a step: consumes a `|` (trailing, or leading on the next line) and says whether
   /// another step follows. A `;` outside a block is an error and treated as a line break.
+  /// A misplaced `| @label` is reported and skipped in a loop, not by recursing, so a 1 MB line
+  /// of them cannot overflow the stack.
   mutating func continueLine(inBranch: Bool) -> Bool {
-    if at(.newline) {
-      var ahead = index
-      while tokens[ahead].kind == .newline { ahead += 1 }
-      guard tokens[ahead].kind == .pipe else { return false }
-      index = ahead
-    }
-    guard at(.pipe) else {
-      if at(.semicolon) && !inBranch {
-        error(.semicolonOutsideBlock, "';' separates branches only inside 'concat' or 'add'",
-              at: current.range,
-              fixIts: [FixIt("use '|' to feed one layer into the next",
-                             replacing: current.range, with: "|")])
-        advance()
-        skipNewlines()
-        return !at(.endOfFile) && !at(.rightBrace)
+    while true {
+      if at(.newline) {
+        var ahead = index
+        while tokens[ahead].kind == .newline { ahead += 1 }
+        guard tokens[ahead].kind == .pipe else { return false }
+        index = ahead
       }
-      return false
-    }
-    let pipe = advance()
-    skipNewlines()
-    if at(.endOfFile) || at(.rightBrace) {
-      error(.trailingPipe, "'|' must be followed by a layer", at: pipe.range,
-            fixIts: [FixIt("remove the '|'", replacing: pipe.range, with: "")])
-      return false
-    }
-    if at(.at) {
+      guard at(.pipe) else {
+        if at(.semicolon) && !inBranch {
+          error(.semicolonOutsideBlock, "';' separates branches only inside 'concat' or 'add'",
+                at: current.range,
+                fixIts: [FixIt("use '|' to feed one layer into the next",
+                               replacing: current.range, with: "|")])
+          advance()
+          skipNewlines()
+          return !at(.endOfFile) && !at(.rightBrace)
+        }
+        return false
+      }
+      let pipe = advance()
+      skipNewlines()
+      if at(.endOfFile) || at(.rightBrace) {
+        error(.trailingPipe, "'|' must be followed by a layer", at: pipe.range,
+              fixIts: [FixIt("remove the '|'", replacing: pipe.range, with: "")])
+        return false
+      }
+      guard at(.at) else { return true }
       error(.referenceAfterPipe, "'@label' may only begin a line or branch", at: current.range,
             notes: [Diagnostic.Note("start a new line with '@label' to read an earlier layer")])
       advance()
       if at(.word) { advance() }
-      return continueLine(inBranch: inBranch)
     }
-    return true
   }
 
   mutating func parseReference() -> Step? {

@@ -49,6 +49,7 @@ public struct Parser {
 
   mutating func error(_ id: DiagnosticID, _ message: String, at range: SourceRange,
                       notes: [Diagnostic.Note] = [], fixIts: [FixIt] = []) {
+    guard diagnostics.count < DiagnosticEngine.stageLimit else { return }
     diagnostics.append(Diagnostic(id, message, at: range, notes: notes, fixIts: fixIts))
   }
 
