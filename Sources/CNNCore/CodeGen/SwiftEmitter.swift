@@ -32,7 +32,7 @@ struct SwiftEmitter {
 
   /// Appends pre-indented text (runtime support source) at the current level.
   mutating func lines(_ block: String) {
-    for line in block.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+    for line in block.split(separator: "\n", omittingEmptySubsequences: false) {
       self.line(String(line))
     }
   }

@@ -51,7 +51,7 @@ public enum SwiftGenerator {
   }
 
   /// The `network` name as a Swift type name.
-  static func typeName(_ name: String) -> String {
+  public static func typeName(_ name: String) -> String {
     var emitter = SwiftEmitter()
     let identifier = emitter.uniqueName(name)
     return identifier.first?.isLetter == true ? identifier : "Network" + identifier

@@ -54,7 +54,9 @@ enum Pooling {
           } else {
             out.line("let bottom = min(top &+ \(window.kernel.height), \(input.height + pad.bottom))")
             out.line("let right = min(left &+ \(window.kernel.width), \(input.width + pad.right))")
-            out.line("let padded = (bottom &- top) &* (right &- left)")
+            if context.attributes.countIncludePad {
+              out.line("let padded = (bottom &- top) &* (right &- left)")
+            }
             out.line("let row0 = max(top, 0), row1 = min(bottom, \(input.height))")
             out.line("let col0 = max(left, 0), col1 = min(right, \(input.width))")
             out.line("var sum: Float = 0")

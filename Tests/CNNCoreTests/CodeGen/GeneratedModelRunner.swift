@@ -1,0 +1,137 @@
+import CNNCore
+import Foundation
+import XCTest
+
+/// Compiles a spec's generated Swift with a small driver and runs it: the mechanism every
+/// end-to-end codegen test (and PyTorch fixture test) uses.
+///
+/// Binaries are cached under `$TMPDIR/cnnc-codegen-cache/<spec hash>-<source hash>-<cpu>/`, so a
+/// spec is compiled once per generator change. The driver reads a weights file (`-` calls
+/// `init()`), a raw little-endian f32 input, and writes every output concatenated; a thrown
+/// weights error is printed as `error: <message>` with exit status 3.
+enum GeneratedModelRunner {
+  struct Failure: Error, CustomStringConvertible {
+    var description: String
+  }
+
+  static var swiftc: String? {
+    let candidates = ["/opt/swift/usr/bin/swiftc", "/usr/bin/swiftc", "/usr/local/bin/swiftc"]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+  }
+
+  /// The `-target-cpu` for this machine: znver4 with AVX-512, haswell with AVX2, else none.
+  static var hostCPU: String? {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+    if info.contains(" avx512f") { return "znver4" }
+    if info.contains(" avx2") { return "haswell" }
+    return nil
+  }
+
+  static func compilation(_ specPath: String) throws -> (Compilation, CheckedNetwork) {
+    let compilation = try Compilation(path: specPath)
+    guard let network = compilation.network else {
+      throw Failure(description: "\(specPath) has errors: \(compilation.diagnostics.map(\.message))")
+    }
+    return (compilation, network)
+  }
+
+  /// Generates, compiles (once) and returns the driver binary for a spec.
+  static func binary(specPath: String) throws -> URL {
+    guard let swiftc else { throw XCTSkip("swiftc not found") }
+    let (compilation, network) = try compilation(specPath)
+    let cpu = hostCPU
+    let source = SwiftGenerator.generate(network, source: compilation.source,
+                                         commandLine: "cnnc test", targetCPU: cpu)
+    let key = SwiftGenerator.specHash(compilation.source.bytes) + "-"
+      + SwiftGenerator.specHash(Array(source.utf8)) + "-" + (cpu ?? "generic")
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("cnnc-codegen-cache").appendingPathComponent(key)
+    let binary = directory.appendingPathComponent("model")
+    if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let typeName = SwiftGenerator.typeName(network.network.name)
+    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
+    try driver(typeName, constant: source.contains("public convenience init() {"))
+      .write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+    let temporary = directory.appendingPathComponent("model.\(getpid()).tmp")
+    var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "-warnings-as-errors",
+                     "Model.swift", "main.swift", "-o", temporary.path]
+    if let cpu { arguments += ["-target-cpu", cpu] }
+    let result = try execute(swiftc, arguments, in: directory)
+    guard result.status == 0 else {
+      throw Failure(description: "swiftc failed for \(specPath) (\(directory.path)):\n\(result.output.prefix(4000))")
+    }
+    _ = rename(temporary.path, binary.path)
+    return binary
+  }
+
+  /// Runs the compiled model; the outputs in `output` order, or the printed error.
+  static func run(specPath: String, weightsPath: String?, inputPath: String) throws -> Result<[[Float]], Failure> {
+    let binary = try binary(specPath: specPath)
+    let (_, network) = try compilation(specPath)
+    let outputPath = FileManager.default.temporaryDirectory
+      .appendingPathComponent("cnnc-out-\(getpid())-\(UUID().uuidString).bin").path
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    let result = try execute(binary.path, [weightsPath ?? "-", inputPath, outputPath], in: nil)
+    guard result.status == 0 else { return .failure(Failure(description: result.output)) }
+    let data = try Data(contentsOf: URL(fileURLWithPath: outputPath))
+    let flat = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    var outputs: [[Float]] = []
+    var offset = 0
+    for shape in network.outputShapes {
+      let count = shape!.elementCount!
+      outputs.append(Array(flat[offset..<min(flat.count, offset + count)]))
+      offset += count
+    }
+    return .success(outputs)
+  }
+
+  static func writeFloats(_ values: [Float], to path: String) throws {
+    let data = values.withUnsafeBufferPointer { Data(buffer: $0) }
+    try data.write(to: URL(fileURLWithPath: path))
+  }
+
+  static func execute(_ tool: String, _ arguments: [String], in directory: URL?) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
+  private static func driver(_ typeName: String, constant: Bool) -> String {
+    let make = constant
+      ? "arguments[1] == \"-\" ? \(typeName)() : try \(typeName)(weights: URL(fileURLWithPath: arguments[1]))"
+      : "try \(typeName)(weights: URL(fileURLWithPath: arguments[1]))"
+    return """
+      import Foundation
+
+      @main
+      struct Driver {
+        static func main() {
+          let arguments = CommandLine.arguments
+          do {
+            let model = \(make)
+            let data = try Data(contentsOf: URL(fileURLWithPath: arguments[2]))
+            let input = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            var output = Data()
+            for values in model.forwardAll(input) {
+              values.withUnsafeBufferPointer { output.append($0) }
+            }
+            try output.write(to: URL(fileURLWithPath: arguments[3]))
+          } catch {
+            print("error: \\(error)")
+            exit(3)
+          }
+        }
+      }
+
+      """
+  }
+}
