@@ -1,0 +1,123 @@
+import CNNCore
+import Foundation
+import XCTest
+
+/// The generated `init(weights:)` on bad files: every error names the tensor (and both shapes).
+final class CodeGenWeightsFileTests: XCTestCase {
+  let spec = Golden.url("Tests/Golden/codegen/specs/tiny.cnn").path
+  var directory: URL!
+
+  override func setUpWithError() throws {
+    directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-weights-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  }
+
+  override func tearDown() {
+    try? FileManager.default.removeItem(at: directory)
+  }
+
+  /// Runs the compiled Tiny model on a weights file made from `entries`; the driver's output.
+  func run(_ data: Data) throws -> Result<[[Float]], GeneratedModelRunner.Failure> {
+    let (_, network) = try GeneratedModelRunner.compilation(spec)
+    let weights = directory.appendingPathComponent("w.safetensors").path
+    try data.write(to: URL(fileURLWithPath: weights))
+    let input = directory.appendingPathComponent("in.bin").path
+    try GeneratedModelRunner.writeFloats(SafetensorsWriter.values(network.network.input.elementCount!, seed: 5, scale: 1), to: input)
+    return try GeneratedModelRunner.run(specPath: spec, weightsPath: weights, inputPath: input)
+  }
+
+  func entries() throws -> [SafetensorsWriter.Entry] {
+    SafetensorsWriter.weights(for: try GeneratedModelRunner.compilation(spec).1).entries
+  }
+
+  func assertError(_ data: Data, contains parts: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    switch try run(data) {
+    case .success: XCTFail("expected an error containing \(parts)", file: file, line: line)
+    case .failure(let failure):
+      for part in parts {
+        XCTAssertTrue(failure.description.contains(part), "'\(part)' not in: \(failure.description)", file: file, line: line)
+      }
+    }
+  }
+
+  func testValidFileLoads() throws {
+    XCTAssertNoThrow(try run(SafetensorsWriter.data(try entries())).get())
+  }
+
+  func testMissingTensor() throws {
+    let list = try entries().filter { $0.name != "bn1.running_var" }
+    try assertError(SafetensorsWriter.data(list), contains: ["error: tensor 'bn1.running_var' [3] is missing"])
+  }
+
+  func testExtraTensor() throws {
+    let list = try entries() + [.init(name: "bogus.weight", shape: [2], values: [1, 2])]
+    try assertError(SafetensorsWriter.data(list), contains: ["unexpected tensor 'bogus.weight' [2]"])
+  }
+
+  func testWrongShape() throws {
+    let list = try entries().map { entry -> SafetensorsWriter.Entry in
+      var copy = entry
+      if entry.name == "c.weight" { copy.shape = [3, 2, 9] }
+      return copy
+    }
+    try assertError(SafetensorsWriter.data(list),
+                    contains: ["tensor 'c.weight' has shape [3, 2, 9] in the file; the network expects [3, 2, 3, 3]"])
+  }
+
+  func testWrongDtype() throws {
+    let list = try entries().map { entry -> SafetensorsWriter.Entry in
+      var copy = entry
+      if entry.name == "head.bias" { copy.dtype = "I32" }
+      return copy
+    }
+    try assertError(SafetensorsWriter.data(list), contains: ["tensor 'head.bias' [2] has dtype I32"])
+  }
+
+  func testTruncatedFile() throws {
+    let data = SafetensorsWriter.data(try entries())
+    try assertError(data.prefix(data.count - 3), contains: ["tensor 'head.bias' [2] F32 needs 8 bytes", "truncated"])
+  }
+
+  func testGarbageHeader() throws {
+    try assertError(Data([200, 0, 0, 0, 0, 0, 0, 0] + Array("not json at all".utf8)),
+                    contains: ["is not a safetensors file"])
+    var bytes: [UInt8] = [16, 0, 0, 0, 0, 0, 0, 0]
+    bytes += Array("{\"a\":[1,2,3,4,5".utf8) + [32]
+    try assertError(Data(bytes), contains: ["header is not a JSON object"])
+  }
+
+  /// F16 and BF16 tensors are widened on load: the output equals the F32 run on rounded weights.
+  func testHalfPrecisionIsConverted() throws {
+    let f32 = try entries()
+    func rounded(_ entry: SafetensorsWriter.Entry, bf16: Bool) -> (SafetensorsWriter.Entry, SafetensorsWriter.Entry) {
+      guard entry.dtype == "F32" else { return (entry, entry) }
+      let values = stride(from: 0, to: entry.bytes.count, by: 4).map { at in
+        Float(bitPattern: UInt32(entry.bytes[at]) | UInt32(entry.bytes[at + 1]) << 8
+          | UInt32(entry.bytes[at + 2]) << 16 | UInt32(entry.bytes[at + 3]) << 24)
+      }
+      let narrow: [UInt16] = values.map { bf16 ? UInt16($0.bitPattern >> 16) : Float16($0).bitPattern }
+      let wide: [Float] = narrow.map { bf16 ? Float(bitPattern: UInt32($0) << 16) : Float(Float16(bitPattern: $0)) }
+      let half = SafetensorsWriter.Entry(name: entry.name, dtype: bf16 ? "BF16" : "F16", shape: entry.shape,
+                                         bytes: narrow.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+      return (half, SafetensorsWriter.Entry(name: entry.name, shape: entry.shape, values: wide))
+    }
+    for bf16 in [false, true] {
+      let pairs = f32.map { rounded($0, bf16: bf16) }
+      let half = try run(SafetensorsWriter.data(pairs.map(\.0))).get()
+      let widened = try run(SafetensorsWriter.data(pairs.map(\.1))).get()
+      XCTAssertEqual(half, widened, bf16 ? "BF16" : "F16")
+    }
+  }
+
+  /// `init()` exists when every weight is in the spec, and computes with the baked values.
+  func testConstantWeightsNeedNoFile() throws {
+    let path = Golden.url("Tests/Golden/codegen/specs/constant.cnn").path
+    let (_, network) = try GeneratedModelRunner.compilation(path)
+    let values = SafetensorsWriter.values(30, seed: 3, scale: 2)
+    let input = directory.appendingPathComponent("in.bin").path
+    try GeneratedModelRunner.writeFloats(values, to: input)
+    let outputs = try GeneratedModelRunner.run(specPath: path, weightsPath: nil, inputPath: input).get()
+    let expected = ReferenceInterpreter(checked: network, tensors: [:]).run(values)
+    for (a, b) in zip(outputs[0], expected[0]) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+  }
+}
