@@ -11,11 +11,13 @@ final class ReportReferenceTests: XCTestCase {
       var trainableParams: Int?
       var buffers: Int?
       var macs_convfc: Int
+      var macs_torchinfo: Int?
     }
     struct Layer: Decodable {
       var name: String
       var output: [Int]
       var params: Int
+      var macs: Int?
     }
     var outputs: [[Int]]?
     var totals: Totals
@@ -41,7 +43,30 @@ final class ReportReferenceTests: XCTestCase {
         continue
       }
       compare(stem, report, fixture)
+      if let torchinfo = fixture.totals.macs_torchinfo {
+        XCTAssertEqual(Self.torchinfoMultAdds(report, checked), torchinfo, "\(stem): torchinfo mult-adds")
+      }
     }
+  }
+
+  /// torchinfo's "mult-adds" from cnnc's figures, as docs/report.md explains the difference:
+  /// cnnc's MACs plus one add per output element of every conv with a bias, plus each
+  /// Linear's bias, BatchNorm's 2·C and PReLU's C parameters (torchinfo counts those once).
+  static func torchinfoMultAdds(_ report: Report, _ checked: CheckedNetwork) -> Int {
+    var total = report.totals.macs
+    for (index, layer) in checked.layers.enumerated() {
+      let entry = report.entries[index]
+      let hasBias = (layer.attributes?.hasBias ?? false) && layer.attributes?.constantWeights == nil
+        || layer.attributes?.constantBias != nil
+      switch layer.kind {
+      case .conv, .dwconv, .deconv: if hasBias { total += entry.output.elementCount ?? 0 }
+      case .fc: if hasBias { total += entry.output.channels }
+      case .bn: total += 2 * entry.output.channels
+      case .prelu: total += entry.output.channels
+      default: break
+      }
+    }
+    return total
   }
 
   func compare(_ stem: String, _ report: Report, _ fixture: Fixture) {
@@ -62,6 +87,9 @@ final class ReportReferenceTests: XCTestCase {
       guard let entry = byName[layer.name] else { continue }
       XCTAssertEqual(entry.output.array, layer.output, "\(stem): layer \(layer.name) output")
       XCTAssertEqual(entry.cost.params, layer.params, "\(stem): layer \(layer.name) params")
+      if let macs = layer.macs, [LayerKind.conv, .dwconv, .deconv, .fc].contains(entry.kind) {
+        XCTAssertEqual(entry.cost.macs, macs, "\(stem): layer \(layer.name) MACs")
+      }
     }
   }
 }
