@@ -48,7 +48,8 @@ extension Expander {
   /// `<kind><n>` for unlabelled layers: one counter per kind in execution order, skipping
   /// names labels already took; kinds ending in a digit take an underscore (`relu6_1`).
   mutating func assignGeneratedNames() {
-    var taken = Set(layers.lazy.filter(\.isLabelled).map(\.name))
+    var taken = Set<String>(minimumCapacity: layers.count)
+    taken.formUnion(layers.lazy.filter(\.isLabelled).map(\.name))
     var counters: [LayerKind: Int] = [:]
     for index in layers.indices where !layers[index].isLabelled {
       let kind = layers[index].kind

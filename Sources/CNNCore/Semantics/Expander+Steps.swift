@@ -34,7 +34,7 @@ extension Expander {
     let arguments = syntax.arguments.map(substitute)
     var resolver = ArgumentResolver(kind: kind, kindWord: syntax.kind)
     let attributes = resolver.resolve(arguments)
-    for diagnostic in resolver.diagnostics {
+    for diagnostic in resolver.diagnostics where muted == 0 {
       var located = diagnostic
       located.notes += callNotes
       diagnostics.append(located)
@@ -131,7 +131,9 @@ extension Expander {
       let before = layers.count
       let reported = diagnostics.count
       scopes.append(Scope(level: label.map { "\($0.text).\(copy)" }))
+      if copy >= 2 { muted += 1 }
       expand(loop.body, from: &current)
+      if copy >= 2 { muted -= 1 }
       scopes.removeLast()
       // From the third copy on, errors repeat the second copy's at the same places (the first
       // may differ: `@b` before `b:` resolves from the second copy on); the engine would drop

@@ -20,6 +20,9 @@ public struct Expander {
   /// Candidate comparisons "did you mean" may still make: 50,000 unknown `@label`s among
   /// 50,000 labels must not cost 2.5 billion of them. Later errors simply get no suggestion.
   var suggestionBudget = 200_000
+  /// Above zero while expanding repeat copies whose errors would only repeat earlier ones:
+  /// only the errors that stop the expansion are still reported.
+  var muted = 0
   var scopes: [Scope] = [Scope(level: nil)]
   var callStack: [(name: String, site: SourceRange, bindings: [String: Word])] = []
   /// First range at which each composed label was defined.
@@ -48,6 +51,7 @@ public struct Expander {
 
   mutating func error(_ id: DiagnosticID, _ message: String, at range: SourceRange,
                       notes: [Diagnostic.Note] = [], fixIts: [FixIt] = []) {
+    guard muted == 0 || id == .tooManyLayers || id == .nestingTooDeep else { return }
     diagnostics.append(Diagnostic(id, message, at: range, notes: notes + callNotes, fixIts: fixIts))
   }
 
@@ -57,7 +61,7 @@ public struct Expander {
   }
 
   /// Whether "did you mean" may still compare candidates; check it before building a list.
-  var canSuggest: Bool { suggestionBudget > 0 }
+  var canSuggest: Bool { suggestionBudget > 0 && muted == 0 }
 
   /// `Suggestion.closest`, charged to `suggestionBudget`; nil once the budget is spent.
   mutating func suggestion(for word: String, among candidates: [String]) -> String? {
@@ -71,6 +75,7 @@ public struct Expander {
     let rounding = readRounding()
     collectDefinitions()
     var current = Layer.networkInput
+    layers.reserveCapacity(min(layerCount(file.body), Self.maximumLayers))
     expand(file.body, from: &current)
     assignGeneratedNames()
     let outputs = resolveOutputs(last: current)

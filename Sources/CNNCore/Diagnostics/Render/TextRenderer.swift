@@ -53,11 +53,10 @@ public struct TextRenderer {
 
   private func snippet(_ source: SourceFile, _ range: SourceRange, label: String?, replacement: String? = nil) -> String {
     let lineIndex = source.lineIndex(of: min(range.start, source.bytes.count))
-    let scalars = Array(source.lineText(lineIndex).unicodeScalars).map { $0 == "\t" ? " " : $0 }
     let startColumn = source.location(of: range.start).column - 1
     let lineEnd = source.lineRange(lineIndex).upperBound
     let endColumn = source.location(of: min(range.end, lineEnd)).column - 1
-    let (shown, offset) = window(scalars, around: startColumn)
+    let (shown, offset) = window(source, line: lineIndex, around: startColumn)
     let gutter = String(lineIndex + 1)
     let blank = String(repeating: " ", count: gutter.count)
     var text = " \(gutter) | " + shown + "\n"
@@ -72,14 +71,32 @@ public struct TextRenderer {
     return text
   }
 
-  /// The part of a long line that is shown, and the column it starts at.
-  private func window(_ scalars: [Unicode.Scalar], around column: Int) -> (String, Int) {
-    guard scalars.count > Self.maximumShownColumns else {
-      return (String(String.UnicodeScalarView(scalars)), 0)
+  /// The part of line `line` that is shown (tabs as spaces), and the column it starts at.
+  ///
+  /// Columns are counted on the bytes as `SourceFile.location` counts them, and only the shown
+  /// window is decoded: a hundred diagnostics on a 1 MB line must not decode it a hundred times.
+  private func window(_ source: SourceFile, line: Int, around column: Int) -> (String, Int) {
+    let range = source.lineRange(line)
+    let bytes = source.bytes
+    var count = 0
+    for index in range where bytes[index] & 0xC0 != 0x80 { count += 1 }
+    let first = count > Self.maximumShownColumns
+      ? max(0, min(column - 20, count - Self.maximumShownColumns)) : 0
+    var start = range.lowerBound
+    var end = range.upperBound
+    var scalar = 0
+    for index in range where bytes[index] & 0xC0 != 0x80 {
+      if scalar == first && first > 0 { start = index }
+      if scalar == first + Self.maximumShownColumns {
+        end = index
+        break
+      }
+      scalar += 1
     }
-    let start = max(0, min(column - 20, scalars.count - Self.maximumShownColumns))
-    let end = min(scalars.count, start + Self.maximumShownColumns)
-    return (String(String.UnicodeScalarView(scalars[start..<end])), start)
+    let text = String(decoding: bytes[start..<end], as: UTF8.self)
+    var shown = String.UnicodeScalarView()
+    shown.append(contentsOf: text.unicodeScalars.lazy.map { $0 == "\t" ? " " : $0 })
+    return (String(shown), first)
   }
 
   private func paint(_ text: String, _ code: String) -> String {
