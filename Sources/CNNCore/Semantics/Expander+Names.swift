@@ -47,9 +47,12 @@ extension Expander {
 
   /// `<kind><n>` for unlabelled layers: one counter per kind in execution order, skipping
   /// names labels already took; kinds ending in a digit take an underscore (`relu6_1`).
+  ///
+  /// Generated names cannot collide with each other (one counter per kind, and the underscore
+  /// keeps `relu6_1` apart from `relu61`), so only labels are looked up: a million layers
+  /// cost a million string builds, not a million set insertions.
   mutating func assignGeneratedNames() {
-    var taken = Set<String>(minimumCapacity: layers.count)
-    taken.formUnion(layers.lazy.filter(\.isLabelled).map(\.name))
+    let taken = Set(layers.lazy.filter(\.isLabelled).map(\.name))
     var counters: [LayerKind: Int] = [:]
     for index in layers.indices where !layers[index].isLabelled {
       let kind = layers[index].kind
@@ -59,9 +62,8 @@ extension Expander {
       repeat {
         number += 1
         name = base + String(number)
-      } while taken.contains(name)
+      } while !taken.isEmpty && taken.contains(name)
       counters[kind] = number
-      taken.insert(name)
       layers[index].name = name
     }
   }
