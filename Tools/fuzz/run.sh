@@ -10,6 +10,10 @@
 #   SWIFTC      compiler (default: swiftc on PATH, else /opt/swift/usr/bin/swiftc)
 #   FUZZ_DIR    build/work directory (default: .build-fuzz/fuzzer, git-ignored)
 #   SKIP_BUILD  set to 1 to reuse an existing binary
+#   SANITIZERS  -sanitize= list (default fuzzer,address). ASan makes big valid expansions
+#               (600,000 layers) 10-60x slower than a release build and trips -timeout;
+#               SANITIZERS=fuzzer fuzzes for hangs and traps at full speed
+#   TIMEOUT     seconds one input may take (default 2)
 #   CNNCORE_SOURCES  the CNNCore source directory to build (default: Sources/CNNCore); point it
 #               at a clean checkout while other work in the tree does not compile
 #
@@ -27,7 +31,8 @@ MAX_LEN="${2:-4096}"
 shift $(( $# > 2 ? 2 : $# ))
 SWIFTC="${SWIFTC:-$(command -v swiftc || echo /opt/swift/usr/bin/swiftc)}"
 FUZZ_DIR="${FUZZ_DIR:-$ROOT/.build-fuzz/fuzzer}"
-BINARY="$FUZZ_DIR/fuzz-cnnc"
+BINARY="$FUZZ_DIR/fuzz-cnnc-${SANITIZERS:-fuzzer,address}"
+BINARY="${BINARY//,/-}"
 
 mkdir -p "$FUZZ_DIR/corpus" "$FUZZ_DIR/artifacts"
 
@@ -37,7 +42,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 || ! -x "$BINARY" ]]; then
   cp -R "${CNNCORE_SOURCES:-$ROOT/Sources/CNNCore}" "$FUZZ_DIR/src/CNNCore"
   echo "building $BINARY" >&2
   # shellcheck disable=SC2046
-  "$SWIFTC" -sanitize=fuzzer,address -parse-as-library -O -g \
+  "$SWIFTC" -sanitize="${SANITIZERS:-fuzzer,address}" -parse-as-library -O -g \
     -module-name FuzzCNNC \
     $(find "$FUZZ_DIR/src/CNNCore" -name '*.swift' | sort) \
     "$ROOT/Tools/fuzz/FuzzCompilation.swift" \
@@ -52,7 +57,7 @@ SEEDS=("$ROOT/Tools/fuzz/corpus-seed")
 exec "$BINARY" "$FUZZ_DIR/corpus" "${SEEDS[@]}" \
   -dict="$ROOT/Tools/fuzz/cnn.dict" \
   -max_len="$MAX_LEN" \
-  -timeout=2 \
+  -timeout="${TIMEOUT:-2}" \
   -rss_limit_mb=2048 \
   -max_total_time="$SECONDS_TO_RUN" \
   -artifact_prefix="$FUZZ_DIR/artifacts/" \
