@@ -19,6 +19,10 @@ struct ClassEmitter {
       emitStep(step, index: index, name: functionNames[index], &out)
     }
     out.line()
+    out.line("// MARK: - Threading")
+    out.line()
+    out.lines(Threading.source)
+    out.line()
     out.line("// MARK: - Weights file")
     out.line()
     out.lines(SafetensorsLoader.source)
@@ -64,17 +68,33 @@ struct ClassEmitter {
     out.line("/// Zero-padded copies of convolution inputs, \(scratch) floats.")
     out.line("private let scratch: UnsafeMutablePointer<Float>")
     out.line()
+    out.line("/// Threads `forward` may use for its large layers (1: only the calling thread); may be")
+    out.line("/// changed between calls.")
+    out.line("public var threads: Int")
+    out.line()
     out.line("/// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.")
     out.block("public convenience init(weights url: URL) throws") { out in
-      out.line("self.init(tensors: try Self.readWeights(url))")
+      out.line("self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)")
+    }
+    out.line()
+    out.line("/// Same, running large layers on `threads` threads.")
+    out.block("public convenience init(weights url: URL, threads: Int) throws") { out in
+      out.line("self.init(tensors: try Self.readWeights(url), threads: threads)")
     }
     if layout.isConstant {
       out.line()
       out.line("/// Every weight is written in the spec.")
-      out.block("public convenience init()") { out in out.line("self.init(tensors: [:])") }
+      out.block("public convenience init()") { out in
+        out.line("self.init(tensors: [:], threads: ProcessInfo.processInfo.activeProcessorCount)")
+      }
+      out.line()
+      out.block("public convenience init(threads: Int)") { out in
+        out.line("self.init(tensors: [:], threads: threads)")
+      }
     }
     out.line()
-    out.block("private init(tensors loaded: [String: [Float]])") { out in
+    out.block("private init(tensors loaded: [String: [Float]], threads: Int)") { out in
+      out.line("self.threads = max(1, threads)")
       if layout.constants.isEmpty {
         out.line("let tensors = loaded")
       } else {

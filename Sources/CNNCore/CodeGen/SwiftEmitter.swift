@@ -17,7 +17,7 @@ struct SwiftEmitter {
     "throws", "do", "catch", "guard", "defer", "extension", "protocol", "operator", "subscript",
     "typealias", "associatedtype", "inout", "super", "Any", "Type", "some", "any", "fileprivate",
     "WeightsError", "Safetensors", "constants", "pack", "fold", "readWeights", "halfToFloat",
-    "Expected", "expected", "packPlain", "describe", "integers", "min", "max", "exp", "expm1",
+    "Expected", "expected", "packPlain", "threads", "parallelFor", "describe", "integers", "min", "max", "exp", "expm1",
     "tanh", "pow", "abs", "precondition", "zip", "print", "Float", "Int", "Array", "Data", "URL",
     "String", "Double", "Error", "SIMD4", "SIMD8", "SIMD16", "UnsafePointer", "UnsafeRawPointer",
     "UnsafeMutablePointer", "UnsafeMutableRawPointer", "UnsafeBufferPointer", "Swift", "Foundation",

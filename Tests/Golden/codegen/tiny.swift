@@ -50,12 +50,22 @@ public final class Tiny {
   /// Zero-padded copies of convolution inputs, 112 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
+  /// Threads `forward` may use for its large layers (1: only the calling thread); may be
+  /// changed between calls.
+  public var threads: Int
+
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url))
+    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
-  private init(tensors loaded: [String: [Float]]) {
+  /// Same, running large layers on `threads` threads.
+  public convenience init(weights url: URL, threads: Int) throws {
+    self.init(tensors: try Self.readWeights(url), threads: threads)
+  }
+
+  private init(tensors loaded: [String: [Float]], threads: Int) {
+    self.threads = max(1, threads)
     let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 64).bindMemory(to: Float.self, capacity: 512)
     weights.initialize(repeating: 0, count: 512)
@@ -186,6 +196,24 @@ public final class Tiny {
       for lane in 0..<valid {
         let c = block &* 16 &+ lane
         y[c] = sum[lane]
+      }
+    }
+  }
+
+  // MARK: - Threading
+
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
+  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    let parts = min(threads, count)
+    if parts <= 1 {
+      for index in 0..<count { body(index) }
+      return
+    }
+    withoutActuallyEscaping(body) { body in
+      nonisolated(unsafe) let body = body
+      DispatchQueue.concurrentPerform(iterations: parts) { part in
+        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
       }
     }
   }

@@ -41,6 +41,12 @@ enum Convolution {
     geometry(context).outPerGroup >= context.lanes
   }
 
+  /// Multiply-adds of the step.
+  static func macs(_ context: KernelContext) -> Int {
+    let g = geometry(context)
+    return (context.output.elementCount ?? 0) * g.inPerGroup * g.kernelH * g.kernelW
+  }
+
   /// Floats of scratch the padded copy needs.
   static func scratchCount(_ context: KernelContext) -> Int {
     let g = geometry(context)
@@ -79,7 +85,8 @@ enum Convolution {
     let biasOffset = context.weightOffset + g.groups * blocks * inner * lanes
     let tile = 8
     let lastValid = g.outPerGroup - (blocks - 1) * lanes
-    out.block(forLoop("block", g.groups * blocks)) { out in
+    let parallel = Threading.worthSplitting(work: macs(context), iterations: g.groups * blocks)
+    Threading.emitLoop("block", g.groups * blocks, parallel: parallel, &out) { out in
       out.line("let group = block / \(blocks)")
       out.line("let firstChannel = group &* \(g.outPerGroup) &+ (block % \(blocks)) &* \(lanes)")
       out.line("let valid = block % \(blocks) == \(blocks - 1) ? \(lastValid) : \(lanes)")
@@ -139,7 +146,8 @@ enum Convolution {
     let output = context.output
     let inner = g.inPerGroup * g.kernelH * g.kernelW
     let biasOffset = context.weightOffset + output.channels * inner
-    out.block(forLoop("c", output.channels)) { out in
+    let parallel = Threading.worthSplitting(work: macs(context), iterations: output.channels)
+    Threading.emitLoop("c", output.channels, parallel: parallel, &out) { out in
       out.line("let group = c / \(g.outPerGroup)")
       out.line("let kernel = weights + (\(context.weightOffset) &+ c &* \(inner))")
       out.line("let bias = weights[\(biasOffset) &+ c]")

@@ -12,7 +12,8 @@ enum FullyConnected {
     let biasOffset = context.weightOffset + blocks * inputs * lanes
     let lastValid = outputs - (blocks - 1) * lanes
     let vector = context.vectorType
-    out.block(forLoop("block", blocks)) { out in
+    let parallel = Threading.worthSplitting(work: inputs * outputs, iterations: blocks)
+    Threading.emitLoop("block", blocks, parallel: parallel, &out) { out in
       out.line("let packed = weights + (\(context.weightOffset) &+ block &* \(inputs * lanes))")
       out.line("var even = UnsafeRawPointer(weights + (\(biasOffset) &+ block &* \(lanes))).loadUnaligned(as: \(vector).self)")
       out.line("var odd = \(vector)()")
