@@ -36,6 +36,7 @@ RULES = {
     "lint.stride-exceeds-kernel": "(lint) A stride larger than the kernel skips pixels that are never read.",
     "lint.unused-definition": "(lint) A `def` that is never called.",
     "lint.unused-label": "(lint) A block label nothing reads.",
+    "network.empty": "A spec with an input but no layers has nothing to compute.",
     "name.duplicate": "Two layers have the same composed name.",
     "name.output-before-layer": "`output` must follow the layers it names.",
     "name.unknown-label": "`@label` names no earlier labelled layer; a close label is offered.",

@@ -23,6 +23,12 @@ public struct Compilation: Sendable {
       let (result, checkDiagnostics) = Checker.check(network)
       checkDiagnostics.forEach { engine.emit($0) }
       checked = result
+      // Only when nothing else went wrong: a parse error may be why no layer was read.
+      if network.layers.isEmpty && !engine.hasErrors {
+        engine.emit(Diagnostic(
+          .emptyNetwork, "the network has no layers; add at least one after 'input'",
+          at: network.inputRange, notes: [Diagnostic.Note("for example: 'conv 16 3x3 p1 | relu'")]))
+      }
       if lint && !engine.hasErrors {
         Linter.lint(result, syntax: file).forEach { engine.emit($0) }
       }

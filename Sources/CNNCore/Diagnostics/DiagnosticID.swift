@@ -36,6 +36,7 @@ extension DiagnosticID {
   public static let duplicateName = Self(rawValue: "name.duplicate")
   public static let outputBeforeLayer = Self(rawValue: "name.output-before-layer")
   public static let unknownLabel = Self(rawValue: "name.unknown-label")
+  public static let emptyNetwork = Self(rawValue: "network.empty")
   public static let concatMismatch = Self(rawValue: "shape.concat-mismatch")
   public static let sizeOverflow = Self(rawValue: "shape.overflow")
   public static let emptyOutput = Self(rawValue: "spatial.empty-output")
@@ -73,13 +74,13 @@ extension DiagnosticID {
     .tooManyDiagnostics, .tooManyLayers, .missingInput, .activationAfterSoftmax,
     .biasBeforeBatchNorm, .consecutiveLinear, .dropoutBeforeOutput, .fcDominates, .softmaxNotLast,
     .spatialCollapse, .strideExceedsKernel, .unusedDefinition, .unusedLabel, .duplicateName,
-    .outputBeforeLayer, .unknownLabel, .concatMismatch, .sizeOverflow, .emptyOutput,
-    .kernelTooLarge, .nonIntegral, .outputPaddingTooLarge, .poolPadding, .duplicateHeader,
-    .duplicateOption, .expectedLayer, .expectedValue, .headerAfterLayer, .invalidLabel,
-    .invalidUTF8, .invalidValue, .lineTooLong, .misplacedDefinition, .missingArgument,
-    .nestingTooDeep, .nulByte, .referenceAfterPipe, .semicolonOutsideBlock, .trailingPipe,
-    .unclosedBlock, .unexpectedArgument, .unexpectedCharacter, .unexpectedToken, .unknownLayer,
-    .unknownOption,
+    .outputBeforeLayer, .unknownLabel, .emptyNetwork, .concatMismatch, .sizeOverflow,
+    .emptyOutput, .kernelTooLarge, .nonIntegral, .outputPaddingTooLarge, .poolPadding,
+    .duplicateHeader, .duplicateOption, .expectedLayer, .expectedValue, .headerAfterLayer,
+    .invalidLabel, .invalidUTF8, .invalidValue, .lineTooLong, .misplacedDefinition,
+    .missingArgument, .nestingTooDeep, .nulByte, .referenceAfterPipe, .semicolonOutsideBlock,
+    .trailingPipe, .unclosedBlock, .unexpectedArgument, .unexpectedCharacter, .unexpectedToken,
+    .unknownLayer, .unknownOption,
   ]
 }
 

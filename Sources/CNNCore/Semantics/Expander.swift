@@ -23,6 +23,8 @@ public struct Expander {
   /// Above zero while expanding repeat copies whose errors would only repeat earlier ones:
   /// only the errors that stop the expansion are still reported.
   var muted = 0
+  /// Blocks, repeats and calls being expanded, innermost last (see `enterNesting`).
+  var nesting = 0
   var scopes: [Scope] = [Scope(level: nil)]
   var callStack: [(name: String, site: SourceRange, bindings: [String: Word])] = []
   /// First range at which each composed label was defined.
@@ -68,6 +70,21 @@ public struct Expander {
     guard canSuggest else { return nil }
     suggestionBudget -= max(1, candidates.count)
     return Suggestion.closest(to: word, among: candidates)
+  }
+
+  /// Enters one block, repeat or call while expanding, or reports and aborts when
+  /// `Parser.maximumNesting` are already open. The parser bounds nesting within one body, but
+  /// calls compose bodies: 200 definitions, each nesting 200 blocks around a call of the
+  /// previous one, would otherwise recurse 40,000 deep and overflow the stack.
+  mutating func enterNesting(at range: SourceRange) -> Bool {
+    guard nesting < Parser.maximumNesting else {
+      error(.nestingTooDeep, "blocks, repeats and calls are nested more than \(Parser.maximumNesting) "
+              + "deep once definitions are expanded", at: range)
+      aborted = true
+      return false
+    }
+    nesting += 1
+    return true
   }
 
   mutating func run() -> Network? {
