@@ -105,11 +105,8 @@ extension Expander {
             at: call.name.range, notes: [Diagnostic.Note("defined here", at: definition.name.range)])
       return poison(range, label: label, from: &current)
     }
-    guard callStack.count < Parser.maximumNesting else {
-      error(.nestingTooDeep, "calls are nested more than \(Parser.maximumNesting) deep", at: call.name.range)
-      aborted = true
-      return
-    }
+    guard enterNesting(at: call.name.range) else { return }
+    defer { nesting -= 1 }
     guard let bindings = bind(call, to: definition) else { return poison(range, label: label, from: &current) }
     // Refused before expanding, so `a()` where each definition calls the previous one twice
     // fails at once instead of after building a million layers.

@@ -83,6 +83,8 @@ extension Expander {
   // MARK: Blocks
 
   mutating func expandBlock(_ block: BlockSyntax, label: Word?, from current: inout Int) {
+    guard enterNesting(at: block.keyword.range) else { return }
+    defer { nesting -= 1 }
     let input = current
     var ends: [Int] = []
     scopes.append(Scope(level: label?.text))
@@ -127,6 +129,8 @@ extension Expander {
       aborted = true
       return
     }
+    guard enterNesting(at: loop.keyword.range) else { return }
+    defer { nesting -= 1 }
     for copy in 0..<count {
       let before = layers.count
       let reported = diagnostics.count

@@ -109,6 +109,23 @@ final class RobustnessTests: XCTestCase {
     assertReports(compilation, .unclosedBlock, at: 20_002, 1)
   }
 
+  func testCallsThroughDeeplyNestedBlocksDoNotOverflowTheStack() {
+    // 200 definitions, each nesting 199 blocks (legal in one body) around a call of the
+    // previous one: expanded, that would be 40,000 levels of recursion.
+    let blocks = Parser.maximumNesting - 1
+    var text = "input 8x8x3\n"
+    text += "def d0() { " + String(repeating: "concat { ", count: blocks) + "relu"
+      + String(repeating: " }", count: blocks) + " }\n"
+    for index in 1..<200 {
+      text += "def d\(index)() { " + String(repeating: "concat { ", count: blocks) + "d\(index - 1)()"
+        + String(repeating: " }", count: blocks) + " }\n"
+    }
+    text += "d199()\n"
+    let compilation = compile(text)
+    // The call of d199 plus its 199 blocks are 200 levels; its call of d198 is one too many.
+    assertReports(compilation, .nestingTooDeep, at: 201, 13 + 9 * blocks + 1)
+  }
+
   func testDefinitionCallingItselfIsLocated() {
     let compilation = compile("input 8x8x3\ndef loop(c) {\n  conv c 3x3 | loop(c)\n}\nloop(8)\n")
     assertReports(compilation, .recursiveDefinition, at: 3, 16)
