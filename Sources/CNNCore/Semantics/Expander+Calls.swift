@@ -169,7 +169,9 @@ extension Expander {
   func substitute(_ word: Word) -> Word {
     guard let bindings = callStack.last?.bindings, !bindings.isEmpty else { return word }
     if let value = bindings[word.text] { return Word(value.text, value.range) }
-    guard word.text.contains("x") else { return word }
+    // A byte search: `String.contains(String)` goes through Foundation, a hot spot when a
+    // repeat expands 600,000 layers.
+    guard word.text.utf8.contains(UInt8(ascii: "x")) else { return word }
     let parts = word.text.split(separator: "x", omittingEmptySubsequences: false)
     guard parts.count <= 3, parts.contains(where: { bindings[String($0)] != nil }) else { return word }
     let replaced = parts.map { bindings[String($0)]?.text ?? String($0) }

@@ -9,8 +9,8 @@ extension Expander {
   /// Makes `label` visible to `@label` from every enclosing scope, under the name relative to
   /// that scope; layers (not calls or repeats) also claim their composed name, which must be unique.
   mutating func register(_ label: Word, index: Int, claimsName: Bool) {
-    let full = composedName(label.text)
     if claimsName {
+      let full = composedName(label.text)
       if let first = labelSites[full] {
         let notes = [Diagnostic.Note("'\(full)' is first defined here", at: first)]
           + (first == label.range ? [Diagnostic.Note("the same label is expanded twice; label the calls or repeats that contain it")] : [])
@@ -19,10 +19,11 @@ extension Expander {
         labelSites[full] = label.range
       }
     }
-    var relative = [label.text]
+    // The name relative to each scope, built outward by prefixing each level once.
+    var relative = label.text
     for scopeIndex in scopes.indices.reversed() {
-      scopes[scopeIndex].labels[relative.reversed().joined(separator: ".")] = index
-      if let level = scopes[scopeIndex].level { relative.append(level) }
+      scopes[scopeIndex].labels[relative] = index
+      if let level = scopes[scopeIndex].level { relative = level + "." + relative }
     }
   }
 
