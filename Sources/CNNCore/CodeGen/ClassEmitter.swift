@@ -5,6 +5,10 @@ struct ClassEmitter {
   var layout: WeightLayout
   var lanes: Int
   var source: SourceFile
+  /// Whether kernels may use fused multiply-add (see `KernelContext.fma`).
+  var fma: Bool = true
+  /// Shared kernel functions, emitted after the steps.
+  let helpers = KernelHelpers()
 
   private var checked: CheckedNetwork { lowered.checked }
   private var outputCounts: [Int] { checked.network.outputs.map { lowered.shape($0).elementCount ?? 0 } }
@@ -17,6 +21,11 @@ struct ClassEmitter {
     for (index, step) in lowered.steps.enumerated() {
       out.line()
       emitStep(step, index: index, name: functionNames[index], &out)
+    }
+    if !helpers.order.isEmpty {
+      out.line()
+      out.line("// MARK: - Kernels shared by the steps")
+      helpers.emit(&out)
     }
     out.line()
     out.line("// MARK: - Threading")
@@ -164,7 +173,8 @@ struct ClassEmitter {
     var offsets = layout.layerOffsets
     for (key, value) in layout.stepOffsets { offsets[key] = value }
     let context = KernelContext(lowered: lowered, step: step, lanes: lanes,
-                                weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets)
+                                weightOffset: layout.stepOffsets[step.layer] ?? 0, followerOffsets: offsets,
+                                fma: fma, helpers: helpers)
     for line in StepComment.lines(step, context: context, source: source) { out.line("// " + line) }
     let inputs = layer.inputs.indices.map { "_ x\($0): UnsafePointer<Float>" }
     out.block("private func \(name)(\(inputs.joined(separator: ", ")), _ y: UnsafeMutablePointer<Float>)") { out in

@@ -81,9 +81,10 @@ struct WeightLayout {
     if tiled {
       let groups = layer.kind == .fc ? 1 : Convolution.geometry(context).groups
       let outPerGroup = output.channels / groups
-      packing.append("Self.pack(\(weight), bias: \(bias), norm: \(norm), groups: \(groups), outPerGroup: \(outPerGroup), inner: \(inner), lanes: \(context.lanes), into: weights + \(count))")
-      let blocks = (outPerGroup + context.lanes - 1) / context.lanes
-      count += groups * blocks * (inner + 1) * context.lanes
+      let tile = layer.kind == .fc ? context.lanes : Convolution.channelTile(context)
+      packing.append("Self.pack(\(weight), bias: \(bias), norm: \(norm), groups: \(groups), outPerGroup: \(outPerGroup), inner: \(inner), lanes: \(tile), into: weights + \(count))")
+      let blocks = (outPerGroup + tile - 1) / tile
+      count += groups * blocks * (inner + 1) * tile
     } else {
       let total = weightShape.reduce(1, *)
       let perOutput = layer.kind == .deconv ? 1 : inner

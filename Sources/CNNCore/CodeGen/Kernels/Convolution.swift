@@ -1,8 +1,8 @@
 /// `conv` and `dwconv`: direct convolution on a zero-padded copy of the input.
 ///
-/// Two shapes (codegen-notes): with at least one SIMD vector of output channels per group, a
-/// register tile of output columns x one vector of output channels, weights packed at load as
-/// `[group][block][ic][ky][kx][lanes]` (bias after them as `[group][block][lanes]`); with fewer
+/// Two shapes (codegen-notes): with at least one SIMD vector of output channels per group, the
+/// direct register-tile kernel of `Convolution+Direct.swift` (weights packed at load as
+/// `[group][block][ic][ky][kx][block channels]`, bias after them as `[group][block][channels]`); with fewer
 /// (depthwise, small groups), "axpy" rows in which the compiler vectorizes over output columns,
 /// weights kept in PyTorch's OIHW order (bias `[O]` after them).
 enum Convolution {
@@ -56,7 +56,7 @@ enum Convolution {
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let g = geometry(context)
     emitPaddedCopy(context.input, g, &out)
-    if usesTiles(context) { emitTiles(context, g, &out) } else { emitRows(context, g, &out) }
+    if usesTiles(context) { emitDirect(context, g, &out) } else { emitRows(context, g, &out) }
     Elementwise.emitPasses(context.passFollowers, context, &out)
   }
 
@@ -74,71 +74,6 @@ enum Convolution {
       }
     }
     out.line("let src = UnsafePointer(scratch)")
-  }
-
-  /// Register tile: `tile` output columns x one vector of output channels, over the window.
-  static func emitTiles(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
-    let output = context.output
-    let lanes = context.lanes
-    let blocks = (g.outPerGroup + lanes - 1) / lanes
-    let inner = g.inPerGroup * g.kernelH * g.kernelW
-    let biasOffset = context.weightOffset + g.groups * blocks * inner * lanes
-    let tile = 8
-    let lastValid = g.outPerGroup - (blocks - 1) * lanes
-    let parallel = Threading.worthSplitting(work: macs(context), iterations: g.groups * blocks)
-    Threading.emitLoop("block", g.groups * blocks, parallel: parallel, &out) { out in
-      out.line("let group = block / \(blocks)")
-      out.line("let firstChannel = group &* \(g.outPerGroup) &+ (block % \(blocks)) &* \(lanes)")
-      out.line("let valid = block % \(blocks) == \(blocks - 1) ? \(lastValid) : \(lanes)")
-      out.line("let packed = weights + (\(context.weightOffset) &+ block &* \(inner * lanes))")
-      out.line("let bias = UnsafeRawPointer(weights + (\(biasOffset) &+ block &* \(lanes))).loadUnaligned(as: \(context.vectorType).self)")
-      out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
-      out.block(forLoop("oy", output.height)) { out in
-        out.line("let rowInput = groupInput + (oy &* \(g.strideH * g.paddedW))")
-        let full = output.width / tile
-        if full > 0 {
-          out.block(forLoop("tile", full)) { out in
-            out.line("let ox = tile &* \(tile)")
-            emitTile(context, g, width: tile, &out)
-          }
-        }
-        if output.width % tile > 0 {
-          out.block("do") { out in
-            out.line("let ox = \(full * tile)")
-            emitTile(context, g, width: output.width % tile, &out)
-          }
-        }
-      }
-    }
-  }
-
-  private static func emitTile(_ context: KernelContext, _ g: Geometry, width: Int,
-                               _ out: inout SwiftEmitter) {
-    let lanes = context.lanes
-    let output = context.output
-    for t in 0..<width { out.line("var acc\(t) = bias") }
-    out.line("var w = packed")
-    out.block(forLoop("ic", g.inPerGroup)) { out in
-      out.block(forLoop("ky", g.kernelH)) { out in
-        out.line("let r = rowInput + ((ic &* \(g.paddedH) &+ ky &* \(g.dilationH)) &* \(g.paddedW) &+ ox &* \(g.strideW))")
-        out.block(forLoop("kx", g.kernelW)) { out in
-          out.line("let wv = UnsafeRawPointer(w).loadUnaligned(as: \(context.vectorType).self)")
-          out.line("w += \(lanes)")
-          out.line("let q = r + (kx &* \(g.dilationW))")
-          for t in 0..<width {
-            out.line("acc\(t) = acc\(t).addingProduct(wv, q[\(t * g.strideW)])")
-          }
-        }
-      }
-    }
-    let plane = output.height * output.width
-    out.block("for lane in 0..<valid") { out in
-      out.line("let c = firstChannel &+ lane")
-      out.line("let o = y + (c &* \(plane) &+ oy &* \(output.width) &+ ox)")
-      for t in 0..<width {
-        context.store("acc\(t)[lane]", to: "o[\(t)]", channel: "c").forEach { out.line($0) }
-      }
-    }
   }
 
   /// Axpy rows: `y[c, oy, :] += w * x[ic, oy*s + ky*d, (: * s) + kx*d]`.

@@ -10,6 +10,11 @@ struct KernelContext {
   /// Float offsets of per-channel data of in-place layers (PReLU slopes, standalone BN
   /// scale then shift).
   var followerOffsets: [Int: Int]
+  /// Whether the target has fused multiply-add (`addingProduct`); without it kernels write
+  /// `a + b * c` (codegen-notes pitfall 1).
+  var fma: Bool = true
+  /// Class-level kernel functions shared between steps (nil: emit none, e.g. when sizing).
+  var helpers: KernelHelpers? = nil
 
   var layerIndex: Int { step.layer }
   var layer: Layer { lowered.checked.layers[step.layer] }
@@ -46,6 +51,36 @@ struct KernelContext {
     let statements = epilogue(channel: channel)
     if statements.isEmpty { return ["\(target) = \(value)"] }
     return ["do {", "  var v = \(value)"] + statements.map { "  " + $0 } + ["  \(target) = v", "}"]
+  }
+}
+
+extension KernelContext {
+  /// `acc + a * b` as the target computes it best.
+  func multiplyAdd(_ acc: String, _ a: String, _ b: String) -> String {
+    fma ? "\(acc).addingProduct(\(a), \(b))" : "\(acc) + \(a) * \(b)"
+  }
+}
+
+/// Private static kernel functions of the generated class, keyed by everything their body
+/// depends on, so that identical layers share one (codegen-notes pitfall 3: compile time).
+final class KernelHelpers {
+  private(set) var order: [String] = []
+  private var bodies: [String: String] = [:]
+
+  /// The function name for `key`, emitting its text (from `make(name)`) the first time.
+  func function(_ key: String, _ make: (String) -> String) -> String {
+    if let index = order.firstIndex(of: key) { return "__kernel\(index)" }
+    let name = "__kernel\(order.count)"
+    order.append(key)
+    bodies[key] = make(name)
+    return name
+  }
+
+  func emit(_ out: inout SwiftEmitter) {
+    for key in order {
+      out.line()
+      out.lines(bodies[key]!)
+    }
   }
 }
 

@@ -1,0 +1,154 @@
+/// The direct convolution kernel (codegen-notes: 93–100 % of the FMA peak).
+///
+/// A register tile of `vectors` SIMD vectors of output channels (`vectors * lanes` channels, 2
+/// vectors when the group has that many) x `pixels` consecutive output columns of one row. The
+/// weights of a channel block are packed at load as `[ic][ky][kx][channels of the block]`, so the
+/// kernel reads them with literal offsets; each input value is broadcast into the FMA. The tile
+/// function (one per distinct geometry and width, shared by all steps) leaves the accumulators
+/// in a small `[pixel][channel]` staging buffer; the step stores them through its epilogue.
+extension Convolution {
+  /// Output channels per register tile: two vectors when the group has at least that many.
+  static func channelTile(_ context: KernelContext) -> Int {
+    let g = geometry(context)
+    return g.outPerGroup >= 2 * context.lanes ? 2 * context.lanes : context.lanes
+  }
+
+  /// Tile widths: `(full width, count of full tiles, remainder width)`.
+  static func tileWidths(_ context: KernelContext) -> (width: Int, full: Int, rest: Int) {
+    let maxWidth = channelTile(context) > context.lanes ? 12 : 24
+    let outWidth = context.output.width
+    let tiles = (outWidth + maxWidth - 1) / maxWidth
+    let width = (outWidth + tiles - 1) / tiles
+    return (width, outWidth / width, outWidth % width)
+  }
+
+  static func emitDirect(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let output = context.output
+    let tile = channelTile(context)
+    let blocks = (g.outPerGroup + tile - 1) / tile
+    let inner = g.inPerGroup * g.kernelH * g.kernelW
+    let biasOffset = context.weightOffset + g.groups * blocks * inner * tile
+    let lastValid = g.outPerGroup - (blocks - 1) * tile
+    let (width, full, rest) = tileWidths(context)
+    let wide = tileFunction(context, g, width: width)
+    let narrow = rest > 0 ? tileFunction(context, g, width: rest) : ""
+    let plane = output.height * output.width
+    let parallel = Threading.worthSplitting(work: macs(context), iterations: g.groups * blocks)
+    Threading.emitLoop("block", g.groups * blocks, parallel: parallel, &out) { out in
+      out.line("let group = block / \(blocks)")
+      out.line("let firstChannel = group &* \(g.outPerGroup) &+ (block % \(blocks)) &* \(tile)")
+      out.line("let valid = block % \(blocks) == \(blocks - 1) ? \(lastValid) : \(tile)")
+      out.line("let packed = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(inner * tile)))")
+      out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(tile)))")
+      out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
+      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(width * tile))") { out in
+        out.line("buffer in")
+        out.line("let stage = buffer.baseAddress!")
+        out.block(forLoop("oy", output.height)) { out in
+          out.line("let row = groupInput + (oy &* \(g.strideH * g.paddedW))")
+          func store(_ columns: Int, _ out: inout SwiftEmitter) {
+            out.block("for lane in 0..<valid") { out in
+              out.line("let c = firstChannel &+ lane")
+              out.line("let o = y + (c &* \(plane) &+ oy &* \(output.width) &+ ox)")
+              out.block(forLoop("p", columns)) { out in
+                context.store("stage[p &* \(tile) &+ lane]", to: "o[p]", channel: "c").forEach { out.line($0) }
+              }
+            }
+          }
+          if full > 0 {
+            out.block(forLoop("t", full)) { out in
+              out.line("let ox = t &* \(width)")
+              out.line("Self.\(wide)(row + (ox &* \(g.strideW)), packed, bias, stage)")
+              store(width, &out)
+            }
+          }
+          if rest > 0 {
+            out.block("do") { out in
+              out.line("let ox = \(full * width)")
+              out.line("Self.\(narrow)(row + (ox &* \(g.strideW)), packed, bias, stage)")
+              store(rest, &out)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The shared tile function for this geometry and `width` output columns; its name.
+  private static func tileFunction(_ context: KernelContext, _ g: Geometry, width: Int) -> String {
+    let tile = channelTile(context)
+    let lanes = context.lanes
+    let vectors = tile / lanes
+    let vector = context.vectorType
+    let key = "direct ic\(g.inPerGroup) k\(g.kernelH)x\(g.kernelW) s\(g.strideW) d\(g.dilationH)x\(g.dilationW)"
+      + " plane\(g.paddedH)x\(g.paddedW) tile\(tile)x\(width) lanes\(lanes) fma\(context.fma)"
+    let body = { (name: String) -> String in
+      var out = SwiftEmitter()
+      out.line("/// Direct convolution tile: \(tile) channels x \(width) columns; \(key).")
+      out.line("/// `x`: input at the tile's first window, `w`: `[ic][ky][kx][\(tile)]`, `stage`: `[column][channel]`.")
+      out.block("@inline(never) private static func \(name)(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>)") { out in
+        for v in 0..<vectors {
+          out.line("let b\(v) = UnsafeRawPointer(bias + \(v * lanes)).loadUnaligned(as: \(vector).self)")
+          for p in 0..<width { out.line("var a\(v)_\(p) = b\(v)") }
+        }
+        out.line("var xi = x")
+        out.line("var wi = w")
+        // Unroll the window when the body stays small (pitfall 3), else loop over rows.
+        let perTap = vectors * (width + 1)
+        let unrollRows = perTap * g.kernelH * g.kernelW <= 240
+        out.block(forLoop("_", g.inPerGroup)) { out in
+          func tap(_ ky: String, _ kyLiteral: Int?, _ kx: Int, _ out: inout SwiftEmitter) {
+            let weightBase = kyLiteral.map { ($0 * g.kernelW + kx) * tile }
+            for v in 0..<vectors {
+              if let base = weightBase {
+                out.line("let w\(v) = UnsafeRawPointer(wi + \(base + v * lanes)).loadUnaligned(as: \(vector).self)")
+              } else {
+                out.line("let w\(v) = UnsafeRawPointer(wr + \(kx * tile + v * lanes)).loadUnaligned(as: \(vector).self)")
+              }
+            }
+            for p in 0..<width {
+              let column = p * g.strideW + kx * g.dilationW
+              let source: String
+              if let ky = kyLiteral {
+                source = "xi[\(ky * g.dilationH * g.paddedW + column)]"
+              } else {
+                source = "xr[\(column)]"
+              }
+              out.line("let x\(p) = \(source)")
+              for v in 0..<vectors {
+                out.line("a\(v)_\(p) = \(context.multiplyAdd("a\(v)_\(p)", "w\(v)", "x\(p)"))")
+              }
+            }
+            _ = ky
+          }
+          if unrollRows {
+            for ky in 0..<g.kernelH {
+              for kx in 0..<g.kernelW {
+                out.block("do") { out in tap("", ky, kx, &out) }
+              }
+            }
+          } else {
+            out.block(forLoop("ky", g.kernelH)) { out in
+              out.line("let xr = xi + (ky &* \(g.dilationH * g.paddedW))")
+              out.line("let wr = wi + (ky &* \(g.kernelW * tile))")
+              for kx in 0..<g.kernelW {
+                out.block("do") { out in tap("ky", nil, kx, &out) }
+              }
+            }
+          }
+          out.line("xi += \(g.paddedH * g.paddedW)")
+          out.line("wi += \(g.kernelH * g.kernelW * tile)")
+        }
+        for p in 0..<width {
+          for v in 0..<vectors {
+            out.line("UnsafeMutableRawPointer(stage + \(p * tile + v * lanes)).storeBytes(of: a\(v)_\(p), as: \(vector).self)")
+          }
+        }
+      }
+      var text = out.text
+      while text.hasSuffix("\n") { text.removeLast() }
+      return text
+    }
+    return context.helpers?.function(key, body) ?? "missingHelpers"
+  }
+}
