@@ -1,84 +1,91 @@
-/// Where every step's output lives in one activation arena, from liveness.
+/// Where every step's output lives in one activation arena.
 ///
-/// Definition shared with the report's `peakActivationBytes` (see docs/codegen.md): while a step
-/// runs, its output and every tensor still needed (its inputs, the network input until its last
-/// reader, tensors read by later steps, network outputs until the end) are live; layers that run
-/// in place add nothing. `peakBytes` is the largest such sum. The network input is the caller's
-/// memory, so the arena itself holds only the rest.
+/// The storages and their lifetimes come from `Liveness`, the model the report's
+/// `peakActivationBytes` uses too; this file only assigns each storage an offset. No two storages
+/// alive at the same step may overlap, so the arena is at least the live maximum (`peakBytes`);
+/// the placement below reaches it on every spec in `Specs/` (MemoryPlanTests).
+///
+/// Placement is greedy over lifetime intervals, as TFLite's arena planner: take the storages in
+/// some order and put each one in a free gap among the already placed storages whose lifetimes
+/// overlap it. Several orders (largest first, chronological, longest-lived first, largest area
+/// first) and two gap rules (best fit, lowest offset) are tried; the smallest arena wins, ties to
+/// the first tried, so the plan is deterministic.
 struct BufferPlan {
   /// Float offset of each step's output in the arena.
   var offsets: [Int]
-  /// Element count of each step's output.
-  var sizes: [Int]
-  /// Floats the arena needs (at least the live maximum without the input; equal on chains).
+  /// Float offset of each `Liveness` storage.
+  var storageOffsets: [Int]
+  /// Floats the arena holds.
   var arenaCount: Int
-  /// The live maximum in bytes, network input included (the report's `peakActivationBytes`).
+  /// The live maximum in bytes, network input excluded (the report's `peakActivationBytes`).
   var peakBytes: Int
-  /// The last step that reads each step's output (`steps.count` for network outputs).
-  var lastUse: [Int]
 
   init(_ lowered: LoweredNetwork) {
-    let steps = lowered.steps
-    let count = steps.count
-    sizes = steps.map { lowered.shape($0.layer).elementCount ?? 0 }
-    var lastUse = Array(0..<count)
-    var inputLastUse = -1
-    for (stepIndex, step) in steps.enumerated() {
-      for input in lowered.checked.layers[step.layer].inputs {
-        if let producer = lowered.step(holding: input) {
-          lastUse[producer] = max(lastUse[producer], stepIndex)
-        } else {
-          inputLastUse = max(inputLastUse, stepIndex)
-        }
-      }
-    }
-    for output in lowered.checked.network.outputs {
-      lastUse[lowered.stepOfLayer[output]] = count
-    }
-    self.lastUse = lastUse
-    let inputCount = lowered.checked.network.input.elementCount ?? 0
-    var peak = 0
-    var arenaPeak = 0
-    var live = 0
-    var dying: [Int: Int] = [:]
-    for stepIndex in 0..<count {
-      live += sizes[stepIndex]
-      arenaPeak = max(arenaPeak, live)
-      peak = max(peak, live + (stepIndex <= inputLastUse ? inputCount : 0))
-      dying[lastUse[stepIndex], default: 0] += sizes[stepIndex]
-      live -= dying[stepIndex] ?? 0
-    }
+    let liveness = lowered.liveness
+    let peak = liveness.peakElements ?? 0
     peakBytes = peak * 4
-    (offsets, arenaCount) = Self.place(sizes: sizes, lastUse: lastUse, target: arenaPeak)
+    let (storageOffsets, extent) = Self.place(liveness.storages, bound: peak)
+    self.storageOffsets = storageOffsets
+    arenaCount = extent
+    offsets = lowered.steps.map { step in
+      let placement = liveness.placements[step.layer]
+      return storageOffsets[placement.storage] + placement.offset
+    }
   }
 
-  /// Assigns offsets: best-fitting free gap below `target`, placed against the arena's top when
-  /// the gap reaches it and against the bottom otherwise, which alternates the ends on a chain
-  /// (ping-pong) so a chain needs exactly the live maximum; grows past `target` when nothing fits.
-  private static func place(sizes: [Int], lastUse: [Int], target: Int) -> ([Int], Int) {
-    var offsets = Array(repeating: 0, count: sizes.count)
-    var extent = target
-    for step in sizes.indices {
-      let live = (0..<step).filter { lastUse[$0] >= step && sizes[$0] > 0 }
-        .map { (start: offsets[$0], end: offsets[$0] + sizes[$0]) }
-        .sorted { $0.start < $1.start }
-      var gaps: [(start: Int, end: Int)] = []
-      var cursor = 0
-      for block in live {
-        if block.start > cursor { gaps.append((cursor, block.start)) }
-        cursor = max(cursor, block.end)
-      }
-      if extent > cursor { gaps.append((cursor, extent)) }
-      let size = sizes[step]
-      let fitting = gaps.filter { $0.end - $0.start >= size }
-      if let gap = fitting.min(by: { $0.end - $0.start < $1.end - $1.start }) {
-        offsets[step] = gap.end == extent ? gap.end - size : gap.start
-      } else {
-        offsets[step] = cursor
-        extent = max(extent, cursor + size)
+  typealias Interval = Liveness.Storage
+
+  /// Offsets for `storages`, and the arena size they need; stops at the first plan of `bound`.
+  static func place(_ storages: [Interval], bound: Int) -> (offsets: [Int], extent: Int) {
+    let indices = Array(storages.indices)
+    let orders: [[Int]] = [
+      indices.sorted { (storages[$0].elements, -storages[$0].first) > (storages[$1].elements, -storages[$1].first) },
+      indices,
+      indices.sorted { (storages[$0].last - storages[$0].first, storages[$0].elements) > (storages[$1].last - storages[$1].first, storages[$1].elements) },
+      indices.sorted { area(storages[$0]) > area(storages[$1]) },
+    ]
+    var best: (offsets: [Int], extent: Int)?
+    for order in orders {
+      for bestFit in [true, false] {
+        let plan = place(storages, order: order, bestFit: bestFit)
+        if best == nil || plan.extent < best!.extent { best = plan }
+        if plan.extent <= bound { return plan }
       }
     }
-    let used = zip(offsets, sizes).map { $0 + $1 }.max() ?? 0
-    return (offsets, used)
+    return best ?? ([], 0)
+  }
+
+  private static func area(_ interval: Interval) -> Int {
+    interval.elements.multipliedReportingOverflow(by: interval.last - interval.first + 1).partialValue
+  }
+
+  /// One greedy pass: each storage goes into the best-fitting (or lowest) gap among the placed
+  /// storages alive at the same time, or on top of them.
+  static func place(_ storages: [Interval], order: [Int], bestFit: Bool) -> (offsets: [Int], extent: Int) {
+    var offsets = Array(repeating: -1, count: storages.count)
+    var placed: [Int] = []
+    var extent = 0
+    for index in order {
+      let storage = storages[index]
+      let size = storage.elements
+      let busy = placed.filter { storages[$0].first <= storage.last && storage.first <= storages[$0].last }
+        .map { (start: offsets[$0], end: offsets[$0] + storages[$0].elements) }
+        .sorted { $0.start < $1.start }
+      var chosen: (offset: Int, gap: Int)?
+      var cursor = 0
+      for block in busy {
+        let gap = block.start - cursor
+        if gap >= size, chosen == nil || (bestFit && gap < chosen!.gap) {
+          chosen = (cursor, gap)
+          if !bestFit { break }
+        }
+        cursor = max(cursor, block.end)
+      }
+      let offset = chosen?.offset ?? cursor
+      offsets[index] = offset
+      extent = max(extent, offset + size)
+      placed.append(index)
+    }
+    return (offsets, extent)
   }
 }

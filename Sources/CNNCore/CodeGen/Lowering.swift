@@ -17,32 +17,25 @@ struct LoweredNetwork {
   var steps: [Step]
   /// For each layer, the step whose buffer holds its output.
   var stepOfLayer: [Int]
+  /// Which outputs share memory and when storages are alive (shared with the report).
+  var liveness: Liveness
 
-  /// Kinds that can overwrite their input: element-wise, per-pixel or pure reshapes.
-  static func runsInPlace(_ layer: Layer) -> Bool {
-    switch layer.kind {
-    case .bn, .dropout, .identity, .softmax: return true
-    case .flatten: return layer.attributes?.order == .chw
-    default: return layer.kind.isActivation
-    }
-  }
-
-  /// Groups layers into steps: a layer joins the step of its single input when it can run in
-  /// place and that input is a layer output read by nothing else and not a network output.
+  /// Groups layers into steps: a layer that `Liveness` runs in place over its single input
+  /// (element-wise kinds) or makes a view of it joins the step of that input (a view is a no-op
+  /// follower); everything else (an in-place `add` included) is a step of its own.
   init(_ checked: CheckedNetwork) {
     self.checked = checked
+    let liveness = Liveness(checked)
     let layers = checked.layers
-    var readers = Array(repeating: 0, count: layers.count)
-    for layer in layers {
-      for input in layer.inputs where input >= 0 { readers[input] += 1 }
-    }
-    let outputs = Set(checked.network.outputs)
     var steps: [Step] = []
     var stepOfLayer = Array(repeating: 0, count: layers.count)
     for (index, layer) in layers.enumerated() {
-      if Self.runsInPlace(layer), layer.inputs.count == 1, let source = layer.inputs.first,
-        source >= 0, readers[source] == 1, !outputs.contains(source)
-      {
+      var shared: Int?
+      switch liveness.sharing[index] {
+      case .inPlace(let source) where layer.kind != .add, .view(let source): shared = source
+      default: shared = nil
+      }
+      if let source = shared {
         let owner = stepOfLayer[source]
         let step = steps[owner]
         let foldable: Set<LayerKind> = [.conv, .dwconv, .fc]
@@ -61,6 +54,12 @@ struct LoweredNetwork {
     }
     self.steps = steps
     self.stepOfLayer = stepOfLayer
+    self.liveness = liveness
+  }
+
+  /// Whether `layer` (an input of a `concat`) was written straight into the concat's slice.
+  func isConcatSlice(_ layer: Int) -> Bool {
+    layer >= 0 && liveness.isConcatSlice[layer]
   }
 
   /// Step index that holds the tensor a layer reads (`nil` for the network input).

@@ -31,7 +31,8 @@ public struct Report: Sendable {
     public var weightBytes = 0
     /// Every layer's output, summed; the network input is not included.
     public var activationBytes = 0
-    /// The largest sum of tensors alive at once (`PeakActivation`), input included.
+    /// The largest sum of tensors alive at once (`PeakActivation`): the generated code's
+    /// activation arena; the network input (caller memory) is not included.
     public var peakActivationBytes = 0
   }
 
@@ -74,7 +75,7 @@ extension Report {
       outputs: network.outputs.map { entries.indices.contains($0) ? entries[$0].output : network.input },
       outputIndices: network.outputs, entries: entries, totals: Totals())
     do {
-      report.totals = try report.computeTotals()
+      report.totals = try report.computeTotals(checked)
     } catch {
       throw overflow("the network's totals do not fit in a 64-bit integer", at: network.inputRange)
     }
@@ -109,7 +110,7 @@ extension Report {
     return (entry, field)
   }
 
-  private func computeTotals() throws(CostOverflow) -> Totals {
+  private func computeTotals(_ checked: CheckedNetwork) throws(CostOverflow) -> Totals {
     var totals = Totals()
     for entry in entries {
       let cost = entry.cost
@@ -121,7 +122,7 @@ extension Report {
       totals.activationBytes = try costSum(totals.activationBytes, cost.outputBytes)
     }
     totals.weightBytes = try costProduct(costSum(totals.params, totals.buffers), 4)
-    totals.peakActivationBytes = try PeakActivation.bytes(of: self)
+    totals.peakActivationBytes = try PeakActivation.bytes(checked)
     return totals
   }
 }

@@ -9,7 +9,7 @@
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
-// Activation arena: 468 bytes; peak live activations 600 bytes.
+// Activation arena: 468 bytes; peak live activations 468 bytes.
 
 import Foundation
 
@@ -87,10 +87,10 @@ public final class Tiny {
   /// `output` order, to `outputs` (`outputCounts[i]` floats each); allocates nothing.
   public func forward(input: UnsafePointer<Float>, outputs: [UnsafeMutablePointer<Float>]) {
     precondition(outputs.count == 1, "Tiny has 1 output(s); got \(outputs.count) buffers")
-    c(input, arena + 27)
-    maxpool1(UnsafePointer(arena + 27), arena + 0)
-    head(UnsafePointer(arena + 0), arena + 115)
-    outputs[0].update(from: arena + 115, count: 2)
+    c(input, arena + 0)
+    maxpool1(UnsafePointer(arena + 0), arena + 90)
+    head(UnsafePointer(arena + 90), arena + 0)
+    outputs[0].update(from: arena + 0, count: 2)
   }
 
   /// Every output, in `output` order; `input` is C,H,W flattened.

@@ -73,12 +73,16 @@ enum Shaping {
     Elementwise.emitPasses(context.step.followers, context, &out)
   }
 
-  /// Along channels: in C,H,W layout each branch is one contiguous block of the output.
+  /// Along channels: in C,H,W layout each branch is one contiguous block of the output. Branches
+  /// that `Liveness` placed in their slice were written there by their own step (zero-copy);
+  /// only the others are copied.
   private static func emitConcat(_ context: KernelContext, _ out: inout SwiftEmitter) {
     var offset = 0
     for (branch, shape) in context.inputShapes.enumerated() {
       let count = shape.elementCount ?? 0
-      out.line("(y + \(offset)).update(from: x\(branch), count: \(count))")
+      if !context.lowered.isConcatSlice(context.layer.inputs[branch]) {
+        out.line("(y + \(offset)).update(from: x\(branch), count: \(count))")
+      }
       offset += count
     }
     Elementwise.emitPasses(context.step.followers, context, &out)

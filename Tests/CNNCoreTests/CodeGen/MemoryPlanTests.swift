@@ -1,0 +1,194 @@
+@testable import CNNCore
+import Foundation
+import XCTest
+
+/// The activation memory model (`Liveness`) shared by the report and the generator: the arena
+/// the generated code allocates equals the report's `peakActivationBytes` on every spec in
+/// `Specs/`, no two storages alive together overlap, the hand-worked figures of the sharing
+/// rules, and the shared-memory paths (zero-copy concat, in-place add, views) computed as the
+/// Double interpreter computes them.
+final class MemoryPlanTests: XCTestCase {
+  static func network(_ text: String) throws -> (Compilation, CheckedNetwork) {
+    let compilation = Compilation(name: "plan.cnn", text: text)
+    let network = try XCTUnwrap(compilation.network, "\(compilation.diagnostics.map(\.message))")
+    return (compilation, network)
+  }
+
+  /// No known exception: the greedy placement reaches the live maximum on every zoo spec.
+  func testArenaEqualsReportPeakOnEveryZooSpec() throws {
+    let directory = Golden.url("Specs")
+    let specs = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+      .filter { $0.hasSuffix(".cnn") }.sorted()
+    XCTAssertGreaterThanOrEqual(specs.count, 27)
+    for spec in specs {
+      let (compilation, network) = try GeneratedModelRunner.compilation(directory.appendingPathComponent(spec).path)
+      let report = try Report.make(network, source: compilation.source)
+      let lowered = LoweredNetwork(network)
+      let plan = BufferPlan(lowered)
+      let peak = report.totals.peakActivationBytes
+      XCTAssertEqual(plan.arenaCount * 4, peak, "\(spec): arena vs report peak")
+      XCTAssertEqual(plan.peakBytes, peak, spec)
+      assertValid(lowered, plan, spec)
+      let source = SwiftGenerator.generate(network, source: compilation.source,
+                                           commandLine: "cnnc \(spec)", targetCPU: "znver4")
+      XCTAssertTrue(source.contains("// Activation arena: \(peak) bytes;"), "\(spec): header")
+      XCTAssertTrue(source.contains("arena = UnsafeMutableRawPointer.allocate(byteCount: \(max(peak, 4)),"),
+                    "\(spec): allocation")
+    }
+  }
+
+  /// Storages alive at a common step never overlap; every output lies inside its storage.
+  func assertValid(_ lowered: LoweredNetwork, _ plan: BufferPlan, _ name: String,
+                   file: StaticString = #filePath, line: UInt = #line) {
+    let storages = lowered.liveness.storages
+    let offsets = plan.storageOffsets
+    for a in storages.indices {
+      XCTAssertLessThanOrEqual(offsets[a] + storages[a].elements, plan.arenaCount, name, file: file, line: line)
+      for b in storages.indices where b > a {
+        let together = storages[a].first <= storages[b].last && storages[b].first <= storages[a].last
+        let apart = offsets[a] + storages[a].elements <= offsets[b] || offsets[b] + storages[b].elements <= offsets[a]
+        if together && !apart {
+          XCTFail("\(name): storages \(a) and \(b) overlap", file: file, line: line)
+          return
+        }
+      }
+    }
+    for (layer, placement) in lowered.liveness.placements.enumerated() {
+      let size = lowered.shape(layer).elementCount ?? 0
+      XCTAssertLessThanOrEqual(placement.offset + size, storages[placement.storage].elements,
+                               "\(name): layer \(layer)", file: file, line: line)
+    }
+  }
+
+  func peak(_ text: String) throws -> Int {
+    let (compilation, network) = try Self.network(text)
+    let report = try Report.make(network, source: compilation.source)
+    let plan = BufferPlan(LoweredNetwork(network))
+    XCTAssertEqual(plan.arenaCount * 4, report.totals.peakActivationBytes)
+    return report.totals.peakActivationBytes
+  }
+
+  /// The input is the caller's memory; bn and relu write over the conv output.
+  func testChainRunsElementwiseLayersInPlace() throws {
+    // conv 8x8x4 (256 floats) while the input is read; conv2 reads it and writes 384.
+    XCTAssertEqual(try peak("input 8x8x2\nconv 4 3x3 p1 | bn | relu\nconv 6 3x3 p1 | relu\n"), (256 + 384) * 4)
+  }
+
+  /// Both branch outputs are written into the concat (16 + 48 floats); `a` (32) is alive until
+  /// the second branch has read it: 32 + 64 floats. With copies it would be 16 + 48 + 64.
+  func testConcatBranchesAreWrittenInPlace() throws {
+    let text = "input 4x4x1\na: conv 2 1x1\nconcat {\n  conv 1 1x1\n  conv 3 1x1 | relu\n}\n"
+    XCTAssertEqual(try peak(text), (32 + 64) * 4)
+    let (_, network) = try Self.network(text)
+    let liveness = Liveness(network)
+    XCTAssertEqual(liveness.isConcatSlice, [false, true, false, true, false])
+    XCTAssertEqual(liveness.placements[2].offset, 16)
+    XCTAssertEqual(liveness.placements[3], liveness.placements[2])
+    XCTAssertEqual(liveness.placements[1].storage, liveness.placements[4].storage)
+  }
+
+  /// `y` is read only by the add, so the sum is written over it: x and y (32 floats each).
+  func testAddWritesOverAPrivateInput() throws {
+    let text = "input 4x4x2\nx: conv 2 1x1 | y: conv 2 1x1\nadd {\n  @x\n  @y\n}\n"
+    XCTAssertEqual(try peak(text), 64 * 4)
+    let (_, network) = try Self.network(text)
+    XCTAssertEqual(Liveness(network).sharing[2], .inPlace(source: 1))
+  }
+
+  /// DenseNet's layer: `identity` of `p` (also read by bn) is a view of `p`, and `p` is the
+  /// concat's first slice; bn copies p (4x4x4 = 64 floats) while the concat (96) holds p.
+  func testIdentityOfASharedInputIsAViewInTheConcat() throws {
+    let text = "input 4x4x1\np: conv 4 1x1\nconcat {\n  identity\n  bn | conv 2 1x1\n}\n"
+    let (_, network) = try Self.network(text)
+    let liveness = Liveness(network)
+    XCTAssertEqual(liveness.sharing[1], .view(source: 0))
+    XCTAssertEqual(liveness.placements[0], liveness.placements[1])
+    XCTAssertEqual(liveness.placements[0].storage, liveness.placements[4].storage)
+    XCTAssertEqual(try peak(text), (96 + 64) * 4)
+  }
+
+  /// Outputs and the network input are never written over and never become slices.
+  func testNetworkInputAndOutputsKeepTheirOwnMemory() throws {
+    let text = "input 4x4x1\nconcat {\n  identity\n  relu\n}\na: conv 2 1x1\nconcat {\n  @a\n  conv 2 1x1\n}\noutput @a\n"
+    let (_, network) = try Self.network(text)
+    let liveness = Liveness(network)
+    // identity and relu read the input: copies (each then written into the first concat).
+    XCTAssertEqual(liveness.sharing, [.own, .own, .own, .own, .own, .own])
+    XCTAssertEqual(liveness.isConcatSlice, [true, true, false, false, true, false])
+    XCTAssertEqual(liveness.inputLastUse, 1)
+  }
+
+  // MARK: - Generated code through the shared-memory paths
+
+  /// Zero-copy concat (nested, with in-place followers, with copied parts), in-place add (first
+  /// and later operand), DenseNet views, against the Double interpreter.
+  func testSharedMemoryPathsMatchTheInterpreter() throws {
+    try checkNumerics("""
+      network SharedMemory
+      input 6x5x3
+      first: concat {
+        identity
+        relu
+      }
+      stem2: conv 8 3x3 p1
+      inner: concat {
+        a: conv 4 1x1 | bn | relu6
+        concat {
+          b: conv 2 1x1 | sigmoid
+          maxpool 3 s1 p1
+        }
+        @first
+      } | relu
+      d1: concat {
+        identity
+        bn | relu | conv 5 3x3 p1
+      }
+      d2: concat {
+        identity
+        bn | relu | conv 5 1x1
+      }
+      r: conv 27 1x1
+      res: add {
+        @r
+        identity
+        conv 27 1x1 | bn
+      } | relu
+      res2: add {
+        @res
+        conv 27 3x3 p1
+      }
+      kept: conv 4 1x1
+      tail: concat {
+        @kept
+        conv 3 1x1 | tanh
+        dropout 0.5
+      } | softmax
+      output @tail, @kept, @res2
+      """)
+  }
+
+  func checkNumerics(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-plan-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let specPath = directory.appendingPathComponent("net.cnn").path
+    try text.write(toFile: specPath, atomically: true, encoding: .utf8)
+    let (_, network) = try GeneratedModelRunner.compilation(specPath)
+    assertValid(LoweredNetwork(network), BufferPlan(LoweredNetwork(network)), "numerics", file: file, line: line)
+    let (entries, tensors) = SafetensorsWriter.weights(for: network)
+    let weightsPath = directory.appendingPathComponent("w.safetensors").path
+    try SafetensorsWriter.data(entries).write(to: URL(fileURLWithPath: weightsPath))
+    let input = SafetensorsWriter.values(network.network.input.elementCount!, seed: 7, scale: 2)
+    let inputPath = directory.appendingPathComponent("in.bin").path
+    try GeneratedModelRunner.writeFloats(input, to: inputPath)
+    let outputs = try GeneratedModelRunner.run(specPath: specPath, weightsPath: weightsPath, inputPath: inputPath).get()
+    let expected = ReferenceInterpreter(checked: network, tensors: tensors).run(input)
+    XCTAssertEqual(outputs.count, expected.count, file: file, line: line)
+    for (index, (actual, reference)) in zip(outputs, expected).enumerated() {
+      XCTAssertEqual(actual.count, reference.count, "output \(index)", file: file, line: line)
+      let scale = max(1, reference.map(abs).max() ?? 0)
+      let error = zip(actual, reference).map { abs($0 - $1) }.max() ?? 0
+      XCTAssertLessThanOrEqual(error, 1e-4 * scale, "output \(index): max abs error \(error)", file: file, line: line)
+    }
+  }
+}
