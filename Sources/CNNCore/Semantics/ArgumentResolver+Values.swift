@@ -101,7 +101,7 @@ extension ArgumentResolver {
     let text = argument.values.map(\.text).joined(separator: ",")
     var notes: [Diagnostic.Note] = []
     var fixIts = [FixIt("remove '\(text)'", replacing: argument.range, with: "")]
-    if let guess = Suggestion.closest(to: text, among: kind.options.map(\.rawValue) + ["floor", "ceil"]) {
+    if !quiet, let guess = Suggestion.closest(to: text, among: kind.options.map(\.rawValue) + ["floor", "ceil"]) {
       fixIts = [FixIt("did you mean '\(guess)'?", replacing: argument.range, with: guess)]
     } else if kind.slots.isEmpty {
       notes.append(Diagnostic.Note("'\(kind.rawValue)' takes no arguments"))

@@ -10,6 +10,10 @@ struct ArgumentResolver {
   /// Where each option or slot was written, keyed by option name or "count"/"kernel"/….
   var ranges: [String: SourceRange] = [:]
   var diagnostics: [Diagnostic] = []
+  /// Set by the expander for repeat copies whose errors only repeat earlier copies': errors
+  /// are counted, not built, and no "did you mean" is searched for.
+  var quiet = false
+  private var failed = false
 
   init(kind: LayerKind, kindWord: Word) {
     self.kind = kind
@@ -32,11 +36,13 @@ struct ArgumentResolver {
       }
     }
     fillSlots(positionals)
-    return diagnostics.isEmpty ? attributes : nil
+    return diagnostics.isEmpty && !failed ? attributes : nil
   }
 
   mutating func fail(_ id: DiagnosticID, _ message: String, at range: SourceRange,
                      notes: [Diagnostic.Note] = [], fixIts: [FixIt] = []) {
+    failed = true
+    guard !quiet else { return }
     diagnostics.append(Diagnostic(id, message, at: range, notes: notes, fixIts: fixIts))
   }
 
@@ -88,7 +94,7 @@ struct ArgumentResolver {
       let names = kind.options.filter { $0 != .rounding }.map(\.rawValue).sorted()
       var notes: [Diagnostic.Note] = []
       var fixIts: [FixIt] = []
-      if let guess = Suggestion.closest(to: name.text, among: names) {
+      if !quiet, let guess = Suggestion.closest(to: name.text, among: names) {
         fixIts.append(FixIt("did you mean '\(guess)'?", replacing: name.range, with: guess))
       } else {
         notes.append(Diagnostic.Note(names.isEmpty

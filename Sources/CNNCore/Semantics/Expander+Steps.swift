@@ -33,6 +33,7 @@ extension Expander {
     }
     let arguments = syntax.arguments.map(substitute)
     var resolver = ArgumentResolver(kind: kind, kindWord: syntax.kind)
+    resolver.quiet = muted > 0
     let attributes = resolver.resolve(arguments)
     for diagnostic in resolver.diagnostics where muted == 0 {
       var located = diagnostic
