@@ -77,11 +77,11 @@ struct WeightLayout {
     let weight = "tensors[\"\(name).weight\"] ?? []"
     stepOffsets[context.layerIndex] = count
     let inner = weightShape.dropFirst().reduce(1, *)
-    let tiled = layer.kind == .fc || (layer.kind != .deconv && Convolution.usesTiles(context))
-    if tiled {
+    let convBlock = layer.kind == .conv || layer.kind == .dwconv ? Convolution.packingBlock(context) : nil
+    if layer.kind == .fc || convBlock != nil {
       let groups = layer.kind == .fc ? 1 : Convolution.geometry(context).groups
       let outPerGroup = output.channels / groups
-      let tile = layer.kind == .fc ? context.lanes : Convolution.channelTile(context)
+      let tile = convBlock ?? context.lanes
       packing.append("Self.pack(\(weight), bias: \(bias), norm: \(norm), groups: \(groups), outPerGroup: \(outPerGroup), inner: \(inner), lanes: \(tile), into: weights + \(count))")
       let blocks = (outPerGroup + tile - 1) / tile
       count += groups * blocks * (inner + 1) * tile

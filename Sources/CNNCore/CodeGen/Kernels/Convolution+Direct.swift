@@ -58,14 +58,14 @@ extension Convolution {
           if full > 0 {
             out.block(forLoop("t", full)) { out in
               out.line("let ox = t &* \(width)")
-              out.line("Self.\(wide)(row + (ox &* \(g.strideW)), packed, bias, stage)")
+              out.line("Self.\(wide)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(g.paddedH * g.paddedW), packed, bias, stage)")
               store(width, &out)
             }
           }
           if rest > 0 {
             out.block("do") { out in
               out.line("let ox = \(full * width)")
-              out.line("Self.\(narrow)(row + (ox &* \(g.strideW)), packed, bias, stage)")
+              out.line("Self.\(narrow)(row + (ox &* \(g.strideW)), \(g.inPerGroup), \(g.paddedH * g.paddedW), packed, bias, stage)")
               store(rest, &out)
             }
           }
@@ -80,13 +80,14 @@ extension Convolution {
     let lanes = context.lanes
     let vectors = tile / lanes
     let vector = context.vectorType
-    let key = "direct ic\(g.inPerGroup) k\(g.kernelH)x\(g.kernelW) s\(g.strideW) d\(g.dilationH)x\(g.dilationW)"
-      + " plane\(g.paddedH)x\(g.paddedW) tile\(tile)x\(width) lanes\(lanes) fma\(context.fma)"
+    let key = "direct k\(g.kernelH)x\(g.kernelW) s\(g.strideW) d\(g.dilationH)x\(g.dilationW)"
+      + " row\(g.paddedW) tile\(tile)x\(width) lanes\(lanes) fma\(context.fma)"
     let body = { (name: String) -> String in
       var out = SwiftEmitter()
       out.line("/// Direct convolution tile: \(tile) channels x \(width) columns; \(key).")
-      out.line("/// `x`: input at the tile's first window, `w`: `[ic][ky][kx][\(tile)]`, `stage`: `[column][channel]`.")
-      out.block("@inline(never) private static func \(name)(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>)") { out in
+      out.line("/// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:")
+      out.line("/// `[ic][ky][kx][\(tile)]`, `stage`: `[column][channel]`.")
+      out.block("@inline(never) private static func \(name)(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>)") { out in
         for v in 0..<vectors {
           out.line("let b\(v) = UnsafeRawPointer(bias + \(v * lanes)).loadUnaligned(as: \(vector).self)")
           for p in 0..<width { out.line("var a\(v)_\(p) = b\(v)") }
@@ -96,7 +97,7 @@ extension Convolution {
         // Unroll the window when the body stays small (pitfall 3), else loop over rows.
         let perTap = vectors * (width + 1)
         let unrollRows = perTap * g.kernelH * g.kernelW <= 240
-        out.block(forLoop("_", g.inPerGroup)) { out in
+        out.block("for _ in 0..<channels") { out in
           func tap(_ ky: String, _ kyLiteral: Int?, _ kx: Int, _ out: inout SwiftEmitter) {
             let weightBase = kyLiteral.map { ($0 * g.kernelW + kx) * tile }
             for v in 0..<vectors {
@@ -136,7 +137,7 @@ extension Convolution {
               }
             }
           }
-          out.line("xi += \(g.paddedH * g.paddedW)")
+          out.line("xi += plane")
           out.line("wi += \(g.kernelH * g.kernelW * tile)")
         }
         for p in 0..<width {

@@ -50,11 +50,27 @@ enum Convolution {
   /// Floats of scratch the padded copy needs.
   static func scratchCount(_ context: KernelContext) -> Int {
     let g = geometry(context)
+    if isPointwise(context) {
+      let pixels = context.output.height * context.output.width
+      return pixels % panelWidth(context) == 0 ? 0 : g.inPerGroup * panelWidth(context)
+    }
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
+  }
+
+  /// Output channels per packed weight block (`[block][inner][channels]`), or nil for the
+  /// plain OIHW layout of the axpy-row kernel.
+  static func packingBlock(_ context: KernelContext) -> Int? {
+    if isPointwise(context) { return pointwiseRows(context) }
+    return usesTiles(context) ? channelTile(context) : nil
   }
 
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let g = geometry(context)
+    if isPointwise(context) {
+      emitPointwise(context, &out)
+      Elementwise.emitPasses(context.passFollowers, context, &out)
+      return
+    }
     emitPaddedCopy(context.input, g, &out)
     if usesTiles(context) { emitDirect(context, g, &out) } else { emitRows(context, g, &out) }
     Elementwise.emitPasses(context.passFollowers, context, &out)

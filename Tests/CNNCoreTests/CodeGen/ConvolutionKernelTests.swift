@@ -1,0 +1,113 @@
+import CNNCore
+import Foundation
+import XCTest
+
+/// The convolution paths (direct register tiles with channel and column remainders, 1x1 GEMM
+/// with a narrow last panel, strided and large kernels) against the naive interpreter, and
+/// threading: `threads = 2` must give bit-identical results to `threads = 1`.
+final class ConvolutionKernelTests: XCTestCase {
+  /// Layers big enough (>= 4 M MACs) that `a`, `b`, `g` run their outer loop on several threads.
+  static let spec = """
+    network KernelPaths
+    input 40x40x16
+    a: conv 40 3x3 p1 | relu
+    b: conv 64 1x1 | bn | relu6
+    c: conv 20 1x1
+    d: conv 48 3x3 s2 p1 | leakyrelu 0.1
+    e: conv 17 5x5 p2
+    g: conv 96 3x3 p1 | relu
+    h: conv 16 11x11 s4 pad=1,1,2,2
+    f: conv 32 1x1 s2
+    fc1: fc 10
+
+    """
+
+  func testPathsAgreeWithInterpreterAndThreadsAreIdentical() throws {
+    guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-kernels-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let specPath = directory.appendingPathComponent("kernels.cnn").path
+    try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+    let (compilation, network) = try GeneratedModelRunner.compilation(specPath)
+    let cpu = GeneratedModelRunner.hostCPU
+    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
+                                         targetCPU: cpu)
+    XCTAssertTrue(source.contains("SGEMM micro-kernel"), "1x1 layers use the GEMM path")
+    XCTAssertTrue(source.contains("Direct convolution tile"), "3x3 layers use the direct kernel")
+    XCTAssertTrue(source.contains("Self.parallelFor("), "large layers are threaded")
+
+    let (entries, tensors) = SafetensorsWriter.weights(for: network)
+    try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
+    let input = SafetensorsWriter.values(network.network.input.elementCount!, seed: 7, scale: 2)
+    try GeneratedModelRunner.writeFloats(input, to: directory.appendingPathComponent("in.bin").path)
+    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
+    let driver = """
+      import Foundation
+
+      @main
+      struct Driver {
+        static func main() throws {
+          let data = try Data(contentsOf: URL(fileURLWithPath: "in.bin"))
+          let input = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+          let one = try KernelPaths(weights: URL(fileURLWithPath: "w.safetensors"), threads: 1)
+          let two = try KernelPaths(weights: URL(fileURLWithPath: "w.safetensors"), threads: 2)
+          let a = one.forward(input)
+          let b = two.forward(input)
+          one.threads = 2
+          let c = one.forward(input)
+          print(a == b && a == c ? "identical" : "different")
+          var output = Data()
+          a.withUnsafeBufferPointer { output.append($0) }
+          try output.write(to: URL(fileURLWithPath: "out.bin"))
+        }
+      }
+
+      """
+    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+    var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "-warnings-as-errors",
+                     "Model.swift", "main.swift", "-o", "model"]
+    if let cpu { arguments += ["-target-cpu", cpu] }
+    let build = try GeneratedModelRunner.execute(swiftc, arguments, in: directory)
+    XCTAssertEqual(build.status, 0, String(build.output.prefix(4000)))
+    guard build.status == 0 else { return }
+    let run = try GeneratedModelRunner.execute(directory.appendingPathComponent("model").path, [], in: directory)
+    XCTAssertEqual(run.status, 0, run.output)
+    XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "identical")
+
+    let data = try Data(contentsOf: directory.appendingPathComponent("out.bin"))
+    let actual = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    let expected = ReferenceInterpreter(checked: network, tensors: tensors).run(input)[0]
+    XCTAssertEqual(actual.count, expected.count)
+    let scale = max(1, expected.map(abs).max() ?? 0)
+    let error = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
+    XCTAssertLessThanOrEqual(error, 1e-4 * scale, "max abs error \(error) (scale \(scale))")
+  }
+
+  /// Each intermediate layer checked on its own: outputs of every kernel path.
+  func testEveryLayerAgreesWithInterpreter() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-kernels-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let specPath = directory.appendingPathComponent("kernels.cnn").path
+    let outputs = "output @a, @b, @c, @d, @e, @g, @h, @f, @fc1\n"
+    try (Self.spec + outputs).write(toFile: specPath, atomically: true, encoding: .utf8)
+    let (_, network) = try GeneratedModelRunner.compilation(specPath)
+    let (entries, tensors) = SafetensorsWriter.weights(for: network)
+    let weightsPath = directory.appendingPathComponent("w.safetensors").path
+    try SafetensorsWriter.data(entries).write(to: URL(fileURLWithPath: weightsPath))
+    let input = SafetensorsWriter.values(network.network.input.elementCount!, seed: 5, scale: 2)
+    let inputPath = directory.appendingPathComponent("in.bin").path
+    try GeneratedModelRunner.writeFloats(input, to: inputPath)
+    let actual = try GeneratedModelRunner.run(specPath: specPath, weightsPath: weightsPath, inputPath: inputPath).get()
+    let expected = ReferenceInterpreter(checked: network, tensors: tensors).run(input)
+    XCTAssertEqual(actual.count, expected.count)
+    for (index, (values, reference)) in zip(actual, expected).enumerated() {
+      let name = network.layers[network.network.outputs[index]].name
+      let scale = max(1, reference.map(abs).max() ?? 0)
+      let error = zip(values, reference).map { abs($0 - $1) }.max() ?? 0
+      XCTAssertEqual(values.count, reference.count, name)
+      XCTAssertLessThanOrEqual(error, 1e-4 * scale, "\(name): max abs error \(error) (scale \(scale))")
+    }
+  }
+}
