@@ -6,8 +6,9 @@ public struct DiagnosticEngine: Sendable {
   /// More errors than this are summarised by one final note; the rest would be noise.
   public static let maximumCount = 100
   /// Each front-end stage stops recording after this many: a 1 MB line of `$` would otherwise
-  /// build a million diagnostics only to show 100. Stages that report in source order lose
-  /// nothing that `finished()` would show.
+  /// build a million diagnostics only to show 100. The lexer and parser report in source order
+  /// and lose nothing that `finished()` would show; the expander reports a definition's body
+  /// when it is called, so for a file with more errors than this it may show a different 100.
   public static let stageLimit = 10 * maximumCount
 
   public private(set) var diagnostics: [Diagnostic] = []

@@ -33,9 +33,9 @@ extension Expander {
     }
     let arguments = syntax.arguments.map(substitute)
     var resolver = ArgumentResolver(kind: kind, kindWord: syntax.kind)
-    resolver.quiet = muted > 0
+    resolver.quiet = muted > 0 || diagnostics.count >= DiagnosticEngine.stageLimit
     let attributes = resolver.resolve(arguments)
-    for diagnostic in resolver.diagnostics where muted == 0 {
+    for diagnostic in resolver.diagnostics where !resolver.quiet {
       var located = diagnostic
       located.notes += callNotes
       diagnostics.append(located)

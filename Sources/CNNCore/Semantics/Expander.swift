@@ -53,7 +53,10 @@ public struct Expander {
 
   mutating func error(_ id: DiagnosticID, _ message: String, at range: SourceRange,
                       notes: [Diagnostic.Note] = [], fixIts: [FixIt] = []) {
-    guard muted == 0 || id == .tooManyLayers || id == .nestingTooDeep else { return }
+    // Errors that stop the expansion are always kept; others only up to the stage limit
+    // (500,000 lines of `foo` must not build 500,000 diagnostics to show 100).
+    guard id == .tooManyLayers || id == .nestingTooDeep
+      || (muted == 0 && diagnostics.count < DiagnosticEngine.stageLimit) else { return }
     diagnostics.append(Diagnostic(id, message, at: range, notes: notes + callNotes, fixIts: fixIts))
   }
 
@@ -63,7 +66,9 @@ public struct Expander {
   }
 
   /// Whether "did you mean" may still compare candidates; check it before building a list.
-  var canSuggest: Bool { suggestionBudget > 0 && muted == 0 }
+  var canSuggest: Bool {
+    suggestionBudget > 0 && muted == 0 && diagnostics.count < DiagnosticEngine.stageLimit
+  }
 
   /// `Suggestion.closest`, charged to `suggestionBudget`; nil once the budget is spent.
   mutating func suggestion(for word: String, among candidates: [String]) -> String? {

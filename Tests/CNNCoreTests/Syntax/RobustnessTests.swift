@@ -243,14 +243,28 @@ final class RobustnessTests: XCTestCase {
 
   /// Every committed fuzzer finding runs through the whole front end and renderers.
   func testFuzzRegressionsFinish() throws {
-    let directory = Golden.url("Tests/Fuzz/regressions")
-    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+    let names = try inputs(in: "Tests/Fuzz/regressions")
+    XCTAssertFalse(names.isEmpty, "no regression inputs found in Tests/Fuzz/regressions")
+    for url in names { try assertFinishes(url) }
+  }
+
+  /// The fuzzer's merged corpus (inputs that each reached new code): all must still finish.
+  func testFuzzCorpusFinishes() throws {
+    for url in try inputs(in: "Tests/Fuzz/corpus") { try assertFinishes(url) }
+  }
+
+  private func inputs(in relativePath: String) throws -> [URL] {
+    let directory = Golden.url(relativePath)
+    guard FileManager.default.fileExists(atPath: directory.path) else { return [] }
+    return try FileManager.default.contentsOfDirectory(atPath: directory.path)
       .filter { !$0.hasPrefix(".") && !$0.hasSuffix(".md") }.sorted()
-    XCTAssertFalse(names.isEmpty, "no regression inputs found in \(directory.path)")
-    for name in names {
-      let data = try Data(contentsOf: directory.appendingPathComponent(name))
-      let compilation = compile([UInt8](data), name: name)
-      XCTAssertLessThanOrEqual(compilation.diagnostics.count, DiagnosticEngine.maximumCount + 1, name)
-    }
+      .map { directory.appendingPathComponent($0) }
+  }
+
+  private func assertFinishes(_ url: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+    let data = try Data(contentsOf: url)
+    let compilation = compile([UInt8](data), name: url.lastPathComponent)
+    XCTAssertLessThanOrEqual(compilation.diagnostics.count, DiagnosticEngine.maximumCount + 1,
+                             url.lastPathComponent, file: file, line: line)
   }
 }
