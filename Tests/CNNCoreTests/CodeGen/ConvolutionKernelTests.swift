@@ -6,17 +6,21 @@ import XCTest
 /// with a narrow last panel, strided and large kernels) against the naive interpreter, and
 /// threading: `threads = 2` must give bit-identical results to `threads = 1`.
 final class ConvolutionKernelTests: XCTestCase {
-  /// Layers big enough (>= 4 M MACs) that `a`, `b`, `g` run their outer loop on several threads.
+  /// Layers big enough (>= 4 M MACs) that `h` and `g` run their outer loop on several threads.
   static let spec = """
     network KernelPaths
-    input 40x40x16
+    input 84x84x16
+    h: conv 16 11x11 s4 pad=1,1,2,2 floor
     a: conv 40 3x3 p1 | relu
     b: conv 64 1x1 | bn | relu6
     c: conv 20 1x1
-    d: conv 48 3x3 s2 p1 | leakyrelu 0.1
-    e: conv 17 5x5 p2
+    dw0: dwconv 3x3 p1 | relu
     g: conv 96 3x3 p1 | relu
-    h: conv 16 11x11 s4 pad=1,1,2,2
+    d: conv 48 3x3 s2 p1 | leakyrelu 0.1
+    dw1: dwconv 3x3 p1 | relu6
+    dw2: dwconv 3x3 s2 p1 floor
+    e: conv 17 5x5 p2
+    dw3: dwconv 5x5 s2 pad=2,1,2,1 floor | relu
     f: conv 32 1x1 s2
     fc1: fc 10
 
@@ -90,7 +94,7 @@ final class ConvolutionKernelTests: XCTestCase {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let specPath = directory.appendingPathComponent("kernels.cnn").path
-    let outputs = "output @a, @b, @c, @d, @e, @g, @h, @f, @fc1\n"
+    let outputs = "output @h, @a, @b, @c, @dw0, @g, @d, @dw1, @dw2, @e, @dw3, @f, @fc1\n"
     try (Self.spec + outputs).write(toFile: specPath, atomically: true, encoding: .utf8)
     let (_, network) = try GeneratedModelRunner.compilation(specPath)
     let (entries, tensors) = SafetensorsWriter.weights(for: network)

@@ -54,6 +54,7 @@ enum Convolution {
       let pixels = context.output.height * context.output.width
       return pixels % panelWidth(context) == 0 ? 0 : g.inPerGroup * panelWidth(context)
     }
+    if usesDepthwise(context) { return 0 }
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
   }
 
@@ -68,6 +69,11 @@ enum Convolution {
     let g = geometry(context)
     if isPointwise(context) {
       emitPointwise(context, &out)
+      Elementwise.emitPasses(context.passFollowers, context, &out)
+      return
+    }
+    if usesDepthwise(context) {
+      emitDepthwise(context, g, &out)
       Elementwise.emitPasses(context.passFollowers, context, &out)
       return
     }
