@@ -114,4 +114,28 @@ final class ConvolutionKernelTests: XCTestCase {
       XCTAssertLessThanOrEqual(error, 1e-4 * scale, "\(name): max abs error \(error) (scale \(scale))")
     }
   }
+
+  /// `--target-cpu generic`: portable SIMD4 code with no FMA (no `fmaf` cliff without flags); the
+  /// header states the flags; the default is the host.
+  func testGenericTargetHasNoFusedMultiplyAdd() throws {
+    let compilation = Compilation(name: "t.cnn", text: Self.spec)
+    let network = try XCTUnwrap(compilation.network)
+    let generic = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc t.cnn",
+                                          targetCPU: "generic")
+    XCTAssertFalse(generic.contains("addingProduct"))
+    XCTAssertTrue(generic.contains("SIMD4<Float>"))
+    XCTAssertTrue(generic.contains("// Build flags: swiftc -O -parse-as-library (portable"))
+    let fast = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc t.cnn",
+                                       targetCPU: "znver4")
+    XCTAssertTrue(fast.contains("addingProduct"))
+    XCTAssertTrue(fast.contains("// Build flags: swiftc -O -target-cpu znver4 -parse-as-library"))
+    XCTAssertFalse(SwiftGenerator.hasFMA(targetCPU: "generic"))
+    XCTAssertFalse(SwiftGenerator.hasFMA(targetCPU: "x86-64"))
+    XCTAssertTrue(SwiftGenerator.hasFMA(targetCPU: "haswell"))
+    XCTAssertTrue(SwiftGenerator.hasFMA(targetCPU: "apple-m1"))
+    let host = SwiftGenerator.hostCPU()
+    let byDefault = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc t.cnn",
+                                            targetCPU: nil)
+    XCTAssertTrue(byDefault.contains("(--target-cpu \(host))"))
+  }
 }

@@ -19,11 +19,14 @@ enum FullyConnected {
       out.line("var odd = \(vector)()")
       out.block(forLoop("pair", inputs / 2)) { out in
         out.line("let i = pair &* 2")
-        out.line("even = even.addingProduct(UnsafeRawPointer(packed + (i &* \(lanes))).loadUnaligned(as: \(vector).self), x0[i])")
-        out.line("odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* \(lanes) &+ \(lanes))).loadUnaligned(as: \(vector).self), x0[i &+ 1])")
+        out.line("let we = UnsafeRawPointer(packed + (i &* \(lanes))).loadUnaligned(as: \(vector).self)")
+        out.line("let wo = UnsafeRawPointer(packed + (i &* \(lanes) &+ \(lanes))).loadUnaligned(as: \(vector).self)")
+        out.line("even = \(context.multiplyAdd("even", "we", "x0[i]"))")
+        out.line("odd = \(context.multiplyAdd("odd", "wo", "x0[i &+ 1]"))")
       }
       if inputs % 2 == 1 {
-        out.line("even = even.addingProduct(UnsafeRawPointer(packed + \((inputs - 1) * lanes)).loadUnaligned(as: \(vector).self), x0[\(inputs - 1)])")
+        out.line("let we = UnsafeRawPointer(packed + \((inputs - 1) * lanes)).loadUnaligned(as: \(vector).self)")
+        out.line("even = \(context.multiplyAdd("even", "we", "x0[\(inputs - 1)]"))")
       }
       out.line("let sum = even + odd")
       out.line("let valid = block == \(blocks - 1) ? \(lastValid) : \(lanes)")
