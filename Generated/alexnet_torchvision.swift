@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
@@ -534,8 +534,10 @@ public final class AlexNetTorchvision {
       var odd = SIMD16<Float>()
       for pair in 0..<4608 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
@@ -561,8 +563,10 @@ public final class AlexNetTorchvision {
       var odd = SIMD16<Float>()
       for pair in 0..<2048 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
@@ -587,8 +591,10 @@ public final class AlexNetTorchvision {
       var odd = SIMD16<Float>()
       for pair in 0..<2048 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16

@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
@@ -39,7 +39,7 @@ public final class BoxBlur {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 49152 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 52272 floats.
+  /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -72,8 +72,8 @@ public final class BoxBlur {
     weights.initialize(repeating: 0, count: 78)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 196608, alignment: 64).bindMemory(to: Float.self, capacity: 49152)
     arena.initialize(repeating: 0, count: 49152)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 209088, alignment: 64).bindMemory(to: Float.self, capacity: 52272)
-    scratch.initialize(repeating: 0, count: 52272)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
+    scratch.initialize(repeating: 0, count: 1)
     Self.packPlain(tensors["blur.weight"] ?? [], bias: nil, norm: nil, outputs: 3, inner: 25, biasOffset: 75, into: weights + 0)
   }
 
@@ -108,32 +108,100 @@ public final class BoxBlur {
   // blur: dwconv 5x5 p2 bias=false weights=[   (line 12)
   // dwconv 128x128x3 -> 128x128x3, kernel 5x5 stride 1x1 pad 2,2,2,2 (shapes HxWxC)
   private func blur(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 52272)
     for c in 0..<3 {
-      for row in 0..<128 {
-        let to = scratch + ((c &* 132 &+ row &+ 2) &* 132 &+ 2)
-        to.update(from: x0 + ((c &* 128 &+ row) &* 128), count: 128)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<3 {
-      let group = c / 1
-      let kernel = weights + (0 &+ c &* 25)
-      let bias = weights[75 &+ c]
-      let groupInput = src + (group &* 17424)
-      for oy in 0..<128 {
-        let o = y + ((c &* 128 &+ oy) &* 128)
-        o.update(repeating: bias, count: 128)
-        for ic in 0..<1 {
-          for ky in 0..<5 {
-            let r = groupInput + ((ic &* 132 &+ oy &* 1 &+ ky &* 1) &* 132)
-            for kx in 0..<5 {
-              let wk = kernel[(ic &* 5 &+ ky) &* 5 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<128 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 17477) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 17461
+        plane.update(repeating: 0, count: 17461)
+        for row in 0..<128 {
+          (plane + (266 &+ row &* 132)).update(from: x0 + ((c &* 128 &+ row) &* 128), count: 128)
+        }
+        let kernel = weights + (0 &+ c &* 25)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let w9 = SIMD16<Float>(repeating: kernel[9])
+        let w10 = SIMD16<Float>(repeating: kernel[10])
+        let w11 = SIMD16<Float>(repeating: kernel[11])
+        let w12 = SIMD16<Float>(repeating: kernel[12])
+        let w13 = SIMD16<Float>(repeating: kernel[13])
+        let w14 = SIMD16<Float>(repeating: kernel[14])
+        let w15 = SIMD16<Float>(repeating: kernel[15])
+        let w16 = SIMD16<Float>(repeating: kernel[16])
+        let w17 = SIMD16<Float>(repeating: kernel[17])
+        let w18 = SIMD16<Float>(repeating: kernel[18])
+        let w19 = SIMD16<Float>(repeating: kernel[19])
+        let w20 = SIMD16<Float>(repeating: kernel[20])
+        let w21 = SIMD16<Float>(repeating: kernel[21])
+        let w22 = SIMD16<Float>(repeating: kernel[22])
+        let w23 = SIMD16<Float>(repeating: kernel[23])
+        let w24 = SIMD16<Float>(repeating: kernel[24])
+        let bias = SIMD16<Float>(repeating: weights[75 &+ c])
+        for oy in 0..<128 {
+          let r = UnsafePointer(plane + (oy &* 132))
+          let o = y + ((c &* 128 &+ oy) &* 128)
+          for chunk in 0..<8 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 3).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 4).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 133).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 134).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 135).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            let x9 = UnsafeRawPointer(q + 136).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w9, x9)
+            let x10 = UnsafeRawPointer(q + 264).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w10, x10)
+            let x11 = UnsafeRawPointer(q + 265).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w11, x11)
+            let x12 = UnsafeRawPointer(q + 266).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w12, x12)
+            let x13 = UnsafeRawPointer(q + 267).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w13, x13)
+            let x14 = UnsafeRawPointer(q + 268).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w14, x14)
+            let x15 = UnsafeRawPointer(q + 396).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w15, x15)
+            let x16 = UnsafeRawPointer(q + 397).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w16, x16)
+            let x17 = UnsafeRawPointer(q + 398).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w17, x17)
+            let x18 = UnsafeRawPointer(q + 399).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w18, x18)
+            let x19 = UnsafeRawPointer(q + 400).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w19, x19)
+            let x20 = UnsafeRawPointer(q + 528).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w20, x20)
+            let x21 = UnsafeRawPointer(q + 529).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w21, x21)
+            let x22 = UnsafeRawPointer(q + 530).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w22, x22)
+            let x23 = UnsafeRawPointer(q + 531).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w23, x23)
+            let x24 = UnsafeRawPointer(q + 532).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w24, x24)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
           }
         }
       }

@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
@@ -39,7 +39,7 @@ public final class EdgeVertical {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 4096 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 4224 floats.
+  /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -72,8 +72,8 @@ public final class EdgeVertical {
     weights.initialize(repeating: 0, count: 4)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 16384, alignment: 64).bindMemory(to: Float.self, capacity: 4096)
     arena.initialize(repeating: 0, count: 4096)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 16896, alignment: 64).bindMemory(to: Float.self, capacity: 4224)
-    scratch.initialize(repeating: 0, count: 4224)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
+    scratch.initialize(repeating: 0, count: 1)
     Self.packPlain(tensors["edge.weight"] ?? [], bias: nil, norm: nil, outputs: 1, inner: 3, biasOffset: 3, into: weights + 0)
   }
 
@@ -108,32 +108,34 @@ public final class EdgeVertical {
   // edge: conv 1 1x3 pad=same weights=[1, 0, -1] bias=false   (line 13)
   // conv 64x64x1 -> 64x64x1, kernel 1x3 stride 1x1 pad 0,1,0,1 (shapes HxWxC)
   private func edge(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 4224)
     for c in 0..<1 {
-      for row in 0..<64 {
-        let to = scratch + ((c &* 64 &+ row &+ 0) &* 66 &+ 1)
-        to.update(from: x0 + ((c &* 64 &+ row) &* 64), count: 64)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<1 {
-      let group = c / 1
-      let kernel = weights + (0 &+ c &* 3)
-      let bias = weights[3 &+ c]
-      let groupInput = src + (group &* 4224)
-      for oy in 0..<64 {
-        let o = y + ((c &* 64 &+ oy) &* 64)
-        o.update(repeating: bias, count: 64)
-        for ic in 0..<1 {
-          for ky in 0..<1 {
-            let r = groupInput + ((ic &* 64 &+ oy &* 1 &+ ky &* 1) &* 66)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 1 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<64 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4275) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 4259
+        plane.update(repeating: 0, count: 4259)
+        for row in 0..<64 {
+          (plane + (1 &+ row &* 66)).update(from: x0 + ((c &* 64 &+ row) &* 64), count: 64)
+        }
+        let kernel = weights + (0 &+ c &* 3)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let bias = SIMD16<Float>(repeating: weights[3 &+ c])
+        for oy in 0..<64 {
+          let r = UnsafePointer(plane + (oy &* 66))
+          let o = y + ((c &* 64 &+ oy) &* 64)
+          for chunk in 0..<4 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
           }
         }
       }

@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
@@ -39,7 +39,7 @@ public final class Laplacian {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 49152 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 50700 floats.
+  /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -72,8 +72,8 @@ public final class Laplacian {
     weights.initialize(repeating: 0, count: 30)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 196608, alignment: 64).bindMemory(to: Float.self, capacity: 49152)
     arena.initialize(repeating: 0, count: 49152)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 202800, alignment: 64).bindMemory(to: Float.self, capacity: 50700)
-    scratch.initialize(repeating: 0, count: 50700)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
+    scratch.initialize(repeating: 0, count: 1)
     Self.packPlain(tensors["laplacian.weight"] ?? [], bias: nil, norm: nil, outputs: 3, inner: 9, biasOffset: 27, into: weights + 0)
   }
 
@@ -108,32 +108,52 @@ public final class Laplacian {
   // laplacian: dwconv 3x3 p1 bias=false weights=[   (line 14)
   // dwconv 128x128x3 -> 128x128x3, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func laplacian(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 50700)
     for c in 0..<3 {
-      for row in 0..<128 {
-        let to = scratch + ((c &* 130 &+ row &+ 1) &* 130 &+ 1)
-        to.update(from: x0 + ((c &* 128 &+ row) &* 128), count: 128)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<3 {
-      let group = c / 1
-      let kernel = weights + (0 &+ c &* 9)
-      let bias = weights[27 &+ c]
-      let groupInput = src + (group &* 16900)
-      for oy in 0..<128 {
-        let o = y + ((c &* 128 &+ oy) &* 128)
-        o.update(repeating: bias, count: 128)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 130 &+ oy &* 1 &+ ky &* 1) &* 130)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<128 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 16951) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 16935
+        plane.update(repeating: 0, count: 16935)
+        for row in 0..<128 {
+          (plane + (131 &+ row &* 130)).update(from: x0 + ((c &* 128 &+ row) &* 128), count: 128)
+        }
+        let kernel = weights + (0 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[27 &+ c])
+        for oy in 0..<128 {
+          let r = UnsafePointer(plane + (oy &* 130))
+          let o = y + ((c &* 128 &+ oy) &* 128)
+          for chunk in 0..<8 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 130).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 131).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 260).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 261).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 262).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
           }
         }
       }

@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
@@ -282,7 +282,7 @@ public final class MobileNetV1 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1204224 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 831744 floats.
+  /// Zero-padded copies of convolution inputs, 153228 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -306,8 +306,8 @@ public final class MobileNetV1 {
     weights.initialize(repeating: 0, count: 4256896)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
     arena.initialize(repeating: 0, count: 1204224)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 3326976, alignment: 64).bindMemory(to: Float.self, capacity: 831744)
-    scratch.initialize(repeating: 0, count: 831744)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
+    scratch.initialize(repeating: 0, count: 153228)
     Self.pack(tensors["conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 32, into: weights + 0)
     Self.packPlain(tensors["layers.0.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(tensors["layers.0.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
@@ -459,36 +459,54 @@ public final class MobileNetV1 {
   // folded: layers.0.dw_bn (bn)
   // in place: layers.0.dw_relu (relu)
   private func layers_0_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 415872)
     for c in 0..<32 {
-      for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
-        to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<32 {
-      let group = c / 1
-      let kernel = weights + (896 &+ c &* 9)
-      let bias = weights[1184 &+ c]
-      let groupInput = src + (group &* 12996)
-      for oy in 0..<112 {
-        let o = y + ((c &* 112 &+ oy) &* 112)
-        o.update(repeating: bias, count: 112)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 114 &+ oy &* 1 &+ ky &* 1) &* 114)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<112 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13047) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 13031
+        plane.update(repeating: 0, count: 13031)
+        for row in 0..<112 {
+          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
         }
-        for ox in 0..<112 {
-          do {
+        let kernel = weights + (896 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+        for oy in 0..<112 {
+          let r = UnsafePointer(plane + (oy &* 114))
+          let o = y + ((c &* 112 &+ oy) &* 112)
+          for chunk in 0..<7 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
+          for ox in 0..<112 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -539,36 +557,79 @@ public final class MobileNetV1 {
   // folded: layers.1.dw_bn (bn)
   // in place: layers.1.dw_relu (relu)
   private func layers_1_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 831744)
     for c in 0..<64 {
-      for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
-        to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<64 {
-      let group = c / 1
-      let kernel = weights + (3408 &+ c &* 9)
-      let bias = weights[3984 &+ c]
-      let groupInput = src + (group &* 12996)
-      for oy in 0..<56 {
-        let o = y + ((c &* 56 &+ oy) &* 56)
-        o.update(repeating: bias, count: 56)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 114 &+ oy &* 2 &+ ky &* 1) &* 114)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<56 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13079) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 13063
+        plane.update(repeating: 0, count: 13063)
+        for row in 0..<112 {
+          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
         }
-        for ox in 0..<56 {
+        let kernel = weights + (3408 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
+        for oy in 0..<56 {
+          let r = UnsafePointer(plane + (oy &* 228))
+          let o = y + ((c &* 56 &+ oy) &* 56)
+          for chunk in 0..<3 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 48
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 8)
+          }
+          for ox in 0..<56 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -619,36 +680,79 @@ public final class MobileNetV1 {
   // folded: layers.2.dw_bn (bn)
   // in place: layers.2.dw_relu (relu)
   private func layers_2_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
-      for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<128 {
-      let group = c / 1
-      let kernel = weights + (12640 &+ c &* 9)
-      let bias = weights[13792 &+ c]
-      let groupInput = src + (group &* 3364)
-      for oy in 0..<56 {
-        let o = y + ((c &* 56 &+ oy) &* 56)
-        o.update(repeating: bias, count: 56)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 58 &+ oy &* 1 &+ ky &* 1) &* 58)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<56 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3415) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 3399
+        plane.update(repeating: 0, count: 3399)
+        for row in 0..<56 {
+          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
         }
-        for ox in 0..<56 {
+        let kernel = weights + (12640 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
+        for oy in 0..<56 {
+          let r = UnsafePointer(plane + (oy &* 58))
+          let o = y + ((c &* 56 &+ oy) &* 56)
+          for chunk in 0..<3 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 48
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 8)
+          }
+          for ox in 0..<56 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -699,36 +803,79 @@ public final class MobileNetV1 {
   // folded: layers.3.dw_bn (bn)
   // in place: layers.3.dw_relu (relu)
   private func layers_3_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
-      for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<128 {
-      let group = c / 1
-      let kernel = weights + (30960 &+ c &* 9)
-      let bias = weights[32112 &+ c]
-      let groupInput = src + (group &* 3364)
-      for oy in 0..<28 {
-        let o = y + ((c &* 28 &+ oy) &* 28)
-        o.update(repeating: bias, count: 28)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 58 &+ oy &* 2 &+ ky &* 1) &* 58)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<28 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3447) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 3431
+        plane.update(repeating: 0, count: 3431)
+        for row in 0..<56 {
+          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
         }
-        for ox in 0..<28 {
+        let kernel = weights + (30960 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
+        for oy in 0..<28 {
+          let r = UnsafePointer(plane + (oy &* 116))
+          let o = y + ((c &* 28 &+ oy) &* 28)
+          for chunk in 0..<1 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 16
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 12)
+          }
+          for ox in 0..<28 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -791,36 +938,79 @@ public final class MobileNetV1 {
   // folded: layers.4.dw_bn (bn)
   // in place: layers.4.dw_relu (relu)
   private func layers_4_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 230400)
     for c in 0..<256 {
-      for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<256 {
-      let group = c / 1
-      let kernel = weights + (66304 &+ c &* 9)
-      let bias = weights[68608 &+ c]
-      let groupInput = src + (group &* 900)
-      for oy in 0..<28 {
-        let o = y + ((c &* 28 &+ oy) &* 28)
-        o.update(repeating: bias, count: 28)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 30 &+ oy &* 1 &+ ky &* 1) &* 30)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<28 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 951) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 935
+        plane.update(repeating: 0, count: 935)
+        for row in 0..<28 {
+          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
         }
-        for ox in 0..<28 {
+        let kernel = weights + (66304 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
+        for oy in 0..<28 {
+          let r = UnsafePointer(plane + (oy &* 30))
+          let o = y + ((c &* 28 &+ oy) &* 28)
+          for chunk in 0..<1 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 12)
+          }
+          for ox in 0..<28 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -883,36 +1073,55 @@ public final class MobileNetV1 {
   // folded: layers.5.dw_bn (bn)
   // in place: layers.5.dw_relu (relu)
   private func layers_5_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 230400)
     for c in 0..<256 {
-      for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<256 {
-      let group = c / 1
-      let kernel = weights + (136720 &+ c &* 9)
-      let bias = weights[139024 &+ c]
-      let groupInput = src + (group &* 900)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 30 &+ oy &* 2 &+ ky &* 1) &* 30)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 983) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 967
+        plane.update(repeating: 0, count: 967)
+        for row in 0..<28 {
+          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (136720 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[139024 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 60))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -975,36 +1184,55 @@ public final class MobileNetV1 {
   // folded: layers.6.dw_bn (bn)
   // in place: layers.6.dw_relu (relu)
   private func layers_6_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<512 {
-      let group = c / 1
-      let kernel = weights + (271904 &+ c &* 9)
-      let bias = weights[276512 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (271904 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[276512 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -1067,36 +1295,55 @@ public final class MobileNetV1 {
   // folded: layers.7.dw_bn (bn)
   // in place: layers.7.dw_relu (relu)
   private func layers_7_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<512 {
-      let group = c / 1
-      let kernel = weights + (541744 &+ c &* 9)
-      let bias = weights[546352 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (541744 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[546352 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -1159,36 +1406,55 @@ public final class MobileNetV1 {
   // folded: layers.8.dw_bn (bn)
   // in place: layers.8.dw_relu (relu)
   private func layers_8_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<512 {
-      let group = c / 1
-      let kernel = weights + (811584 &+ c &* 9)
-      let bias = weights[816192 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (811584 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[816192 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -1251,36 +1517,55 @@ public final class MobileNetV1 {
   // folded: layers.9.dw_bn (bn)
   // in place: layers.9.dw_relu (relu)
   private func layers_9_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<512 {
-      let group = c / 1
-      let kernel = weights + (1081424 &+ c &* 9)
-      let bias = weights[1086032 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (1081424 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1086032 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -1343,36 +1628,55 @@ public final class MobileNetV1 {
   // folded: layers.10.dw_bn (bn)
   // in place: layers.10.dw_relu (relu)
   private func layers_10_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<512 {
-      let group = c / 1
-      let kernel = weights + (1351264 &+ c &* 9)
-      let bias = weights[1355872 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (1351264 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1355872 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -1435,36 +1739,55 @@ public final class MobileNetV1 {
   // folded: layers.11.dw_bn (bn)
   // in place: layers.11.dw_relu (relu)
   private func layers_11_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<512 {
-      let group = c / 1
-      let kernel = weights + (1621104 &+ c &* 9)
-      let bias = weights[1625712 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<7 {
-        let o = y + ((c &* 7 &+ oy) &* 7)
-        o.update(repeating: bias, count: 7)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 2 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<7 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 339) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 323
+        plane.update(repeating: 0, count: 323)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<7 {
+        let kernel = weights + (1621104 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1625712 &+ c])
+        for oy in 0..<7 {
+          let r = UnsafePointer(plane + (oy &* 32))
+          let o = y + ((c &* 7 &+ oy) &* 7)
           do {
+            let ox = 0
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 7)
+          }
+          for ox in 0..<7 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -1527,36 +1850,55 @@ public final class MobileNetV1 {
   // folded: layers.12.dw_bn (bn)
   // in place: layers.12.dw_relu (relu)
   private func layers_12_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 82944)
     for c in 0..<1024 {
-      for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<1024 {
-      let group = c / 1
-      let kernel = weights + (2155648 &+ c &* 9)
-      let bias = weights[2164864 &+ c]
-      let groupInput = src + (group &* 81)
-      for oy in 0..<7 {
-        let o = y + ((c &* 7 &+ oy) &* 7)
-        o.update(repeating: bias, count: 7)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 9 &+ oy &* 1 &+ ky &* 1) &* 9)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<7 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 116
+        plane.update(repeating: 0, count: 116)
+        for row in 0..<7 {
+          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
         }
-        for ox in 0..<7 {
+        let kernel = weights + (2155648 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[2164864 &+ c])
+        for oy in 0..<7 {
+          let r = UnsafePointer(plane + (oy &* 9))
+          let o = y + ((c &* 7 &+ oy) &* 7)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 7)
+          }
+          for ox in 0..<7 {
             var v = o[ox]
             v = v > 0 ? v : 0
             o[ox] = v
@@ -1652,8 +1994,10 @@ public final class MobileNetV1 {
       var odd = SIMD16<Float>()
       for pair in 0..<512 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16

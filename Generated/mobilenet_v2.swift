@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
@@ -510,7 +510,7 @@ public final class MobileNetV2 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1505280 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 1247616 floats.
+  /// Zero-padded copies of convolution inputs, 153228 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -534,8 +534,8 @@ public final class MobileNetV2 {
     weights.initialize(repeating: 0, count: 3526576)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 6021120, alignment: 64).bindMemory(to: Float.self, capacity: 1505280)
     arena.initialize(repeating: 0, count: 1505280)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4990464, alignment: 64).bindMemory(to: Float.self, capacity: 1247616)
-    scratch.initialize(repeating: 0, count: 1247616)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
+    scratch.initialize(repeating: 0, count: 153228)
     Self.pack(tensors["features.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.0.1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 32, into: weights + 0)
     Self.packPlain(tensors["features.1.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.1.conv.0.1", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(tensors["features.1.conv.1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.1.conv.2", epsilon: 1e-05, channels: 16), groups: 1, outPerGroup: 16, inner: 32, lanes: 8, into: weights + 1216)
@@ -759,36 +759,54 @@ public final class MobileNetV2 {
   // folded: features.1.conv.0.1 (bn)
   // in place: features.1.conv.0.2 (relu6)
   private func features_1_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 415872)
     for c in 0..<32 {
-      for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
-        to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<32 {
-      let group = c / 1
-      let kernel = weights + (896 &+ c &* 9)
-      let bias = weights[1184 &+ c]
-      let groupInput = src + (group &* 12996)
-      for oy in 0..<112 {
-        let o = y + ((c &* 112 &+ oy) &* 112)
-        o.update(repeating: bias, count: 112)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 114 &+ oy &* 1 &+ ky &* 1) &* 114)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<112 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13047) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 13031
+        plane.update(repeating: 0, count: 13031)
+        for row in 0..<112 {
+          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
         }
-        for ox in 0..<112 {
-          do {
+        let kernel = weights + (896 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+        for oy in 0..<112 {
+          let r = UnsafePointer(plane + (oy &* 114))
+          let o = y + ((c &* 112 &+ oy) &* 112)
+          for chunk in 0..<7 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
+          for ox in 0..<112 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -872,36 +890,79 @@ public final class MobileNetV2 {
   // folded: features.2.conv.1.1 (bn)
   // in place: features.2.conv.1.2 (relu6)
   private func features_2_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 1247616)
     for c in 0..<96 {
-      for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
-        to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<96 {
-      let group = c / 1
-      let kernel = weights + (3376 &+ c &* 9)
-      let bias = weights[4240 &+ c]
-      let groupInput = src + (group &* 12996)
-      for oy in 0..<56 {
-        let o = y + ((c &* 56 &+ oy) &* 56)
-        o.update(repeating: bias, count: 56)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 114 &+ oy &* 2 &+ ky &* 1) &* 114)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<56 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13079) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 13063
+        plane.update(repeating: 0, count: 13063)
+        for row in 0..<112 {
+          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
         }
-        for ox in 0..<56 {
+        let kernel = weights + (3376 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[4240 &+ c])
+        for oy in 0..<56 {
+          let r = UnsafePointer(plane + (oy &* 228))
+          let o = y + ((c &* 56 &+ oy) &* 56)
+          for chunk in 0..<3 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 48
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 8)
+          }
+          for ox in 0..<56 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -985,37 +1046,80 @@ public final class MobileNetV2 {
   // folded: features.3.conv.1.1 (bn)
   // in place: features.3.conv.1.2 (relu6)
   private func features_3_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 484416)
-    for c in 0..<144 {
-      for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-      }
-    }
-    let src = UnsafePointer(scratch)
     Self.parallelFor(144, threads: threads) {
       c in
-      let group = c / 1
-      let kernel = weights + (10272 &+ c &* 9)
-      let bias = weights[11568 &+ c]
-      let groupInput = src + (group &* 3364)
-      for oy in 0..<56 {
-        let o = y + ((c &* 56 &+ oy) &* 56)
-        o.update(repeating: bias, count: 56)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 58 &+ oy &* 1 &+ ky &* 1) &* 58)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<56 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3415) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 3399
+        plane.update(repeating: 0, count: 3399)
+        for row in 0..<56 {
+          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
         }
-        for ox in 0..<56 {
+        let kernel = weights + (10272 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[11568 &+ c])
+        for oy in 0..<56 {
+          let r = UnsafePointer(plane + (oy &* 58))
+          let o = y + ((c &* 56 &+ oy) &* 56)
+          for chunk in 0..<3 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 48
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 8)
+          }
+          for ox in 0..<56 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -1116,36 +1220,79 @@ public final class MobileNetV2 {
   // folded: features.4.conv.1.1 (bn)
   // in place: features.4.conv.1.2 (relu6)
   private func features_4_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 484416)
     for c in 0..<144 {
-      for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
-        to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<144 {
-      let group = c / 1
-      let kernel = weights + (18800 &+ c &* 9)
-      let bias = weights[20096 &+ c]
-      let groupInput = src + (group &* 3364)
-      for oy in 0..<28 {
-        let o = y + ((c &* 28 &+ oy) &* 28)
-        o.update(repeating: bias, count: 28)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 58 &+ oy &* 2 &+ ky &* 1) &* 58)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<28 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3447) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 3431
+        plane.update(repeating: 0, count: 3431)
+        for row in 0..<56 {
+          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
         }
-        for ox in 0..<28 {
+        let kernel = weights + (18800 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[20096 &+ c])
+        for oy in 0..<28 {
+          let r = UnsafePointer(plane + (oy &* 116))
+          let o = y + ((c &* 28 &+ oy) &* 28)
+          for chunk in 0..<1 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 16
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 12)
+          }
+          for ox in 0..<28 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -1252,36 +1399,79 @@ public final class MobileNetV2 {
   // folded: features.5.conv.1.1 (bn)
   // in place: features.5.conv.1.2 (relu6)
   private func features_5_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 172800)
     for c in 0..<192 {
-      for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<192 {
-      let group = c / 1
-      let kernel = weights + (31376 &+ c &* 9)
-      let bias = weights[33104 &+ c]
-      let groupInput = src + (group &* 900)
-      for oy in 0..<28 {
-        let o = y + ((c &* 28 &+ oy) &* 28)
-        o.update(repeating: bias, count: 28)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 30 &+ oy &* 1 &+ ky &* 1) &* 30)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<28 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 951) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 935
+        plane.update(repeating: 0, count: 935)
+        for row in 0..<28 {
+          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
         }
-        for ox in 0..<28 {
+        let kernel = weights + (31376 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
+        for oy in 0..<28 {
+          let r = UnsafePointer(plane + (oy &* 30))
+          let o = y + ((c &* 28 &+ oy) &* 28)
+          for chunk in 0..<1 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 12)
+          }
+          for ox in 0..<28 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -1406,36 +1596,79 @@ public final class MobileNetV2 {
   // folded: features.6.conv.1.1 (bn)
   // in place: features.6.conv.1.2 (relu6)
   private func features_6_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 172800)
     for c in 0..<192 {
-      for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<192 {
-      let group = c / 1
-      let kernel = weights + (46016 &+ c &* 9)
-      let bias = weights[47744 &+ c]
-      let groupInput = src + (group &* 900)
-      for oy in 0..<28 {
-        let o = y + ((c &* 28 &+ oy) &* 28)
-        o.update(repeating: bias, count: 28)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 30 &+ oy &* 1 &+ ky &* 1) &* 30)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<28 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 951) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 935
+        plane.update(repeating: 0, count: 935)
+        for row in 0..<28 {
+          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
         }
-        for ox in 0..<28 {
+        let kernel = weights + (46016 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
+        for oy in 0..<28 {
+          let r = UnsafePointer(plane + (oy &* 30))
+          let o = y + ((c &* 28 &+ oy) &* 28)
+          for chunk in 0..<1 {
+            let ox = chunk &* 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+          }
           do {
+            let ox = 16
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 12)
+          }
+          for ox in 0..<28 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -1560,36 +1793,55 @@ public final class MobileNetV2 {
   // folded: features.7.conv.1.1 (bn)
   // in place: features.7.conv.1.2 (relu6)
   private func features_7_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 172800)
     for c in 0..<192 {
-      for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
-        to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<192 {
-      let group = c / 1
-      let kernel = weights + (60656 &+ c &* 9)
-      let bias = weights[62384 &+ c]
-      let groupInput = src + (group &* 900)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 30 &+ oy &* 2 &+ ky &* 1) &* 30)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 983) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 967
+        plane.update(repeating: 0, count: 967)
+        for row in 0..<28 {
+          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (60656 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[62384 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 60))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -1696,36 +1948,55 @@ public final class MobileNetV2 {
   // folded: features.8.conv.1.1 (bn)
   // in place: features.8.conv.1.2 (relu6)
   private func features_8_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 98304)
     for c in 0..<384 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<384 {
-      let group = c / 1
-      let kernel = weights + (100288 &+ c &* 9)
-      let bias = weights[103744 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (100288 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[103744 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -1850,36 +2121,55 @@ public final class MobileNetV2 {
   // folded: features.9.conv.1.1 (bn)
   // in place: features.9.conv.1.2 (relu6)
   private func features_9_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 98304)
     for c in 0..<384 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<384 {
-      let group = c / 1
-      let kernel = weights + (154512 &+ c &* 9)
-      let bias = weights[157968 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (154512 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[157968 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -2004,36 +2294,55 @@ public final class MobileNetV2 {
   // folded: features.10.conv.1.1 (bn)
   // in place: features.10.conv.1.2 (relu6)
   private func features_10_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 98304)
     for c in 0..<384 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<384 {
-      let group = c / 1
-      let kernel = weights + (208736 &+ c &* 9)
-      let bias = weights[212192 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (208736 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[212192 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -2158,36 +2467,55 @@ public final class MobileNetV2 {
   // folded: features.11.conv.1.1 (bn)
   // in place: features.11.conv.1.2 (relu6)
   private func features_11_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 98304)
     for c in 0..<384 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<384 {
-      let group = c / 1
-      let kernel = weights + (262960 &+ c &* 9)
-      let bias = weights[266416 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (262960 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[266416 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -2295,36 +2623,55 @@ public final class MobileNetV2 {
   // folded: features.12.conv.1.1 (bn)
   // in place: features.12.conv.1.2 (relu6)
   private func features_12_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 147456)
     for c in 0..<576 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<576 {
-      let group = c / 1
-      let kernel = weights + (359632 &+ c &* 9)
-      let bias = weights[364816 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (359632 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[364816 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -2449,36 +2796,55 @@ public final class MobileNetV2 {
   // folded: features.13.conv.1.1 (bn)
   // in place: features.13.conv.1.2 (relu6)
   private func features_13_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 147456)
     for c in 0..<576 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<576 {
-      let group = c / 1
-      let kernel = weights + (476656 &+ c &* 9)
-      let bias = weights[481840 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<14 {
-        let o = y + ((c &* 14 &+ oy) &* 14)
-        o.update(repeating: bias, count: 14)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 1 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<14 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 291
+        plane.update(repeating: 0, count: 291)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<14 {
+        let kernel = weights + (476656 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[481840 &+ c])
+        for oy in 0..<14 {
+          let r = UnsafePointer(plane + (oy &* 16))
+          let o = y + ((c &* 14 &+ oy) &* 14)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 14)
+          }
+          for ox in 0..<14 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -2603,36 +2969,55 @@ public final class MobileNetV2 {
   // folded: features.14.conv.1.1 (bn)
   // in place: features.14.conv.1.2 (relu6)
   private func features_14_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 147456)
     for c in 0..<576 {
-      for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
-        to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<576 {
-      let group = c / 1
-      let kernel = weights + (593680 &+ c &* 9)
-      let bias = weights[598864 &+ c]
-      let groupInput = src + (group &* 256)
-      for oy in 0..<7 {
-        let o = y + ((c &* 7 &+ oy) &* 7)
-        o.update(repeating: bias, count: 7)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 16 &+ oy &* 2 &+ ky &* 1) &* 16)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<7 {
-                o[ox] += wk * q[ox &* 2]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 339) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 323
+        plane.update(repeating: 0, count: 323)
+        for row in 0..<14 {
+          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
         }
-        for ox in 0..<7 {
+        let kernel = weights + (593680 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[598864 &+ c])
+        for oy in 0..<7 {
+          let r = UnsafePointer(plane + (oy &* 32))
+          let o = y + ((c &* 7 &+ oy) &* 7)
           do {
+            let ox = 0
+            let q = r + (ox &* 2)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 7)
+          }
+          for ox in 0..<7 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -2740,36 +3125,55 @@ public final class MobileNetV2 {
   // folded: features.15.conv.1.1 (bn)
   // in place: features.15.conv.1.2 (relu6)
   private func features_15_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 77760)
     for c in 0..<960 {
-      for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<960 {
-      let group = c / 1
-      let kernel = weights + (850944 &+ c &* 9)
-      let bias = weights[859584 &+ c]
-      let groupInput = src + (group &* 81)
-      for oy in 0..<7 {
-        let o = y + ((c &* 7 &+ oy) &* 7)
-        o.update(repeating: bias, count: 7)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 9 &+ oy &* 1 &+ ky &* 1) &* 9)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<7 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 116
+        plane.update(repeating: 0, count: 116)
+        for row in 0..<7 {
+          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
         }
-        for ox in 0..<7 {
+        let kernel = weights + (850944 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[859584 &+ c])
+        for oy in 0..<7 {
+          let r = UnsafePointer(plane + (oy &* 9))
+          let o = y + ((c &* 7 &+ oy) &* 7)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 7)
+          }
+          for ox in 0..<7 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -2894,36 +3298,55 @@ public final class MobileNetV2 {
   // folded: features.16.conv.1.1 (bn)
   // in place: features.16.conv.1.2 (relu6)
   private func features_16_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 77760)
     for c in 0..<960 {
-      for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<960 {
-      let group = c / 1
-      let kernel = weights + (1176560 &+ c &* 9)
-      let bias = weights[1185200 &+ c]
-      let groupInput = src + (group &* 81)
-      for oy in 0..<7 {
-        let o = y + ((c &* 7 &+ oy) &* 7)
-        o.update(repeating: bias, count: 7)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 9 &+ oy &* 1 &+ ky &* 1) &* 9)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<7 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 116
+        plane.update(repeating: 0, count: 116)
+        for row in 0..<7 {
+          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
         }
-        for ox in 0..<7 {
+        let kernel = weights + (1176560 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1185200 &+ c])
+        for oy in 0..<7 {
+          let r = UnsafePointer(plane + (oy &* 9))
+          let o = y + ((c &* 7 &+ oy) &* 7)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 7)
+          }
+          for ox in 0..<7 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -3048,36 +3471,55 @@ public final class MobileNetV2 {
   // folded: features.17.conv.1.1 (bn)
   // in place: features.17.conv.1.2 (relu6)
   private func features_17_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 77760)
     for c in 0..<960 {
-      for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
-        to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-      }
-    }
-    let src = UnsafePointer(scratch)
-    for c in 0..<960 {
-      let group = c / 1
-      let kernel = weights + (1502176 &+ c &* 9)
-      let bias = weights[1510816 &+ c]
-      let groupInput = src + (group &* 81)
-      for oy in 0..<7 {
-        let o = y + ((c &* 7 &+ oy) &* 7)
-        o.update(repeating: bias, count: 7)
-        for ic in 0..<1 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 9 &+ oy &* 1 &+ ky &* 1) &* 9)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<7 {
-                o[ox] += wk * q[ox &* 1]
-              }
-            }
-          }
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+        buffer in
+        let plane = buffer.baseAddress!
+        let stage = plane + 116
+        plane.update(repeating: 0, count: 116)
+        for row in 0..<7 {
+          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
         }
-        for ox in 0..<7 {
+        let kernel = weights + (1502176 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1510816 &+ c])
+        for oy in 0..<7 {
+          let r = UnsafePointer(plane + (oy &* 9))
+          let o = y + ((c &* 7 &+ oy) &* 7)
           do {
+            let ox = 0
+            let q = r + (ox &* 1)
+            var acc = bias
+            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w0, x0)
+            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w1, x1)
+            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w2, x2)
+            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w3, x3)
+            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w4, x4)
+            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w5, x5)
+            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w6, x6)
+            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w7, x7)
+            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+            acc = acc.addingProduct(w8, x8)
+            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
+            (o + ox).update(from: stage, count: 7)
+          }
+          for ox in 0..<7 {
             var v = o[ox]
             v = v > 0 ? v : 0
             v = v < 6 ? v : 6
@@ -3215,8 +3657,10 @@ public final class MobileNetV2 {
       var odd = SIMD16<Float>()
       for pair in 0..<640 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16

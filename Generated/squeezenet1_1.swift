@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.

@@ -5,7 +5,7 @@
 // Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
 // swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
 // on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
-// Vectors: SIMD16<Float> (chosen for --target-cpu znver4).
+// Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
@@ -1196,8 +1196,10 @@ public final class VGG16BN {
       var odd = SIMD16<Float>()
       for pair in 0..<12544 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
@@ -1223,8 +1225,10 @@ public final class VGG16BN {
       var odd = SIMD16<Float>()
       for pair in 0..<2048 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
@@ -1249,8 +1253,10 @@ public final class VGG16BN {
       var odd = SIMD16<Float>()
       for pair in 0..<2048 {
         let i = pair &* 2
-        even = even.addingProduct(UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i])
-        odd = odd.addingProduct(UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self), x0[i &+ 1])
+        let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+        even = even.addingProduct(we, x0[i])
+        odd = odd.addingProduct(wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
