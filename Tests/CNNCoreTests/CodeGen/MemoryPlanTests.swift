@@ -28,7 +28,7 @@ final class MemoryPlanTests: XCTestCase {
       let peak = report.totals.peakActivationBytes
       XCTAssertEqual(plan.arenaCount * 4, peak, "\(spec): arena vs report peak")
       XCTAssertEqual(plan.peakBytes, peak, spec)
-      assertValid(lowered, plan, spec)
+      Self.assertValid(lowered, plan, spec)
       let source = SwiftGenerator.generate(network, source: compilation.source,
                                            commandLine: "cnnc \(spec)", targetCPU: "znver4")
       XCTAssertTrue(source.contains("// Activation arena: \(peak) bytes;"), "\(spec): header")
@@ -38,7 +38,7 @@ final class MemoryPlanTests: XCTestCase {
   }
 
   /// Storages alive at a common step never overlap; every output lies inside its storage.
-  func assertValid(_ lowered: LoweredNetwork, _ plan: BufferPlan, _ name: String,
+  static func assertValid(_ lowered: LoweredNetwork, _ plan: BufferPlan, _ name: String,
                    file: StaticString = #filePath, line: UInt = #line) {
     let storages = lowered.liveness.storages
     let offsets = plan.storageOffsets
@@ -123,7 +123,7 @@ final class MemoryPlanTests: XCTestCase {
   /// Zero-copy concat (nested, with in-place followers, with copied parts), in-place add (first
   /// and later operand), DenseNet views, against the Double interpreter.
   func testSharedMemoryPathsMatchTheInterpreter() throws {
-    try checkNumerics("""
+    try Self.checkNumerics("""
       network SharedMemory
       input 6x5x3
       first: concat {
@@ -167,14 +167,14 @@ final class MemoryPlanTests: XCTestCase {
       """)
   }
 
-  func checkNumerics(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+  static func checkNumerics(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-plan-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let specPath = directory.appendingPathComponent("net.cnn").path
     try text.write(toFile: specPath, atomically: true, encoding: .utf8)
     let (_, network) = try GeneratedModelRunner.compilation(specPath)
-    assertValid(LoweredNetwork(network), BufferPlan(LoweredNetwork(network)), "numerics", file: file, line: line)
+    Self.assertValid(LoweredNetwork(network), BufferPlan(LoweredNetwork(network)), "numerics", file: file, line: line)
     let (entries, tensors) = SafetensorsWriter.weights(for: network)
     let weightsPath = directory.appendingPathComponent("w.safetensors").path
     try SafetensorsWriter.data(entries).write(to: URL(fileURLWithPath: weightsPath))

@@ -7,8 +7,16 @@
 enum Pooling {
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     switch context.layer.kind {
-    case .maxpool, .avgpool: emitWindowed(context, &out)
+    case .maxpool, .avgpool:
+      if context.window?.dilation == Dims(1, 1) {
+        emitSeparable(context, &out)
+        Elementwise.emitPasses(context.step.followers, context, &out)
+        return
+      }
+      emitWindowed(context, &out)
     case .gap, .gmp: emitGlobal(context, &out)
+    case .adaptiveavgpool where context.output.height == 1 && context.output.width == 1:
+      emitGlobal(context, &out)
     case .adaptiveavgpool:
       let size = context.output
       emitAdaptive(context, levels: [(size.height, size.width, 0)], max: false, &out)
@@ -74,23 +82,184 @@ enum Pooling {
     }
   }
 
+  /// One value per channel: SIMD accumulators over the contiguous plane, then the lanes.
   private static func emitGlobal(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let input = context.input
     let plane = input.height * input.width
     let isMax = context.layer.kind == .gmp
+    let vector = context.vectorType
+    let lanes = context.lanes
+    let chunks = plane / lanes
     out.block(forLoop("c", input.channels)) { out in
       out.line("let p = x0 + (c &* \(plane))")
-      out.line(isMax ? "var m = -Float.infinity" : "var sum: Float = 0")
-      out.block(forLoop("i", plane)) { out in
+      if chunks > 0 {
+        out.line(isMax ? "var vm = \(vector)(repeating: -Float.infinity)" : "var vs = \(vector)()")
+        out.block(forLoop("k", chunks)) { out in
+          out.line("let e = UnsafeRawPointer(p + (k &* \(lanes))).loadUnaligned(as: \(vector).self)")
+          out.line(isMax ? "vm = vm.replacing(with: e, where: (e .> vm) .| (e .!= e))" : "vs += e")
+        }
+        out.line(isMax ? "var m = vm.max()" : "var sum = vs.sum()")
         if isMax {
-          out.line("let e = p[i]")
-          out.line("m = e > m || e.isNaN ? e : m")
-        } else {
-          out.line("sum += p[i]")
+          out.block(forLoop("l", lanes)) { out in out.line("if vm[l].isNaN { m = vm[l] }") }
+        }
+      } else {
+        out.line(isMax ? "var m = -Float.infinity" : "var sum: Float = 0")
+      }
+      if plane % lanes > 0 {
+        out.block("for i in \(chunks * lanes)..<\(plane)") { out in
+          if isMax {
+            out.line("let e = p[i]")
+            out.line("m = e > m || e.isNaN ? e : m")
+          } else {
+            out.line("sum += p[i]")
+          }
         }
       }
       let value = isMax ? "m" : "sum / \(Literal.float(Float(plane)))"
       context.store(value, to: "y[c]", channel: "c").forEach { out.line($0) }
+    }
+  }
+
+  /// Max/avg pooling without dilation, one output row at a time: the window's rows are reduced
+  /// into a row buffer with SIMD over the contiguous width, then each output reduces `kw`
+  /// neighbours of the buffer (SIMD over outputs at stride 1). Columns whose window leaves the
+  /// input are written by a clipped scalar loop; interior ones have literal offsets. Windows are
+  /// clipped as ATen clips them (see the type comment). Channels run on several threads when
+  /// the step is large (`Threading`).
+  private static func emitSeparable(_ context: KernelContext, _ out: inout SwiftEmitter) {
+    let input = context.input
+    let output = context.output
+    guard let window = context.window else { preconditionFailure("unreachable: pool without window") }
+    let isMax = context.layer.kind == .maxpool
+    let includePad = context.attributes.countIncludePad
+    let (kh, kw) = (window.kernel.height, window.kernel.width)
+    let (sh, sw) = (window.stride.height, window.stride.width)
+    let pad = window.padding
+    let (h, w) = (input.height, input.width)
+    let lanes = context.lanes
+    let work = kh * kw * (output.elementCount ?? 0)
+    let parallel = Threading.worthSplitting(work: work, iterations: input.channels)
+    // Output columns whose window lies inside [0, w): literal offsets, no clipping.
+    let firstInterior = min((pad.left + sw - 1) / sw, output.width)
+    let lastInterior = w - kw + pad.left >= 0 ? min((w - kw + pad.left) / sw + 1, output.width) : 0
+    let interior = firstInterior..<max(firstInterior, lastInterior)
+    func combine(_ target: String, _ value: String) -> String {
+      isMax ? "\(target) = \(target).replacing(with: \(value), where: (\(value) .> \(target)) .| (\(value) .!= \(value)))"
+        : "\(target) += \(value)"
+    }
+    func combineScalar(_ target: String, _ value: String) -> String {
+      isMax ? "\(target) = \(value) > \(target) || \(value).isNaN ? \(value) : \(target)" : "\(target) += \(value)"
+    }
+    func load(_ pointer: String, _ type: String) -> String { "UnsafeRawPointer(\(pointer)).loadUnaligned(as: \(type).self)" }
+    func store(_ value: String, _ pointer: String, _ type: String) -> String {
+      "UnsafeMutableRawPointer(\(pointer)).storeBytes(of: \(value), as: \(type).self)"
+    }
+    Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
+      out.line("let plane = x0 + (c &* \(h * w))")
+      out.line("let o = y + (c &* \(output.height * output.width))")
+      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(w))") { out in
+        out.line("buffer in")
+        out.line("let row = buffer.baseAddress!")
+        out.block(forLoop("oy", output.height)) { out in
+          out.line("let top = oy &* \(sh) &- \(pad.top)")
+          out.line("let r0 = max(top, 0), r1 = min(top &+ \(kh), \(h))")
+          out.line("let first = plane + (r0 &* \(w))")
+          // Rows of the window, reduced into `row`; the last vector may overlap the one before.
+          if let width = vectorWidth(w, lanes: lanes) {
+            let type = "SIMD\(width)<Float>"
+            out.block(forLoop("k", (w + width - 1) / width)) { out in
+              out.line(w % width == 0 ? "let ix = k &* \(width)" : "let ix = min(k &* \(width), \(w - width))")
+              out.line("var m = \(load("first + ix", type))")
+              out.block("for iy in (r0 &+ 1)..<r1") { out in
+                out.line("let e = \(load("plane + (iy &* \(w) &+ ix)", type))")
+                out.line(combine("m", "e"))
+              }
+              out.line(store("m", "row + ix", type))
+            }
+          } else {
+            out.block(forLoop("ix", w)) { out in
+              out.line("var m = first[ix]")
+              out.block("for iy in (r0 &+ 1)..<r1") { out in
+                out.line("let e = plane[iy &* \(w) &+ ix]")
+                out.line(combineScalar("m", "e"))
+              }
+              out.line("row[ix] = m")
+            }
+          }
+          let rowCount = includePad ? "(min(top &+ \(kh), \(h + pad.bottom)) &- top)" : "(r1 &- r0)"
+          if !isMax { out.line("let rows = \(rowCount)") }
+          out.line("let out = o + (oy &* \(output.width))")
+          emitBorderColumns(context, Array(0..<interior.lowerBound) + Array(interior.upperBound..<output.width),
+                            window: window, width: w, &out)
+          guard !interior.isEmpty else { return }
+          if !isMax { out.line("let scale = 1 / Float(rows &* \(kw))") }
+          if sw == 1, let width = vectorWidth(interior.count, lanes: lanes) {
+            let type = "SIMD\(width)<Float>"
+            let count = interior.count
+            out.block(forLoop("k", (count + width - 1) / width)) { out in
+              out.line(count % width == 0 ? "let ox = \(interior.lowerBound) &+ k &* \(width)"
+                       : "let ox = \(interior.lowerBound) &+ min(k &* \(width), \(count - width))")
+              out.line("let q = row + (ox &- \(pad.left))")
+              out.line("var m = \(load("q", type))")
+              for kx in 1..<max(kw, 1) {
+                out.line("let e\(kx) = \(load("q + \(kx)", type))")
+                out.line(combine("m", "e\(kx)"))
+              }
+              out.line(store(isMax ? "m" : "m * scale", "out + ox", type))
+            }
+          } else {
+            emitScalarColumns(interior.lowerBound, interior.upperBound, kw: kw, stride: sw, padLeft: pad.left,
+                              isMax: isMax, &out)
+          }
+        }
+      }
+    }
+  }
+
+  /// The widest SIMD vector (at most `lanes`, at least 4) that fits in `count` floats.
+  static func vectorWidth(_ count: Int, lanes: Int) -> Int? {
+    var width = lanes
+    while width > count { width /= 2 }
+    return width >= 4 ? width : nil
+  }
+
+  /// Interior output columns `from..<to`, one at a time, window offsets unrolled.
+  private static func emitScalarColumns(_ from: Int, _ to: Int, kw: Int, stride: Int, padLeft: Int, isMax: Bool,
+                                        _ out: inout SwiftEmitter) {
+    out.block("for ox in \(from)..<\(to)") { out in
+      out.line("let q = row + (ox &* \(stride) &- \(padLeft))")
+      out.line("var m = q[0]")
+      for kx in 1..<max(kw, 1) {
+        out.line("let e\(kx) = q[\(kx)]")
+        out.line(isMax ? "m = e\(kx) > m || e\(kx).isNaN ? e\(kx) : m" : "m += e\(kx)")
+      }
+      out.line(isMax ? "out[ox] = m" : "out[ox] = m * scale")
+    }
+  }
+
+  /// Output columns whose window is clipped by the input's left or right edge.
+  private static func emitBorderColumns(_ context: KernelContext, _ columns: [Int], window: Window, width w: Int,
+                                        _ out: inout SwiftEmitter) {
+    let isMax = context.layer.kind == .maxpool
+    let includePad = context.attributes.countIncludePad
+    for ox in columns {
+      let left = ox * window.stride.width - window.padding.left
+      let c0 = max(left, 0)
+      let c1 = min(left + window.kernel.width, w)
+      let padded = min(left + window.kernel.width, w + window.padding.right) - left
+      out.block("do") { out in
+        out.line(isMax ? "var m = -Float.infinity" : "var m: Float = 0")
+        for ix in c0..<max(c0, c1) {
+          out.line("let e\(ix - c0) = row[\(ix)]")
+          out.line(isMax ? "m = e\(ix - c0) > m || e\(ix - c0).isNaN ? e\(ix - c0) : m" : "m += e\(ix - c0)")
+        }
+        if isMax {
+          out.line("out[\(ox)] = m")
+        } else {
+          let columns = includePad ? padded : c1 - c0
+          out.line("out[\(ox)] = m / Float(rows &* \(columns))")
+        }
+      }
     }
   }
 
