@@ -157,22 +157,36 @@ public final class Tiny {
     for c in 0..<3 {
       let plane = x0 + (c &* 30)
       let o = y + (c &* 9)
-      for oy in 0..<3 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<3 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 6 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 5 { continue }
-              let e = plane[iy &* 5 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 5) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<3 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 6)
+          let first = plane + (r0 &* 5)
+          for k in 0..<2 {
+            let ix = min(k &* 4, 1)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 5 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
           }
-          o[oy &* 3 &+ ox] = m
+          let out = o + (oy &* 3)
+          do {
+            var m = -Float.infinity
+            let e0 = row[4]
+            m = e0 > m || e0.isNaN ? e0 : m
+            out[2] = m
+          }
+          for ox in 0..<2 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }

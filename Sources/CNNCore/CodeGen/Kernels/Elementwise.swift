@@ -5,10 +5,15 @@
 /// with the maximum subtracted first (numerically stable).
 enum Elementwise {
   /// Statements mapping `v` for layer `index`; empty for no-ops (dropout, identity, flatten).
-  static func statements(for index: Int, in context: KernelContext, channel: String) -> [String] {
+  /// With `hoisted`, per-channel values (bn scale and shift, PReLU slope) are read from the
+  /// locals `channelLets` declares, so loops over a plane do not reload them.
+  static func statements(for index: Int, in context: KernelContext, channel: String,
+                         hoisted: Bool = false) -> [String] {
     let layer = context.lowered.checked.layers[index]
     let attributes = context.lowered.attributes(index)
     let offset = context.followerOffsets[index] ?? 0
+    if hoisted, layer.kind == .bn { return ["v = v * scale\(index) + shift\(index)"] }
+    if hoisted, layer.kind == .prelu { return ["v = v > 0 ? v : v * slope\(index)"] }
     switch layer.kind {
     case .relu: return ["v = v > 0 ? v : 0"]
     case .relu6: return ["v = v > 0 ? v : 0", "v = v < 6 ? v : 6"]
@@ -31,33 +36,57 @@ enum Elementwise {
     }
   }
 
+  /// The per-channel locals `statements(…, hoisted: true)` reads, for channel `c`.
+  static func channelLets(for index: Int, in context: KernelContext) -> [String] {
+    let kind = context.lowered.checked.layers[index].kind
+    let offset = context.followerOffsets[index] ?? 0
+    switch kind {
+    case .bn:
+      let count = context.lowered.shape(index).channels
+      return ["let scale\(index) = weights[\(offset) &+ c], shift\(index) = weights[\(offset + count) &+ c]"]
+    case .prelu: return ["let slope\(index) = weights[\(offset) &+ c]"]
+    default: return []
+    }
+  }
+
   /// In-place passes over a step's output for `followers` (element-wise ones and softmax).
   static func emitPasses(_ followers: [Int], _ context: KernelContext, _ out: inout SwiftEmitter) {
     var pending: [Int] = []
-    func flush(_ out: inout SwiftEmitter) {
-      let body = pending.flatMap { Elementwise.statements(for: $0, in: context, channel: "c") }
-      pending = []
-      guard !body.isEmpty else { return }
-      let shape = context.output
-      let plane = shape.height * shape.width
-      out.block(forLoop("c", shape.channels)) { out in
-        out.line("let p = y + (c &* \(plane))")
-        out.block(forLoop("i", plane)) { out in
-          out.line("var v = p[i]")
-          body.forEach { out.line($0) }
-          out.line("p[i] = v")
-        }
-      }
-    }
     for follower in followers {
       if context.lowered.checked.layers[follower].kind == .softmax {
-        flush(&out)
+        emitMap(pending, from: "y", context, &out)
+        pending = []
         emitSoftmax(context.output, &out)
       } else {
         pending.append(follower)
       }
     }
-    flush(&out)
+    emitMap(pending, from: "y", context, &out)
+  }
+
+  /// `y = f(source)` for the element-wise `layers` in one pass over each channel plane (in place
+  /// when `source` is `y`; a plain copy when there is nothing to apply).
+  static func emitMap(_ layers: [Int], from source: String, _ context: KernelContext,
+                      _ out: inout SwiftEmitter) {
+    let body = layers.flatMap { statements(for: $0, in: context, channel: "c", hoisted: true) }
+    let shape = context.output
+    let plane = shape.height * shape.width
+    guard !body.isEmpty else {
+      if source != "y" { out.line("y.update(from: \(source), count: \(shape.channels * plane))") }
+      return
+    }
+    let lets = layers.flatMap { channelLets(for: $0, in: context) }
+    let parallel = Threading.worthSplitting(work: shape.channels * plane * body.count, iterations: shape.channels)
+    Threading.emitLoop("c", shape.channels, parallel: parallel, &out) { out in
+      out.line("let p = \(source) + (c &* \(plane))")
+      out.line("let q = y + (c &* \(plane))")
+      lets.forEach { out.line($0) }
+      out.block(forLoop("i", plane)) { out in
+        out.line("var v = p[i]")
+        body.forEach { out.line($0) }
+        out.line("q[i] = v")
+      }
+    }
   }
 
   /// Softmax over channels at every pixel of `y`, in place.
@@ -85,9 +114,12 @@ enum Elementwise {
 
   /// A primary in-place kind that could not run in place (its input is read elsewhere): copy,
   /// then apply the layer itself and its followers.
+  ///
+  /// The copy and the element-wise layers up to the first softmax are one pass.
   static func emitCopy(_ context: KernelContext, _ out: inout SwiftEmitter) {
-    let count = context.output.elementCount ?? 0
-    out.line("y.update(from: x0, count: \(count))")
-    emitPasses([context.layerIndex] + context.step.followers, context, &out)
+    let layers = [context.layerIndex] + context.step.followers
+    let mapped = Array(layers.prefix { context.lowered.checked.layers[$0].kind != .softmax })
+    emitMap(mapped, from: "x0", context, &out)
+    emitPasses(Array(layers.dropFirst(mapped.count)), context, &out)
   }
 }
