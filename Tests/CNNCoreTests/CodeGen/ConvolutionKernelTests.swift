@@ -26,20 +26,53 @@ final class ConvolutionKernelTests: XCTestCase {
 
     """
 
+  /// conv1-style layers (<= 4 input channels, one group): im2col panels + SGEMM, with strides,
+  /// dilation, asymmetric padding, `ceil`, a narrow last panel and output counts that are not a
+  /// multiple of the GEMM rows; `gr` (2 groups) stays on the direct kernel.
+  static let im2colSpec = """
+    network Im2colPaths
+    input 90x86x3
+    i1: conv 20 7x7 s2 p3 | bn | relu
+    r1: conv 4 1x1
+    i2: conv 17 3x3 d2 p2 | relu6
+    r2: conv 1 1x1
+    i3: conv 16 5x5 s3 pad=0,1,2,1 ceil | leakyrelu 0.1
+    r3: conv 2 1x1
+    i4: conv 33 11x11 s4 pad=2,1,2,1 floor
+    r4: conv 4 1x1
+    gr: conv 32 3x3 g2 p1 | relu
+    fc1: fc 10
+
+    """
+
   func testPathsAgreeWithInterpreterAndThreadsAreIdentical() throws {
+    let source = try checkThreadsAndInterpreter(Self.spec, type: "KernelPaths")
+    XCTAssertTrue(source.contains("SGEMM micro-kernel"), "1x1 layers use the GEMM path")
+    XCTAssertTrue(source.contains("Direct convolution tile"), "3x3 layers use the direct kernel")
+    XCTAssertTrue(source.contains("Self.parallelFor("), "large layers are threaded")
+  }
+
+  func testIm2colAgreesWithInterpreterAndThreadsAreIdentical() throws {
+    let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths")
+    XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")
+    XCTAssertTrue(source.contains("Direct convolution tile"), "the grouped layer stays direct")
+    XCTAssertTrue(source.contains("Self.parallelFor(") , "i1 is threaded")
+  }
+
+  /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;
+  /// returns the generated source.
+  @discardableResult
+  func checkThreadsAndInterpreter(_ spec: String, type: String) throws -> String {
     guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-kernels-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let specPath = directory.appendingPathComponent("kernels.cnn").path
-    try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+    try spec.write(toFile: specPath, atomically: true, encoding: .utf8)
     let (compilation, network) = try GeneratedModelRunner.compilation(specPath)
     let cpu = GeneratedModelRunner.hostCPU
     let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
                                          targetCPU: cpu)
-    XCTAssertTrue(source.contains("SGEMM micro-kernel"), "1x1 layers use the GEMM path")
-    XCTAssertTrue(source.contains("Direct convolution tile"), "3x3 layers use the direct kernel")
-    XCTAssertTrue(source.contains("Self.parallelFor("), "large layers are threaded")
 
     let (entries, tensors) = SafetensorsWriter.weights(for: network)
     try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
@@ -54,8 +87,8 @@ final class ConvolutionKernelTests: XCTestCase {
         static func main() throws {
           let data = try Data(contentsOf: URL(fileURLWithPath: "in.bin"))
           let input = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-          let one = try KernelPaths(weights: URL(fileURLWithPath: "w.safetensors"), threads: 1)
-          let two = try KernelPaths(weights: URL(fileURLWithPath: "w.safetensors"), threads: 2)
+          let one = try \(type)(weights: URL(fileURLWithPath: "w.safetensors"), threads: 1)
+          let two = try \(type)(weights: URL(fileURLWithPath: "w.safetensors"), threads: 2)
           let a = one.forward(input)
           let b = two.forward(input)
           one.threads = 2
@@ -74,7 +107,7 @@ final class ConvolutionKernelTests: XCTestCase {
     if let cpu { arguments += ["-target-cpu", cpu] }
     let build = try GeneratedModelRunner.execute(swiftc, arguments, in: directory)
     XCTAssertEqual(build.status, 0, String(build.output.prefix(4000)))
-    guard build.status == 0 else { return }
+    guard build.status == 0 else { return source }
     let run = try GeneratedModelRunner.execute(directory.appendingPathComponent("model").path, [], in: directory)
     XCTAssertEqual(run.status, 0, run.output)
     XCTAssertEqual(run.output.trimmingCharacters(in: .whitespacesAndNewlines), "identical")
@@ -86,16 +119,24 @@ final class ConvolutionKernelTests: XCTestCase {
     let scale = max(1, expected.map(abs).max() ?? 0)
     let error = zip(actual, expected).map { abs($0 - $1) }.max() ?? 0
     XCTAssertLessThanOrEqual(error, 1e-4 * scale, "max abs error \(error) (scale \(scale))")
+    return source
   }
 
   /// Each intermediate layer checked on its own: outputs of every kernel path.
   func testEveryLayerAgreesWithInterpreter() throws {
+    try checkEveryLayer(Self.spec, outputs: "output @h, @a, @b, @c, @dw0, @g, @d, @dw1, @dw2, @e, @dw3, @f, @fc1\n")
+  }
+
+  func testEveryIm2colLayerAgreesWithInterpreter() throws {
+    try checkEveryLayer(Self.im2colSpec, outputs: "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @fc1\n")
+  }
+
+  func checkEveryLayer(_ spec: String, outputs: String) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cnnc-kernels-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let specPath = directory.appendingPathComponent("kernels.cnn").path
-    let outputs = "output @h, @a, @b, @c, @dw0, @g, @d, @dw1, @dw2, @e, @dw3, @f, @fc1\n"
-    try (Self.spec + outputs).write(toFile: specPath, atomically: true, encoding: .utf8)
+    try (spec + outputs).write(toFile: specPath, atomically: true, encoding: .utf8)
     let (_, network) = try GeneratedModelRunner.compilation(specPath)
     let (entries, tensors) = SafetensorsWriter.weights(for: network)
     let weightsPath = directory.appendingPathComponent("w.safetensors").path

@@ -62,6 +62,7 @@ enum Convolution {
   /// plain OIHW layout of the axpy-row kernel.
   static func packingBlock(_ context: KernelContext) -> Int? {
     if isPointwise(context) { return pointwiseRows(context) }
+    if usesIm2col(context) { return im2colRows(context) }
     return usesTiles(context) ? channelTile(context) : nil
   }
 
@@ -78,7 +79,13 @@ enum Convolution {
       return
     }
     emitPaddedCopy(context.input, g, &out)
-    if usesTiles(context) { emitDirect(context, g, &out) } else { emitRows(context, g, &out) }
+    if usesIm2col(context) {
+      emitIm2col(context, g, &out)
+    } else if usesTiles(context) {
+      emitDirect(context, g, &out)
+    } else {
+      emitRows(context, g, &out)
+    }
     Elementwise.emitPasses(context.passFollowers, context, &out)
   }
 

@@ -1,0 +1,94 @@
+/// conv1-style layers (few input channels, large kernels or strides: 7x7 s2 or 11x11 s4 on RGB,
+/// VGG's first 3x3): tile-wise im2col + the SGEMM micro-kernel of `GEMM.swift`.
+///
+/// The direct kernel runs these at ~20 % of the FMA peak (its inner loop over input channels is 3
+/// long and every input value is a strided broadcast). Here, for each panel of `2 * lanes`
+/// consecutive output pixels (in flat `oy * W + ox` order, so panels may span rows), the
+/// `[ic][ky][kx]` x `[pixel]` matrix is gathered from the zero-padded input into a stack buffer
+/// (`K * width` floats, at most ~96 KB: it stays in L1/L2 while every block of output channels
+/// reads it) and the micro-kernel computes `rows` output channels x `width` pixels from it.
+/// Weights are packed like the 1x1 GEMM's: `[block of rows][ic][ky][kx][row]`, bias
+/// `[block][row]`. No arena scratch beyond the padded copy the direct kernel needs too. Threads
+/// split the pixel panels.
+extension Convolution {
+  /// Input channels per group up to which a convolution (one group, >= one vector of outputs,
+  /// a window larger than 1x1) takes the im2col path.
+  static let im2colMaxInputChannels = 4
+
+  static func usesIm2col(_ context: KernelContext) -> Bool {
+    let g = geometry(context)
+    let k = g.inPerGroup * g.kernelH * g.kernelW
+    return context.layer.kind == .conv && g.groups == 1 && g.outPerGroup >= context.lanes
+      && g.inPerGroup <= im2colMaxInputChannels && g.kernelH * g.kernelW > 1
+      && k * panelWidth(context) * 4 <= 96 * 1024
+  }
+
+  /// Output channels per micro-kernel call (the packing block).
+  static func im2colRows(_ context: KernelContext) -> Int {
+    GEMM.rows(context.output.channels, maxRows: 24 / (panelWidth(context) / context.lanes))
+  }
+
+  static func emitIm2col(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let output = context.output
+    let k = g.inPerGroup * g.kernelH * g.kernelW
+    let m = output.channels
+    let n = output.height * output.width
+    let rows = im2colRows(context)
+    let width = panelWidth(context)
+    let blocks = (m + rows - 1) / rows
+    let biasOffset = context.weightOffset + blocks * k * rows
+    let full = n / width
+    let tail = n % width
+    let panels = full + (tail > 0 ? 1 : 0)
+    let plane = g.paddedH * g.paddedW
+    let kernel = GEMM.microKernel(context, k: k, rows: rows, width: width, rowStride: width)
+    let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
+    out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width)")
+    Threading.emitLoop("panel", panels, parallel: parallel, &out) { out in
+      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(k * width + rows * width))") { out in
+        out.line("buffer in")
+        out.line("let packedInput = buffer.baseAddress!")
+        out.line("let stage = packedInput + \(k * width)")
+        out.line("let n = panel &* \(width)")
+        out.line("let columns = panel == \(full) ? \(tail) : \(width)")
+        out.block("withUnsafeTemporaryAllocation(of: Int.self, capacity: \(width))") { out in
+          out.line("offsetBuffer in")
+          out.line("let offsets = offsetBuffer.baseAddress!")
+          // Window origin of each pixel in the padded input; past-the-end pixels of the last
+          // panel repeat the last one (their results are not stored).
+          out.block(forLoop("p", width)) { out in
+            out.line("let q = n &+ min(p, columns &- 1)")
+            out.line("let oy = q / \(output.width)")
+            out.line("let ox = q &- oy &* \(output.width)")
+            out.line("offsets[p] = oy &* \(g.strideH * g.paddedW) &+ ox &* \(g.strideW)")
+          }
+          out.line("var b = packedInput")
+          out.block(forLoop("ic", g.inPerGroup)) { out in
+            out.block(forLoop("ky", g.kernelH)) { out in
+              out.line("let r = src + (ic &* \(plane) &+ ky &* \(g.dilationH * g.paddedW))")
+              out.block(forLoop("kx", g.kernelW)) { out in
+                out.line("let s = r + kx &* \(g.dilationW)")
+                out.block(forLoop("p", width)) { out in out.line("b[p] = s[offsets[p]]") }
+                out.line("b += \(width)")
+              }
+            }
+          }
+        }
+        out.block(forLoop("block", blocks)) { out in
+          out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
+          out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
+          out.line("Self.\(kernel)(a, packedInput, bias, stage)")
+          out.line("let valid = block == \(blocks - 1) ? \(m - (blocks - 1) * rows) : \(rows)")
+          out.block("for r in 0..<valid") { out in
+            out.line("let c = block &* \(rows) &+ r")
+            out.line("let o = y + (c &* \(n) &+ n)")
+            out.line("let s = stage + (r &* \(width))")
+            out.block("for p in 0..<columns") { out in
+              context.store("s[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
+            }
+          }
+        }
+      }
+    }
+  }
+}
