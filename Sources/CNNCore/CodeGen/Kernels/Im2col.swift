@@ -20,13 +20,16 @@ extension Convolution {
     let k = g.inPerGroup * g.kernelH * g.kernelW
     return context.layer.kind == .conv && g.groups == 1 && g.outPerGroup >= context.lanes
       && g.inPerGroup <= im2colMaxInputChannels && g.kernelH * g.kernelW > 1
-      && k * panelWidth(context) * 4 <= 96 * 1024
+      && k * im2colWidth(context) * 4 <= 96 * 1024
   }
 
   /// Output channels per micro-kernel call (the packing block).
   static func im2colRows(_ context: KernelContext) -> Int {
-    GEMM.rows(context.output.channels, maxRows: 24 / (panelWidth(context) / context.lanes))
+    GEMM.rows(context.output.channels, maxRows: 24 / (im2colWidth(context) / context.lanes))
   }
+
+  /// Pixels per im2col panel: 3 vectors (x 8 rows: 24 accumulators, 11 loads per 24 FMAs).
+  static func im2colWidth(_ context: KernelContext) -> Int { 3 * context.lanes }
 
   static func emitIm2col(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
     let output = context.output
@@ -34,7 +37,7 @@ extension Convolution {
     let m = output.channels
     let n = output.height * output.width
     let rows = im2colRows(context)
-    let width = panelWidth(context)
+    let width = im2colWidth(context)
     let blocks = (m + rows - 1) / rows
     let biasOffset = context.weightOffset + blocks * k * rows
     let full = n / width
@@ -62,17 +65,30 @@ extension Convolution {
             out.line("let ox = q &- oy &* \(output.width)")
             out.line("offsets[p] = oy &* \(g.strideH * g.paddedW) &+ ox &* \(g.strideW)")
           }
-          out.line("var b = packedInput")
-          out.block(forLoop("ic", g.inPerGroup)) { out in
-            out.block(forLoop("ky", g.kernelH)) { out in
-              out.line("let r = src + (ic &* \(plane) &+ ky &* \(g.dilationH * g.paddedW))")
-              out.block(forLoop("kx", g.kernelW)) { out in
-                out.line("let s = r + kx &* \(g.dilationW)")
-                out.block(forLoop("p", width)) { out in out.line("b[p] = s[offsets[p]]") }
-                out.line("b += \(width)")
+          func gather(_ inRow: Bool, _ out: inout SwiftEmitter) {
+            out.line("var b = packedInput")
+            out.block(forLoop("ic", g.inPerGroup)) { out in
+              out.block(forLoop("ky", g.kernelH)) { out in
+                out.line("let r = src + (ic &* \(plane) &+ ky &* \(g.dilationH * g.paddedW))")
+                out.block(forLoop("kx", g.kernelW)) { out in
+                  out.line("let s = r + kx &* \(g.dilationW)")
+                  if inRow {
+                    out.line("let t = s + first")
+                    out.block(forLoop("p", width)) { out in out.line("b[p] = t[p &* \(g.strideW)]") }
+                  } else {
+                    out.block(forLoop("p", width)) { out in out.line("b[p] = s[offsets[p]]") }
+                  }
+                  out.line("b += \(width)")
+                }
               }
             }
           }
+          // A full panel inside one output row reads each window row with a literal stride.
+          out.line("let first = offsets[0]")
+          out.block("if columns == \(width) && offsets[\(width - 1)] &- first == \((width - 1) * g.strideW)") { out in
+            gather(true, &out)
+          }
+          out.block("else") { out in gather(false, &out) }
         }
         out.block(forLoop("block", blocks)) { out in
           out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
