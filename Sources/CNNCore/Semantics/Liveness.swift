@@ -67,12 +67,13 @@ public struct Liveness: Sendable {
   }
 
   /// `identity`/`dropout` of a layer output `source` that other layers read too, itself read only
-  /// by a `concat`: nothing ever writes over `source` (it has several readers) or over the view
-  /// (a concat only reads), so both can be one memory, placed in the concat's slice.
+  /// by a `concat`: the same memory as `source`, which then becomes the concat's slice. Nothing
+  /// writes over a storage while a value in it is still to be read (`init`'s `safe`), so the
+  /// view and its source cannot disagree.
   static func isView(_ layer: Layer, source: Int, private: Bool, readByConcat: Bool,
-                     _ outputs: Set<Int>) -> Bool {
+                     sourceIsOutput: Bool) -> Bool {
     (layer.kind == .identity || layer.kind == .dropout) && layer.inputs.count == 1 && source >= 0
-      && !outputs.contains(source) && `private` && readByConcat
+      && !sourceIsOutput && `private` && readByConcat
   }
 
   public init(_ checked: CheckedNetwork) {
@@ -109,21 +110,38 @@ public struct Liveness: Sendable {
     var placements: [Placement] = []
     var sharing: [Sharing] = []
     var isConcatSlice = Array(repeating: false, count: count)
+    func rootStorage(_ storage: Int) -> Int {
+      var current = storage
+      while let up = parent[current] { current = up.storage }
+      return current
+    }
+    // `last[s]` of a root: the last read of any value in its tree so far. Step `step` may write
+    // over `input` only when nothing in that memory is read after `step`.
+    func safe(_ input: Int, _ step: Int) -> Bool {
+      isPrivate(input) && last[rootStorage(placements[input].storage)] <= step
+    }
+    func join(_ value: Int, to placement: Placement) {
+      placements.append(placement)
+      let root = rootStorage(placement.storage)
+      last[root] = max(last[root], lastRead[value])
+    }
     for (step, layer) in layers.enumerated() {
       let size = checked.shapes[step]?.elementCount ?? 0
       let source: Int? =
         layer.kind == .add
-        ? layer.inputs.first(where: isPrivate)
-        : (Self.isElementwise(layer) && layer.inputs.count == 1 && isPrivate(layer.inputs[0])
+        ? layer.inputs.first(where: { safe($0, step) })
+        : (Self.isElementwise(layer) && layer.inputs.count == 1 && safe(layer.inputs[0], step)
           ? layer.inputs[0] : nil)
       if let source {
-        placements.append(placements[source])
+        join(step, to: placements[source])
         sharing.append(.inPlace(source: source))
         continue
       }
-      if let source = layer.inputs.first, Self.isView(layer, source: source, private: isPrivate(step),
-                                                     readByConcat: soleReaderIsConcat[step], outputs) {
-        placements.append(placements[source])
+      if let source = layer.inputs.first,
+        Self.isView(layer, source: source, private: isPrivate(step), readByConcat: soleReaderIsConcat[step],
+                    sourceIsOutput: outputs.contains(source))
+      {
+        join(step, to: placements[source])
         sharing.append(.view(source: source))
         continue
       }
@@ -131,7 +149,7 @@ public struct Liveness: Sendable {
       parent.append(nil)
       elements.append(size)
       first.append(step)
-      last.append(step)
+      last.append(lastRead[step])
       placements.append(Placement(storage: storage, offset: 0))
       sharing.append(.own)
       guard layer.kind == .concat else { continue }
@@ -143,6 +161,8 @@ public struct Liveness: Sendable {
         {
           let part = placements[input].storage
           parent[part] = (storage, offset)
+          last[storage] = max(last[storage], last[part])
+          first[storage] = min(first[storage], first[part])
           isConcatSlice[input] = true
         }
         offset += partSize

@@ -107,6 +107,27 @@ final class MemoryPlanTests: XCTestCase {
     XCTAssertEqual(try peak(text), (96 + 64) * 4)
   }
 
+  /// A concat holding a view of `x` is not written over while `x` is still to be read: the relu
+  /// after the concat copies, and the late reader sees `x` intact.
+  func testMemoryHoldingAViewIsNotOverwrittenWhileItsSourceIsRead() throws {
+    let text = """
+      network ViewHazard
+      input 4x5x2
+      x: conv 3 1x1
+      c: concat {
+        identity
+        conv 2 1x1
+      } | r: relu
+      @x | late: conv 2 1x1
+      output @r, @late
+      """
+    let (_, network) = try Self.network(text)
+    let liveness = Liveness(network)
+    XCTAssertEqual(liveness.sharing[1], .view(source: 0))
+    XCTAssertEqual(liveness.sharing[4], .own)
+    try Self.checkNumerics(text)
+  }
+
   /// Outputs and the network input are never written over and never become slices.
   func testNetworkInputAndOutputsKeepTheirOwnMemory() throws {
     let text = "input 4x4x1\nconcat {\n  identity\n  relu\n}\na: conv 2 1x1\nconcat {\n  @a\n  conv 2 1x1\n}\noutput @a\n"
