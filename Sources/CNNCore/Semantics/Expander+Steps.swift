@@ -95,7 +95,7 @@ extension Expander {
       ends.append(branchEnd)
     }
     scopes.removeLast()
-    if block.branches.isEmpty {
+    if block.branches.isEmpty && !block.hasErrors {
       error(.emptyBlock, "'\(block.join.rawValue)' needs at least one branch",
             at: block.keyword.range.union(block.closeRange))
     }

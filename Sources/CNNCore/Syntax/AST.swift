@@ -36,6 +36,8 @@ public struct BlockSyntax: Sendable, Equatable {
   public var keyword: Word
   public var branches: [Pipeline]
   public var closeRange: SourceRange
+  /// True when an error was reported inside the block: an empty block is then not news.
+  public var hasErrors = false
 }
 
 /// `name(64, s=2)`: a use of a `def`.

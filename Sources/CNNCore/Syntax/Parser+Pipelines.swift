@@ -135,6 +135,7 @@ extension Parser {
     let keyword = advance()
     guard let open = enterBraces() else { return nil }
     defer { depth -= 1 }
+    let errorsBefore = diagnostics.count
     var branches: [Pipeline] = []
     while true {
       skipNewlines()
@@ -154,7 +155,8 @@ extension Parser {
     let close = advance()
     let join: BlockSyntax.Join = keyword.text == "add" ? .add : .concat
     return BlockSyntax(join: join, keyword: Word(keyword.text, keyword.range),
-                       branches: branches, closeRange: close.range)
+                       branches: branches, closeRange: close.range,
+                       hasErrors: diagnostics.count > errorsBefore)
   }
 
   /// Consumes `{` and enters one nesting level, or reports and skips an over-deep group.

@@ -94,6 +94,8 @@ final class RobustnessTests: XCTestCase {
     let compilation = compile(text)
     // The 201st `concat {` opens at column 1 + 200 * 9 + 7.
     assertReports(compilation, .nestingTooDeep, at: 2, 1 + Parser.maximumNesting * 9 + 7)
+    // No cascade: the block holding the skipped group is not also reported as empty.
+    XCTAssertFalse(compilation.diagnostics.contains { $0.id == .emptyBlock })
   }
 
   func testTwentyThousandNestedBlocksOnSeparateLines() {
