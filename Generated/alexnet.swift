@@ -99,7 +99,7 @@ public final class AlexNet {
     arena.initialize(repeating: 0, count: 580800)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 369024, alignment: 64).bindMemory(to: Float.self, capacity: 92256)
     scratch.initialize(repeating: 0, count: 92256)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 32, into: weights + 0)
+    Self.pack(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(tensors["conv2.weight"] ?? [], bias: tensors["conv2.bias"], norm: nil, groups: 2, outPerGroup: 128, inner: 1200, lanes: 32, into: weights + 34944)
     Self.pack(tensors["conv3.weight"] ?? [], bias: tensors["conv3.bias"], norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 342400)
     Self.pack(tensors["conv4.weight"] ?? [], bias: tensors["conv4.bias"], norm: nil, groups: 2, outPerGroup: 192, inner: 1728, lanes: 32, into: weights + 1227520)
@@ -154,31 +154,71 @@ public final class AlexNet {
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(3, threads: threads) {
-      block in
-      let group = block / 3
-      let firstChannel = group &* 96 &+ (block % 3) &* 32
-      let valid = block % 3 == 2 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 11616))
-      let bias = UnsafePointer(weights + (34848 &+ block &* 32))
-      let groupInput = src + (group &* 154587)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+    // im2col panels of 48 pixels x 363 + SGEMM 8x48
+    Self.parallelFor(64, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 17808) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<55 {
-          let row = groupInput + (oy &* 908)
-          for t in 0..<5 {
-            let ox = t &* 11
-            Self.__kernel0(row + (ox &* 4), 3, 51529, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
-              for p in 0..<11 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 17424
+        let n = panel &* 48
+        let columns = panel == 63 ? 1 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 55
+            let ox = q &- oy &* 55
+            offsets[p] = oy &* 908 &+ ox &* 4
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 188 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<11 {
+                let r = src + (ic &* 51529 &+ ky &* 227)
+                for kx in 0..<11 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 4]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<11 {
+                let r = src + (ic &* 51529 &+ ky &* 227)
+                for kx in 0..<11 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
+                }
+              }
+            }
+          }
+        }
+        for block in 0..<12 {
+          let a = UnsafePointer(weights + (0 &+ block &* 2904))
+          let bias = UnsafePointer(weights + (34848 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 11 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 3025 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -211,22 +251,32 @@ public final class AlexNet {
     for c in 0..<96 {
       let plane = x0 + (c &* 3025)
       let o = y + (c &* 729)
-      for oy in 0..<27 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<27 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 55 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 55 { continue }
-              let e = plane[iy &* 55 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 55) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<27 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 55)
+          let first = plane + (r0 &* 55)
+          for k in 0..<4 {
+            let ix = min(k &* 16, 39)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 55 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 27 &+ ox] = m
+          let out = o + (oy &* 27)
+          for ox in 0..<27 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -301,22 +351,32 @@ public final class AlexNet {
     for c in 0..<256 {
       let plane = x0 + (c &* 729)
       let o = y + (c &* 169)
-      for oy in 0..<13 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<13 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 27 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 27 { continue }
-              let e = plane[iy &* 27 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 27) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<13 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 27)
+          let first = plane + (r0 &* 27)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 11)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 27 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 13 &+ ox] = m
+          let out = o + (oy &* 13)
+          for ox in 0..<13 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -509,22 +569,32 @@ public final class AlexNet {
     for c in 0..<256 {
       let plane = x0 + (c &* 169)
       let o = y + (c &* 36)
-      for oy in 0..<6 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<6 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 13 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 13 { continue }
-              let e = plane[iy &* 13 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<6 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 13)
+          let first = plane + (r0 &* 13)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 5)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 13 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 6 &+ ox] = m
+          let out = o + (oy &* 6)
+          for ox in 0..<6 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -633,473 +703,106 @@ public final class AlexNet {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 11 columns; direct k11x11 s4 d1x1 row227 tile32x11 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<11 {
-        let xr = xi + (ky &* 227)
-        let wr = wi + (ky &* 352)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[16]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[20]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[24]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[28]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[32]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[36]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[40]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[13]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[17]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[21]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[25]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[29]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[33]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[37]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[41]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[14]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[18]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[22]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[26]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[30]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[34]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[38]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[42]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[11]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[15]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[19]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[23]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[27]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[31]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[35]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[39]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[43]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[12]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[16]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[20]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[24]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[28]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[32]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[36]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[40]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[44]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[9]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[13]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[17]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[21]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[25]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[29]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[33]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[37]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[41]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[45]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[10]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[14]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[18]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[22]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[26]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[30]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[34]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[38]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[42]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[46]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 224).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 240).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[7]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[11]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[15]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[19]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[23]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[27]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[31]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[35]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[39]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[43]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[47]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 256).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 272).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[8]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[12]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[16]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[20]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[24]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[28]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[32]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[36]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[40]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[44]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[48]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 288).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 304).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[9]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[13]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[17]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[21]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[25]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[29]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[33]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[37]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[41]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[45]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[49]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 320).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 336).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[10]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[14]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[18]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[22]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[26]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[30]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[34]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[38]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[42]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[46]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[50]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-      }
-      xi += plane
-      wi += 3872
+  /// SGEMM micro-kernel: gemm k363 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<363 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 9 columns; direct k5x5 s1 d1x1 row31 tile32x9 lanes16 fmatrue.

@@ -1271,7 +1271,7 @@ public final class DenseNet121 {
     arena.initialize(repeating: 0, count: 1906688)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
     scratch.initialize(repeating: 0, count: 430592)
-    Self.pack(tensors["features.conv0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 32, into: weights + 0)
+    Self.pack(tensors["features.conv0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
       let norm = Self.fold(tensors, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
       (weights + 9472).update(from: norm.scale, count: 64)
@@ -1986,46 +1986,71 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 4704))
-      let bias = UnsafePointer(weights + (9408 &+ block &* 32))
-      let groupInput = src + (group &* 158700)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 147 + SGEMM 8x48
+    Self.parallelFor(262, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<112 {
-          let row = groupInput + (oy &* 460)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 2), 3, 52900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 7056
+        let n = panel &* 48
+        let columns = panel == 261 ? 16 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 112
+            let ox = q &- oy &* 112
+            offsets[p] = oy &* 460 &+ ox &* 2
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 94 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 52900 &+ ky &* 230)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 2]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel1(row + (ox &* 2), 3, 52900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<4 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 52900 &+ ky &* 230)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (0 &+ block &* 1176))
+          let bias = UnsafePointer(weights + (9408 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 7 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 12544 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -2041,22 +2066,40 @@ public final class DenseNet121 {
     for c in 0..<64 {
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
-      for oy in 0..<56 {
-        let top = oy &* 2 &- 1
-        for ox in 0..<56 {
-          let left = ox &* 2 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 112 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 112 { continue }
-              let e = plane[iy &* 112 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<56 {
+          let top = oy &* 2 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 112)
+          let first = plane + (r0 &* 112)
+          for k in 0..<7 {
+            let ix = k &* 16
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 56 &+ ox] = m
+          let out = o + (oy &* 56)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          for ox in 1..<56 {
+            let q = row + (ox &* 2 &- 1)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -2066,14 +2109,15 @@ public final class DenseNet121 {
   // bn 56x56x64 -> 56x56x64 (shapes HxWxC)
   // in place: features.denseblock1.denselayer1.relu1 (relu)
   private func features_denseblock1_denselayer1_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 200704)
     for c in 0..<64 {
-      let p = y + (c &* 3136)
+      let p = x0 + (c &* 3136)
+      let q = y + (c &* 3136)
+      let scale5 = weights[9472 &+ c], shift5 = weights[9536 &+ c]
       for i in 0..<3136 {
         var v = p[i]
-        v = v * weights[9472 &+ c] + weights[9536 &+ c]
+        v = v * scale5 + shift5
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2095,7 +2139,7 @@ public final class DenseNet121 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (9600 &+ block &* 768))
           let bias = UnsafePointer(weights + (18048 &+ block &* 12))
-          Self.__kernel2(a, b, bias, stage)
+          Self.__kernel1(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -2139,7 +2183,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2150,7 +2194,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2174,14 +2218,15 @@ public final class DenseNet121 {
   // bn 56x56x96 -> 56x56x96 (shapes HxWxC)
   // in place: features.denseblock1.denselayer2.relu1 (relu)
   private func features_denseblock1_denselayer2_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 301056)
     for c in 0..<96 {
-      let p = y + (c &* 3136)
+      let p = x0 + (c &* 3136)
+      let q = y + (c &* 3136)
+      let scale13 = weights[55088 &+ c], shift13 = weights[55184 &+ c]
       for i in 0..<3136 {
         var v = p[i]
-        v = v * weights[55088 &+ c] + weights[55184 &+ c]
+        v = v * scale13 + shift13
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2203,7 +2248,7 @@ public final class DenseNet121 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (55280 &+ block &* 1152))
           let bias = UnsafePointer(weights + (67952 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
+          Self.__kernel4(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -2247,7 +2292,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2258,7 +2303,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2282,14 +2327,15 @@ public final class DenseNet121 {
   // bn 56x56x128 -> 56x56x128 (shapes HxWxC)
   // in place: features.denseblock1.denselayer3.relu1 (relu)
   private func features_denseblock1_denselayer3_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 401408)
     for c in 0..<128 {
-      let p = y + (c &* 3136)
+      let p = x0 + (c &* 3136)
+      let q = y + (c &* 3136)
+      let scale21 = weights[104992 &+ c], shift21 = weights[105120 &+ c]
       for i in 0..<3136 {
         var v = p[i]
-        v = v * weights[104992 &+ c] + weights[105120 &+ c]
+        v = v * scale21 + shift21
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2311,7 +2357,7 @@ public final class DenseNet121 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (105248 &+ block &* 1536))
           let bias = UnsafePointer(weights + (122144 &+ block &* 12))
-          Self.__kernel6(a, b, bias, stage)
+          Self.__kernel5(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -2355,7 +2401,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2366,7 +2412,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2390,14 +2436,15 @@ public final class DenseNet121 {
   // bn 56x56x160 -> 56x56x160 (shapes HxWxC)
   // in place: features.denseblock1.denselayer4.relu1 (relu)
   private func features_denseblock1_denselayer4_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 501760)
     for c in 0..<160 {
-      let p = y + (c &* 3136)
+      let p = x0 + (c &* 3136)
+      let q = y + (c &* 3136)
+      let scale29 = weights[159184 &+ c], shift29 = weights[159344 &+ c]
       for i in 0..<3136 {
         var v = p[i]
-        v = v * weights[159184 &+ c] + weights[159344 &+ c]
+        v = v * scale29 + shift29
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2419,7 +2466,7 @@ public final class DenseNet121 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (159504 &+ block &* 1920))
           let bias = UnsafePointer(weights + (180624 &+ block &* 12))
-          Self.__kernel7(a, b, bias, stage)
+          Self.__kernel6(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -2463,7 +2510,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2474,7 +2521,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2498,14 +2545,15 @@ public final class DenseNet121 {
   // bn 56x56x192 -> 56x56x192 (shapes HxWxC)
   // in place: features.denseblock1.denselayer5.relu1 (relu)
   private func features_denseblock1_denselayer5_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 602112)
     for c in 0..<192 {
-      let p = y + (c &* 3136)
+      let p = x0 + (c &* 3136)
+      let q = y + (c &* 3136)
+      let scale37 = weights[217664 &+ c], shift37 = weights[217856 &+ c]
       for i in 0..<3136 {
         var v = p[i]
-        v = v * weights[217664 &+ c] + weights[217856 &+ c]
+        v = v * scale37 + shift37
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2527,7 +2575,7 @@ public final class DenseNet121 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (218048 &+ block &* 2304))
           let bias = UnsafePointer(weights + (243392 &+ block &* 12))
-          Self.__kernel8(a, b, bias, stage)
+          Self.__kernel7(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -2571,7 +2619,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2582,7 +2630,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2606,14 +2654,15 @@ public final class DenseNet121 {
   // bn 56x56x224 -> 56x56x224 (shapes HxWxC)
   // in place: features.denseblock1.denselayer6.relu1 (relu)
   private func features_denseblock1_denselayer6_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 702464)
     for c in 0..<224 {
-      let p = y + (c &* 3136)
+      let p = x0 + (c &* 3136)
+      let q = y + (c &* 3136)
+      let scale45 = weights[280432 &+ c], shift45 = weights[280656 &+ c]
       for i in 0..<3136 {
         var v = p[i]
-        v = v * weights[280432 &+ c] + weights[280656 &+ c]
+        v = v * scale45 + shift45
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2635,7 +2684,7 @@ public final class DenseNet121 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (280880 &+ block &* 2688))
           let bias = UnsafePointer(weights + (310448 &+ block &* 12))
-          Self.__kernel9(a, b, bias, stage)
+          Self.__kernel8(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -2679,7 +2728,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2690,7 +2739,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2710,11 +2759,13 @@ public final class DenseNet121 {
   private func concat6(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<256 {
       let p = y + (c &* 3136)
+      let q = y + (c &* 3136)
+      let scale52 = weights[347488 &+ c], shift52 = weights[347744 &+ c]
       for i in 0..<3136 {
         var v = p[i]
-        v = v * weights[347488 &+ c] + weights[347744 &+ c]
+        v = v * scale52 + shift52
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2734,7 +2785,7 @@ public final class DenseNet121 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (348000 &+ block &* 3072))
           let bias = UnsafePointer(weights + (381792 &+ block &* 12))
-          Self.__kernel10(a, b, bias, stage)
+          Self.__kernel9(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -2756,22 +2807,32 @@ public final class DenseNet121 {
     for c in 0..<128 {
       let plane = x0 + (c &* 3136)
       let o = y + (c &* 784)
-      for oy in 0..<28 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<28 {
-          let left = ox &* 2 &- 0
-          let bottom = min(top &+ 2, 56)
-          let right = min(left &+ 2, 56)
-          let padded = (bottom &- top) &* (right &- left)
-          let row0 = max(top, 0), row1 = min(bottom, 56)
-          let col0 = max(left, 0), col1 = min(right, 56)
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              sum += plane[iy &* 56 &+ ix]
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<28 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 56)
+          let first = plane + (r0 &* 56)
+          for k in 0..<4 {
+            let ix = min(k &* 16, 40)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m += e
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 28 &+ ox] = sum / Float(padded)
+          let rows = (min(top &+ 2, 56) &- top)
+          let out = o + (oy &* 28)
+          let scale = 1 / Float(rows &* 2)
+          for ox in 0..<28 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m += e1
+            out[ox] = m * scale
+          }
         }
       }
     }
@@ -2781,14 +2842,15 @@ public final class DenseNet121 {
   // bn 28x28x128 -> 28x28x128 (shapes HxWxC)
   // in place: features.denseblock2.denselayer1.relu1 (relu)
   private func features_denseblock2_denselayer1_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 100352)
     for c in 0..<128 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale57 = weights[381936 &+ c], shift57 = weights[382064 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[381936 &+ c] + weights[382064 &+ c]
+        v = v * scale57 + shift57
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2818,10 +2880,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (382192 &+ block &* 1536))
           let bias = UnsafePointer(weights + (399088 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           else {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -2866,7 +2928,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -2877,7 +2939,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -2901,14 +2963,15 @@ public final class DenseNet121 {
   // bn 28x28x160 -> 28x28x160 (shapes HxWxC)
   // in place: features.denseblock2.denselayer2.relu1 (relu)
   private func features_denseblock2_denselayer2_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 125440)
     for c in 0..<160 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale65 = weights[436128 &+ c], shift65 = weights[436288 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[436128 &+ c] + weights[436288 &+ c]
+        v = v * scale65 + shift65
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -2938,10 +3001,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (436448 &+ block &* 1920))
           let bias = UnsafePointer(weights + (457568 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           else {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -2986,7 +3049,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -2997,7 +3060,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3021,14 +3084,15 @@ public final class DenseNet121 {
   // bn 28x28x192 -> 28x28x192 (shapes HxWxC)
   // in place: features.denseblock2.denselayer3.relu1 (relu)
   private func features_denseblock2_denselayer3_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 150528)
     for c in 0..<192 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale73 = weights[494608 &+ c], shift73 = weights[494800 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[494608 &+ c] + weights[494800 &+ c]
+        v = v * scale73 + shift73
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3058,10 +3122,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (494992 &+ block &* 2304))
           let bias = UnsafePointer(weights + (520336 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel18(a, b, bias, stage)
+            Self.__kernel17(a, b, bias, stage)
           }
           else {
-            Self.__kernel17(a, b, bias, stage)
+            Self.__kernel16(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3106,7 +3170,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3117,7 +3181,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3141,14 +3205,15 @@ public final class DenseNet121 {
   // bn 28x28x224 -> 28x28x224 (shapes HxWxC)
   // in place: features.denseblock2.denselayer4.relu1 (relu)
   private func features_denseblock2_denselayer4_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 175616)
     for c in 0..<224 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale81 = weights[557376 &+ c], shift81 = weights[557600 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[557376 &+ c] + weights[557600 &+ c]
+        v = v * scale81 + shift81
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3178,10 +3243,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (557824 &+ block &* 2688))
           let bias = UnsafePointer(weights + (587392 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           else {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3226,7 +3291,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3237,7 +3302,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3261,14 +3326,15 @@ public final class DenseNet121 {
   // bn 28x28x256 -> 28x28x256 (shapes HxWxC)
   // in place: features.denseblock2.denselayer5.relu1 (relu)
   private func features_denseblock2_denselayer5_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 200704)
     for c in 0..<256 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale89 = weights[624432 &+ c], shift89 = weights[624688 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[624432 &+ c] + weights[624688 &+ c]
+        v = v * scale89 + shift89
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3298,10 +3364,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (624944 &+ block &* 3072))
           let bias = UnsafePointer(weights + (658736 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           else {
-            Self.__kernel21(a, b, bias, stage)
+            Self.__kernel20(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3346,7 +3412,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3357,7 +3423,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3381,14 +3447,15 @@ public final class DenseNet121 {
   // bn 28x28x288 -> 28x28x288 (shapes HxWxC)
   // in place: features.denseblock2.denselayer6.relu1 (relu)
   private func features_denseblock2_denselayer6_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 225792)
     for c in 0..<288 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale97 = weights[695776 &+ c], shift97 = weights[696064 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[695776 &+ c] + weights[696064 &+ c]
+        v = v * scale97 + shift97
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3418,10 +3485,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (696352 &+ block &* 3456))
           let bias = UnsafePointer(weights + (734368 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           else {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3466,7 +3533,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3477,7 +3544,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3501,14 +3568,15 @@ public final class DenseNet121 {
   // bn 28x28x320 -> 28x28x320 (shapes HxWxC)
   // in place: features.denseblock2.denselayer7.relu1 (relu)
   private func features_denseblock2_denselayer7_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 250880)
     for c in 0..<320 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale105 = weights[771408 &+ c], shift105 = weights[771728 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[771408 &+ c] + weights[771728 &+ c]
+        v = v * scale105 + shift105
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3538,10 +3606,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (772048 &+ block &* 3840))
           let bias = UnsafePointer(weights + (814288 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           else {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3586,7 +3654,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3597,7 +3665,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3621,14 +3689,15 @@ public final class DenseNet121 {
   // bn 28x28x352 -> 28x28x352 (shapes HxWxC)
   // in place: features.denseblock2.denselayer8.relu1 (relu)
   private func features_denseblock2_denselayer8_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 275968)
     for c in 0..<352 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale113 = weights[851328 &+ c], shift113 = weights[851680 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[851328 &+ c] + weights[851680 &+ c]
+        v = v * scale113 + shift113
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3658,10 +3727,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (852032 &+ block &* 4224))
           let bias = UnsafePointer(weights + (898496 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           else {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3706,7 +3775,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3717,7 +3786,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3741,14 +3810,15 @@ public final class DenseNet121 {
   // bn 28x28x384 -> 28x28x384 (shapes HxWxC)
   // in place: features.denseblock2.denselayer9.relu1 (relu)
   private func features_denseblock2_denselayer9_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 301056)
     for c in 0..<384 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale121 = weights[935536 &+ c], shift121 = weights[935920 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[935536 &+ c] + weights[935920 &+ c]
+        v = v * scale121 + shift121
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3778,10 +3848,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (936304 &+ block &* 4608))
           let bias = UnsafePointer(weights + (986992 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel30(a, b, bias, stage)
+            Self.__kernel29(a, b, bias, stage)
           }
           else {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3826,7 +3896,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3837,7 +3907,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3861,14 +3931,15 @@ public final class DenseNet121 {
   // bn 28x28x416 -> 28x28x416 (shapes HxWxC)
   // in place: features.denseblock2.denselayer10.relu1 (relu)
   private func features_denseblock2_denselayer10_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 326144)
     for c in 0..<416 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale129 = weights[1024032 &+ c], shift129 = weights[1024448 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[1024032 &+ c] + weights[1024448 &+ c]
+        v = v * scale129 + shift129
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -3898,10 +3969,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
           let bias = UnsafePointer(weights + (1079776 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           else {
-            Self.__kernel31(a, b, bias, stage)
+            Self.__kernel30(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3946,7 +4017,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3957,7 +4028,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3981,14 +4052,15 @@ public final class DenseNet121 {
   // bn 28x28x448 -> 28x28x448 (shapes HxWxC)
   // in place: features.denseblock2.denselayer11.relu1 (relu)
   private func features_denseblock2_denselayer11_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 351232)
     for c in 0..<448 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale137 = weights[1116816 &+ c], shift137 = weights[1117264 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[1116816 &+ c] + weights[1117264 &+ c]
+        v = v * scale137 + shift137
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4018,10 +4090,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
           let bias = UnsafePointer(weights + (1176848 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel34(a, b, bias, stage)
+            Self.__kernel33(a, b, bias, stage)
           }
           else {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4066,7 +4138,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4077,7 +4149,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4101,14 +4173,15 @@ public final class DenseNet121 {
   // bn 28x28x480 -> 28x28x480 (shapes HxWxC)
   // in place: features.denseblock2.denselayer12.relu1 (relu)
   private func features_denseblock2_denselayer12_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 376320)
     for c in 0..<480 {
-      let p = y + (c &* 784)
+      let p = x0 + (c &* 784)
+      let q = y + (c &* 784)
+      let scale145 = weights[1213888 &+ c], shift145 = weights[1214368 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[1213888 &+ c] + weights[1214368 &+ c]
+        v = v * scale145 + shift145
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4138,10 +4211,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
           let bias = UnsafePointer(weights + (1278208 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel36(a, b, bias, stage)
+            Self.__kernel35(a, b, bias, stage)
           }
           else {
-            Self.__kernel35(a, b, bias, stage)
+            Self.__kernel34(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4186,7 +4259,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4197,7 +4270,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel14(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4217,11 +4290,13 @@ public final class DenseNet121 {
   private func concat18(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
       let p = y + (c &* 784)
+      let q = y + (c &* 784)
+      let scale152 = weights[1315248 &+ c], shift152 = weights[1315760 &+ c]
       for i in 0..<784 {
         var v = p[i]
-        v = v * weights[1315248 &+ c] + weights[1315760 &+ c]
+        v = v * scale152 + shift152
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4249,10 +4324,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1451440 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel38(a, b, bias, stage)
+            Self.__kernel37(a, b, bias, stage)
           }
           else {
-            Self.__kernel37(a, b, bias, stage)
+            Self.__kernel36(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -4275,22 +4350,32 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let plane = x0 + (c &* 784)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<14 {
-          let left = ox &* 2 &- 0
-          let bottom = min(top &+ 2, 28)
-          let right = min(left &+ 2, 28)
-          let padded = (bottom &- top) &* (right &- left)
-          let row0 = max(top, 0), row1 = min(bottom, 28)
-          let col0 = max(left, 0), col1 = min(right, 28)
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              sum += plane[iy &* 28 &+ ix]
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 28)
+          let first = plane + (r0 &* 28)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 12)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m += e
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 14 &+ ox] = sum / Float(padded)
+          let rows = (min(top &+ 2, 28) &- top)
+          let out = o + (oy &* 14)
+          let scale = 1 / Float(rows &* 2)
+          for ox in 0..<14 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m += e1
+            out[ox] = m * scale
+          }
         }
       }
     }
@@ -4300,14 +4385,15 @@ public final class DenseNet121 {
   // bn 14x14x256 -> 14x14x256 (shapes HxWxC)
   // in place: features.denseblock3.denselayer1.relu1 (relu)
   private func features_denseblock3_denselayer1_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 50176)
     for c in 0..<256 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale157 = weights[1451712 &+ c], shift157 = weights[1451968 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[1451712 &+ c] + weights[1451968 &+ c]
+        v = v * scale157 + shift157
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4337,10 +4423,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1452224 &+ block &* 3072))
           let bias = UnsafePointer(weights + (1486016 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           else {
-            Self.__kernel39(a, b, bias, stage)
+            Self.__kernel38(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4385,7 +4471,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4409,14 +4495,15 @@ public final class DenseNet121 {
   // bn 14x14x288 -> 14x14x288 (shapes HxWxC)
   // in place: features.denseblock3.denselayer2.relu1 (relu)
   private func features_denseblock3_denselayer2_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 56448)
     for c in 0..<288 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale165 = weights[1523056 &+ c], shift165 = weights[1523344 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[1523056 &+ c] + weights[1523344 &+ c]
+        v = v * scale165 + shift165
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4446,10 +4533,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1523632 &+ block &* 3456))
           let bias = UnsafePointer(weights + (1561648 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           else {
-            Self.__kernel41(a, b, bias, stage)
+            Self.__kernel40(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4494,7 +4581,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4518,14 +4605,15 @@ public final class DenseNet121 {
   // bn 14x14x320 -> 14x14x320 (shapes HxWxC)
   // in place: features.denseblock3.denselayer3.relu1 (relu)
   private func features_denseblock3_denselayer3_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 62720)
     for c in 0..<320 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale173 = weights[1598688 &+ c], shift173 = weights[1599008 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[1598688 &+ c] + weights[1599008 &+ c]
+        v = v * scale173 + shift173
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4555,10 +4643,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1599328 &+ block &* 3840))
           let bias = UnsafePointer(weights + (1641568 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           else {
-            Self.__kernel42(a, b, bias, stage)
+            Self.__kernel41(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4603,7 +4691,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4627,14 +4715,15 @@ public final class DenseNet121 {
   // bn 14x14x352 -> 14x14x352 (shapes HxWxC)
   // in place: features.denseblock3.denselayer4.relu1 (relu)
   private func features_denseblock3_denselayer4_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 68992)
     for c in 0..<352 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale181 = weights[1678608 &+ c], shift181 = weights[1678960 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[1678608 &+ c] + weights[1678960 &+ c]
+        v = v * scale181 + shift181
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4664,10 +4753,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1679312 &+ block &* 4224))
           let bias = UnsafePointer(weights + (1725776 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           else {
-            Self.__kernel43(a, b, bias, stage)
+            Self.__kernel42(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4712,7 +4801,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4736,14 +4825,15 @@ public final class DenseNet121 {
   // bn 14x14x384 -> 14x14x384 (shapes HxWxC)
   // in place: features.denseblock3.denselayer5.relu1 (relu)
   private func features_denseblock3_denselayer5_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 75264)
     for c in 0..<384 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale189 = weights[1762816 &+ c], shift189 = weights[1763200 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[1762816 &+ c] + weights[1763200 &+ c]
+        v = v * scale189 + shift189
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4773,10 +4863,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1763584 &+ block &* 4608))
           let bias = UnsafePointer(weights + (1814272 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel30(a, b, bias, stage)
+            Self.__kernel29(a, b, bias, stage)
           }
           else {
-            Self.__kernel44(a, b, bias, stage)
+            Self.__kernel43(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4821,7 +4911,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4845,14 +4935,15 @@ public final class DenseNet121 {
   // bn 14x14x416 -> 14x14x416 (shapes HxWxC)
   // in place: features.denseblock3.denselayer6.relu1 (relu)
   private func features_denseblock3_denselayer6_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 81536)
     for c in 0..<416 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale197 = weights[1851312 &+ c], shift197 = weights[1851728 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[1851312 &+ c] + weights[1851728 &+ c]
+        v = v * scale197 + shift197
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4882,10 +4973,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1852144 &+ block &* 4992))
           let bias = UnsafePointer(weights + (1907056 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           else {
-            Self.__kernel45(a, b, bias, stage)
+            Self.__kernel44(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -4930,7 +5021,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4954,14 +5045,15 @@ public final class DenseNet121 {
   // bn 14x14x448 -> 14x14x448 (shapes HxWxC)
   // in place: features.denseblock3.denselayer7.relu1 (relu)
   private func features_denseblock3_denselayer7_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 87808)
     for c in 0..<448 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale205 = weights[1944096 &+ c], shift205 = weights[1944544 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[1944096 &+ c] + weights[1944544 &+ c]
+        v = v * scale205 + shift205
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -4991,10 +5083,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (1944992 &+ block &* 5376))
           let bias = UnsafePointer(weights + (2004128 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel34(a, b, bias, stage)
+            Self.__kernel33(a, b, bias, stage)
           }
           else {
-            Self.__kernel46(a, b, bias, stage)
+            Self.__kernel45(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5039,7 +5131,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5063,14 +5155,15 @@ public final class DenseNet121 {
   // bn 14x14x480 -> 14x14x480 (shapes HxWxC)
   // in place: features.denseblock3.denselayer8.relu1 (relu)
   private func features_denseblock3_denselayer8_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 94080)
     for c in 0..<480 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale213 = weights[2041168 &+ c], shift213 = weights[2041648 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2041168 &+ c] + weights[2041648 &+ c]
+        v = v * scale213 + shift213
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5100,10 +5193,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2042128 &+ block &* 5760))
           let bias = UnsafePointer(weights + (2105488 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel36(a, b, bias, stage)
+            Self.__kernel35(a, b, bias, stage)
           }
           else {
-            Self.__kernel47(a, b, bias, stage)
+            Self.__kernel46(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5148,7 +5241,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5172,14 +5265,15 @@ public final class DenseNet121 {
   // bn 14x14x512 -> 14x14x512 (shapes HxWxC)
   // in place: features.denseblock3.denselayer9.relu1 (relu)
   private func features_denseblock3_denselayer9_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 100352)
     for c in 0..<512 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale221 = weights[2142528 &+ c], shift221 = weights[2143040 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2142528 &+ c] + weights[2143040 &+ c]
+        v = v * scale221 + shift221
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5209,10 +5303,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2143552 &+ block &* 6144))
           let bias = UnsafePointer(weights + (2211136 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel38(a, b, bias, stage)
+            Self.__kernel37(a, b, bias, stage)
           }
           else {
-            Self.__kernel48(a, b, bias, stage)
+            Self.__kernel47(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5257,7 +5351,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5281,14 +5375,15 @@ public final class DenseNet121 {
   // bn 14x14x544 -> 14x14x544 (shapes HxWxC)
   // in place: features.denseblock3.denselayer10.relu1 (relu)
   private func features_denseblock3_denselayer10_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 106624)
     for c in 0..<544 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale229 = weights[2248176 &+ c], shift229 = weights[2248720 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2248176 &+ c] + weights[2248720 &+ c]
+        v = v * scale229 + shift229
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5318,10 +5413,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2249264 &+ block &* 6528))
           let bias = UnsafePointer(weights + (2321072 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel50(a, b, bias, stage)
+            Self.__kernel49(a, b, bias, stage)
           }
           else {
-            Self.__kernel49(a, b, bias, stage)
+            Self.__kernel48(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5366,7 +5461,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5390,14 +5485,15 @@ public final class DenseNet121 {
   // bn 14x14x576 -> 14x14x576 (shapes HxWxC)
   // in place: features.denseblock3.denselayer11.relu1 (relu)
   private func features_denseblock3_denselayer11_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 112896)
     for c in 0..<576 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale237 = weights[2358112 &+ c], shift237 = weights[2358688 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2358112 &+ c] + weights[2358688 &+ c]
+        v = v * scale237 + shift237
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5427,10 +5523,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2359264 &+ block &* 6912))
           let bias = UnsafePointer(weights + (2435296 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel52(a, b, bias, stage)
+            Self.__kernel51(a, b, bias, stage)
           }
           else {
-            Self.__kernel51(a, b, bias, stage)
+            Self.__kernel50(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5475,7 +5571,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5499,14 +5595,15 @@ public final class DenseNet121 {
   // bn 14x14x608 -> 14x14x608 (shapes HxWxC)
   // in place: features.denseblock3.denselayer12.relu1 (relu)
   private func features_denseblock3_denselayer12_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 119168)
     for c in 0..<608 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale245 = weights[2472336 &+ c], shift245 = weights[2472944 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2472336 &+ c] + weights[2472944 &+ c]
+        v = v * scale245 + shift245
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5536,10 +5633,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2473552 &+ block &* 7296))
           let bias = UnsafePointer(weights + (2553808 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel54(a, b, bias, stage)
+            Self.__kernel53(a, b, bias, stage)
           }
           else {
-            Self.__kernel53(a, b, bias, stage)
+            Self.__kernel52(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5584,7 +5681,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5608,14 +5705,15 @@ public final class DenseNet121 {
   // bn 14x14x640 -> 14x14x640 (shapes HxWxC)
   // in place: features.denseblock3.denselayer13.relu1 (relu)
   private func features_denseblock3_denselayer13_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 125440)
     for c in 0..<640 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale253 = weights[2590848 &+ c], shift253 = weights[2591488 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2590848 &+ c] + weights[2591488 &+ c]
+        v = v * scale253 + shift253
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5645,10 +5743,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2592128 &+ block &* 7680))
           let bias = UnsafePointer(weights + (2676608 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel56(a, b, bias, stage)
+            Self.__kernel55(a, b, bias, stage)
           }
           else {
-            Self.__kernel55(a, b, bias, stage)
+            Self.__kernel54(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5693,7 +5791,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5717,14 +5815,15 @@ public final class DenseNet121 {
   // bn 14x14x672 -> 14x14x672 (shapes HxWxC)
   // in place: features.denseblock3.denselayer14.relu1 (relu)
   private func features_denseblock3_denselayer14_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 131712)
     for c in 0..<672 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale261 = weights[2713648 &+ c], shift261 = weights[2714320 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2713648 &+ c] + weights[2714320 &+ c]
+        v = v * scale261 + shift261
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5754,10 +5853,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2714992 &+ block &* 8064))
           let bias = UnsafePointer(weights + (2803696 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel58(a, b, bias, stage)
+            Self.__kernel57(a, b, bias, stage)
           }
           else {
-            Self.__kernel57(a, b, bias, stage)
+            Self.__kernel56(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5802,7 +5901,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5826,14 +5925,15 @@ public final class DenseNet121 {
   // bn 14x14x704 -> 14x14x704 (shapes HxWxC)
   // in place: features.denseblock3.denselayer15.relu1 (relu)
   private func features_denseblock3_denselayer15_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 137984)
     for c in 0..<704 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale269 = weights[2840736 &+ c], shift269 = weights[2841440 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2840736 &+ c] + weights[2841440 &+ c]
+        v = v * scale269 + shift269
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5863,10 +5963,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2842144 &+ block &* 8448))
           let bias = UnsafePointer(weights + (2935072 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel60(a, b, bias, stage)
+            Self.__kernel59(a, b, bias, stage)
           }
           else {
-            Self.__kernel59(a, b, bias, stage)
+            Self.__kernel58(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -5911,7 +6011,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5935,14 +6035,15 @@ public final class DenseNet121 {
   // bn 14x14x736 -> 14x14x736 (shapes HxWxC)
   // in place: features.denseblock3.denselayer16.relu1 (relu)
   private func features_denseblock3_denselayer16_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 144256)
     for c in 0..<736 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale277 = weights[2972112 &+ c], shift277 = weights[2972848 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[2972112 &+ c] + weights[2972848 &+ c]
+        v = v * scale277 + shift277
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -5972,10 +6073,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (2973584 &+ block &* 8832))
           let bias = UnsafePointer(weights + (3070736 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel62(a, b, bias, stage)
+            Self.__kernel61(a, b, bias, stage)
           }
           else {
-            Self.__kernel61(a, b, bias, stage)
+            Self.__kernel60(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6020,7 +6121,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6044,14 +6145,15 @@ public final class DenseNet121 {
   // bn 14x14x768 -> 14x14x768 (shapes HxWxC)
   // in place: features.denseblock3.denselayer17.relu1 (relu)
   private func features_denseblock3_denselayer17_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 150528)
     for c in 0..<768 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale285 = weights[3107776 &+ c], shift285 = weights[3108544 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[3107776 &+ c] + weights[3108544 &+ c]
+        v = v * scale285 + shift285
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6081,10 +6183,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (3109312 &+ block &* 9216))
           let bias = UnsafePointer(weights + (3210688 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel64(a, b, bias, stage)
+            Self.__kernel63(a, b, bias, stage)
           }
           else {
-            Self.__kernel63(a, b, bias, stage)
+            Self.__kernel62(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6129,7 +6231,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6153,14 +6255,15 @@ public final class DenseNet121 {
   // bn 14x14x800 -> 14x14x800 (shapes HxWxC)
   // in place: features.denseblock3.denselayer18.relu1 (relu)
   private func features_denseblock3_denselayer18_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 156800)
     for c in 0..<800 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale293 = weights[3247728 &+ c], shift293 = weights[3248528 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[3247728 &+ c] + weights[3248528 &+ c]
+        v = v * scale293 + shift293
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6190,10 +6293,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (3249328 &+ block &* 9600))
           let bias = UnsafePointer(weights + (3354928 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel66(a, b, bias, stage)
+            Self.__kernel65(a, b, bias, stage)
           }
           else {
-            Self.__kernel65(a, b, bias, stage)
+            Self.__kernel64(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6238,7 +6341,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6262,14 +6365,15 @@ public final class DenseNet121 {
   // bn 14x14x832 -> 14x14x832 (shapes HxWxC)
   // in place: features.denseblock3.denselayer19.relu1 (relu)
   private func features_denseblock3_denselayer19_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 163072)
     for c in 0..<832 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale301 = weights[3391968 &+ c], shift301 = weights[3392800 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[3391968 &+ c] + weights[3392800 &+ c]
+        v = v * scale301 + shift301
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6299,10 +6403,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (3393632 &+ block &* 9984))
           let bias = UnsafePointer(weights + (3503456 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel68(a, b, bias, stage)
+            Self.__kernel67(a, b, bias, stage)
           }
           else {
-            Self.__kernel67(a, b, bias, stage)
+            Self.__kernel66(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6347,7 +6451,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6371,14 +6475,15 @@ public final class DenseNet121 {
   // bn 14x14x864 -> 14x14x864 (shapes HxWxC)
   // in place: features.denseblock3.denselayer20.relu1 (relu)
   private func features_denseblock3_denselayer20_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 169344)
     for c in 0..<864 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale309 = weights[3540496 &+ c], shift309 = weights[3541360 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[3540496 &+ c] + weights[3541360 &+ c]
+        v = v * scale309 + shift309
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6408,10 +6513,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (3542224 &+ block &* 10368))
           let bias = UnsafePointer(weights + (3656272 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel70(a, b, bias, stage)
+            Self.__kernel69(a, b, bias, stage)
           }
           else {
-            Self.__kernel69(a, b, bias, stage)
+            Self.__kernel68(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6456,7 +6561,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6480,14 +6585,15 @@ public final class DenseNet121 {
   // bn 14x14x896 -> 14x14x896 (shapes HxWxC)
   // in place: features.denseblock3.denselayer21.relu1 (relu)
   private func features_denseblock3_denselayer21_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 175616)
     for c in 0..<896 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale317 = weights[3693312 &+ c], shift317 = weights[3694208 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[3693312 &+ c] + weights[3694208 &+ c]
+        v = v * scale317 + shift317
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6517,10 +6623,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (3695104 &+ block &* 10752))
           let bias = UnsafePointer(weights + (3813376 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel72(a, b, bias, stage)
+            Self.__kernel71(a, b, bias, stage)
           }
           else {
-            Self.__kernel71(a, b, bias, stage)
+            Self.__kernel70(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6565,7 +6671,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6589,14 +6695,15 @@ public final class DenseNet121 {
   // bn 14x14x928 -> 14x14x928 (shapes HxWxC)
   // in place: features.denseblock3.denselayer22.relu1 (relu)
   private func features_denseblock3_denselayer22_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 181888)
     for c in 0..<928 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale325 = weights[3850416 &+ c], shift325 = weights[3851344 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[3850416 &+ c] + weights[3851344 &+ c]
+        v = v * scale325 + shift325
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6626,10 +6733,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (3852272 &+ block &* 11136))
           let bias = UnsafePointer(weights + (3974768 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel74(a, b, bias, stage)
+            Self.__kernel73(a, b, bias, stage)
           }
           else {
-            Self.__kernel73(a, b, bias, stage)
+            Self.__kernel72(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6674,7 +6781,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6698,14 +6805,15 @@ public final class DenseNet121 {
   // bn 14x14x960 -> 14x14x960 (shapes HxWxC)
   // in place: features.denseblock3.denselayer23.relu1 (relu)
   private func features_denseblock3_denselayer23_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 188160)
     for c in 0..<960 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale333 = weights[4011808 &+ c], shift333 = weights[4012768 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[4011808 &+ c] + weights[4012768 &+ c]
+        v = v * scale333 + shift333
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6735,10 +6843,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (4013728 &+ block &* 11520))
           let bias = UnsafePointer(weights + (4140448 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel76(a, b, bias, stage)
+            Self.__kernel75(a, b, bias, stage)
           }
           else {
-            Self.__kernel75(a, b, bias, stage)
+            Self.__kernel74(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6783,7 +6891,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6807,14 +6915,15 @@ public final class DenseNet121 {
   // bn 14x14x992 -> 14x14x992 (shapes HxWxC)
   // in place: features.denseblock3.denselayer24.relu1 (relu)
   private func features_denseblock3_denselayer24_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 194432)
     for c in 0..<992 {
-      let p = y + (c &* 196)
+      let p = x0 + (c &* 196)
+      let q = y + (c &* 196)
+      let scale341 = weights[4177488 &+ c], shift341 = weights[4178480 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[4177488 &+ c] + weights[4178480 &+ c]
+        v = v * scale341 + shift341
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6844,10 +6953,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (4179472 &+ block &* 11904))
           let bias = UnsafePointer(weights + (4310416 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel78(a, b, bias, stage)
+            Self.__kernel77(a, b, bias, stage)
           }
           else {
-            Self.__kernel77(a, b, bias, stage)
+            Self.__kernel76(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -6892,7 +7001,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel40(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6912,11 +7021,13 @@ public final class DenseNet121 {
   private func concat42(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
       let p = y + (c &* 196)
+      let q = y + (c &* 196)
+      let scale348 = weights[4347456 &+ c], shift348 = weights[4348480 &+ c]
       for i in 0..<196 {
         var v = p[i]
-        v = v * weights[4347456 &+ c] + weights[4348480 &+ c]
+        v = v * scale348 + shift348
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -6944,10 +7055,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (4349504 &+ block &* 12288))
           let bias = UnsafePointer(weights + (4877888 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel80(a, b, bias, stage)
+            Self.__kernel79(a, b, bias, stage)
           }
           else {
-            Self.__kernel79(a, b, bias, stage)
+            Self.__kernel78(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -6970,22 +7081,32 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 49)
-      for oy in 0..<7 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<7 {
-          let left = ox &* 2 &- 0
-          let bottom = min(top &+ 2, 14)
-          let right = min(left &+ 2, 14)
-          let padded = (bottom &- top) &* (right &- left)
-          let row0 = max(top, 0), row1 = min(bottom, 14)
-          let col0 = max(left, 0), col1 = min(right, 14)
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              sum += plane[iy &* 14 &+ ix]
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<7 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m += e
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 7 &+ ox] = sum / Float(padded)
+          let rows = (min(top &+ 2, 14) &- top)
+          let out = o + (oy &* 7)
+          let scale = 1 / Float(rows &* 2)
+          for ox in 0..<7 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m += e1
+            out[ox] = m * scale
+          }
         }
       }
     }
@@ -6995,14 +7116,15 @@ public final class DenseNet121 {
   // bn 7x7x512 -> 7x7x512 (shapes HxWxC)
   // in place: features.denseblock4.denselayer1.relu1 (relu)
   private func features_denseblock4_denselayer1_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 25088)
     for c in 0..<512 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale353 = weights[4878416 &+ c], shift353 = weights[4878928 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[4878416 &+ c] + weights[4878928 &+ c]
+        v = v * scale353 + shift353
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7031,10 +7153,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (4879440 &+ block &* 6144))
           let bias = UnsafePointer(weights + (4947024 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel38(a, b, bias, stage)
+            Self.__kernel37(a, b, bias, stage)
           }
           else {
-            Self.__kernel81(a, b, bias, stage)
+            Self.__kernel80(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7079,7 +7201,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7103,14 +7225,15 @@ public final class DenseNet121 {
   // bn 7x7x544 -> 7x7x544 (shapes HxWxC)
   // in place: features.denseblock4.denselayer2.relu1 (relu)
   private func features_denseblock4_denselayer2_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 26656)
     for c in 0..<544 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale361 = weights[4984064 &+ c], shift361 = weights[4984608 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[4984064 &+ c] + weights[4984608 &+ c]
+        v = v * scale361 + shift361
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7139,10 +7262,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (4985152 &+ block &* 6528))
           let bias = UnsafePointer(weights + (5056960 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel50(a, b, bias, stage)
+            Self.__kernel49(a, b, bias, stage)
           }
           else {
-            Self.__kernel83(a, b, bias, stage)
+            Self.__kernel82(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7187,7 +7310,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7211,14 +7334,15 @@ public final class DenseNet121 {
   // bn 7x7x576 -> 7x7x576 (shapes HxWxC)
   // in place: features.denseblock4.denselayer3.relu1 (relu)
   private func features_denseblock4_denselayer3_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 28224)
     for c in 0..<576 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale369 = weights[5094000 &+ c], shift369 = weights[5094576 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5094000 &+ c] + weights[5094576 &+ c]
+        v = v * scale369 + shift369
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7247,10 +7371,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5095152 &+ block &* 6912))
           let bias = UnsafePointer(weights + (5171184 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel52(a, b, bias, stage)
+            Self.__kernel51(a, b, bias, stage)
           }
           else {
-            Self.__kernel84(a, b, bias, stage)
+            Self.__kernel83(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7295,7 +7419,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7319,14 +7443,15 @@ public final class DenseNet121 {
   // bn 7x7x608 -> 7x7x608 (shapes HxWxC)
   // in place: features.denseblock4.denselayer4.relu1 (relu)
   private func features_denseblock4_denselayer4_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 29792)
     for c in 0..<608 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale377 = weights[5208224 &+ c], shift377 = weights[5208832 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5208224 &+ c] + weights[5208832 &+ c]
+        v = v * scale377 + shift377
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7355,10 +7480,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5209440 &+ block &* 7296))
           let bias = UnsafePointer(weights + (5289696 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel54(a, b, bias, stage)
+            Self.__kernel53(a, b, bias, stage)
           }
           else {
-            Self.__kernel85(a, b, bias, stage)
+            Self.__kernel84(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7403,7 +7528,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7427,14 +7552,15 @@ public final class DenseNet121 {
   // bn 7x7x640 -> 7x7x640 (shapes HxWxC)
   // in place: features.denseblock4.denselayer5.relu1 (relu)
   private func features_denseblock4_denselayer5_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 31360)
     for c in 0..<640 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale385 = weights[5326736 &+ c], shift385 = weights[5327376 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5326736 &+ c] + weights[5327376 &+ c]
+        v = v * scale385 + shift385
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7464,10 +7590,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5328016 &+ block &* 7680))
           let bias = UnsafePointer(weights + (5412496 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel56(a, b, bias, stage)
+            Self.__kernel55(a, b, bias, stage)
           }
           else {
-            Self.__kernel86(a, b, bias, stage)
+            Self.__kernel85(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7512,7 +7638,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7536,14 +7662,15 @@ public final class DenseNet121 {
   // bn 7x7x672 -> 7x7x672 (shapes HxWxC)
   // in place: features.denseblock4.denselayer6.relu1 (relu)
   private func features_denseblock4_denselayer6_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 32928)
     for c in 0..<672 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale393 = weights[5449536 &+ c], shift393 = weights[5450208 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5449536 &+ c] + weights[5450208 &+ c]
+        v = v * scale393 + shift393
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7573,10 +7700,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5450880 &+ block &* 8064))
           let bias = UnsafePointer(weights + (5539584 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel58(a, b, bias, stage)
+            Self.__kernel57(a, b, bias, stage)
           }
           else {
-            Self.__kernel87(a, b, bias, stage)
+            Self.__kernel86(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7621,7 +7748,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7645,14 +7772,15 @@ public final class DenseNet121 {
   // bn 7x7x704 -> 7x7x704 (shapes HxWxC)
   // in place: features.denseblock4.denselayer7.relu1 (relu)
   private func features_denseblock4_denselayer7_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 34496)
     for c in 0..<704 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale401 = weights[5576624 &+ c], shift401 = weights[5577328 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5576624 &+ c] + weights[5577328 &+ c]
+        v = v * scale401 + shift401
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7682,10 +7810,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5578032 &+ block &* 8448))
           let bias = UnsafePointer(weights + (5670960 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel60(a, b, bias, stage)
+            Self.__kernel59(a, b, bias, stage)
           }
           else {
-            Self.__kernel88(a, b, bias, stage)
+            Self.__kernel87(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7730,7 +7858,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7754,14 +7882,15 @@ public final class DenseNet121 {
   // bn 7x7x736 -> 7x7x736 (shapes HxWxC)
   // in place: features.denseblock4.denselayer8.relu1 (relu)
   private func features_denseblock4_denselayer8_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 36064)
     for c in 0..<736 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale409 = weights[5708000 &+ c], shift409 = weights[5708736 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5708000 &+ c] + weights[5708736 &+ c]
+        v = v * scale409 + shift409
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7791,10 +7920,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5709472 &+ block &* 8832))
           let bias = UnsafePointer(weights + (5806624 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel62(a, b, bias, stage)
+            Self.__kernel61(a, b, bias, stage)
           }
           else {
-            Self.__kernel89(a, b, bias, stage)
+            Self.__kernel88(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7839,7 +7968,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7863,14 +7992,15 @@ public final class DenseNet121 {
   // bn 7x7x768 -> 7x7x768 (shapes HxWxC)
   // in place: features.denseblock4.denselayer9.relu1 (relu)
   private func features_denseblock4_denselayer9_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 37632)
     for c in 0..<768 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale417 = weights[5843664 &+ c], shift417 = weights[5844432 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5843664 &+ c] + weights[5844432 &+ c]
+        v = v * scale417 + shift417
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -7900,10 +8030,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5845200 &+ block &* 9216))
           let bias = UnsafePointer(weights + (5946576 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel64(a, b, bias, stage)
+            Self.__kernel63(a, b, bias, stage)
           }
           else {
-            Self.__kernel90(a, b, bias, stage)
+            Self.__kernel89(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -7948,7 +8078,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7972,14 +8102,15 @@ public final class DenseNet121 {
   // bn 7x7x800 -> 7x7x800 (shapes HxWxC)
   // in place: features.denseblock4.denselayer10.relu1 (relu)
   private func features_denseblock4_denselayer10_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 39200)
     for c in 0..<800 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale425 = weights[5983616 &+ c], shift425 = weights[5984416 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[5983616 &+ c] + weights[5984416 &+ c]
+        v = v * scale425 + shift425
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8009,10 +8140,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (5985216 &+ block &* 9600))
           let bias = UnsafePointer(weights + (6090816 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel66(a, b, bias, stage)
+            Self.__kernel65(a, b, bias, stage)
           }
           else {
-            Self.__kernel91(a, b, bias, stage)
+            Self.__kernel90(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -8057,7 +8188,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8081,14 +8212,15 @@ public final class DenseNet121 {
   // bn 7x7x832 -> 7x7x832 (shapes HxWxC)
   // in place: features.denseblock4.denselayer11.relu1 (relu)
   private func features_denseblock4_denselayer11_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 40768)
     for c in 0..<832 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale433 = weights[6127856 &+ c], shift433 = weights[6128688 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[6127856 &+ c] + weights[6128688 &+ c]
+        v = v * scale433 + shift433
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8118,10 +8250,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (6129520 &+ block &* 9984))
           let bias = UnsafePointer(weights + (6239344 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel68(a, b, bias, stage)
+            Self.__kernel67(a, b, bias, stage)
           }
           else {
-            Self.__kernel92(a, b, bias, stage)
+            Self.__kernel91(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -8166,7 +8298,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8190,14 +8322,15 @@ public final class DenseNet121 {
   // bn 7x7x864 -> 7x7x864 (shapes HxWxC)
   // in place: features.denseblock4.denselayer12.relu1 (relu)
   private func features_denseblock4_denselayer12_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 42336)
     for c in 0..<864 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale441 = weights[6276384 &+ c], shift441 = weights[6277248 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[6276384 &+ c] + weights[6277248 &+ c]
+        v = v * scale441 + shift441
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8227,10 +8360,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (6278112 &+ block &* 10368))
           let bias = UnsafePointer(weights + (6392160 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel70(a, b, bias, stage)
+            Self.__kernel69(a, b, bias, stage)
           }
           else {
-            Self.__kernel93(a, b, bias, stage)
+            Self.__kernel92(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -8275,7 +8408,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8299,14 +8432,15 @@ public final class DenseNet121 {
   // bn 7x7x896 -> 7x7x896 (shapes HxWxC)
   // in place: features.denseblock4.denselayer13.relu1 (relu)
   private func features_denseblock4_denselayer13_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 43904)
     for c in 0..<896 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale449 = weights[6429200 &+ c], shift449 = weights[6430096 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[6429200 &+ c] + weights[6430096 &+ c]
+        v = v * scale449 + shift449
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8336,10 +8470,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (6430992 &+ block &* 10752))
           let bias = UnsafePointer(weights + (6549264 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel72(a, b, bias, stage)
+            Self.__kernel71(a, b, bias, stage)
           }
           else {
-            Self.__kernel94(a, b, bias, stage)
+            Self.__kernel93(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -8384,7 +8518,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8408,14 +8542,15 @@ public final class DenseNet121 {
   // bn 7x7x928 -> 7x7x928 (shapes HxWxC)
   // in place: features.denseblock4.denselayer14.relu1 (relu)
   private func features_denseblock4_denselayer14_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 45472)
     for c in 0..<928 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale457 = weights[6586304 &+ c], shift457 = weights[6587232 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[6586304 &+ c] + weights[6587232 &+ c]
+        v = v * scale457 + shift457
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8445,10 +8580,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (6588160 &+ block &* 11136))
           let bias = UnsafePointer(weights + (6710656 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel74(a, b, bias, stage)
+            Self.__kernel73(a, b, bias, stage)
           }
           else {
-            Self.__kernel95(a, b, bias, stage)
+            Self.__kernel94(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -8493,7 +8628,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8517,14 +8652,15 @@ public final class DenseNet121 {
   // bn 7x7x960 -> 7x7x960 (shapes HxWxC)
   // in place: features.denseblock4.denselayer15.relu1 (relu)
   private func features_denseblock4_denselayer15_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 47040)
     for c in 0..<960 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale465 = weights[6747696 &+ c], shift465 = weights[6748656 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[6747696 &+ c] + weights[6748656 &+ c]
+        v = v * scale465 + shift465
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8554,10 +8690,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (6749616 &+ block &* 11520))
           let bias = UnsafePointer(weights + (6876336 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel76(a, b, bias, stage)
+            Self.__kernel75(a, b, bias, stage)
           }
           else {
-            Self.__kernel96(a, b, bias, stage)
+            Self.__kernel95(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -8602,7 +8738,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8626,14 +8762,15 @@ public final class DenseNet121 {
   // bn 7x7x992 -> 7x7x992 (shapes HxWxC)
   // in place: features.denseblock4.denselayer16.relu1 (relu)
   private func features_denseblock4_denselayer16_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 48608)
     for c in 0..<992 {
-      let p = y + (c &* 49)
+      let p = x0 + (c &* 49)
+      let q = y + (c &* 49)
+      let scale473 = weights[6913376 &+ c], shift473 = weights[6914368 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[6913376 &+ c] + weights[6914368 &+ c]
+        v = v * scale473 + shift473
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8663,10 +8800,10 @@ public final class DenseNet121 {
           let a = UnsafePointer(weights + (6915360 &+ block &* 11904))
           let bias = UnsafePointer(weights + (7046304 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel78(a, b, bias, stage)
+            Self.__kernel77(a, b, bias, stage)
           }
           else {
-            Self.__kernel97(a, b, bias, stage)
+            Self.__kernel96(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -8711,7 +8848,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel82(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8731,11 +8868,13 @@ public final class DenseNet121 {
   private func concat58(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
       let p = y + (c &* 49)
+      let q = y + (c &* 49)
+      let scale480 = weights[7083344 &+ c], shift480 = weights[7084368 &+ c]
       for i in 0..<49 {
         var v = p[i]
-        v = v * weights[7083344 &+ c] + weights[7084368 &+ c]
+        v = v * scale480 + shift480
         v = v > 0 ? v : 0
-        p[i] = v
+        q[i] = v
       }
     }
   }
@@ -8745,24 +8884,17 @@ public final class DenseNet121 {
   // in place: flatten1 (flatten)
   private func adaptiveavgpool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
-      let plane = x0 + (c &* 49)
-      let o = y + (0 &+ c &* 1)
-      for oy in 0..<1 {
-        let row0 = (oy &* 7) / 1
-        let row1 = ((oy &+ 1) &* 7 &+ 0) / 1
-        for ox in 0..<1 {
-          let col0 = (ox &* 7) / 1
-          let col1 = ((ox &+ 1) &* 7 &+ 0) / 1
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              let e = plane[iy &* 7 &+ ix]
-              sum += e
-            }
-          }
-          o[oy &* 1 &+ ox] = sum / Float((row1 &- row0) &* (col1 &- col0))
-        }
+      let p = x0 + (c &* 49)
+      var vs = SIMD16<Float>()
+      for k in 0..<3 {
+        let e = UnsafeRawPointer(p + (k &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        vs += e
       }
+      var sum = vs.sum()
+      for i in 48..<49 {
+        sum += p[i]
+      }
+      y[c] = sum / 49.0
     }
   }
 
@@ -8791,501 +8923,111 @@ public final class DenseNet121 {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k7x7 s2 d1x1 row230 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 230)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[10]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[12]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[14]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[16]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[18]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[20]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[22]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[9]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[11]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[13]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[15]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[17]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[19]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[21]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[23]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[10]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[12]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[14]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[16]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[18]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[20]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[22]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[24]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[11]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[13]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[15]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[17]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[19]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[21]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[23]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[25]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[12]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[14]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[16]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[18]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[20]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[22]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[24]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[26]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[13]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[15]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[17]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[19]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[21]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[23]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[25]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[27]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[14]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[16]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[18]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[20]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[22]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[24]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[26]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[28]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-      }
-      xi += plane
-      wi += 1568
+  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<147 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 4 columns; direct k7x7 s2 d1x1 row230 tile32x4 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 230)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-      }
-      xi += plane
-      wi += 1568
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -9395,7 +9137,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -9817,7 +9559,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10114,7 +9856,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k96 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10223,7 +9965,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10332,7 +10074,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k160 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10441,7 +10183,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k192 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10550,7 +10292,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k224 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10659,7 +10401,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10768,7 +10510,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10877,7 +10619,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10987,7 +10729,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11347,7 +11089,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11644,7 +11386,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k160 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11753,7 +11495,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k160 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11862,7 +11604,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k192 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11971,7 +11713,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k192 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12080,7 +11822,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k224 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12189,7 +11931,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k224 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12298,7 +12040,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12407,7 +12149,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12516,7 +12258,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k288 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12625,7 +12367,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k288 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12734,7 +12476,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k320 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12843,7 +12585,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k320 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12952,7 +12694,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k352 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13061,7 +12803,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k352 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13170,7 +12912,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13279,7 +13021,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13388,7 +13130,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k416 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel31(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13497,7 +13239,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k416 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel31(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13606,7 +13348,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k448 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13715,7 +13457,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k448 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel34(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13824,7 +13566,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k480 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel35(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel34(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -13933,7 +13675,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k480 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel36(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel35(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -14042,7 +13784,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel37(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel36(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -14151,7 +13893,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel38(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel37(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -14260,7 +14002,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel39(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel38(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -14370,7 +14112,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel40(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel39(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -14636,7 +14378,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k288 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel41(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel40(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -14745,7 +14487,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k320 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel42(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel41(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -14854,7 +14596,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k352 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel43(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel42(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -14963,7 +14705,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel44(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel43(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15072,7 +14814,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k416 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel45(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel44(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15181,7 +14923,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k448 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel46(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel45(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15290,7 +15032,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k480 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel47(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel46(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15399,7 +15141,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel48(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel47(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15508,7 +15250,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k544 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel49(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel48(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15617,7 +15359,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k544 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel50(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel49(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15726,7 +15468,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k576 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel51(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel50(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15835,7 +15577,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k576 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel52(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel51(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -15944,7 +15686,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k608 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel53(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel52(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16053,7 +15795,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k608 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel54(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel53(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16162,7 +15904,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k640 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel55(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel54(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16271,7 +16013,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k640 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel56(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel55(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16380,7 +16122,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k672 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel57(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel56(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16489,7 +16231,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k672 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel58(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel57(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16598,7 +16340,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k704 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel59(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel58(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16707,7 +16449,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k704 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel60(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel59(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16816,7 +16558,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k736 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel61(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel60(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -16925,7 +16667,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k736 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel62(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel61(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17034,7 +16776,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k768 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel63(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel62(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17143,7 +16885,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k768 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel64(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel63(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17252,7 +16994,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k800 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel65(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel64(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17361,7 +17103,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k800 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel66(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel65(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17470,7 +17212,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k832 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel67(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel66(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17579,7 +17321,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k832 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel68(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel67(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17688,7 +17430,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k864 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel69(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel68(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17797,7 +17539,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k864 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel70(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel69(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -17906,7 +17648,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k896 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel71(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel70(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18015,7 +17757,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k896 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel72(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel71(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18124,7 +17866,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k928 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel73(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel72(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18233,7 +17975,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k928 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel74(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel73(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18342,7 +18084,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k960 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel75(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel74(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18451,7 +18193,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k960 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel76(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel75(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18560,7 +18302,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k992 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel77(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel76(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18669,7 +18411,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k992 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel78(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel77(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18778,7 +18520,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel79(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel78(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18887,7 +18629,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel80(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel79(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -18996,7 +18738,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel81(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel80(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -19106,7 +18848,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel82(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel81(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -19372,7 +19114,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k544 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel83(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel82(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -19481,7 +19223,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k576 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel84(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel83(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -19590,7 +19332,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k608 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel85(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel84(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -19699,7 +19441,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k640 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel86(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel85(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -19808,7 +19550,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k672 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel87(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel86(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -19917,7 +19659,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k704 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel88(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel87(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20026,7 +19768,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k736 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel89(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel88(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20135,7 +19877,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k768 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel90(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel89(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20244,7 +19986,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k800 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel91(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel90(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20353,7 +20095,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k832 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel92(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel91(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20462,7 +20204,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k864 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel93(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel92(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20571,7 +20313,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k896 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel94(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel93(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20680,7 +20422,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k928 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel95(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel94(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20789,7 +20531,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k960 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel96(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel95(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -20898,7 +20640,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm k992 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel97(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel96(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

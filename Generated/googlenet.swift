@@ -600,7 +600,7 @@ public final class GoogLeNet {
     arena.initialize(repeating: 0, count: 1003520)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 861184, alignment: 64).bindMemory(to: Float.self, capacity: 215296)
     scratch.initialize(repeating: 0, count: 215296)
-    Self.pack(tensors["conv1.conv.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 32, into: weights + 0)
+    Self.pack(tensors["conv1.conv.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "conv1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(tensors["conv2.conv.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "conv2.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.pack(tensors["conv3.conv.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "conv3.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 576, lanes: 32, into: weights + 13776)
     Self.pack(tensors["inception3a.branch1.conv.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "inception3a.branch1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 11, into: weights + 124560)
@@ -781,46 +781,71 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 4704))
-      let bias = UnsafePointer(weights + (9408 &+ block &* 32))
-      let groupInput = src + (group &* 158700)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 147 + SGEMM 8x48
+    Self.parallelFor(262, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<112 {
-          let row = groupInput + (oy &* 460)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 2), 3, 52900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 7056
+        let n = panel &* 48
+        let columns = panel == 261 ? 16 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 112
+            let ox = q &- oy &* 112
+            offsets[p] = oy &* 460 &+ ox &* 2
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 94 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 52900 &+ ky &* 230)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 2]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel1(row + (ox &* 2), 3, 52900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<4 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 52900 &+ ky &* 230)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (0 &+ block &* 1176))
+          let bias = UnsafePointer(weights + (9408 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 7 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 12544 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -835,22 +860,40 @@ public final class GoogLeNet {
     for c in 0..<64 {
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
-      for oy in 0..<56 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<56 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 112 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 112 { continue }
-              let e = plane[iy &* 112 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<56 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 112)
+          let first = plane + (r0 &* 112)
+          for k in 0..<7 {
+            let ix = k &* 16
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 56 &+ ox] = m
+          let out = o + (oy &* 56)
+          do {
+            var m = -Float.infinity
+            let e0 = row[110]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[111]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[55] = m
+          }
+          for ox in 0..<55 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -873,7 +916,7 @@ public final class GoogLeNet {
         for block in 0..<6 {
           let a = UnsafePointer(weights + (9472 &+ block &* 704))
           let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-          Self.__kernel2(a, b, bias, stage)
+          Self.__kernel1(a, b, bias, stage)
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
             let c = block &* 11 &+ r
@@ -920,7 +963,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -935,7 +978,7 @@ public final class GoogLeNet {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -959,22 +1002,40 @@ public final class GoogLeNet {
     for c in 0..<192 {
       let plane = x0 + (c &* 3136)
       let o = y + (c &* 784)
-      for oy in 0..<28 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<28 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 56 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 56 { continue }
-              let e = plane[iy &* 56 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<28 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 56)
+          let first = plane + (r0 &* 56)
+          for k in 0..<4 {
+            let ix = min(k &* 16, 40)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 28 &+ ox] = m
+          let out = o + (oy &* 28)
+          do {
+            var m = -Float.infinity
+            let e0 = row[54]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[55]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[27] = m
+          }
+          for ox in 0..<27 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -1005,10 +1066,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (124560 &+ block &* 2112))
           let bias = UnsafePointer(weights + (137232 &+ block &* 11))
           if panel == 24 {
-            Self.__kernel6(a, b, bias, stage)
+            Self.__kernel5(a, b, bias, stage)
           }
           else {
-            Self.__kernel5(a, b, bias, stage)
+            Self.__kernel4(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -1053,10 +1114,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (137312 &+ block &* 2304))
           let bias = UnsafePointer(weights + (155744 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel8(a, b, bias, stage)
+            Self.__kernel7(a, b, bias, stage)
           }
           else {
-            Self.__kernel7(a, b, bias, stage)
+            Self.__kernel6(a, b, bias, stage)
           }
           let valid = block == 7 ? 12 : 12
           for r in 0..<valid {
@@ -1104,7 +1165,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel9(row + (ox &* 1), 96, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 96, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1119,7 +1180,7 @@ public final class GoogLeNet {
           }
           do {
             let ox = 20
-            Self.__kernel10(row + (ox &* 1), 96, 900, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 96, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1161,10 +1222,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (266560 &+ block &* 1536))
           let bias = UnsafePointer(weights + (269632 &+ block &* 8))
           if panel == 24 {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           else {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           let valid = block == 1 ? 8 : 8
           for r in 0..<valid {
@@ -1211,7 +1272,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel9(row + (ox &* 1), 16, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 16, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1226,7 +1287,7 @@ public final class GoogLeNet {
           }
           do {
             let ox = 20
-            Self.__kernel10(row + (ox &* 1), 16, 900, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 16, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1250,22 +1311,49 @@ public final class GoogLeNet {
     for c in 0..<192 {
       let plane = x0 + (c &* 784)
       let o = y + (c &* 784)
-      for oy in 0..<28 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<28 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 28 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 28 { continue }
-              let e = plane[iy &* 28 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<28 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 28)
+          let first = plane + (r0 &* 28)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 12)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 28 &+ ox] = m
+          let out = o + (oy &* 28)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[26]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[27]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[27] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 16, 10)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD16<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+          }
         }
       }
     }
@@ -1296,10 +1384,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (274288 &+ block &* 2112))
           let bias = UnsafePointer(weights + (280624 &+ block &* 11))
           if panel == 24 {
-            Self.__kernel6(a, b, bias, stage)
+            Self.__kernel5(a, b, bias, stage)
           }
           else {
-            Self.__kernel5(a, b, bias, stage)
+            Self.__kernel4(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -1349,10 +1437,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (280672 &+ block &* 3072))
           let bias = UnsafePointer(weights + (314464 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           else {
-            Self.__kernel13(a, b, bias, stage)
+            Self.__kernel12(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -1397,10 +1485,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (314608 &+ block &* 3072))
           let bias = UnsafePointer(weights + (348400 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           else {
-            Self.__kernel13(a, b, bias, stage)
+            Self.__kernel12(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -1448,7 +1536,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel9(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1463,7 +1551,7 @@ public final class GoogLeNet {
           }
           do {
             let ox = 20
-            Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1506,10 +1594,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (569920 &+ block &* 2816))
           let bias = UnsafePointer(weights + (578368 &+ block &* 11))
           if panel == 24 {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           else {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -1557,7 +1645,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel9(row + (ox &* 1), 32, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 32, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1572,7 +1660,7 @@ public final class GoogLeNet {
           }
           do {
             let ox = 20
-            Self.__kernel10(row + (ox &* 1), 32, 900, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 32, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1596,22 +1684,49 @@ public final class GoogLeNet {
     for c in 0..<256 {
       let plane = x0 + (c &* 784)
       let o = y + (c &* 784)
-      for oy in 0..<28 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<28 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 28 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 28 { continue }
-              let e = plane[iy &* 28 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<28 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 28)
+          let first = plane + (r0 &* 28)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 12)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 28 &+ ox] = m
+          let out = o + (oy &* 28)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[26]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[27]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[27] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 16, 10)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD16<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+          }
         }
       }
     }
@@ -1642,10 +1757,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (606160 &+ block &* 2816))
           let bias = UnsafePointer(weights + (623056 &+ block &* 11))
           if panel == 24 {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           else {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -1676,22 +1791,40 @@ public final class GoogLeNet {
     for c in 0..<480 {
       let plane = x0 + (c &* 784)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<14 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 28 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 28 { continue }
-              let e = plane[iy &* 28 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 28)
+          let first = plane + (r0 &* 28)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 12)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          do {
+            var m = -Float.infinity
+            let e0 = row[26]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[27]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[13] = m
+          }
+          for ox in 0..<13 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -1722,10 +1855,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (623136 &+ block &* 5760))
           let bias = UnsafePointer(weights + (715296 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel18(a, b, bias, stage)
+            Self.__kernel17(a, b, bias, stage)
           }
           else {
-            Self.__kernel17(a, b, bias, stage)
+            Self.__kernel16(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1770,10 +1903,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (715488 &+ block &* 5760))
           let bias = UnsafePointer(weights + (761568 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel18(a, b, bias, stage)
+            Self.__kernel17(a, b, bias, stage)
           }
           else {
-            Self.__kernel17(a, b, bias, stage)
+            Self.__kernel16(a, b, bias, stage)
           }
           let valid = block == 7 ? 12 : 12
           for r in 0..<valid {
@@ -1821,7 +1954,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 96, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 96, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1863,10 +1996,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (955424 &+ block &* 3840))
           let bias = UnsafePointer(weights + (963104 &+ block &* 8))
           if panel == 6 {
-            Self.__kernel21(a, b, bias, stage)
+            Self.__kernel20(a, b, bias, stage)
           }
           else {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           let valid = block == 1 ? 8 : 8
           for r in 0..<valid {
@@ -1913,7 +2046,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 16, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 16, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1937,22 +2070,49 @@ public final class GoogLeNet {
     for c in 0..<480 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<14 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[12]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[13]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[13] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 8, 4)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+          }
         }
       }
     }
@@ -1983,10 +2143,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (972400 &+ block &* 5280))
           let bias = UnsafePointer(weights + (1004080 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -2036,10 +2196,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1004160 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1090176 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 13 ? 4 : 12
           for r in 0..<valid {
@@ -2084,10 +2244,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1090352 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1151792 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 9 ? 4 : 12
           for r in 0..<valid {
@@ -2135,7 +2295,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 112, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 112, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2177,10 +2337,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1377936 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1390224 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 1 ? 12 : 12
           for r in 0..<valid {
@@ -2227,7 +2387,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 24, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2251,22 +2411,49 @@ public final class GoogLeNet {
     for c in 0..<512 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<14 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[12]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[13]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[13] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 8, 4)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+          }
         }
       }
     }
@@ -2297,10 +2484,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1404144 &+ block &* 5632))
           let bias = UnsafePointer(weights + (1437936 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -2350,10 +2537,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1438016 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1505600 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -2398,10 +2585,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1505744 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1573328 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -2449,7 +2636,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2491,10 +2678,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1868640 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1880928 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 1 ? 12 : 12
           for r in 0..<valid {
@@ -2541,7 +2728,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 24, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2565,22 +2752,49 @@ public final class GoogLeNet {
     for c in 0..<512 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<14 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[12]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[13]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[13] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 8, 4)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+          }
         }
       }
     }
@@ -2611,10 +2825,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1894848 &+ block &* 5632))
           let bias = UnsafePointer(weights + (1928640 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -2664,10 +2878,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1928720 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1990160 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 9 ? 4 : 12
           for r in 0..<valid {
@@ -2712,10 +2926,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (1990288 &+ block &* 6144))
           let bias = UnsafePointer(weights + (2064016 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 11 ? 12 : 12
           for r in 0..<valid {
@@ -2763,7 +2977,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 144, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 144, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2805,10 +3019,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (2437696 &+ block &* 5632))
           let bias = UnsafePointer(weights + (2454592 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -2855,7 +3069,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 32, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 32, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2879,22 +3093,49 @@ public final class GoogLeNet {
     for c in 0..<512 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<14 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[12]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[13]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[13] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 8, 4)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+          }
         }
       }
     }
@@ -2925,10 +3166,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (2473136 &+ block &* 5632))
           let bias = UnsafePointer(weights + (2506928 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -2978,10 +3219,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (2507008 &+ block &* 6336))
           let bias = UnsafePointer(weights + (2646400 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           else {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -3026,10 +3267,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (2646672 &+ block &* 6336))
           let bias = UnsafePointer(weights + (2735376 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           else {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           let valid = block == 13 ? 4 : 12
           for r in 0..<valid {
@@ -3077,7 +3318,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 160, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 160, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3119,10 +3360,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (3196672 &+ block &* 5808))
           let bias = UnsafePointer(weights + (3214096 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel31(a, b, bias, stage)
+            Self.__kernel30(a, b, bias, stage)
           }
           else {
-            Self.__kernel30(a, b, bias, stage)
+            Self.__kernel29(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -3170,7 +3411,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 32, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 32, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3194,22 +3435,49 @@ public final class GoogLeNet {
     for c in 0..<528 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<14 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[12]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[13]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[13] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 8, 4)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+          }
         }
       }
     }
@@ -3240,10 +3508,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (3251136 &+ block &* 6336))
           let bias = UnsafePointer(weights + (3320832 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           else {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3274,22 +3542,30 @@ public final class GoogLeNet {
     for c in 0..<832 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 49)
-      for oy in 0..<7 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<7 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<7 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 7 &+ ox] = m
+          let out = o + (oy &* 7)
+          for ox in 0..<7 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -3320,10 +3596,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (3320976 &+ block &* 9984))
           let bias = UnsafePointer(weights + (3540624 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           else {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -3368,10 +3644,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (3540896 &+ block &* 9984))
           let bias = UnsafePointer(weights + (3680672 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           else {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           let valid = block == 13 ? 4 : 12
           for r in 0..<valid {
@@ -3419,7 +3695,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel34(row + (ox &* 1), 160, 81, packed, bias, stage)
+            Self.__kernel33(row + (ox &* 1), 160, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3461,10 +3737,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (4141968 &+ block &* 9152))
           let bias = UnsafePointer(weights + (4169424 &+ block &* 11))
           if panel == 1 {
-            Self.__kernel36(a, b, bias, stage)
+            Self.__kernel35(a, b, bias, stage)
           }
           else {
-            Self.__kernel35(a, b, bias, stage)
+            Self.__kernel34(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -3511,7 +3787,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel34(row + (ox &* 1), 32, 81, packed, bias, stage)
+            Self.__kernel33(row + (ox &* 1), 32, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3535,22 +3811,49 @@ public final class GoogLeNet {
     for c in 0..<832 {
       let plane = x0 + (c &* 49)
       let o = y + (c &* 49)
-      for oy in 0..<7 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<7 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 7 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 7 { continue }
-              let e = plane[iy &* 7 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<7 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 7)
+          let first = plane + (r0 &* 7)
+          for k in 0..<2 {
+            let ix = min(k &* 4, 3)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 7 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
           }
-          o[oy &* 7 &+ ox] = m
+          let out = o + (oy &* 7)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[5]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[6]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[6] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 4, 1)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD4<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD4<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD4<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+          }
         }
       }
     }
@@ -3581,10 +3884,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (4206464 &+ block &* 9984))
           let bias = UnsafePointer(weights + (4316288 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           else {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3634,10 +3937,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (4316432 &+ block &* 9984))
           let bias = UnsafePointer(weights + (4635920 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           else {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           let valid = block == 31 ? 12 : 12
           for r in 0..<valid {
@@ -3682,10 +3985,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (4636304 &+ block &* 9984))
           let bias = UnsafePointer(weights + (4796048 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           else {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -3733,7 +4036,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel34(row + (ox &* 1), 192, 81, packed, bias, stage)
+            Self.__kernel33(row + (ox &* 1), 192, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3775,10 +4078,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (5460176 &+ block &* 9984))
           let bias = UnsafePointer(weights + (5500112 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           else {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           let valid = block == 3 ? 12 : 12
           for r in 0..<valid {
@@ -3825,7 +4128,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel34(row + (ox &* 1), 48, 81, packed, bias, stage)
+            Self.__kernel33(row + (ox &* 1), 48, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3849,22 +4152,49 @@ public final class GoogLeNet {
     for c in 0..<832 {
       let plane = x0 + (c &* 49)
       let o = y + (c &* 49)
-      for oy in 0..<7 {
-        let top = oy &* 1 &- 1
-        for ox in 0..<7 {
-          let left = ox &* 1 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 7 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 7 { continue }
-              let e = plane[iy &* 7 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<7 {
+          let top = oy &* 1 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 7)
+          let first = plane + (r0 &* 7)
+          for k in 0..<2 {
+            let ix = min(k &* 4, 3)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 7 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
           }
-          o[oy &* 7 &+ ox] = m
+          let out = o + (oy &* 7)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          do {
+            var m = -Float.infinity
+            let e0 = row[5]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[6]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[6] = m
+          }
+          for k in 0..<2 {
+            let ox = 1 &+ min(k &* 4, 1)
+            let q = row + (ox &- 1)
+            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD4<Float>.self)
+            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD4<Float>.self)
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD4<Float>.self)
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+          }
         }
       }
     }
@@ -3895,10 +4225,10 @@ public final class GoogLeNet {
           let a = UnsafePointer(weights + (5555584 &+ block &* 9984))
           let bias = UnsafePointer(weights + (5665408 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           else {
-            Self.__kernel32(a, b, bias, stage)
+            Self.__kernel31(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -3928,24 +4258,17 @@ public final class GoogLeNet {
   // in place: flatten1 (flatten), dropout (dropout)
   private func avgpool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
-      let plane = x0 + (c &* 49)
-      let o = y + (0 &+ c &* 1)
-      for oy in 0..<1 {
-        let row0 = (oy &* 7) / 1
-        let row1 = ((oy &+ 1) &* 7 &+ 0) / 1
-        for ox in 0..<1 {
-          let col0 = (ox &* 7) / 1
-          let col1 = ((ox &+ 1) &* 7 &+ 0) / 1
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              let e = plane[iy &* 7 &+ ix]
-              sum += e
-            }
-          }
-          o[oy &* 1 &+ ox] = sum / Float((row1 &- row0) &* (col1 &- col0))
-        }
+      let p = x0 + (c &* 49)
+      var vs = SIMD16<Float>()
+      for k in 0..<3 {
+        let e = UnsafeRawPointer(p + (k &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        vs += e
       }
+      var sum = vs.sum()
+      for i in 48..<49 {
+        sum += p[i]
+      }
+      y[c] = sum / 49.0
     }
   }
 
@@ -3974,501 +4297,111 @@ public final class GoogLeNet {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k7x7 s2 d1x1 row230 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 230)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[10]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[12]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[14]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[16]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[18]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[20]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[22]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[9]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[11]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[13]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[15]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[17]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[19]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[21]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[23]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[10]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[12]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[14]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[16]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[18]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[20]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[22]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[24]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[11]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[13]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[15]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[17]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[19]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[21]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[23]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[25]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[12]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[14]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[16]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[18]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[20]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[22]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[24]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[26]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[13]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[15]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[17]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[19]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[21]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[23]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[25]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[27]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[14]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[16]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[18]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[20]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[22]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[24]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[26]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[28]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-      }
-      xi += plane
-      wi += 1568
+  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<147 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 4 columns; direct k7x7 s2 d1x1 row230 tile32x4 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 230)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-      }
-      xi += plane
-      wi += 1568
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm k64 rows11 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4570,7 +4503,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4992,7 +4925,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5289,7 +5222,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k192 rows11 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 784 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5390,7 +5323,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k192 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5491,7 +5424,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k192 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5600,7 +5533,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k192 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5710,7 +5643,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6070,7 +6003,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6367,7 +6300,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k192 rows8 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 784 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6444,7 +6377,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k192 rows8 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6521,7 +6454,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6630,7 +6563,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6739,7 +6672,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k256 rows11 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 784 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6840,7 +6773,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k256 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6941,7 +6874,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k480 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7050,7 +6983,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k480 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7160,7 +7093,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7426,7 +7359,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k480 rows8 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 196 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7503,7 +7436,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k480 rows8 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7580,7 +7513,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k480 rows11 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 196 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7681,7 +7614,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k480 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7782,7 +7715,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7891,7 +7824,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8000,7 +7933,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k512 rows11 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 196 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8101,7 +8034,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k512 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8202,7 +8135,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k528 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8311,7 +8244,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k528 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8420,7 +8353,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k528 rows11 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 196 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8521,7 +8454,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k528 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel31(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8622,7 +8555,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k832 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel31(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8731,7 +8664,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k832 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8841,7 +8774,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel34(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel33(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -9107,7 +9040,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k832 rows11 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 49 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel35(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel34(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -9208,7 +9141,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm k832 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel36(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel35(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

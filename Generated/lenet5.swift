@@ -164,22 +164,32 @@ public final class LeNet5 {
     for c in 0..<6 {
       let plane = x0 + (c &* 784)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<14 {
-          let left = ox &* 2 &- 0
-          let bottom = min(top &+ 2, 28)
-          let right = min(left &+ 2, 28)
-          let padded = (bottom &- top) &* (right &- left)
-          let row0 = max(top, 0), row1 = min(bottom, 28)
-          let col0 = max(left, 0), col1 = min(right, 28)
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              sum += plane[iy &* 28 &+ ix]
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 28)
+          let first = plane + (r0 &* 28)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 12)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m += e
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 14 &+ ox] = sum / Float(padded)
+          let rows = (min(top &+ 2, 28) &- top)
+          let out = o + (oy &* 14)
+          let scale = 1 / Float(rows &* 2)
+          for ox in 0..<14 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m += e1
+            out[ox] = m * scale
+          }
         }
       }
     }
@@ -229,22 +239,32 @@ public final class LeNet5 {
     for c in 0..<16 {
       let plane = x0 + (c &* 100)
       let o = y + (c &* 25)
-      for oy in 0..<5 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<5 {
-          let left = ox &* 2 &- 0
-          let bottom = min(top &+ 2, 10)
-          let right = min(left &+ 2, 10)
-          let padded = (bottom &- top) &* (right &- left)
-          let row0 = max(top, 0), row1 = min(bottom, 10)
-          let col0 = max(left, 0), col1 = min(right, 10)
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              sum += plane[iy &* 10 &+ ix]
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 10) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<5 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 10)
+          let first = plane + (r0 &* 10)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 2)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 10 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m += e
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 5 &+ ox] = sum / Float(padded)
+          let rows = (min(top &+ 2, 10) &- top)
+          let out = o + (oy &* 5)
+          let scale = 1 / Float(rows &* 2)
+          for ox in 0..<5 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m += e1
+            out[ox] = m * scale
+          }
         }
       }
     }

@@ -308,7 +308,7 @@ public final class MobileNetV1 {
     arena.initialize(repeating: 0, count: 1204224)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
     scratch.initialize(repeating: 0, count: 153228)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 32, into: weights + 0)
+    Self.pack(tensors["conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(tensors["layers.0.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(tensors["layers.0.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
     Self.packPlain(tensors["layers.1.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.1.dw_bn", epsilon: 1e-05, channels: 64), outputs: 64, inner: 9, biasOffset: 576, into: weights + 3408)
@@ -407,45 +407,71 @@ public final class MobileNetV1 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 864))
-      let bias = UnsafePointer(weights + (864 &+ block &* 32))
-      let groupInput = src + (group &* 153228)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    Self.parallelFor(262, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<112 {
-          let row = groupInput + (oy &* 452)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 2), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 1296
+        let n = panel &* 48
+        let columns = panel == 261 ? 16 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 112
+            let ox = q &- oy &* 112
+            offsets[p] = oy &* 452 &+ ox &* 2
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 94 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 2]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel1(row + (ox &* 2), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<4 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (0 &+ block &* 216))
+          let bias = UnsafePointer(weights + (864 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 3 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 12544 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -533,7 +559,7 @@ public final class MobileNetV1 {
         for block in 0..<6 {
           let a = UnsafePointer(weights + (1216 &+ block &* 352))
           let bias = UnsafePointer(weights + (3328 &+ block &* 11))
-          Self.__kernel2(a, b, bias, stage)
+          Self.__kernel1(a, b, bias, stage)
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
             let c = block &* 11 &+ r
@@ -656,7 +682,7 @@ public final class MobileNetV1 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (4048 &+ block &* 768))
           let bias = UnsafePointer(weights + (12496 &+ block &* 12))
-          Self.__kernel3(a, b, bias, stage)
+          Self.__kernel2(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -779,7 +805,7 @@ public final class MobileNetV1 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (13920 &+ block &* 1536))
           let bias = UnsafePointer(weights + (30816 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
+          Self.__kernel3(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -910,10 +936,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (32240 &+ block &* 1536))
           let bias = UnsafePointer(weights + (66032 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel6(a, b, bias, stage)
+            Self.__kernel5(a, b, bias, stage)
           }
           else {
-            Self.__kernel5(a, b, bias, stage)
+            Self.__kernel4(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -1045,10 +1071,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (68864 &+ block &* 3072))
           let bias = UnsafePointer(weights + (136448 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel8(a, b, bias, stage)
+            Self.__kernel7(a, b, bias, stage)
           }
           else {
-            Self.__kernel7(a, b, bias, stage)
+            Self.__kernel6(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -1156,10 +1182,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (139280 &+ block &* 3072))
           let bias = UnsafePointer(weights + (271376 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel8(a, b, bias, stage)
+            Self.__kernel7(a, b, bias, stage)
           }
           else {
-            Self.__kernel9(a, b, bias, stage)
+            Self.__kernel8(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1267,10 +1293,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (277024 &+ block &* 6144))
           let bias = UnsafePointer(weights + (541216 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1378,10 +1404,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (546864 &+ block &* 6144))
           let bias = UnsafePointer(weights + (811056 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1489,10 +1515,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (816704 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1080896 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1600,10 +1626,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (1086544 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1350736 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1711,10 +1737,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (1356384 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1620576 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1822,10 +1848,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (1626224 &+ block &* 6144))
           let bias = UnsafePointer(weights + (2154608 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -1933,10 +1959,10 @@ public final class MobileNetV1 {
           let a = UnsafePointer(weights + (2165888 &+ block &* 12288))
           let bias = UnsafePointer(weights + (3222656 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           else {
-            Self.__kernel13(a, b, bias, stage)
+            Self.__kernel12(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -1963,22 +1989,42 @@ public final class MobileNetV1 {
     for c in 0..<1024 {
       let plane = x0 + (c &* 49)
       let o = y + (c &* 1)
-      for oy in 0..<1 {
-        let top = oy &* 7 &- 0
-        for ox in 0..<1 {
-          let left = ox &* 7 &- 0
-          let bottom = min(top &+ 7, 7)
-          let right = min(left &+ 7, 7)
-          let padded = (bottom &- top) &* (right &- left)
-          let row0 = max(top, 0), row1 = min(bottom, 7)
-          let col0 = max(left, 0), col1 = min(right, 7)
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              sum += plane[iy &* 7 &+ ix]
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<1 {
+          let top = oy &* 7 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 7, 7)
+          let first = plane + (r0 &* 7)
+          for k in 0..<2 {
+            let ix = min(k &* 4, 3)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 7 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
+              m += e
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
           }
-          o[oy &* 1 &+ ox] = sum / Float(padded)
+          let rows = (min(top &+ 7, 7) &- top)
+          let out = o + (oy &* 1)
+          let scale = 1 / Float(rows &* 7)
+          for ox in 0..<1 {
+            let q = row + (ox &* 7 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m += e1
+            let e2 = q[2]
+            m += e2
+            let e3 = q[3]
+            m += e3
+            let e4 = q[4]
+            m += e4
+            let e5 = q[5]
+            m += e5
+            let e6 = q[6]
+            m += e6
+            out[ox] = m * scale
+          }
         }
       }
     }
@@ -2028,605 +2074,111 @@ public final class MobileNetV1 {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s2 d1x1 row226 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[14]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[16]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[18]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[20]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[22]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[9]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[11]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[13]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[15]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[17]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[19]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[21]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[23]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[10]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[12]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[14]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[16]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[18]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[20]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[22]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[24]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[232]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[234]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[236]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[238]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[240]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[242]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[244]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[246]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[248]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[231]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[233]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[235]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[237]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[239]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[241]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[243]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[245]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[247]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[249]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[230]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[232]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[234]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[236]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[238]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[240]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[242]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[244]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[246]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[248]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[250]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[454]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[456]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[458]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[460]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[462]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[464]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[466]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[468]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[470]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[472]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[474]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[455]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[457]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[459]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[461]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[463]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[465]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[467]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[469]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[471]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[473]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[475]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[456]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[458]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[460]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[462]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[464]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[466]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[468]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[470]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[472]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[474]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[476]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      xi += plane
-      wi += 288
+  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<27 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 4 columns; direct k3x3 s2 d1x1 row226 tile32x4 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[232]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[231]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[233]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[230]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[232]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[234]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[454]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[456]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[458]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[455]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[457]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[459]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[456]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[458]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[460]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm k32 rows11 width32 stride12544 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 12544 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2727,7 +2279,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2836,7 +2388,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2945,7 +2497,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3054,7 +2606,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3163,7 +2715,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3272,7 +2824,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3381,7 +2933,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3490,7 +3042,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3599,7 +3151,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3708,7 +3260,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3817,7 +3369,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3926,7 +3478,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

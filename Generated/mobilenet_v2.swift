@@ -536,7 +536,7 @@ public final class MobileNetV2 {
     arena.initialize(repeating: 0, count: 1505280)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
     scratch.initialize(repeating: 0, count: 153228)
-    Self.pack(tensors["features.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.0.1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 32, into: weights + 0)
+    Self.pack(tensors["features.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.0.1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(tensors["features.1.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.1.conv.0.1", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(tensors["features.1.conv.1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.1.conv.2", epsilon: 1e-05, channels: 16), groups: 1, outPerGroup: 16, inner: 32, lanes: 8, into: weights + 1216)
     Self.pack(tensors["features.2.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.2.conv.0.1", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 16, lanes: 12, into: weights + 1744)
@@ -705,47 +705,72 @@ public final class MobileNetV2 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 864))
-      let bias = UnsafePointer(weights + (864 &+ block &* 32))
-      let groupInput = src + (group &* 153228)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    Self.parallelFor(262, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<112 {
-          let row = groupInput + (oy &* 452)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 2), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  v = v < 6 ? v : 6
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 1296
+        let n = panel &* 48
+        let columns = panel == 261 ? 16 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 112
+            let ox = q &- oy &* 112
+            offsets[p] = oy &* 452 &+ ox &* 2
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 94 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 2]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel1(row + (ox &* 2), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<4 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  v = v < 6 ? v : 6
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (0 &+ block &* 216))
+          let bias = UnsafePointer(weights + (864 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 3 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 12544 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                v = v < 6 ? v : 6
+                o[p] = v
               }
             }
           }
@@ -833,7 +858,7 @@ public final class MobileNetV2 {
         for block in 0..<2 {
           let a = UnsafePointer(weights + (1216 &+ block &* 256))
           let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-          Self.__kernel2(a, b, bias, stage)
+          Self.__kernel1(a, b, bias, stage)
           let valid = block == 1 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -865,7 +890,7 @@ public final class MobileNetV2 {
         for block in 0..<8 {
           let a = UnsafePointer(weights + (1744 &+ block &* 192))
           let bias = UnsafePointer(weights + (3280 &+ block &* 12))
-          Self.__kernel3(a, b, bias, stage)
+          Self.__kernel2(a, b, bias, stage)
           let valid = block == 7 ? 12 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -989,7 +1014,7 @@ public final class MobileNetV2 {
         for block in 0..<2 {
           let a = UnsafePointer(weights + (4336 &+ block &* 1152))
           let bias = UnsafePointer(weights + (6640 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
+          Self.__kernel3(a, b, bias, stage)
           let valid = block == 1 ? 12 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1021,7 +1046,7 @@ public final class MobileNetV2 {
         for block in 0..<12 {
           let a = UnsafePointer(weights + (6672 &+ block &* 288))
           let bias = UnsafePointer(weights + (10128 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
+          Self.__kernel4(a, b, bias, stage)
           let valid = block == 11 ? 12 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1146,7 +1171,7 @@ public final class MobileNetV2 {
         for block in 0..<2 {
           let a = UnsafePointer(weights + (11712 &+ block &* 1728))
           let bias = UnsafePointer(weights + (15168 &+ block &* 12))
-          Self.__kernel6(a, b, bias, stage)
+          Self.__kernel5(a, b, bias, stage)
           let valid = block == 1 ? 12 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1195,7 +1220,7 @@ public final class MobileNetV2 {
         for block in 0..<12 {
           let a = UnsafePointer(weights + (15200 &+ block &* 288))
           let bias = UnsafePointer(weights + (18656 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
+          Self.__kernel4(a, b, bias, stage)
           let valid = block == 11 ? 12 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1326,10 +1351,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (20240 &+ block &* 1584))
           let bias = UnsafePointer(weights + (24992 &+ block &* 11))
           if panel == 24 {
-            Self.__kernel8(a, b, bias, stage)
+            Self.__kernel7(a, b, bias, stage)
           }
           else {
-            Self.__kernel7(a, b, bias, stage)
+            Self.__kernel6(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -1370,10 +1395,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (25040 &+ block &* 384))
           let bias = UnsafePointer(weights + (31184 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           else {
-            Self.__kernel9(a, b, bias, stage)
+            Self.__kernel8(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1506,10 +1531,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (33296 &+ block &* 2112))
           let bias = UnsafePointer(weights + (39632 &+ block &* 11))
           if panel == 24 {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           else {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -1567,10 +1592,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (39680 &+ block &* 384))
           let bias = UnsafePointer(weights + (45824 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           else {
-            Self.__kernel9(a, b, bias, stage)
+            Self.__kernel8(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1703,10 +1728,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (47936 &+ block &* 2112))
           let bias = UnsafePointer(weights + (54272 &+ block &* 11))
           if panel == 24 {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           else {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -1764,10 +1789,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (54320 &+ block &* 384))
           let bias = UnsafePointer(weights + (60464 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           else {
-            Self.__kernel9(a, b, bias, stage)
+            Self.__kernel8(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1875,10 +1900,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (62576 &+ block &* 2112))
           let bias = UnsafePointer(weights + (75248 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           else {
-            Self.__kernel13(a, b, bias, stage)
+            Self.__kernel12(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -1919,10 +1944,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (75328 &+ block &* 768))
           let bias = UnsafePointer(weights + (99904 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 31 ? 12 : 12
           for r in 0..<valid {
@@ -2031,10 +2056,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (104128 &+ block &* 4224))
           let bias = UnsafePointer(weights + (129472 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel17(a, b, bias, stage)
+            Self.__kernel16(a, b, bias, stage)
           }
           else {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -2092,10 +2117,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (129552 &+ block &* 768))
           let bias = UnsafePointer(weights + (154128 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 31 ? 12 : 12
           for r in 0..<valid {
@@ -2204,10 +2229,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (158352 &+ block &* 4224))
           let bias = UnsafePointer(weights + (183696 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel17(a, b, bias, stage)
+            Self.__kernel16(a, b, bias, stage)
           }
           else {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -2265,10 +2290,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (183776 &+ block &* 768))
           let bias = UnsafePointer(weights + (208352 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 31 ? 12 : 12
           for r in 0..<valid {
@@ -2377,10 +2402,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (212576 &+ block &* 4224))
           let bias = UnsafePointer(weights + (237920 &+ block &* 11))
           if panel == 6 {
-            Self.__kernel17(a, b, bias, stage)
+            Self.__kernel16(a, b, bias, stage)
           }
           else {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -2438,10 +2463,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (238000 &+ block &* 768))
           let bias = UnsafePointer(weights + (262576 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 31 ? 12 : 12
           for r in 0..<valid {
@@ -2550,10 +2575,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (266800 &+ block &* 4608))
           let bias = UnsafePointer(weights + (303664 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           else {
-            Self.__kernel18(a, b, bias, stage)
+            Self.__kernel17(a, b, bias, stage)
           }
           let valid = block == 7 ? 12 : 12
           for r in 0..<valid {
@@ -2594,10 +2619,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (303760 &+ block &* 1152))
           let bias = UnsafePointer(weights + (359056 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel21(a, b, bias, stage)
+            Self.__kernel20(a, b, bias, stage)
           }
           else {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           let valid = block == 47 ? 12 : 12
           for r in 0..<valid {
@@ -2706,10 +2731,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (365392 &+ block &* 6912))
           let bias = UnsafePointer(weights + (420688 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 7 ? 12 : 12
           for r in 0..<valid {
@@ -2767,10 +2792,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (420784 &+ block &* 1152))
           let bias = UnsafePointer(weights + (476080 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel21(a, b, bias, stage)
+            Self.__kernel20(a, b, bias, stage)
           }
           else {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           let valid = block == 47 ? 12 : 12
           for r in 0..<valid {
@@ -2879,10 +2904,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (482416 &+ block &* 6912))
           let bias = UnsafePointer(weights + (537712 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 7 ? 12 : 12
           for r in 0..<valid {
@@ -2940,10 +2965,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (537808 &+ block &* 1152))
           let bias = UnsafePointer(weights + (593104 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel21(a, b, bias, stage)
+            Self.__kernel20(a, b, bias, stage)
           }
           else {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           let valid = block == 47 ? 12 : 12
           for r in 0..<valid {
@@ -3052,10 +3077,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (599440 &+ block &* 6912))
           let bias = UnsafePointer(weights + (696208 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 13 ? 4 : 12
           for r in 0..<valid {
@@ -3096,10 +3121,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (696384 &+ block &* 1920))
           let bias = UnsafePointer(weights + (849984 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           else {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           let valid = block == 79 ? 12 : 12
           for r in 0..<valid {
@@ -3208,10 +3233,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (860544 &+ block &* 11520))
           let bias = UnsafePointer(weights + (1021824 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           else {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           let valid = block == 13 ? 4 : 12
           for r in 0..<valid {
@@ -3269,10 +3294,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (1022000 &+ block &* 1920))
           let bias = UnsafePointer(weights + (1175600 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           else {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           let valid = block == 79 ? 12 : 12
           for r in 0..<valid {
@@ -3381,10 +3406,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (1186160 &+ block &* 11520))
           let bias = UnsafePointer(weights + (1347440 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           else {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           let valid = block == 13 ? 4 : 12
           for r in 0..<valid {
@@ -3442,10 +3467,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (1347616 &+ block &* 1920))
           let bias = UnsafePointer(weights + (1501216 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           else {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           let valid = block == 79 ? 12 : 12
           for r in 0..<valid {
@@ -3554,10 +3579,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (1511776 &+ block &* 11520))
           let bias = UnsafePointer(weights + (1822816 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           else {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           let valid = block == 26 ? 8 : 12
           for r in 0..<valid {
@@ -3598,10 +3623,10 @@ public final class MobileNetV2 {
           let a = UnsafePointer(weights + (1823152 &+ block &* 3840))
           let bias = UnsafePointer(weights + (2234032 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel30(a, b, bias, stage)
+            Self.__kernel29(a, b, bias, stage)
           }
           else {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           let valid = block == 106 ? 8 : 12
           for r in 0..<valid {
@@ -3627,24 +3652,17 @@ public final class MobileNetV2 {
   // in place: flatten1 (flatten), classifier.0 (dropout)
   private func adaptiveavgpool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1280 {
-      let plane = x0 + (c &* 49)
-      let o = y + (0 &+ c &* 1)
-      for oy in 0..<1 {
-        let row0 = (oy &* 7) / 1
-        let row1 = ((oy &+ 1) &* 7 &+ 0) / 1
-        for ox in 0..<1 {
-          let col0 = (ox &* 7) / 1
-          let col1 = ((ox &+ 1) &* 7 &+ 0) / 1
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              let e = plane[iy &* 7 &+ ix]
-              sum += e
-            }
-          }
-          o[oy &* 1 &+ ox] = sum / Float((row1 &- row0) &* (col1 &- col0))
-        }
+      let p = x0 + (c &* 49)
+      var vs = SIMD16<Float>()
+      for k in 0..<3 {
+        let e = UnsafeRawPointer(p + (k &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        vs += e
       }
+      var sum = vs.sum()
+      for i in 48..<49 {
+        sum += p[i]
+      }
+      y[c] = sum / 49.0
     }
   }
 
@@ -3673,605 +3691,111 @@ public final class MobileNetV2 {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s2 d1x1 row226 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[14]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[16]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[18]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[20]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[22]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[9]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[11]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[13]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[15]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[17]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[19]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[21]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[23]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[10]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[12]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[14]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[16]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[18]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[20]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[22]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[24]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[232]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[234]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[236]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[238]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[240]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[242]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[244]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[246]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[248]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[231]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[233]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[235]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[237]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[239]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[241]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[243]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[245]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[247]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[249]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[230]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[232]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[234]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[236]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[238]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[240]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[242]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[244]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[246]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[248]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[250]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[454]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[456]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[458]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[460]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[462]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[464]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[466]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[468]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[470]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[472]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[474]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[455]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[457]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[459]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[461]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[463]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[465]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[467]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[469]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[471]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[473]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[475]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[456]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[458]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[460]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[462]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[464]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[466]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[468]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[470]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[472]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[474]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[476]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      xi += plane
-      wi += 288
+  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<27 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 4 columns; direct k3x3 s2 d1x1 row226 tile32x4 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[232]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[231]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[233]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[230]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[232]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[234]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[454]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[456]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[458]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[455]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[457]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[459]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[456]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[458]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[460]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm k32 rows8 width32 stride12544 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 12544 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4348,7 +3872,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k16 rows12 width32 stride12544 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 12544 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4457,7 +3981,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k96 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4566,7 +4090,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k24 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4675,7 +4199,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k144 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4784,7 +4308,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k144 rows11 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 784 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4885,7 +4409,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k144 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4986,7 +4510,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k32 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5095,7 +4619,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k32 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5204,7 +4728,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k192 rows11 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 784 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5305,7 +4829,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k192 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5406,7 +4930,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k192 rows11 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 196 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5507,7 +5031,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5616,7 +5140,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5725,7 +5249,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k384 rows11 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 196 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5826,7 +5350,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k384 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5927,7 +5451,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6036,7 +5560,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6145,7 +5669,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k96 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6254,7 +5778,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k96 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6363,7 +5887,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k576 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6472,7 +5996,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k576 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6581,7 +6105,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k576 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6690,7 +6214,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k160 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6799,7 +6323,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k160 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6908,7 +6432,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k960 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7017,7 +6541,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k960 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7126,7 +6650,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k320 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7235,7 +6759,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm k320 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

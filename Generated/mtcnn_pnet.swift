@@ -168,22 +168,30 @@ public final class MTCNNPNet {
     for c in 0..<10 {
       let plane = x0 + (c &* 100)
       let o = y + (c &* 25)
-      for oy in 0..<5 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<5 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 10 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 10 { continue }
-              let e = plane[iy &* 10 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 10) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<5 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 10)
+          let first = plane + (r0 &* 10)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 2)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 10 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 5 &+ ox] = m
+          let out = o + (oy &* 5)
+          for ox in 0..<5 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }

@@ -59,7 +59,7 @@ public final class MTCNNRNet {
     Expected(name: "dense5_2.bias", shape: [4], ignored: false),
   ]
 
-  /// Packed weights, 107696 floats.
+  /// Packed weights, 107584 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 16940 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -83,22 +83,22 @@ public final class MTCNNRNet {
   private init(tensors loaded: [String: [Float]], threads: Int) {
     self.threads = max(1, threads)
     let tensors = loaded
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 430784, alignment: 64).bindMemory(to: Float.self, capacity: 107696)
-    weights.initialize(repeating: 0, count: 107696)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 430336, alignment: 64).bindMemory(to: Float.self, capacity: 107584)
+    weights.initialize(repeating: 0, count: 107584)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 67760, alignment: 64).bindMemory(to: Float.self, capacity: 16940)
     arena.initialize(repeating: 0, count: 16940)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
     scratch.initialize(repeating: 0, count: 1)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, groups: 1, outPerGroup: 28, inner: 27, lanes: 16, into: weights + 0)
-    (weights + 896).update(from: tensors["prelu1.weight"] ?? [], count: 28)
-    Self.pack(tensors["conv2.weight"] ?? [], bias: tensors["conv2.bias"], norm: nil, groups: 1, outPerGroup: 48, inner: 252, lanes: 32, into: weights + 928)
-    (weights + 17120).update(from: tensors["prelu2.weight"] ?? [], count: 48)
-    Self.pack(tensors["conv3.weight"] ?? [], bias: tensors["conv3.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 192, lanes: 32, into: weights + 17168)
-    (weights + 29520).update(from: tensors["prelu3.weight"] ?? [], count: 64)
-    Self.pack(tensors["dense4.weight"] ?? [], bias: tensors["dense4.bias"], norm: nil, groups: 1, outPerGroup: 128, inner: 576, lanes: 16, into: weights + 29584)
-    (weights + 103440).update(from: tensors["prelu4.weight"] ?? [], count: 128)
-    Self.pack(tensors["dense5_1.weight"] ?? [], bias: tensors["dense5_1.bias"], norm: nil, groups: 1, outPerGroup: 2, inner: 128, lanes: 16, into: weights + 103568)
-    Self.pack(tensors["dense5_2.weight"] ?? [], bias: tensors["dense5_2.bias"], norm: nil, groups: 1, outPerGroup: 4, inner: 128, lanes: 16, into: weights + 105632)
+    Self.pack(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, groups: 1, outPerGroup: 28, inner: 27, lanes: 7, into: weights + 0)
+    (weights + 784).update(from: tensors["prelu1.weight"] ?? [], count: 28)
+    Self.pack(tensors["conv2.weight"] ?? [], bias: tensors["conv2.bias"], norm: nil, groups: 1, outPerGroup: 48, inner: 252, lanes: 32, into: weights + 816)
+    (weights + 17008).update(from: tensors["prelu2.weight"] ?? [], count: 48)
+    Self.pack(tensors["conv3.weight"] ?? [], bias: tensors["conv3.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 192, lanes: 32, into: weights + 17056)
+    (weights + 29408).update(from: tensors["prelu3.weight"] ?? [], count: 64)
+    Self.pack(tensors["dense4.weight"] ?? [], bias: tensors["dense4.bias"], norm: nil, groups: 1, outPerGroup: 128, inner: 576, lanes: 16, into: weights + 29472)
+    (weights + 103328).update(from: tensors["prelu4.weight"] ?? [], count: 128)
+    Self.pack(tensors["dense5_1.weight"] ?? [], bias: tensors["dense5_1.bias"], norm: nil, groups: 1, outPerGroup: 2, inner: 128, lanes: 16, into: weights + 103456)
+    Self.pack(tensors["dense5_2.weight"] ?? [], bias: tensors["dense5_2.bias"], norm: nil, groups: 1, outPerGroup: 4, inner: 128, lanes: 16, into: weights + 105520)
   }
 
   deinit {
@@ -143,30 +143,70 @@ public final class MTCNNRNet {
   // in place: prelu1 (prelu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for block in 0..<2 {
-      let group = block / 2
-      let firstChannel = group &* 28 &+ (block % 2) &* 16
-      let valid = block % 2 == 1 ? 12 : 16
-      let packed = UnsafePointer(weights + (0 &+ block &* 432))
-      let bias = UnsafePointer(weights + (864 &+ block &* 16))
-      let groupInput = src + (group &* 1728)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+    // im2col panels of 48 pixels x 27 + SGEMM 7x48
+    for panel in 0..<11 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1632) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<22 {
-          let row = groupInput + (oy &* 24)
-          for t in 0..<1 {
-            let ox = t &* 22
-            Self.__kernel0(row + (ox &* 1), 3, 576, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 484 &+ oy &* 22 &+ ox)
-              for p in 0..<22 {
-                do {
-                  var v = stage[p &* 16 &+ lane]
-                  v = v > 0 ? v : v * weights[896 &+ c]
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 1296
+        let n = panel &* 48
+        let columns = panel == 10 ? 4 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 22
+            let ox = q &- oy &* 22
+            offsets[p] = oy &* 24 &+ ox &* 1
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 47 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 576 &+ ky &* 24)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 1]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 576 &+ ky &* 24)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
+                }
+              }
+            }
+          }
+        }
+        for block in 0..<4 {
+          let a = UnsafePointer(weights + (0 &+ block &* 189))
+          let bias = UnsafePointer(weights + (756 &+ block &* 7))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 3 ? 7 : 7
+          for r in 0..<valid {
+            let c = block &* 7 &+ r
+            let o = y + (c &* 484 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : v * weights[784 &+ c]
+                o[p] = v
               }
             }
           }
@@ -181,22 +221,40 @@ public final class MTCNNRNet {
     for c in 0..<28 {
       let plane = x0 + (c &* 484)
       let o = y + (c &* 121)
-      for oy in 0..<11 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<11 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 22 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 22 { continue }
-              let e = plane[iy &* 22 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 22) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<11 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 22)
+          let first = plane + (r0 &* 22)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 22 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 11 &+ ox] = m
+          let out = o + (oy &* 11)
+          do {
+            var m = -Float.infinity
+            let e0 = row[20]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[21]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[10] = m
+          }
+          for ox in 0..<10 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -211,8 +269,8 @@ public final class MTCNNRNet {
       let group = block / 2
       let firstChannel = group &* 48 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 16 : 32
-      let packed = UnsafePointer(weights + (928 &+ block &* 8064))
-      let bias = UnsafePointer(weights + (17056 &+ block &* 32))
+      let packed = UnsafePointer(weights + (816 &+ block &* 8064))
+      let bias = UnsafePointer(weights + (16944 &+ block &* 32))
       let groupInput = src + (group &* 3388)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 288) {
         buffer in
@@ -228,7 +286,7 @@ public final class MTCNNRNet {
               for p in 0..<9 {
                 do {
                   var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : v * weights[17120 &+ c]
+                  v = v > 0 ? v : v * weights[17008 &+ c]
                   o[p] = v
                 }
               }
@@ -245,22 +303,32 @@ public final class MTCNNRNet {
     for c in 0..<48 {
       let plane = x0 + (c &* 81)
       let o = y + (c &* 16)
-      for oy in 0..<4 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<4 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 9 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 9 { continue }
-              let e = plane[iy &* 9 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 9) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<4 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 9)
+          let first = plane + (r0 &* 9)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 1)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 9 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 4 &+ ox] = m
+          let out = o + (oy &* 4)
+          for ox in 0..<4 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -275,8 +343,8 @@ public final class MTCNNRNet {
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (17168 &+ block &* 6144))
-      let bias = UnsafePointer(weights + (29456 &+ block &* 32))
+      let packed = UnsafePointer(weights + (17056 &+ block &* 6144))
+      let bias = UnsafePointer(weights + (29344 &+ block &* 32))
       let groupInput = src + (group &* 768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) {
         buffer in
@@ -292,7 +360,7 @@ public final class MTCNNRNet {
               for p in 0..<3 {
                 do {
                   var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : v * weights[29520 &+ c]
+                  v = v > 0 ? v : v * weights[29408 &+ c]
                   o[p] = v
                 }
               }
@@ -320,8 +388,8 @@ public final class MTCNNRNet {
   // in place: prelu4 (prelu)
   private func dense4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<8 {
-      let packed = weights + (29584 &+ block &* 9216)
-      var even = UnsafeRawPointer(weights + (103312 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (29472 &+ block &* 9216)
+      var even = UnsafeRawPointer(weights + (103200 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<288 {
         let i = pair &* 2
@@ -336,7 +404,7 @@ public final class MTCNNRNet {
         let c = block &* 16 &+ lane
         do {
           var v = sum[lane]
-          v = v > 0 ? v : v * weights[103440 &+ c]
+          v = v > 0 ? v : v * weights[103328 &+ c]
           y[c] = v
         }
       }
@@ -348,8 +416,8 @@ public final class MTCNNRNet {
   // in place: softmax5_1 (softmax)
   private func dense5_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      let packed = weights + (103568 &+ block &* 2048)
-      var even = UnsafeRawPointer(weights + (105616 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (103456 &+ block &* 2048)
+      var even = UnsafeRawPointer(weights + (105504 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<64 {
         let i = pair &* 2
@@ -389,8 +457,8 @@ public final class MTCNNRNet {
   // fc 1x1x128 -> 1x1x4 (shapes HxWxC)
   private func dense5_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      let packed = weights + (105632 &+ block &* 2048)
-      var even = UnsafeRawPointer(weights + (107680 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (105520 &+ block &* 2048)
+      var even = UnsafeRawPointer(weights + (107568 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<64 {
         let i = pair &* 2
@@ -410,484 +478,95 @@ public final class MTCNNRNet {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 16 channels x 22 columns; direct k3x3 s1 d1x1 row24 tile16x22 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    var a0_12 = b0
-    var a0_13 = b0
-    var a0_14 = b0
-    var a0_15 = b0
-    var a0_16 = b0
-    var a0_17 = b0
-    var a0_18 = b0
-    var a0_19 = b0
-    var a0_20 = b0
-    var a0_21 = b0
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[10]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[11]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[12]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[13]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[14]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[15]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[16]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[17]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[18]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[19]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[20]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[21]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[11]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[12]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[13]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[14]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[15]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[16]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[17]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[18]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[19]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[20]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[21]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[22]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[12]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[13]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[14]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[15]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[16]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[17]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[18]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[19]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[20]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[21]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[22]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[23]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[24]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[25]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[26]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[27]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[28]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[29]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[30]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[31]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[32]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[33]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[34]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[35]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[36]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[37]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[38]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[39]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[40]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[41]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[42]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[43]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[44]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[45]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[25]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[26]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[27]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[28]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[29]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[30]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[31]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[32]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[33]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[34]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[35]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[36]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[37]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[38]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[39]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[40]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[41]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[42]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[43]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[44]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[45]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[46]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[26]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[27]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[28]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[29]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[30]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[31]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[32]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[33]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[34]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[35]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[36]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[37]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[38]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[39]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[40]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[41]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[42]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[43]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[44]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[45]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[46]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[47]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[48]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[49]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[50]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[51]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[52]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[53]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[54]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[55]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[56]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[57]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[58]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[59]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[60]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[61]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[62]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[63]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[64]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[65]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[66]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[67]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[68]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[69]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[49]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[50]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[51]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[52]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[53]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[54]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[55]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[56]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[57]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[58]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[59]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[60]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[61]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[62]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[63]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[64]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[65]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[66]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[67]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[68]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[69]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[70]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[50]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        let x1 = xi[51]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        let x2 = xi[52]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        let x3 = xi[53]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        let x4 = xi[54]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        let x5 = xi[55]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        let x6 = xi[56]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        let x7 = xi[57]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        let x8 = xi[58]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        let x9 = xi[59]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        let x10 = xi[60]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        let x11 = xi[61]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        let x12 = xi[62]
-        a0_12 = a0_12.addingProduct(w0, x12)
-        let x13 = xi[63]
-        a0_13 = a0_13.addingProduct(w0, x13)
-        let x14 = xi[64]
-        a0_14 = a0_14.addingProduct(w0, x14)
-        let x15 = xi[65]
-        a0_15 = a0_15.addingProduct(w0, x15)
-        let x16 = xi[66]
-        a0_16 = a0_16.addingProduct(w0, x16)
-        let x17 = xi[67]
-        a0_17 = a0_17.addingProduct(w0, x17)
-        let x18 = xi[68]
-        a0_18 = a0_18.addingProduct(w0, x18)
-        let x19 = xi[69]
-        a0_19 = a0_19.addingProduct(w0, x19)
-        let x20 = xi[70]
-        a0_20 = a0_20.addingProduct(w0, x20)
-        let x21 = xi[71]
-        a0_21 = a0_21.addingProduct(w0, x21)
-      }
-      xi += plane
-      wi += 144
+  /// SGEMM micro-kernel: gemm k27 rows7 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][7]`, `b`: k rows of 48 floats 48 apart, `stage`: `[7][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    var ai = a
+    var bi = b
+    for _ in 0..<27 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      ai += 7
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_12, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a0_13, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_14, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a0_15, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_16, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a0_17, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_18, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a0_19, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_20, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a0_21, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 9 columns; direct k3x3 s1 d1x1 row11 tile32x9 lanes16 fmatrue.

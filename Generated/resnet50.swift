@@ -566,7 +566,7 @@ public final class ResNet50 {
     arena.initialize(repeating: 0, count: 2408448)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
     scratch.initialize(repeating: 0, count: 430592)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 32, into: weights + 0)
+    Self.pack(tensors["conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(tensors["layer1.0.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
     Self.pack(tensors["layer1.0.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.0.bn2", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 13776)
     Self.pack(tensors["layer1.0.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.0.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 50704)
@@ -746,46 +746,71 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 4704))
-      let bias = UnsafePointer(weights + (9408 &+ block &* 32))
-      let groupInput = src + (group &* 158700)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 147 + SGEMM 8x48
+    Self.parallelFor(262, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<112 {
-          let row = groupInput + (oy &* 460)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 2), 3, 52900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 7056
+        let n = panel &* 48
+        let columns = panel == 261 ? 16 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 112
+            let ox = q &- oy &* 112
+            offsets[p] = oy &* 460 &+ ox &* 2
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 94 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 52900 &+ ky &* 230)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 2]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel1(row + (ox &* 2), 3, 52900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<4 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 52900 &+ ky &* 230)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (0 &+ block &* 1176))
+          let bias = UnsafePointer(weights + (9408 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 7 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 12544 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -800,22 +825,40 @@ public final class ResNet50 {
     for c in 0..<64 {
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
-      for oy in 0..<56 {
-        let top = oy &* 2 &- 1
-        for ox in 0..<56 {
-          let left = ox &* 2 &- 1
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 112 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 112 { continue }
-              let e = plane[iy &* 112 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<56 {
+          let top = oy &* 2 &- 1
+          let r0 = max(top, 0), r1 = min(top &+ 3, 112)
+          let first = plane + (r0 &* 112)
+          for k in 0..<7 {
+            let ix = k &* 16
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 56 &+ ox] = m
+          let out = o + (oy &* 56)
+          do {
+            var m = -Float.infinity
+            let e0 = row[0]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[0] = m
+          }
+          for ox in 1..<56 {
+            let q = row + (ox &* 2 &- 1)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -838,7 +881,7 @@ public final class ResNet50 {
         for block in 0..<6 {
           let a = UnsafePointer(weights + (9472 &+ block &* 704))
           let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-          Self.__kernel2(a, b, bias, stage)
+          Self.__kernel1(a, b, bias, stage)
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
             let c = block &* 11 &+ r
@@ -885,7 +928,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -900,7 +943,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -934,7 +977,7 @@ public final class ResNet50 {
         for block in 0..<22 {
           let a = UnsafePointer(weights + (50704 &+ block &* 768))
           let bias = UnsafePointer(weights + (67600 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
+          Self.__kernel4(a, b, bias, stage)
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -965,7 +1008,7 @@ public final class ResNet50 {
         for block in 0..<22 {
           let a = UnsafePointer(weights + (67872 &+ block &* 768))
           let bias = UnsafePointer(weights + (84768 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
+          Self.__kernel4(a, b, bias, stage)
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1013,7 +1056,7 @@ public final class ResNet50 {
         for block in 0..<6 {
           let a = UnsafePointer(weights + (85040 &+ block &* 2816))
           let bias = UnsafePointer(weights + (101936 &+ block &* 11))
-          Self.__kernel6(a, b, bias, stage)
+          Self.__kernel5(a, b, bias, stage)
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
             let c = block &* 11 &+ r
@@ -1060,7 +1103,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1075,7 +1118,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1109,7 +1152,7 @@ public final class ResNet50 {
         for block in 0..<22 {
           let a = UnsafePointer(weights + (138944 &+ block &* 768))
           let bias = UnsafePointer(weights + (155840 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
+          Self.__kernel4(a, b, bias, stage)
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1163,7 +1206,7 @@ public final class ResNet50 {
         for block in 0..<6 {
           let a = UnsafePointer(weights + (156112 &+ block &* 2816))
           let bias = UnsafePointer(weights + (173008 &+ block &* 11))
-          Self.__kernel6(a, b, bias, stage)
+          Self.__kernel5(a, b, bias, stage)
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
             let c = block &* 11 &+ r
@@ -1210,7 +1253,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1225,7 +1268,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1259,7 +1302,7 @@ public final class ResNet50 {
         for block in 0..<22 {
           let a = UnsafePointer(weights + (210016 &+ block &* 768))
           let bias = UnsafePointer(weights + (226912 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
+          Self.__kernel4(a, b, bias, stage)
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1313,7 +1356,7 @@ public final class ResNet50 {
         for block in 0..<11 {
           let a = UnsafePointer(weights + (227184 &+ block &* 3072))
           let bias = UnsafePointer(weights + (260976 &+ block &* 12))
-          Self.__kernel7(a, b, bias, stage)
+          Self.__kernel6(a, b, bias, stage)
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
             let c = block &* 12 &+ r
@@ -1360,7 +1403,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 116)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel8(row + (ox &* 2), 128, 3364, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 2), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1375,7 +1418,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel9(row + (ox &* 2), 128, 3364, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 2), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1417,10 +1460,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (408704 &+ block &* 1536))
           let bias = UnsafePointer(weights + (474752 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1456,7 +1499,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 112)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 2), 256, 3136, packed, bias, stage)
+            Self.__kernel11(row + (ox &* 2), 256, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1467,7 +1510,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 2), 256, 3136, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 2), 256, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1522,10 +1565,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (606864 &+ block &* 6144))
           let bias = UnsafePointer(weights + (674448 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -1573,7 +1616,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel15(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1588,7 +1631,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel17(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1630,10 +1673,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (822176 &+ block &* 1536))
           let bias = UnsafePointer(weights + (888224 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1696,10 +1739,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (888752 &+ block &* 6144))
           let bias = UnsafePointer(weights + (956336 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -1747,7 +1790,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel15(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1762,7 +1805,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel17(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1804,10 +1847,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (1104064 &+ block &* 1536))
           let bias = UnsafePointer(weights + (1170112 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -1870,10 +1913,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (1170640 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1238224 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -1921,7 +1964,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel15(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1936,7 +1979,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel17(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1978,10 +2021,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (1385952 &+ block &* 1536))
           let bias = UnsafePointer(weights + (1452000 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -2044,10 +2087,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (1452528 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1587696 &+ block &* 12))
           if panel == 24 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -2095,7 +2138,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 60)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel18(row + (ox &* 2), 256, 900, packed, bias, stage)
+            Self.__kernel17(row + (ox &* 2), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2137,10 +2180,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (2178048 &+ block &* 3072))
           let bias = UnsafePointer(weights + (2442240 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           else {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -2176,7 +2219,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 56)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 2), 512, 784, packed, bias, stage)
+            Self.__kernel20(row + (ox &* 2), 512, 784, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2231,10 +2274,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (2968592 &+ block &* 12288))
           let bias = UnsafePointer(weights + (3238928 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -2282,7 +2325,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2324,10 +2367,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (3829280 &+ block &* 3072))
           let bias = UnsafePointer(weights + (4093472 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           else {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -2390,10 +2433,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (4094512 &+ block &* 12288))
           let bias = UnsafePointer(weights + (4364848 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -2441,7 +2484,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2483,10 +2526,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (4955200 &+ block &* 3072))
           let bias = UnsafePointer(weights + (5219392 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           else {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -2549,10 +2592,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (5220432 &+ block &* 12288))
           let bias = UnsafePointer(weights + (5490768 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -2600,7 +2643,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2642,10 +2685,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (6081120 &+ block &* 3072))
           let bias = UnsafePointer(weights + (6345312 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           else {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -2708,10 +2751,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (6346352 &+ block &* 12288))
           let bias = UnsafePointer(weights + (6616688 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -2759,7 +2802,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2801,10 +2844,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (7207040 &+ block &* 3072))
           let bias = UnsafePointer(weights + (7471232 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           else {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -2867,10 +2910,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (7472272 &+ block &* 12288))
           let bias = UnsafePointer(weights + (7742608 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -2918,7 +2961,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2960,10 +3003,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (8332960 &+ block &* 3072))
           let bias = UnsafePointer(weights + (8597152 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           else {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           let valid = block == 85 ? 4 : 12
           for r in 0..<valid {
@@ -3026,10 +3069,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (8598192 &+ block &* 12288))
           let bias = UnsafePointer(weights + (9126576 &+ block &* 12))
           if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -3077,7 +3120,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel25(row + (ox &* 2), 512, 256, packed, bias, stage)
+            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3119,10 +3162,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (11486912 &+ block &* 6144))
           let bias = UnsafePointer(weights + (12537536 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 170 ? 8 : 12
           for r in 0..<valid {
@@ -3158,7 +3201,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 28)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel27(row + (ox &* 2), 1024, 196, packed, bias, stage)
+            Self.__kernel26(row + (ox &* 2), 1024, 196, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3213,10 +3256,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (14638800 &+ block &* 24576))
           let bias = UnsafePointer(weights + (15695568 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           else {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -3264,7 +3307,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel30(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3306,10 +3349,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (18055904 &+ block &* 6144))
           let bias = UnsafePointer(weights + (19106528 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 170 ? 8 : 12
           for r in 0..<valid {
@@ -3372,10 +3415,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (19108592 &+ block &* 24576))
           let bias = UnsafePointer(weights + (20165360 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           else {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           let valid = block == 42 ? 8 : 12
           for r in 0..<valid {
@@ -3423,7 +3466,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel30(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3465,10 +3508,10 @@ public final class ResNet50 {
           let a = UnsafePointer(weights + (22525696 &+ block &* 6144))
           let bias = UnsafePointer(weights + (23576320 &+ block &* 12))
           if panel == 1 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 170 ? 8 : 12
           for r in 0..<valid {
@@ -3511,24 +3554,17 @@ public final class ResNet50 {
   // in place: flatten1 (flatten)
   private func avgpool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<2048 {
-      let plane = x0 + (c &* 49)
-      let o = y + (0 &+ c &* 1)
-      for oy in 0..<1 {
-        let row0 = (oy &* 7) / 1
-        let row1 = ((oy &+ 1) &* 7 &+ 0) / 1
-        for ox in 0..<1 {
-          let col0 = (ox &* 7) / 1
-          let col1 = ((ox &+ 1) &* 7 &+ 0) / 1
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              let e = plane[iy &* 7 &+ ix]
-              sum += e
-            }
-          }
-          o[oy &* 1 &+ ox] = sum / Float((row1 &- row0) &* (col1 &- col0))
-        }
+      let p = x0 + (c &* 49)
+      var vs = SIMD16<Float>()
+      for k in 0..<3 {
+        let e = UnsafeRawPointer(p + (k &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        vs += e
       }
+      var sum = vs.sum()
+      for i in 48..<49 {
+        sum += p[i]
+      }
+      y[c] = sum / 49.0
     }
   }
 
@@ -3557,501 +3593,111 @@ public final class ResNet50 {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k7x7 s2 d1x1 row230 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 230)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[10]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[12]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[14]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[16]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[18]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[20]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[22]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[9]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[11]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[13]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[15]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[17]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[19]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[21]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[23]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[10]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[12]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[14]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[16]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[18]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[20]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[22]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[24]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[11]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[13]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[15]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[17]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[19]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[21]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[23]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[25]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[12]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[14]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[16]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[18]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[20]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[22]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[24]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[26]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[13]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[15]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[17]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[19]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[21]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[23]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[25]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[27]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[14]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[16]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[18]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[20]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[22]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[24]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[26]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-          let x11 = xr[28]
-          a0_11 = a0_11.addingProduct(w0, x11)
-          a1_11 = a1_11.addingProduct(w1, x11)
-        }
-      }
-      xi += plane
-      wi += 1568
+  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<147 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 4 columns; direct k7x7 s2 d1x1 row230 tile32x4 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 230)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-        }
-      }
-      xi += plane
-      wi += 1568
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm k64 rows11 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4153,7 +3799,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4575,7 +4221,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4872,7 +4518,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4981,7 +4627,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k256 rows11 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5082,7 +4728,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride3136 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5192,7 +4838,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s2 d1x1 row58 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5552,7 +5198,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s2 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5849,7 +5495,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5958,7 +5604,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k128 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6068,7 +5714,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k1x1 s2 d1x1 row56 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6156,7 +5802,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k1x1 s2 d1x1 row56 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6229,7 +5875,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride784 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6338,7 +5984,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6448,7 +6094,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6808,7 +6454,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7106,7 +6752,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7372,7 +7018,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7481,7 +7127,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7591,7 +7237,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row28 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel20(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7657,7 +7303,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride196 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7766,7 +7412,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7876,7 +7522,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -8143,7 +7789,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel25(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -8409,7 +8055,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8519,7 +8165,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row14 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel27(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel26(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -8585,7 +8231,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k2048 rows12 width32 stride49 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8694,7 +8340,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm k2048 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -8804,7 +8450,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel30(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

@@ -177,7 +177,7 @@ public final class SqueezeNet1_0 {
     arena.initialize(repeating: 0, count: 1420512)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 401408, alignment: 64).bindMemory(to: Float.self, capacity: 100352)
     scratch.initialize(repeating: 0, count: 100352)
-    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 32, into: weights + 0)
+    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
     Self.pack(tensors["features.3.squeeze.weight"] ?? [], bias: tensors["features.3.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
     Self.pack(tensors["features.3.expand1x1.weight"] ?? [], bias: tensors["features.3.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
     Self.pack(tensors["features.3.expand3x3.weight"] ?? [], bias: tensors["features.3.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16896)
@@ -275,46 +275,71 @@ public final class SqueezeNet1_0 {
   // in place: features.1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(3, threads: threads) {
-      block in
-      let group = block / 3
-      let firstChannel = group &* 96 &+ (block % 3) &* 32
-      let valid = block % 3 == 2 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 4704))
-      let bias = UnsafePointer(weights + (14112 &+ block &* 32))
-      let groupInput = src + (group &* 150528)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+    // im2col panels of 48 pixels x 147 + SGEMM 8x48
+    Self.parallelFor(248, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<109 {
-          let row = groupInput + (oy &* 448)
-          for t in 0..<9 {
-            let ox = t &* 11
-            Self.__kernel0(row + (ox &* 2), 3, 50176, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 11881 &+ oy &* 109 &+ ox)
-              for p in 0..<11 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 7056
+        let n = panel &* 48
+        let columns = panel == 247 ? 25 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 109
+            let ox = q &- oy &* 109
+            offsets[p] = oy &* 448 &+ ox &* 2
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 94 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 50176 &+ ky &* 224)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 2]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 99
-            Self.__kernel1(row + (ox &* 2), 3, 50176, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 11881 &+ oy &* 109 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<7 {
+                let r = src + (ic &* 50176 &+ ky &* 224)
+                for kx in 0..<7 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<12 {
+          let a = UnsafePointer(weights + (0 &+ block &* 1176))
+          let bias = UnsafePointer(weights + (14112 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 11 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 11881 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -329,22 +354,32 @@ public final class SqueezeNet1_0 {
     for c in 0..<96 {
       let plane = x0 + (c &* 11881)
       let o = y + (c &* 2916)
-      for oy in 0..<54 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<54 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 109 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 109 { continue }
-              let e = plane[iy &* 109 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 109) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<54 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 109)
+          let first = plane + (r0 &* 109)
+          for k in 0..<7 {
+            let ix = min(k &* 16, 93)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 109 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 54 &+ ox] = m
+          let out = o + (oy &* 54)
+          for ox in 0..<54 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -374,10 +409,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (14208 &+ block &* 768))
           let bias = UnsafePointer(weights + (15744 &+ block &* 8))
           if panel == 91 {
-            Self.__kernel3(a, b, bias, stage)
+            Self.__kernel2(a, b, bias, stage)
           }
           else {
-            Self.__kernel2(a, b, bias, stage)
+            Self.__kernel1(a, b, bias, stage)
           }
           let valid = block == 1 ? 8 : 8
           for r in 0..<valid {
@@ -420,10 +455,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (15760 &+ block &* 176))
           let bias = UnsafePointer(weights + (16816 &+ block &* 11))
           if panel == 91 {
-            Self.__kernel5(a, b, bias, stage)
+            Self.__kernel4(a, b, bias, stage)
           }
           else {
-            Self.__kernel4(a, b, bias, stage)
+            Self.__kernel3(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -470,7 +505,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 56)
           for t in 0..<4 {
             let ox = t &* 11
-            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -485,7 +520,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 44
-            Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -532,10 +567,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (26176 &+ block &* 1024))
           let bias = UnsafePointer(weights + (28224 &+ block &* 8))
           if panel == 91 {
-            Self.__kernel9(a, b, bias, stage)
+            Self.__kernel8(a, b, bias, stage)
           }
           else {
-            Self.__kernel8(a, b, bias, stage)
+            Self.__kernel7(a, b, bias, stage)
           }
           let valid = block == 1 ? 8 : 8
           for r in 0..<valid {
@@ -578,10 +613,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (28240 &+ block &* 176))
           let bias = UnsafePointer(weights + (29296 &+ block &* 11))
           if panel == 91 {
-            Self.__kernel5(a, b, bias, stage)
+            Self.__kernel4(a, b, bias, stage)
           }
           else {
-            Self.__kernel4(a, b, bias, stage)
+            Self.__kernel3(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -628,7 +663,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 56)
           for t in 0..<4 {
             let ox = t &* 11
-            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -643,7 +678,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 44
-            Self.__kernel7(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -690,10 +725,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (38656 &+ block &* 1408))
           let bias = UnsafePointer(weights + (42880 &+ block &* 11))
           if panel == 91 {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           else {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -737,10 +772,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (42928 &+ block &* 384))
           let bias = UnsafePointer(weights + (47152 &+ block &* 12))
           if panel == 91 {
-            Self.__kernel13(a, b, bias, stage)
+            Self.__kernel12(a, b, bias, stage)
           }
           else {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -787,7 +822,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 56)
           for t in 0..<4 {
             let ox = t &* 11
-            Self.__kernel6(row + (ox &* 1), 32, 3136, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 32, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -802,7 +837,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 44
-            Self.__kernel7(row + (ox &* 1), 32, 3136, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 32, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -831,22 +866,40 @@ public final class SqueezeNet1_0 {
     for c in 0..<256 {
       let plane = x0 + (c &* 2916)
       let o = y + (c &* 729)
-      for oy in 0..<27 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<27 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 54 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 54 { continue }
-              let e = plane[iy &* 54 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 54) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<27 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 54)
+          let first = plane + (r0 &* 54)
+          for k in 0..<4 {
+            let ix = min(k &* 16, 38)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 54 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 27 &+ ox] = m
+          let out = o + (oy &* 27)
+          do {
+            var m = -Float.infinity
+            let e0 = row[52]
+            m = e0 > m || e0.isNaN ? e0 : m
+            let e1 = row[53]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[26] = m
+          }
+          for ox in 0..<26 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -876,10 +929,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (84288 &+ block &* 2816))
           let bias = UnsafePointer(weights + (92736 &+ block &* 11))
           if panel == 22 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -922,10 +975,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (92784 &+ block &* 384))
           let bias = UnsafePointer(weights + (97008 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel13(a, b, bias, stage)
+            Self.__kernel12(a, b, bias, stage)
           }
           else {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -972,7 +1025,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel17(row + (ox &* 1), 32, 841, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 32, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1019,10 +1072,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (134144 &+ block &* 3072))
           let bias = UnsafePointer(weights + (146432 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           else {
-            Self.__kernel18(a, b, bias, stage)
+            Self.__kernel17(a, b, bias, stage)
           }
           let valid = block == 3 ? 12 : 12
           for r in 0..<valid {
@@ -1066,10 +1119,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (146480 &+ block &* 576))
           let bias = UnsafePointer(weights + (155696 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel21(a, b, bias, stage)
+            Self.__kernel20(a, b, bias, stage)
           }
           else {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1116,7 +1169,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel17(row + (ox &* 1), 48, 841, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 48, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1163,10 +1216,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (239024 &+ block &* 4608))
           let bias = UnsafePointer(weights + (257456 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 3 ? 12 : 12
           for r in 0..<valid {
@@ -1210,10 +1263,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (257504 &+ block &* 576))
           let bias = UnsafePointer(weights + (266720 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel21(a, b, bias, stage)
+            Self.__kernel20(a, b, bias, stage)
           }
           else {
-            Self.__kernel20(a, b, bias, stage)
+            Self.__kernel19(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1260,7 +1313,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel17(row + (ox &* 1), 48, 841, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 48, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1307,10 +1360,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (350048 &+ block &* 4224))
           let bias = UnsafePointer(weights + (375392 &+ block &* 11))
           if panel == 22 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -1354,10 +1407,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (375472 &+ block &* 768))
           let bias = UnsafePointer(weights + (392368 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -1404,7 +1457,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel17(row + (ox &* 1), 64, 841, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 64, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1433,22 +1486,32 @@ public final class SqueezeNet1_0 {
     for c in 0..<512 {
       let plane = x0 + (c &* 729)
       let o = y + (c &* 169)
-      for oy in 0..<13 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<13 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 27 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 27 { continue }
-              let e = plane[iy &* 27 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 27) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<13 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 27)
+          let first = plane + (r0 &* 27)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 11)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 27 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 13 &+ ox] = m
+          let out = o + (oy &* 13)
+          for ox in 0..<13 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -1478,10 +1541,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (540352 &+ block &* 5632))
           let bias = UnsafePointer(weights + (574144 &+ block &* 11))
           if panel == 5 {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           else {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -1524,10 +1587,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (574224 &+ block &* 768))
           let bias = UnsafePointer(weights + (591120 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel30(a, b, bias, stage)
+            Self.__kernel29(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -1574,7 +1637,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel31(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel30(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1589,7 +1652,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 7
-            Self.__kernel32(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel31(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1637,10 +1700,10 @@ public final class SqueezeNet1_0 {
           let a = UnsafePointer(weights + (739104 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1255200 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel34(a, b, bias, stage)
+            Self.__kernel33(a, b, bias, stage)
           }
           else {
-            Self.__kernel33(a, b, bias, stage)
+            Self.__kernel32(a, b, bias, stage)
           }
           let valid = block == 83 ? 4 : 12
           for r in 0..<valid {
@@ -1665,649 +1728,127 @@ public final class SqueezeNet1_0 {
   // in place: flatten1 (flatten)
   private func classifier_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1000 {
-      let plane = x0 + (c &* 169)
-      let o = y + (0 &+ c &* 1)
-      for oy in 0..<1 {
-        let row0 = (oy &* 13) / 1
-        let row1 = ((oy &+ 1) &* 13 &+ 0) / 1
-        for ox in 0..<1 {
-          let col0 = (ox &* 13) / 1
-          let col1 = ((ox &+ 1) &* 13 &+ 0) / 1
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              let e = plane[iy &* 13 &+ ix]
-              sum += e
-            }
-          }
-          o[oy &* 1 &+ ox] = sum / Float((row1 &- row0) &* (col1 &- col0))
-        }
+      let p = x0 + (c &* 169)
+      var vs = SIMD16<Float>()
+      for k in 0..<10 {
+        let e = UnsafeRawPointer(p + (k &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        vs += e
       }
+      var sum = vs.sum()
+      for i in 160..<169 {
+        sum += p[i]
+      }
+      y[c] = sum / 169.0
     }
   }
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 11 columns; direct k7x7 s2 d1x1 row224 tile32x11 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 224)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[10]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[12]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[14]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[16]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[18]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[20]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[9]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[11]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[13]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[15]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[17]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[19]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[21]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[10]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[12]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[14]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[16]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[18]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[20]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[22]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[11]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[13]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[15]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[17]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[19]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[21]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[23]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[12]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[14]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[16]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[18]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[20]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[22]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[24]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[13]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[15]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[17]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[19]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[21]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[23]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[25]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[14]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[16]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[18]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[20]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[22]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[24]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-          let x10 = xr[26]
-          a0_10 = a0_10.addingProduct(w0, x10)
-          a1_10 = a1_10.addingProduct(w1, x10)
-        }
-      }
-      xi += plane
-      wi += 1568
+  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<147 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 10 columns; direct k7x7 s2 d1x1 row224 tile32x10 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      for ky in 0..<7 {
-        let xr = xi + (ky &* 224)
-        let wr = wi + (ky &* 224)
-        do {
-          let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[10]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[12]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[14]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[16]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[18]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[9]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[11]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[13]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[15]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[17]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[19]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[10]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[12]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[14]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[16]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[18]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[20]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[11]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[13]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[15]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[17]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[19]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[21]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[12]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[14]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[16]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[18]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[20]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[22]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 160).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 176).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[5]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[7]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[9]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[11]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[13]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[15]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[17]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[19]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[21]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[23]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-        }
-        do {
-          let w0 = UnsafeRawPointer(wr + 192).loadUnaligned(as: SIMD16<Float>.self)
-          let w1 = UnsafeRawPointer(wr + 208).loadUnaligned(as: SIMD16<Float>.self)
-          let x0 = xr[6]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
-          let x1 = xr[8]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
-          let x2 = xr[10]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
-          let x3 = xr[12]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
-          let x4 = xr[14]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
-          let x5 = xr[16]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
-          let x6 = xr[18]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
-          let x7 = xr[20]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
-          let x8 = xr[22]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
-          let x9 = xr[24]
-          a0_9 = a0_9.addingProduct(w0, x9)
-          a1_9 = a1_9.addingProduct(w1, x9)
-        }
-      }
-      xi += plane
-      wi += 1568
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm k96 rows8 width32 stride2916 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2384,7 +1925,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k96 rows8 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2461,7 +2002,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k16 rows11 width32 stride2916 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2562,7 +2103,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k16 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2664,7 +2205,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 11 columns; direct k3x3 s1 d1x1 row56 tile32x11 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3055,7 +2596,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row56 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3414,7 +2955,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k128 rows8 width32 stride2916 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3491,7 +3032,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k128 rows8 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3568,7 +3109,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k128 rows11 width32 stride2916 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3669,7 +3210,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k128 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3770,7 +3311,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k32 rows12 width32 stride2916 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3879,7 +3420,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k32 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3988,7 +3529,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k256 rows11 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 729 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4089,7 +3630,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k256 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4190,7 +3731,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k32 rows12 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4300,7 +3841,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 9 columns; direct k3x3 s1 d1x1 row29 tile32x9 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4628,7 +4169,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4737,7 +4278,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4846,7 +4387,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k48 rows12 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4955,7 +4496,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k48 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5064,7 +4605,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5173,7 +4714,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5282,7 +4823,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k384 rows11 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 729 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5383,7 +4924,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k384 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5484,7 +5025,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5593,7 +5134,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5702,7 +5243,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k512 rows11 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 169 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5803,7 +5344,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k512 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5904,7 +5445,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6014,7 +5555,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel31(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel30(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6281,7 +5822,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel32(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel31(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6516,7 +6057,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6625,7 +6166,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel34(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

@@ -177,7 +177,7 @@ public final class SqueezeNet1_1 {
     arena.initialize(repeating: 0, count: 982144)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 207936, alignment: 64).bindMemory(to: Float.self, capacity: 51984)
     scratch.initialize(repeating: 0, count: 51984)
-    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 32, into: weights + 0)
+    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(tensors["features.3.squeeze.weight"] ?? [], bias: tensors["features.3.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 16, inner: 64, lanes: 8, into: weights + 1792)
     Self.pack(tensors["features.3.expand1x1.weight"] ?? [], bias: tensors["features.3.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 2832)
     Self.pack(tensors["features.3.expand3x3.weight"] ?? [], bias: tensors["features.3.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 3968)
@@ -275,46 +275,71 @@ public final class SqueezeNet1_1 {
   // in place: features.1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 864))
-      let bias = UnsafePointer(weights + (1728 &+ block &* 32))
-      let groupInput = src + (group &* 150528)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    Self.parallelFor(257, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<111 {
-          let row = groupInput + (oy &* 448)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 2), 3, 50176, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12321 &+ oy &* 111 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 1296
+        let n = panel &* 48
+        let columns = panel == 256 ? 33 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 111
+            let ox = q &- oy &* 111
+            offsets[p] = oy &* 448 &+ ox &* 2
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 94 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 50176 &+ ky &* 224)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 2]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel1(row + (ox &* 2), 3, 50176, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12321 &+ oy &* 111 &+ ox)
-              for p in 0..<3 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 50176 &+ ky &* 224)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (0 &+ block &* 216))
+          let bias = UnsafePointer(weights + (1728 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 7 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 12321 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -329,22 +354,32 @@ public final class SqueezeNet1_1 {
     for c in 0..<64 {
       let plane = x0 + (c &* 12321)
       let o = y + (c &* 3025)
-      for oy in 0..<55 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<55 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 111 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 111 { continue }
-              let e = plane[iy &* 111 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 111) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<55 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 111)
+          let first = plane + (r0 &* 111)
+          for k in 0..<7 {
+            let ix = min(k &* 16, 95)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 111 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 55 &+ ox] = m
+          let out = o + (oy &* 55)
+          for ox in 0..<55 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -373,10 +408,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (1792 &+ block &* 512))
           let bias = UnsafePointer(weights + (2816 &+ block &* 8))
           if panel == 94 {
-            Self.__kernel3(a, b, bias, stage)
+            Self.__kernel2(a, b, bias, stage)
           }
           else {
-            Self.__kernel2(a, b, bias, stage)
+            Self.__kernel1(a, b, bias, stage)
           }
           let valid = block == 1 ? 8 : 8
           for r in 0..<valid {
@@ -419,10 +454,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (2832 &+ block &* 176))
           let bias = UnsafePointer(weights + (3888 &+ block &* 11))
           if panel == 94 {
-            Self.__kernel5(a, b, bias, stage)
+            Self.__kernel4(a, b, bias, stage)
           }
           else {
-            Self.__kernel4(a, b, bias, stage)
+            Self.__kernel3(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -469,7 +504,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 57)
           for t in 0..<5 {
             let ox = t &* 11
-            Self.__kernel6(row + (ox &* 1), 16, 3249, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 16, 3249, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
@@ -516,10 +551,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (13248 &+ block &* 1024))
           let bias = UnsafePointer(weights + (15296 &+ block &* 8))
           if panel == 94 {
-            Self.__kernel8(a, b, bias, stage)
+            Self.__kernel7(a, b, bias, stage)
           }
           else {
-            Self.__kernel7(a, b, bias, stage)
+            Self.__kernel6(a, b, bias, stage)
           }
           let valid = block == 1 ? 8 : 8
           for r in 0..<valid {
@@ -562,10 +597,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (15312 &+ block &* 176))
           let bias = UnsafePointer(weights + (16368 &+ block &* 11))
           if panel == 94 {
-            Self.__kernel5(a, b, bias, stage)
+            Self.__kernel4(a, b, bias, stage)
           }
           else {
-            Self.__kernel4(a, b, bias, stage)
+            Self.__kernel3(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -612,7 +647,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 57)
           for t in 0..<5 {
             let ox = t &* 11
-            Self.__kernel6(row + (ox &* 1), 16, 3249, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 16, 3249, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
@@ -641,22 +676,32 @@ public final class SqueezeNet1_1 {
     for c in 0..<128 {
       let plane = x0 + (c &* 3025)
       let o = y + (c &* 729)
-      for oy in 0..<27 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<27 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 55 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 55 { continue }
-              let e = plane[iy &* 55 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 55) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<27 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 55)
+          let first = plane + (r0 &* 55)
+          for k in 0..<4 {
+            let ix = min(k &* 16, 39)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 55 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 27 &+ ox] = m
+          let out = o + (oy &* 27)
+          for ox in 0..<27 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -685,10 +730,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (25728 &+ block &* 1408))
           let bias = UnsafePointer(weights + (29952 &+ block &* 11))
           if panel == 22 {
-            Self.__kernel10(a, b, bias, stage)
+            Self.__kernel9(a, b, bias, stage)
           }
           else {
-            Self.__kernel9(a, b, bias, stage)
+            Self.__kernel8(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -731,10 +776,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (30000 &+ block &* 384))
           let bias = UnsafePointer(weights + (34224 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           else {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -781,7 +826,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel13(row + (ox &* 1), 32, 841, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 32, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -828,10 +873,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (71360 &+ block &* 2816))
           let bias = UnsafePointer(weights + (79808 &+ block &* 11))
           if panel == 22 {
-            Self.__kernel15(a, b, bias, stage)
+            Self.__kernel14(a, b, bias, stage)
           }
           else {
-            Self.__kernel14(a, b, bias, stage)
+            Self.__kernel13(a, b, bias, stage)
           }
           let valid = block == 2 ? 10 : 11
           for r in 0..<valid {
@@ -874,10 +919,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (79856 &+ block &* 384))
           let bias = UnsafePointer(weights + (84080 &+ block &* 12))
           if panel == 22 {
-            Self.__kernel12(a, b, bias, stage)
+            Self.__kernel11(a, b, bias, stage)
           }
           else {
-            Self.__kernel11(a, b, bias, stage)
+            Self.__kernel10(a, b, bias, stage)
           }
           let valid = block == 10 ? 8 : 12
           for r in 0..<valid {
@@ -924,7 +969,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel13(row + (ox &* 1), 32, 841, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 32, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -953,22 +998,32 @@ public final class SqueezeNet1_1 {
     for c in 0..<256 {
       let plane = x0 + (c &* 729)
       let o = y + (c &* 169)
-      for oy in 0..<13 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<13 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<3 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 27 { continue }
-            for kx in 0..<3 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 27 { continue }
-              let e = plane[iy &* 27 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 27) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<13 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 3, 27)
+          let first = plane + (r0 &* 27)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 11)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 27 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 13 &+ ox] = m
+          let out = o + (oy &* 13)
+          for ox in 0..<13 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            let e2 = q[2]
+            m = e2 > m || e2.isNaN ? e2 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -997,10 +1052,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (121216 &+ block &* 3072))
           let bias = UnsafePointer(weights + (133504 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel17(a, b, bias, stage)
+            Self.__kernel16(a, b, bias, stage)
           }
           else {
-            Self.__kernel16(a, b, bias, stage)
+            Self.__kernel15(a, b, bias, stage)
           }
           let valid = block == 3 ? 12 : 12
           for r in 0..<valid {
@@ -1043,10 +1098,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (133552 &+ block &* 576))
           let bias = UnsafePointer(weights + (142768 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           else {
-            Self.__kernel18(a, b, bias, stage)
+            Self.__kernel17(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1093,7 +1148,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel20(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel19(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1108,7 +1163,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel21(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel20(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1154,10 +1209,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (226096 &+ block &* 4608))
           let bias = UnsafePointer(weights + (244528 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel23(a, b, bias, stage)
+            Self.__kernel22(a, b, bias, stage)
           }
           else {
-            Self.__kernel22(a, b, bias, stage)
+            Self.__kernel21(a, b, bias, stage)
           }
           let valid = block == 3 ? 12 : 12
           for r in 0..<valid {
@@ -1200,10 +1255,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (244576 &+ block &* 576))
           let bias = UnsafePointer(weights + (253792 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel19(a, b, bias, stage)
+            Self.__kernel18(a, b, bias, stage)
           }
           else {
-            Self.__kernel18(a, b, bias, stage)
+            Self.__kernel17(a, b, bias, stage)
           }
           let valid = block == 15 ? 12 : 12
           for r in 0..<valid {
@@ -1250,7 +1305,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel20(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel19(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1265,7 +1320,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel21(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel20(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1312,10 +1367,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (337120 &+ block &* 4224))
           let bias = UnsafePointer(weights + (362464 &+ block &* 11))
           if panel == 5 {
-            Self.__kernel25(a, b, bias, stage)
+            Self.__kernel24(a, b, bias, stage)
           }
           else {
-            Self.__kernel24(a, b, bias, stage)
+            Self.__kernel23(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -1358,10 +1413,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (362544 &+ block &* 768))
           let bias = UnsafePointer(weights + (379440 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -1408,7 +1463,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel20(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel19(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1423,7 +1478,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel21(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel20(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1470,10 +1525,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (527424 &+ block &* 5632))
           let bias = UnsafePointer(weights + (561216 &+ block &* 11))
           if panel == 5 {
-            Self.__kernel29(a, b, bias, stage)
+            Self.__kernel28(a, b, bias, stage)
           }
           else {
-            Self.__kernel28(a, b, bias, stage)
+            Self.__kernel27(a, b, bias, stage)
           }
           let valid = block == 5 ? 9 : 11
           for r in 0..<valid {
@@ -1516,10 +1571,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (561296 &+ block &* 768))
           let bias = UnsafePointer(weights + (578192 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel27(a, b, bias, stage)
+            Self.__kernel26(a, b, bias, stage)
           }
           else {
-            Self.__kernel26(a, b, bias, stage)
+            Self.__kernel25(a, b, bias, stage)
           }
           let valid = block == 21 ? 4 : 12
           for r in 0..<valid {
@@ -1566,7 +1621,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel20(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel19(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1581,7 +1636,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel21(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel20(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1629,10 +1684,10 @@ public final class SqueezeNet1_1 {
           let a = UnsafePointer(weights + (726176 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1242272 &+ block &* 12))
           if panel == 5 {
-            Self.__kernel31(a, b, bias, stage)
+            Self.__kernel30(a, b, bias, stage)
           }
           else {
-            Self.__kernel30(a, b, bias, stage)
+            Self.__kernel29(a, b, bias, stage)
           }
           let valid = block == 83 ? 4 : 12
           for r in 0..<valid {
@@ -1657,597 +1712,127 @@ public final class SqueezeNet1_1 {
   // in place: flatten1 (flatten)
   private func classifier_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1000 {
-      let plane = x0 + (c &* 169)
-      let o = y + (0 &+ c &* 1)
-      for oy in 0..<1 {
-        let row0 = (oy &* 13) / 1
-        let row1 = ((oy &+ 1) &* 13 &+ 0) / 1
-        for ox in 0..<1 {
-          let col0 = (ox &* 13) / 1
-          let col1 = ((ox &+ 1) &* 13 &+ 0) / 1
-          var sum: Float = 0
-          for iy in row0..<row1 {
-            for ix in col0..<col1 {
-              let e = plane[iy &* 13 &+ ix]
-              sum += e
-            }
-          }
-          o[oy &* 1 &+ ox] = sum / Float((row1 &- row0) &* (col1 &- col0))
-        }
+      let p = x0 + (c &* 169)
+      var vs = SIMD16<Float>()
+      for k in 0..<10 {
+        let e = UnsafeRawPointer(p + (k &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+        vs += e
       }
+      var sum = vs.sum()
+      for i in 160..<169 {
+        sum += p[i]
+      }
+      y[c] = sum / 169.0
     }
   }
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s2 d1x1 row224 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[14]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[16]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[18]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[20]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[22]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[9]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[11]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[13]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[15]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[17]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[19]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[21]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[23]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[10]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[12]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[14]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[16]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[18]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[20]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[22]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[24]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[224]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[226]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[228]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[230]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[232]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[234]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[236]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[238]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[240]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[242]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[244]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[246]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[225]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[227]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[229]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[231]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[233]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[235]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[237]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[239]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[241]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[243]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[245]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[247]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[232]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[234]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[236]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[238]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[240]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[242]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[244]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[246]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[248]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[448]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[450]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[452]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[454]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[456]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[458]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[460]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[462]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[464]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[466]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[468]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[470]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[449]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[451]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[453]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[455]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[457]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[459]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[461]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[463]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[465]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[467]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[469]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[471]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[450]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[452]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[454]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[456]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[458]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[460]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[462]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[464]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[466]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[468]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[470]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[472]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      xi += plane
-      wi += 288
+  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<27 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 3 columns; direct k3x3 s2 d1x1 row224 tile32x3 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[224]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[226]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[228]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[225]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[227]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[229]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[448]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[450]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[452]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[449]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[451]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[453]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[450]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[452]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[454]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm k64 rows8 width32 stride3025 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 3025 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2324,7 +1909,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k64 rows8 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2401,7 +1986,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k16 rows11 width32 stride3025 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 3025 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2502,7 +2087,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k16 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2604,7 +2189,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 11 columns; direct k3x3 s1 d1x1 row57 tile32x11 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2994,7 +2579,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k128 rows8 width32 stride3025 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 3025 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3071,7 +2656,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k128 rows8 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3148,7 +2733,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k128 rows11 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 729 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3249,7 +2834,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k128 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3350,7 +2935,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k32 rows12 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3459,7 +3044,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k32 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3569,7 +3154,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 9 columns; direct k3x3 s1 d1x1 row29 tile32x9 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3897,7 +3482,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k256 rows11 width32 stride729 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 729 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3998,7 +3583,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k256 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4099,7 +3684,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4208,7 +3793,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4317,7 +3902,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k48 rows12 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4426,7 +4011,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k48 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4536,7 +4121,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel20(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4803,7 +4388,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel20(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5038,7 +4623,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5147,7 +4732,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5256,7 +4841,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k384 rows11 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 169 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5357,7 +4942,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k384 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5458,7 +5043,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5567,7 +5152,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k64 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5676,7 +5261,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k512 rows11 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 169 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5777,7 +5362,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k512 rows11 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5878,7 +5463,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride169 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5987,7 +5572,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel31(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

@@ -159,7 +159,7 @@ public final class VGG11BN {
     arena.initialize(repeating: 0, count: 4014080)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 3444736, alignment: 64).bindMemory(to: Float.self, capacity: 861184)
     scratch.initialize(repeating: 0, count: 861184)
-    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: Self.fold(tensors, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 32, into: weights + 0)
+    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: Self.fold(tensors, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(tensors["features.4.weight"] ?? [], bias: tensors["features.4.bias"], norm: Self.fold(tensors, "features.5", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 1792)
     Self.pack(tensors["features.8.weight"] ?? [], bias: tensors["features.8.bias"], norm: Self.fold(tensors, "features.9", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 75648)
     Self.pack(tensors["features.11.weight"] ?? [], bias: tensors["features.11.bias"], norm: Self.fold(tensors, "features.12", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 370816)
@@ -229,46 +229,71 @@ public final class VGG11BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 864))
-      let bias = UnsafePointer(weights + (1728 &+ block &* 32))
-      let groupInput = src + (group &* 153228)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    Self.parallelFor(1046, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<224 {
-          let row = groupInput + (oy &* 226)
-          for t in 0..<18 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 1), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 1296
+        let n = panel &* 48
+        let columns = panel == 1045 ? 16 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 224
+            let ox = q &- oy &* 224
+            offsets[p] = oy &* 226 &+ ox &* 1
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 47 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 1]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 216
-            Self.__kernel1(row + (ox &* 1), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (0 &+ block &* 216))
+          let bias = UnsafePointer(weights + (1728 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 7 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 50176 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -283,22 +308,30 @@ public final class VGG11BN {
     for c in 0..<64 {
       let plane = x0 + (c &* 50176)
       let o = y + (c &* 12544)
-      for oy in 0..<112 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<112 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 224 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 224 { continue }
-              let e = plane[iy &* 224 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<112 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 224)
+          let first = plane + (r0 &* 224)
+          for k in 0..<14 {
+            let ix = k &* 16
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 224 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 112 &+ ox] = m
+          let out = o + (oy &* 112)
+          for ox in 0..<112 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -332,7 +365,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 114)
           for t in 0..<9 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 64, 12996, packed, bias, stage)
+            Self.__kernel1(row + (ox &* 1), 64, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -347,7 +380,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 108
-            Self.__kernel3(row + (ox &* 1), 64, 12996, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 64, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -371,22 +404,30 @@ public final class VGG11BN {
     for c in 0..<128 {
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
-      for oy in 0..<56 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<56 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 112 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 112 { continue }
-              let e = plane[iy &* 112 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<56 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 112)
+          let first = plane + (r0 &* 112)
+          for k in 0..<7 {
+            let ix = k &* 16
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 56 &+ ox] = m
+          let out = o + (oy &* 56)
+          for ox in 0..<56 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -420,7 +461,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -435,7 +476,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 48
-            Self.__kernel5(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -481,7 +522,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel4(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -496,7 +537,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 48
-            Self.__kernel5(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -520,22 +561,30 @@ public final class VGG11BN {
     for c in 0..<256 {
       let plane = x0 + (c &* 3136)
       let o = y + (c &* 784)
-      for oy in 0..<28 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<28 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 56 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 56 { continue }
-              let e = plane[iy &* 56 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<28 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 56)
+          let first = plane + (r0 &* 56)
+          for k in 0..<4 {
+            let ix = min(k &* 16, 40)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 28 &+ ox] = m
+          let out = o + (oy &* 28)
+          for ox in 0..<28 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -569,7 +618,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 256, 900, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -584,7 +633,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 20
-            Self.__kernel7(row + (ox &* 1), 256, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -630,7 +679,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -645,7 +694,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 20
-            Self.__kernel7(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -669,22 +718,30 @@ public final class VGG11BN {
     for c in 0..<512 {
       let plane = x0 + (c &* 784)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<14 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 28 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 28 { continue }
-              let e = plane[iy &* 28 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 28)
+          let first = plane + (r0 &* 28)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 12)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          for ox in 0..<14 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -718,7 +775,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -764,7 +821,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -788,22 +845,30 @@ public final class VGG11BN {
     for c in 0..<512 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 49)
-      for oy in 0..<7 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<7 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<7 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 7 &+ ox] = m
+          let out = o + (oy &* 7)
+          for ox in 0..<7 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -919,730 +984,112 @@ public final class VGG11BN {
 
   // MARK: - Kernels shared by the steps
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row226 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[10]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[11]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[11]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[12]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[12]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[13]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[227]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[228]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[229]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[230]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[231]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[232]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[233]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[234]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[235]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[236]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[237]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[229]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[230]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[231]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[232]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[233]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[234]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[235]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[236]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[237]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[238]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[231]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[232]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[233]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[234]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[235]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[236]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[237]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[238]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[239]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[453]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[454]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[455]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[456]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[457]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[458]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[459]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[460]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[461]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[462]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[463]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[454]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[455]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[456]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[457]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[458]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[459]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[460]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[461]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[462]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[463]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[464]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[455]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[456]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[457]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[458]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[459]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[460]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[461]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[462]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[463]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-        let x10 = xi[464]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
-        let x11 = xi[465]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
-      }
-      xi += plane
-      wi += 288
+  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<27 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row226 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[227]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[228]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[229]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[230]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[231]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[232]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[233]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[228]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[229]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[230]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[231]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[232]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[233]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[234]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[231]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[232]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[233]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[234]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[235]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[453]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[454]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[455]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[456]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[457]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[458]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[459]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[454]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[455]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[456]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[457]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[458]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[459]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[460]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[455]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[456]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[457]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[458]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[459]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[460]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[461]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row114 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2064,7 +1511,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 4 columns; direct k3x3 s1 d1x1 row114 tile32x4 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2238,7 +1685,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2660,7 +2107,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2958,7 +2405,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3318,7 +2765,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3616,7 +3063,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

@@ -209,7 +209,7 @@ public final class VGG16BN {
     arena.initialize(repeating: 0, count: 6422528)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 13075456, alignment: 64).bindMemory(to: Float.self, capacity: 3268864)
     scratch.initialize(repeating: 0, count: 3268864)
-    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: Self.fold(tensors, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 32, into: weights + 0)
+    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: Self.fold(tensors, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(tensors["features.3.weight"] ?? [], bias: tensors["features.3.bias"], norm: Self.fold(tensors, "features.4", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 1792)
     Self.pack(tensors["features.7.weight"] ?? [], bias: tensors["features.7.bias"], norm: Self.fold(tensors, "features.8", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 38720)
     Self.pack(tensors["features.10.weight"] ?? [], bias: tensors["features.10.bias"], norm: Self.fold(tensors, "features.11", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 112576)
@@ -289,46 +289,71 @@ public final class VGG16BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (0 &+ block &* 864))
-      let bias = UnsafePointer(weights + (1728 &+ block &* 32))
-      let groupInput = src + (group &* 153228)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+    // im2col panels of 48 pixels x 27 + SGEMM 8x48
+    Self.parallelFor(1046, threads: threads) {
+      panel in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<224 {
-          let row = groupInput + (oy &* 226)
-          for t in 0..<18 {
-            let ox = t &* 12
-            Self.__kernel0(row + (ox &* 1), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+        let packedInput = buffer.baseAddress!
+        let stage = packedInput + 1296
+        let n = panel &* 48
+        let columns = panel == 1045 ? 16 : 48
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48) {
+          offsetBuffer in
+          let offsets = offsetBuffer.baseAddress!
+          for p in 0..<48 {
+            let q = n &+ min(p, columns &- 1)
+            let oy = q / 224
+            let ox = q &- oy &* 224
+            offsets[p] = oy &* 226 &+ ox &* 1
+          }
+          let first = offsets[0]
+          if columns == 48 && offsets[47] &- first == 47 {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  let t = s + first
+                  for p in 0..<48 {
+                    b[p] = t[p &* 1]
+                  }
+                  b += 48
                 }
               }
             }
           }
-          do {
-            let ox = 216
-            Self.__kernel1(row + (ox &* 1), 3, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
+          else {
+            var b = packedInput
+            for ic in 0..<3 {
+              for ky in 0..<3 {
+                let r = src + (ic &* 51076 &+ ky &* 226)
+                for kx in 0..<3 {
+                  let s = r + kx &* 1
+                  for p in 0..<48 {
+                    b[p] = s[offsets[p]]
+                  }
+                  b += 48
                 }
+              }
+            }
+          }
+        }
+        for block in 0..<8 {
+          let a = UnsafePointer(weights + (0 &+ block &* 216))
+          let bias = UnsafePointer(weights + (1728 &+ block &* 8))
+          Self.__kernel0(a, packedInput, bias, stage)
+          let valid = block == 7 ? 8 : 8
+          for r in 0..<valid {
+            let c = block &* 8 &+ r
+            let o = y + (c &* 50176 &+ n)
+            let s = stage + (r &* 48)
+            for p in 0..<columns {
+              do {
+                var v = s[p]
+                v = v > 0 ? v : 0
+                o[p] = v
               }
             }
           }
@@ -365,7 +390,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 226)
           for t in 0..<18 {
             let ox = t &* 12
-            Self.__kernel0(row + (ox &* 1), 64, 51076, packed, bias, stage)
+            Self.__kernel1(row + (ox &* 1), 64, 51076, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
@@ -380,7 +405,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 216
-            Self.__kernel1(row + (ox &* 1), 64, 51076, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 64, 51076, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
@@ -404,22 +429,30 @@ public final class VGG16BN {
     for c in 0..<64 {
       let plane = x0 + (c &* 50176)
       let o = y + (c &* 12544)
-      for oy in 0..<112 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<112 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 224 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 224 { continue }
-              let e = plane[iy &* 224 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<112 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 224)
+          let first = plane + (r0 &* 224)
+          for k in 0..<14 {
+            let ix = k &* 16
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 224 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 112 &+ ox] = m
+          let out = o + (oy &* 112)
+          for ox in 0..<112 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -453,7 +486,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 114)
           for t in 0..<9 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 64, 12996, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -468,7 +501,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 108
-            Self.__kernel3(row + (ox &* 1), 64, 12996, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 64, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -514,7 +547,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 114)
           for t in 0..<9 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 128, 12996, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -529,7 +562,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 108
-            Self.__kernel3(row + (ox &* 1), 128, 12996, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -553,22 +586,30 @@ public final class VGG16BN {
     for c in 0..<128 {
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
-      for oy in 0..<56 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<56 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 112 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 112 { continue }
-              let e = plane[iy &* 112 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<56 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 112)
+          let first = plane + (r0 &* 112)
+          for k in 0..<7 {
+            let ix = k &* 16
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 112 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 56 &+ ox] = m
+          let out = o + (oy &* 56)
+          for ox in 0..<56 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -602,7 +643,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -617,7 +658,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 48
-            Self.__kernel5(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -663,7 +704,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel4(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -678,7 +719,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 48
-            Self.__kernel5(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -724,7 +765,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel4(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -739,7 +780,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 48
-            Self.__kernel5(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -763,22 +804,30 @@ public final class VGG16BN {
     for c in 0..<256 {
       let plane = x0 + (c &* 3136)
       let o = y + (c &* 784)
-      for oy in 0..<28 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<28 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 56 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 56 { continue }
-              let e = plane[iy &* 56 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<28 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 56)
+          let first = plane + (r0 &* 56)
+          for k in 0..<4 {
+            let ix = min(k &* 16, 40)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 56 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 28 &+ ox] = m
+          let out = o + (oy &* 28)
+          for ox in 0..<28 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -812,7 +861,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 256, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -827,7 +876,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 20
-            Self.__kernel7(row + (ox &* 1), 256, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -873,7 +922,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -888,7 +937,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 20
-            Self.__kernel7(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -934,7 +983,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -949,7 +998,7 @@ public final class VGG16BN {
           }
           do {
             let ox = 20
-            Self.__kernel7(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -973,22 +1022,30 @@ public final class VGG16BN {
     for c in 0..<512 {
       let plane = x0 + (c &* 784)
       let o = y + (c &* 196)
-      for oy in 0..<14 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<14 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 28 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 28 { continue }
-              let e = plane[iy &* 28 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<14 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 28)
+          let first = plane + (r0 &* 28)
+          for k in 0..<2 {
+            let ix = min(k &* 16, 12)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
-          o[oy &* 14 &+ ox] = m
+          let out = o + (oy &* 14)
+          for ox in 0..<14 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -1022,7 +1079,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1068,7 +1125,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1114,7 +1171,7 @@ public final class VGG16BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1138,22 +1195,30 @@ public final class VGG16BN {
     for c in 0..<512 {
       let plane = x0 + (c &* 196)
       let o = y + (c &* 49)
-      for oy in 0..<7 {
-        let top = oy &* 2 &- 0
-        for ox in 0..<7 {
-          let left = ox &* 2 &- 0
-          var m = -Float.infinity
-          for ky in 0..<2 {
-            let iy = top &+ ky &* 1
-            if iy < 0 || iy >= 14 { continue }
-            for kx in 0..<2 {
-              let ix = left &+ kx &* 1
-              if ix < 0 || ix >= 14 { continue }
-              let e = plane[iy &* 14 &+ ix]
-              m = e > m || e.isNaN ? e : m
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+        buffer in
+        let row = buffer.baseAddress!
+        for oy in 0..<7 {
+          let top = oy &* 2 &- 0
+          let r0 = max(top, 0), r1 = min(top &+ 2, 14)
+          let first = plane + (r0 &* 14)
+          for k in 0..<2 {
+            let ix = min(k &* 8, 6)
+            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
+            for iy in (r0 &+ 1)..<r1 {
+              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
+              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
             }
+            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
           }
-          o[oy &* 7 &+ ox] = m
+          let out = o + (oy &* 7)
+          for ox in 0..<7 {
+            let q = row + (ox &* 2 &- 0)
+            var m = q[0]
+            let e1 = q[1]
+            m = e1 > m || e1.isNaN ? e1 : m
+            out[ox] = m
+          }
         }
       }
     }
@@ -1269,10 +1334,112 @@ public final class VGG16BN {
 
   // MARK: - Kernels shared by the steps
 
+  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    var c6_2 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var c7_2 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<27 {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = c0_0.addingProduct(b0, a0)
+      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_2 = c0_2.addingProduct(b2, a0)
+      let a1 = ai[1]
+      c1_0 = c1_0.addingProduct(b0, a1)
+      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_2 = c1_2.addingProduct(b2, a1)
+      let a2 = ai[2]
+      c2_0 = c2_0.addingProduct(b0, a2)
+      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_2 = c2_2.addingProduct(b2, a2)
+      let a3 = ai[3]
+      c3_0 = c3_0.addingProduct(b0, a3)
+      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_2 = c3_2.addingProduct(b2, a3)
+      let a4 = ai[4]
+      c4_0 = c4_0.addingProduct(b0, a4)
+      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_2 = c4_2.addingProduct(b2, a4)
+      let a5 = ai[5]
+      c5_0 = c5_0.addingProduct(b0, a5)
+      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_2 = c5_2.addingProduct(b2, a5)
+      let a6 = ai[6]
+      c6_0 = c6_0.addingProduct(b0, a6)
+      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_2 = c6_2.addingProduct(b2, a6)
+      let a7 = ai[7]
+      c7_0 = c7_0.addingProduct(b0, a7)
+      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_2 = c7_2.addingProduct(b2, a7)
+      ai += 8
+      bi += 48
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+  }
+
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row226 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1694,7 +1861,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row226 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1992,7 +2159,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row114 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2414,7 +2581,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 4 columns; direct k3x3 s1 d1x1 row114 tile32x4 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2588,7 +2755,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3010,7 +3177,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3308,7 +3475,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3668,7 +3835,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3966,7 +4133,7 @@ public final class VGG16BN {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
