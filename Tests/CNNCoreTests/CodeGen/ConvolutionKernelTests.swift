@@ -28,7 +28,8 @@ final class ConvolutionKernelTests: XCTestCase {
 
   /// conv1-style layers (<= 4 input channels, one group): im2col panels + SGEMM, with strides,
   /// dilation, asymmetric padding, `ceil`, a narrow last panel and output counts that are not a
-  /// multiple of the GEMM rows; `gr` (2 groups) stays on the direct kernel.
+  /// multiple of the GEMM rows; `gr` (2 groups) stays on the direct kernel. `big` (2.4 MB of
+  /// weights, more than L2) takes the direct kernel that touches the next block's weights.
   static let im2colSpec = """
     network Im2colPaths
     input 90x86x3
@@ -41,6 +42,8 @@ final class ConvolutionKernelTests: XCTestCase {
     i4: conv 33 11x11 s4 pad=2,1,2,1 floor
     r4: conv 4 1x1
     gr: conv 32 3x3 g2 p1 | relu
+    wide: conv 128 1x1
+    big: conv 520 3x3 p1 | relu
     fc1: fc 10
 
     """
@@ -57,6 +60,8 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")
     XCTAssertTrue(source.contains("Direct convolution tile"), "the grouped layer stays direct")
     XCTAssertTrue(source.contains("Self.parallelFor(") , "i1 is threaded")
+    XCTAssertNotNil(source.range(of: #"lanes\d+ fma\w+ touch\d+"#, options: .regularExpression),
+                    "big touches the next block's weights")
   }
 
   /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;
@@ -128,7 +133,7 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   func testEveryIm2colLayerAgreesWithInterpreter() throws {
-    try checkEveryLayer(Self.im2colSpec, outputs: "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @fc1\n")
+    try checkEveryLayer(Self.im2colSpec, outputs: "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @wide, @big, @fc1\n")
   }
 
   func checkEveryLayer(_ spec: String, outputs: String) throws {
