@@ -112,7 +112,6 @@ public final class BoxBlur {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 17477) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 17461
         plane.update(repeating: 0, count: 17461)
         for row in 0..<128 {
           (plane + (266 &+ row &* 132)).update(from: x0 + ((c &* 128 &+ row) &* 128), count: 128)

@@ -112,7 +112,6 @@ public final class EdgeVertical {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 4275) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 4259
         plane.update(repeating: 0, count: 4259)
         for row in 0..<64 {
           (plane + (1 &+ row &* 66)).update(from: x0 + ((c &* 64 &+ row) &* 64), count: 64)

@@ -112,7 +112,6 @@ public final class Laplacian {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 16951) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 16935
         plane.update(repeating: 0, count: 16935)
         for row in 0..<128 {
           (plane + (131 &+ row &* 130)).update(from: x0 + ((c &* 128 &+ row) &* 128), count: 128)

@@ -788,7 +788,6 @@ public final class MobileNetV2 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 13047) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 13031
         plane.update(repeating: 0, count: 13031)
         for row in 0..<112 {
           (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)

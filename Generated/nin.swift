@@ -774,6 +774,7 @@ public final class NiN {
       let valid = block % 32 == 31 ? 32 : 32
       let packed = UnsafePointer(weights + (1984736 &+ block &* 110592))
       let bias = UnsafePointer(weights + (5523680 &+ block &* 32))
+      let next = block == 31 ? packed : packed + 110592
       let groupInput = src + (group &* 24576)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 192) {
         buffer in
@@ -782,7 +783,7 @@ public final class NiN {
           let row = groupInput + (oy &* 8)
           for t in 0..<1 {
             let ox = t &* 6
-            Self.__kernel10(row + (ox &* 1), 384, 64, packed, bias, stage)
+            Self.__kernel10(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 36 &+ oy &* 6 &+ ox)
@@ -2428,10 +2429,10 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row8 tile32x6 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row8 tile32x6 lanes16 fmatrue touch3.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2448,6 +2449,8 @@ public final class NiN {
     var a1_5 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -2648,6 +2651,8 @@ public final class NiN {
         a1_5 = a1_5.addingProduct(w1, x5)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], ni[32], 0)
+      ni += 48
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -2662,6 +2667,7 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride36 lanes16 fmatrue.

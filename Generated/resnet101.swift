@@ -6444,6 +6444,7 @@ public final class ResNet101 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (28267744 &+ block &* 147456))
       let bias = UnsafePointer(weights + (30627040 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6452,7 +6453,7 @@ public final class ResNet101 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage)
+            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -6631,6 +6632,7 @@ public final class ResNet101 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (34836736 &+ block &* 147456))
       let bias = UnsafePointer(weights + (37196032 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6639,7 +6641,7 @@ public final class ResNet101 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -6790,6 +6792,7 @@ public final class ResNet101 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (39306528 &+ block &* 147456))
       let bias = UnsafePointer(weights + (41665824 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6798,7 +6801,7 @@ public final class ResNet101 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -11118,10 +11121,10 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11140,6 +11143,8 @@ public final class ResNet101 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -11367,6 +11372,8 @@ public final class ResNet101 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -11383,6 +11390,7 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
@@ -11779,10 +11787,10 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel29(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11801,6 +11809,8 @@ public final class ResNet101 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -12028,6 +12038,8 @@ public final class ResNet101 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -12044,6 +12056,7 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   // MARK: - Threading

@@ -1317,6 +1317,7 @@ public final class ResNet18 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (2780544 &+ block &* 73728))
       let bias = UnsafePointer(weights + (3960192 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 73728
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1325,7 +1326,7 @@ public final class ResNet18 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 2), 256, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -1362,6 +1363,7 @@ public final class ResNet18 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (3960704 &+ block &* 147456))
       let bias = UnsafePointer(weights + (6320000 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1370,7 +1372,7 @@ public final class ResNet18 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -1454,6 +1456,7 @@ public final class ResNet18 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (6452096 &+ block &* 147456))
       let bias = UnsafePointer(weights + (8811392 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1462,7 +1465,7 @@ public final class ResNet18 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -1499,6 +1502,7 @@ public final class ResNet18 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (8811904 &+ block &* 147456))
       let bias = UnsafePointer(weights + (11171200 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1507,7 +1511,7 @@ public final class ResNet18 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -4488,10 +4492,10 @@ public final class ResNet18 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4510,6 +4514,8 @@ public final class ResNet18 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -4737,6 +4743,8 @@ public final class ResNet18 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -4753,12 +4761,13 @@ public final class ResNet18 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4777,6 +4786,8 @@ public final class ResNet18 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -5004,6 +5015,8 @@ public final class ResNet18 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -5020,6 +5033,7 @@ public final class ResNet18 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row14 tile32x7 lanes16 fmatrue.

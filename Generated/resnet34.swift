@@ -2366,6 +2366,7 @@ public final class ResNet34 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (8165376 &+ block &* 73728))
       let bias = UnsafePointer(weights + (9345024 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 73728
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2374,7 +2375,7 @@ public final class ResNet34 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 2), 256, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -2411,6 +2412,7 @@ public final class ResNet34 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (9345536 &+ block &* 147456))
       let bias = UnsafePointer(weights + (11704832 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2419,7 +2421,7 @@ public final class ResNet34 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -2503,6 +2505,7 @@ public final class ResNet34 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (11836928 &+ block &* 147456))
       let bias = UnsafePointer(weights + (14196224 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2511,7 +2514,7 @@ public final class ResNet34 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -2548,6 +2551,7 @@ public final class ResNet34 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (14196736 &+ block &* 147456))
       let bias = UnsafePointer(weights + (16556032 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2556,7 +2560,7 @@ public final class ResNet34 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -2612,6 +2616,7 @@ public final class ResNet34 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (16556544 &+ block &* 147456))
       let bias = UnsafePointer(weights + (18915840 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2620,7 +2625,7 @@ public final class ResNet34 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -2657,6 +2662,7 @@ public final class ResNet34 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (18916352 &+ block &* 147456))
       let bias = UnsafePointer(weights + (21275648 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2665,7 +2671,7 @@ public final class ResNet34 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -5646,10 +5652,10 @@ public final class ResNet34 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5668,6 +5674,8 @@ public final class ResNet34 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -5895,6 +5903,8 @@ public final class ResNet34 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -5911,12 +5921,13 @@ public final class ResNet34 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5935,6 +5946,8 @@ public final class ResNet34 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -6162,6 +6175,8 @@ public final class ResNet34 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -6178,6 +6193,7 @@ public final class ResNet34 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row14 tile32x7 lanes16 fmatrue.

@@ -3112,6 +3112,7 @@ public final class ResNet50 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (9127104 &+ block &* 147456))
       let bias = UnsafePointer(weights + (11486400 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -3120,7 +3121,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage)
+            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3299,6 +3300,7 @@ public final class ResNet50 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (15696096 &+ block &* 147456))
       let bias = UnsafePointer(weights + (18055392 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -3307,7 +3309,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3458,6 +3460,7 @@ public final class ResNet50 {
       let valid = block % 16 == 15 ? 32 : 32
       let packed = UnsafePointer(weights + (20165888 &+ block &* 147456))
       let bias = UnsafePointer(weights + (22525184 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -3466,7 +3469,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage)
+            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7786,10 +7789,10 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7808,6 +7811,8 @@ public final class ResNet50 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -8035,6 +8040,8 @@ public final class ResNet50 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -8051,6 +8058,7 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
@@ -8447,10 +8455,10 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel29(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel29(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -8469,6 +8477,8 @@ public final class ResNet50 {
     var a1_6 = b1
     var xi = x
     var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
     for _ in 0..<channels {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
@@ -8696,6 +8706,8 @@ public final class ResNet50 {
         a1_6 = a1_6.addingProduct(w1, x6)
       }
       xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
       wi += 288
     }
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
@@ -8712,6 +8724,7 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   // MARK: - Threading

@@ -31,7 +31,7 @@ extension Convolution {
       out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(padded + lanes))") { out in
         out.line("buffer in")
         out.line("let plane = buffer.baseAddress!")
-        out.line("let stage = plane + \(padded)")
+        if tail > 0 { out.line("let stage = plane + \(padded)") }  // only the tail stages
         out.line("plane.update(repeating: 0, count: \(padded))")
         out.block(forLoop("row", input.height)) { out in
           out.line("(plane + (\((g.padTop) * g.paddedW + g.padLeft) &+ row &* \(g.paddedW))).update(from: x0 + ((c &* \(input.height) &+ row) &* \(input.width)), count: \(input.width))")
