@@ -29,7 +29,8 @@ final class ConvolutionKernelTests: XCTestCase {
   /// conv1-style layers (<= 4 input channels, one group): im2col panels + SGEMM, with strides,
   /// dilation, asymmetric padding, `ceil`, a narrow last panel and output counts that are not a
   /// multiple of the GEMM rows; `gr` (2 groups) stays on the direct kernel. `big` (2.4 MB of
-  /// weights, more than L2) takes the direct kernel that touches the next block's weights.
+  /// weights, more than L2) takes the direct kernel that touches the next block's weights, and
+  /// `fcbig` (3.7 MB) the fc loop that loads ahead in its weight stream.
   static let im2colSpec = """
     network Im2colPaths
     input 90x86x3
@@ -44,6 +45,7 @@ final class ConvolutionKernelTests: XCTestCase {
     gr: conv 32 3x3 g2 p1 | relu
     wide: conv 128 1x1
     big: conv 520 3x3 p1 | relu
+    fcbig: fc 300 | relu
     fc1: fc 10
 
     """
@@ -62,6 +64,7 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("Self.parallelFor(") , "i1 is threaded")
     XCTAssertNotNil(source.range(of: #"lanes\d+ fma\w+ touch\d+"#, options: .regularExpression),
                     "big touches the next block's weights")
+    XCTAssertTrue(source.contains("sink += ahead["), "fcbig loads ahead")
   }
 
   /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;
@@ -133,7 +136,7 @@ final class ConvolutionKernelTests: XCTestCase {
   }
 
   func testEveryIm2colLayerAgreesWithInterpreter() throws {
-    try checkEveryLayer(Self.im2colSpec, outputs: "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @wide, @big, @fc1\n")
+    try checkEveryLayer(Self.im2colSpec, outputs: "output @i1, @r1, @i2, @r2, @i3, @r3, @i4, @r4, @gr, @wide, @big, @fcbig, @fc1\n")
   }
 
   func checkEveryLayer(_ spec: String, outputs: String) throws {
