@@ -602,13 +602,17 @@ public final class AlexNetTorchvision {
       let packed = weights + (2469696 &+ block &* 147456)
       var even = UnsafeRawPointer(weights + (40218432 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<4608 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -631,13 +635,17 @@ public final class AlexNetTorchvision {
       let packed = weights + (40222528 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (56999744 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -659,13 +667,17 @@ public final class AlexNetTorchvision {
       let packed = weights + (57003840 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (61132608 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 62 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {

@@ -2037,13 +2037,17 @@ public final class MobileNetV1 {
       let packed = weights + (3223696 &+ block &* 16384)
       var even = UnsafeRawPointer(weights + (4255888 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 62 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<512 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {

@@ -909,13 +909,17 @@ public final class VGG11BN {
       let packed = weights + (9220480 &+ block &* 401408)
       var even = UnsafeRawPointer(weights + (111980928 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<12544 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -938,13 +942,17 @@ public final class VGG11BN {
       let packed = weights + (111985024 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (128762240 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -966,13 +974,17 @@ public final class VGG11BN {
       let packed = weights + (128766336 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (132895104 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 62 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {

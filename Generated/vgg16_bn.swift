@@ -1259,13 +1259,17 @@ public final class VGG16BN {
       let packed = weights + (14714688 &+ block &* 401408)
       var even = UnsafeRawPointer(weights + (117475136 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<12544 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1288,13 +1292,17 @@ public final class VGG16BN {
       let packed = weights + (117479232 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (134256448 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1316,13 +1324,17 @@ public final class VGG16BN {
       let packed = weights + (134260544 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (138389312 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 62 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {

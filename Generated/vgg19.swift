@@ -1351,13 +1351,17 @@ public final class VGG19 {
       let packed = weights + (20024384 &+ block &* 401408)
       var even = UnsafeRawPointer(weights + (122784832 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<12544 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1380,13 +1384,17 @@ public final class VGG19 {
       let packed = weights + (122788928 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (139566144 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 255 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 255 ? 16 : 16
       for lane in 0..<valid {
@@ -1408,13 +1416,17 @@ public final class VGG19 {
       let packed = weights + (139570240 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (143699008 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
+      let ahead = block == 62 ? packed : packed + 16384
+      var sink: Float = 0
       for pair in 0..<2048 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
         even = even.addingProduct(we, x0[i])
         odd = odd.addingProduct(wo, x0[i &+ 1])
+        sink += ahead[i &* 16]
       }
+      if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
       let sum = even + odd
       let valid = block == 62 ? 8 : 16
       for lane in 0..<valid {
