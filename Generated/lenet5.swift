@@ -150,7 +150,7 @@ public final class LeNet5 {
         for ox in 0..<28 {
           do {
             var v = o[ox]
-            v = tanh(v)
+            v = Self.__kernel1(v)
             o[ox] = v
           }
         }
@@ -214,14 +214,14 @@ public final class LeNet5 {
           let row = groupInput + (oy &* 14)
           for t in 0..<1 {
             let ox = t &* 10
-            Self.__kernel0(row + (ox &* 1), 6, 196, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 6, 196, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 100 &+ oy &* 10 &+ ox)
               for p in 0..<10 {
                 do {
                   var v = stage[p &* 16 &+ lane]
-                  v = tanh(v)
+                  v = Self.__kernel1(v)
                   o[p] = v
                 }
               }
@@ -291,7 +291,7 @@ public final class LeNet5 {
         let c = block &* 16 &+ lane
         do {
           var v = sum[lane]
-          v = tanh(v)
+          v = Self.__kernel1(v)
           y[c] = v
         }
       }
@@ -319,7 +319,7 @@ public final class LeNet5 {
         let c = block &* 16 &+ lane
         do {
           var v = sum[lane]
-          v = tanh(v)
+          v = Self.__kernel1(v)
           y[c] = v
         }
       }
@@ -351,10 +351,32 @@ public final class LeNet5 {
 
   // MARK: - Kernels shared by the steps
 
+    /// e^x as Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, times 2^n.
+    @inline(__always) private static func __kernel0(_ x: Float) -> Float {
+      let clamped = min(max(x, -87.3), 88.3)
+      let n = (clamped * 1.44269504).rounded(.toNearestOrEven)
+      let r = clamped - n * 0.693359375 + n * 2.12194440e-4
+      var p: Float = 1.9875691500e-4
+      p = p * r + 1.3981999507e-3
+      p = p * r + 8.3334519073e-3
+      p = p * r + 4.1665795894e-2
+      p = p * r + 1.6666665459e-1
+      p = p * r + 5.0000001201e-1
+      let e = p * r * r + r + 1
+      return e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
+    }
+
+    /// tanh(x) = (e^2x - 1) / (e^2x + 1), saturating at ±1 beyond |x| = 9.
+    @inline(__always) private static func __kernel1(_ x: Float) -> Float {
+      let clamped = min(max(x, -9), 9)
+      let e = __kernel0(2 * clamped)
+      return (e - 1) / (e + 1)
+    }
+
   /// Direct convolution tile: 16 channels x 10 columns; direct k5x5 s1 d1x1 row14 tile16x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

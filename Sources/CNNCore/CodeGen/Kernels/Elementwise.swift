@@ -24,9 +24,9 @@ enum Elementwise {
     case .elu:
       let alpha = Literal.float(attributes.real ?? 1.0)
       return ["v = v > 0 ? v : \(alpha) * expm1(v)"]
-    case .sigmoid: return ["v = 1 / (1 + exp(-v))"]
-    case .tanh: return ["v = tanh(v)"]
-    case .swish: return ["v = v / (1 + exp(-v))"]
+    case .sigmoid: return ["v = 1 / (1 + Self.\(Transcendental.exp(context))(-v))"]
+    case .tanh: return ["v = Self.\(Transcendental.tanh(context))(v)"]
+    case .swish: return ["v = v / (1 + Self.\(Transcendental.exp(context))(-v))"]
     case .hswish: return ["v = v * min(max(v + 3, 0), 6) / 6"]
     case .hsigmoid: return ["v = min(max(v + 3, 0), 6) / 6"]
     case .bn:
