@@ -134,18 +134,31 @@ public final class LeNet5 {
       let groupInput = src + (group &* 1024)
       for oy in 0..<28 {
         let o = y + ((c &* 28 &+ oy) &* 28)
-        o.update(repeating: bias, count: 28)
-        for ic in 0..<1 {
-          for ky in 0..<5 {
-            let r = groupInput + ((ic &* 32 &+ oy &* 1 &+ ky &* 1) &* 32)
-            for kx in 0..<5 {
-              let wk = kernel[(ic &* 5 &+ ky) &* 5 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<28 {
-                o[ox] += wk * q[ox &* 1]
+        for chunk in 0..<1 {
+          let ox = chunk &* 16
+          var acc = SIMD16<Float>(repeating: bias)
+          for ic in 0..<1 {
+            for ky in 0..<5 {
+              for kx in 0..<5 {
+                let wk = kernel[(ic &* 5 &+ ky) &* 5 &+ kx]
+                let x = UnsafeRawPointer(groupInput + ((ic &* 32 &+ oy &* 1 &+ ky &* 1) &* 32 &+ ox &+ kx &* 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc = acc.addingProduct(x, wk)
               }
             }
           }
+          UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
+        }
+        for ox in 16..<28 {
+          var sum = bias
+          for ic in 0..<1 {
+            for ky in 0..<5 {
+              for kx in 0..<5 {
+                let wk = kernel[(ic &* 5 &+ ky) &* 5 &+ kx]
+                sum += wk * (groupInput + ((ic &* 32 &+ oy &* 1 &+ ky &* 1) &* 32 &+ ox &+ kx &* 1))[0]
+              }
+            }
+          }
+          o[ox] = sum
         }
         for ox in 0..<28 {
           do {

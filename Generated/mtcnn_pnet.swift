@@ -138,18 +138,17 @@ public final class MTCNNPNet {
       let groupInput = src + (group &* 432)
       for oy in 0..<10 {
         let o = y + ((c &* 10 &+ oy) &* 10)
-        o.update(repeating: bias, count: 10)
-        for ic in 0..<3 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 12 &+ oy &* 1 &+ ky &* 1) &* 12)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<10 {
-                o[ox] += wk * q[ox &* 1]
+        for ox in 0..<10 {
+          var sum = bias
+          for ic in 0..<3 {
+            for ky in 0..<3 {
+              for kx in 0..<3 {
+                let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
+                sum += wk * (groupInput + ((ic &* 12 &+ oy &* 1 &+ ky &* 1) &* 12 &+ ox &+ kx &* 1))[0]
               }
             }
           }
+          o[ox] = sum
         }
         for ox in 0..<10 {
           do {

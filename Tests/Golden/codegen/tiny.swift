@@ -127,18 +127,17 @@ public final class Tiny {
       let groupInput = src + (group &* 112)
       for oy in 0..<6 {
         let o = y + ((c &* 6 &+ oy) &* 5)
-        o.update(repeating: bias, count: 5)
-        for ic in 0..<2 {
-          for ky in 0..<3 {
-            let r = groupInput + ((ic &* 8 &+ oy &* 1 &+ ky &* 1) &* 7)
-            for kx in 0..<3 {
-              let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-              let q = r + (kx &* 1)
-              for ox in 0..<5 {
-                o[ox] += wk * q[ox &* 1]
+        for ox in 0..<5 {
+          var sum = bias
+          for ic in 0..<2 {
+            for ky in 0..<3 {
+              for kx in 0..<3 {
+                let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
+                sum += wk * (groupInput + ((ic &* 8 &+ oy &* 1 &+ ky &* 1) &* 7 &+ ox &+ kx &* 1))[0]
               }
             }
           }
+          o[ox] = sum
         }
         for ox in 0..<5 {
           do {

@@ -118,6 +118,64 @@ enum Convolution {
       out.line("let groupInput = src + (group &* \(g.inPerGroup * g.paddedH * g.paddedW))")
       out.block(forLoop("oy", output.height)) { out in
         out.line("let o = y + ((c &* \(output.height) &+ oy) &* \(output.width))")
+        if g.strideW == 1 {
+          emitRegisterRow(context, g, &out)
+        } else {
+          emitAxpyRow(context, g, &out)
+        }
+        let store = context.store("o[ox]", to: "o[ox]", channel: "c")
+        if store.count > 1 {
+          out.block(forLoop("ox", output.width)) { out in store.forEach { out.line($0) } }
+        }
+      }
+    }
+  }
+
+  /// Stride-1 rows: each chunk of `lanes` output columns is summed over the whole window in one
+  /// register and stored once (the axpy form loads and stores the row once per tap: LeNet-5's
+  /// conv1, 1 → 6 channels, ran at 4.7 GFLOP/s that way).
+  static func emitRegisterRow(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let width = context.output.width
+    let lanes = context.lanes
+    let chunks = width / lanes
+    func rowPointer(_ column: String) -> String {
+      "groupInput + ((ic &* \(g.paddedH) &+ oy &* \(g.strideH) &+ ky &* \(g.dilationH)) &* \(g.paddedW) &+ \(column))"
+    }
+    func window(_ out: inout SwiftEmitter, _ body: (inout SwiftEmitter) -> Void) {
+      out.block(forLoop("ic", g.inPerGroup)) { out in
+        out.block(forLoop("ky", g.kernelH)) { out in
+          out.block(forLoop("kx", g.kernelW)) { out in
+            out.line("let wk = kernel[(ic &* \(g.kernelH) &+ ky) &* \(g.kernelW) &+ kx]")
+            body(&out)
+          }
+        }
+      }
+    }
+    if chunks > 0 {
+      out.block(forLoop("chunk", chunks)) { out in
+        out.line("let ox = chunk &* \(lanes)")
+        out.line("var acc = \(context.vectorType)(repeating: bias)")
+        window(&out) { out in
+          out.line("let x = UnsafeRawPointer(\(rowPointer("ox &+ kx &* \(g.dilationW)"))).loadUnaligned(as: \(context.vectorType).self)")
+          out.line("acc = \(context.multiplyAdd("acc", "x", "wk"))")
+        }
+        out.line("UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: \(context.vectorType).self)")
+      }
+    }
+    if width % lanes > 0 {
+      out.block("for ox in \(chunks * lanes)..<\(width)") { out in
+        out.line("var sum = bias")
+        window(&out) { out in
+          out.line("sum += wk * (\(rowPointer("ox &+ kx &* \(g.dilationW)")))[0]")
+        }
+        out.line("o[ox] = sum")
+      }
+    }
+  }
+
+  /// Strided rows: `y[c, oy, :] += w * x[…]` one tap at a time (the compiler vectorizes `ox`).
+  static func emitAxpyRow(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let output = context.output
         out.line("o.update(repeating: bias, count: \(output.width))")
         out.block(forLoop("ic", g.inPerGroup)) { out in
           out.block(forLoop("ky", g.kernelH)) { out in
@@ -131,11 +189,5 @@ enum Convolution {
             }
           }
         }
-        let store = context.store("o[ox]", to: "o[ox]", channel: "c")
-        if store.count > 1 {
-          out.block(forLoop("ox", output.width)) { out in store.forEach { out.line($0) } }
-        }
-      }
-    }
   }
 }
