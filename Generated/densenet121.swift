@@ -2169,7 +2169,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -2179,7 +2182,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<56 {
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
@@ -2278,7 +2281,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -2288,7 +2294,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<56 {
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
@@ -2387,7 +2393,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -2397,7 +2406,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<56 {
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
@@ -2496,7 +2505,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -2506,7 +2518,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<56 {
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
@@ -2605,7 +2617,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -2615,7 +2630,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<56 {
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
@@ -2714,7 +2729,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -2724,7 +2742,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<56 {
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
@@ -2914,7 +2932,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -2924,7 +2945,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3035,7 +3056,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3045,7 +3069,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3156,7 +3180,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3166,7 +3193,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3277,7 +3304,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3287,7 +3317,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3398,7 +3428,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3408,7 +3441,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3519,7 +3552,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3529,7 +3565,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3640,7 +3676,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3650,7 +3689,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3761,7 +3800,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3771,7 +3813,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -3882,7 +3924,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -3892,7 +3937,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -4003,7 +4048,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4013,7 +4061,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -4124,7 +4172,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4134,7 +4185,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -4245,7 +4296,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4255,7 +4309,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -4457,7 +4511,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4467,7 +4524,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -4567,7 +4624,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4577,7 +4637,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -4677,7 +4737,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4687,7 +4750,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -4787,7 +4850,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4797,7 +4863,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -4897,7 +4963,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -4907,7 +4976,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5007,7 +5076,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5017,7 +5089,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5117,7 +5189,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5127,7 +5202,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5227,7 +5302,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5237,7 +5315,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5337,7 +5415,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5347,7 +5428,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5447,7 +5528,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5457,7 +5541,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5557,7 +5641,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5567,7 +5654,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5667,7 +5754,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5677,7 +5767,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5777,7 +5867,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5787,7 +5880,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5887,7 +5980,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -5897,7 +5993,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -5997,7 +6093,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6007,7 +6106,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6107,7 +6206,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6117,7 +6219,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6217,7 +6319,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6227,7 +6332,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6327,7 +6432,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6337,7 +6445,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6437,7 +6545,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6447,7 +6558,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6547,7 +6658,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6557,7 +6671,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6657,7 +6771,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6667,7 +6784,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6767,7 +6884,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6777,7 +6897,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6877,7 +6997,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6887,7 +7010,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -6987,7 +7110,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -6997,7 +7123,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7

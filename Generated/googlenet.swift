@@ -1630,8 +1630,10 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(3, threads: threads) {
-      block in
+    Self.parallelFor(6, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 3
       let firstChannel = group &* 96 &+ (block % 3) &* 32
       let valid = block % 3 == 2 ? 32 : 32
@@ -1641,7 +1643,7 @@ public final class GoogLeNet {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -1939,8 +1941,10 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(7, threads: threads) {
-      block in
+    Self.parallelFor(14, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 7
       let firstChannel = group &* 208 &+ (block % 7) &* 32
       let valid = block % 7 == 6 ? 16 : 32
@@ -1950,7 +1954,7 @@ public final class GoogLeNet {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -2280,8 +2284,10 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(7, threads: threads) {
-      block in
+    Self.parallelFor(14, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 7
       let firstChannel = group &* 224 &+ (block % 7) &* 32
       let valid = block % 7 == 6 ? 32 : 32
@@ -2291,7 +2297,7 @@ public final class GoogLeNet {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
@@ -2962,8 +2968,10 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(9, threads: threads) {
-      block in
+    Self.parallelFor(18, threads: threads) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 9
       let firstChannel = group &* 288 &+ (block % 9) &* 32
       let valid = block % 9 == 8 ? 32 : 32
@@ -2973,7 +2981,7 @@ public final class GoogLeNet {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7

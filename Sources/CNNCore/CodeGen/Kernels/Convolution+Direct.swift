@@ -41,8 +41,20 @@ extension Convolution {
     let narrow = rest > 0 ? tileFunction(context, g, width: rest, touch: touch) : ""
     let callTouch = touch * 16 * g.inPerGroup
     let plane = output.height * output.width
-    let parallel = Threading.worthSplitting(work: macs(context), iterations: g.groups * blocks)
-    Threading.emitLoop("block", g.groups * blocks, parallel: parallel, &out) { out in
+    // Note: an odd number of channel blocks (DenseNet's 32-channel 3x3 layers are one block)
+    // would leave a thread idle; such steps also split their rows in two.
+    let rowSplit = (g.groups * blocks) % 2 == 1 && output.height >= 2 ? 2 : 1
+    let items = g.groups * blocks * rowSplit
+    let parallel = Threading.worthSplitting(work: macs(context), iterations: items)
+    let rowLoop = rowSplit == 1 || !parallel
+      ? forLoop("oy", output.height)
+      : "for oy in (half &* \(output.height) / 2)..<((half &+ 1) &* \(output.height) / 2)"
+    Threading.emitLoop(parallel && rowSplit > 1 ? "item" : "block", parallel ? items : g.groups * blocks,
+                       parallel: parallel, &out) { out in
+      if parallel && rowSplit > 1 {
+        out.line("let block = item / 2")
+        out.line("let half = item % 2")
+      }
       out.line("let group = block / \(blocks)")
       out.line("let firstChannel = group &* \(g.outPerGroup) &+ (block % \(blocks)) &* \(tile)")
       out.line("let valid = block % \(blocks) == \(blocks - 1) ? \(lastValid) : \(tile)")
@@ -55,7 +67,7 @@ extension Convolution {
       out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(width * tile))") { out in
         out.line("buffer in")
         out.line("let stage = buffer.baseAddress!")
-        out.block(forLoop("oy", output.height)) { out in
+        out.block(rowLoop) { out in
           out.line("let row = groupInput + (oy &* \(g.strideH * g.paddedW))")
           func store(_ columns: Int, _ out: inout SwiftEmitter) {
             out.block("for lane in 0..<valid") { out in
