@@ -83,13 +83,10 @@ extension Convolution {
     let n = context.output.height * context.output.width
     let rows = pointwiseRows(context)
     let width = panelWidth(context)
-    let blocks = (m + rows - 1) / rows
-    let biasOffset = context.weightOffset + blocks * k * rows
-    let full = n / width
-    let tail = n % width
+    let cut = GEMMPanels(m: m, k: k, n: n, rows: rows, width: width, weightOffset: context.weightOffset)
+    let (blocks, biasOffset, full, tail, panels) = (cut.blocks, cut.biasOffset, cut.full, cut.tail, cut.panels)
     let wide = GEMM.microKernel(context, k: k, rows: rows, width: width, rowStride: n)
     let narrow = tail > 0 ? GEMM.microKernel(context, k: k, rows: rows, width: width, rowStride: width) : ""
-    let panels = full + (tail > 0 ? 1 : 0)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
     out.line("let src = x0")
     Threading.emitLoop("panel", panels, parallel: parallel, &out) { out in
@@ -133,5 +130,24 @@ extension Convolution {
         }
       }
     }
+  }
+}
+
+/// How an SGEMM step (1x1 convolution or im2col) is cut: `blocks` of `rows` output channels and
+/// `panels` of `width` pixels, the last one `tail` pixels wide when `width` does not divide `n`;
+/// the bias follows the `[block][k][rows]` packed weights.
+struct GEMMPanels {
+  let blocks: Int
+  let biasOffset: Int
+  let full: Int
+  let tail: Int
+  let panels: Int
+
+  init(m: Int, k: Int, n: Int, rows: Int, width: Int, weightOffset: Int) {
+    blocks = (m + rows - 1) / rows
+    biasOffset = weightOffset + blocks * k * rows
+    full = n / width
+    tail = n % width
+    panels = full + (tail > 0 ? 1 : 0)
   }
 }

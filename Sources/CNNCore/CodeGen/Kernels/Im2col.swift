@@ -38,11 +38,8 @@ extension Convolution {
     let n = output.height * output.width
     let rows = im2colRows(context)
     let width = im2colWidth(context)
-    let blocks = (m + rows - 1) / rows
-    let biasOffset = context.weightOffset + blocks * k * rows
-    let full = n / width
-    let tail = n % width
-    let panels = full + (tail > 0 ? 1 : 0)
+    let cut = GEMMPanels(m: m, k: k, n: n, rows: rows, width: width, weightOffset: context.weightOffset)
+    let (blocks, biasOffset, full, tail, panels) = (cut.blocks, cut.biasOffset, cut.full, cut.tail, cut.panels)
     let plane = g.paddedH * g.paddedW
     let kernel = GEMM.microKernel(context, k: k, rows: rows, width: width, rowStride: width)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
