@@ -35,6 +35,8 @@ struct ClassEmitter {
     out.line("// MARK: - Weights file")
     out.line()
     out.lines(SafetensorsLoader.source)
+    out.line()
+    out.lines(WeightLayout.packers)
   }
 
   private func emitConstants(_ out: inout SwiftEmitter) {
@@ -81,46 +83,52 @@ struct ClassEmitter {
     out.line("/// changed between calls.")
     out.line("public var threads: Int")
     out.line()
-    out.line("/// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.")
-    out.block("public convenience init(weights url: URL) throws") { out in
-      out.line("self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)")
-    }
-    out.line()
-    out.line("/// Same, running large layers on `threads` threads.")
-    out.block("public convenience init(weights url: URL, threads: Int) throws") { out in
-      out.line("self.init(tensors: try Self.readWeights(url), threads: threads)")
-    }
-    if layout.isConstant {
-      out.line()
-      out.line("/// Every weight is written in the spec.")
-      out.block("public convenience init()") { out in
-        out.line("self.init(tensors: [:], threads: ProcessInfo.processInfo.activeProcessorCount)")
-      }
-      out.line()
-      out.block("public convenience init(threads: Int)") { out in
-        out.line("self.init(tensors: [:], threads: threads)")
-      }
-    }
-    out.line()
-    out.block("private init(tensors loaded: [String: [Float]], threads: Int)") { out in
-      out.line("self.threads = max(1, threads)")
-      if layout.constants.isEmpty {
-        out.line("let tensors = loaded")
-      } else {
-        out.line("let tensors = loaded.merging(Self.constants) { _, constant in constant }")
-      }
-      for (name, count) in [("weights", layout.count), ("arena", plan.arenaCount), ("scratch", scratch)] {
-        out.line("\(name) = UnsafeMutableRawPointer.allocate(byteCount: \(max(count, 1) * 4), alignment: 64).bindMemory(to: Float.self, capacity: \(max(count, 1)))")
-        out.line("\(name).initialize(repeating: 0, count: \(max(count, 1)))")
-      }
-      if layout.packing.isEmpty { out.line("_ = tensors") }
-      layout.packing.forEach { out.line($0) }
-    }
+    emitInitializers(scratch, &out)
     out.line()
     out.block("deinit") { out in
       out.line("weights.deallocate()")
       out.line("arena.deallocate()")
       out.line("scratch.deallocate()")
+    }
+  }
+
+  /// The public initializers and the private one that allocates the buffers and packs the
+  /// weights. Loading streams the file (`Safetensors`) into `weights`; an I/O error met while
+  /// streaming is thrown once the instance exists (its `deinit` frees the buffers).
+  private func emitInitializers(_ scratch: Int, _ out: inout SwiftEmitter) {
+    let constants = layout.constants.isEmpty ? "[:]" : "Self.constants"
+    let defaultThreads = "ProcessInfo.processInfo.activeProcessorCount"
+    out.line("/// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.")
+    out.block("public convenience init(weights url: URL) throws") { out in
+      out.line("try self.init(weights: url, threads: \(defaultThreads))")
+    }
+    out.line()
+    out.line("/// Same, running large layers on `threads` threads.")
+    out.block("public convenience init(weights url: URL, threads: Int) throws") { out in
+      out.line("let file = try Safetensors(url, expected: Self.expected, constants: \(constants))")
+      out.line("self.init(file: file, threads: threads)")
+      out.line("if let failure = file.failure { throw failure }")
+    }
+    if layout.isConstant {
+      out.line()
+      out.line("/// Every weight is written in the spec.")
+      out.block("public convenience init()") { out in
+        out.line("self.init(threads: \(defaultThreads))")
+      }
+      out.line()
+      out.block("public convenience init(threads: Int)") { out in
+        out.line("self.init(file: Safetensors(constants: \(constants)), threads: threads)")
+      }
+    }
+    out.line()
+    out.block("private init(file: Safetensors, threads: Int)") { out in
+      out.line("self.threads = max(1, threads)")
+      for (name, count) in [("weights", layout.count), ("arena", plan.arenaCount), ("scratch", scratch)] {
+        out.line("\(name) = UnsafeMutableRawPointer.allocate(byteCount: \(max(count, 1) * 4), alignment: 64).bindMemory(to: Float.self, capacity: \(max(count, 1)))")
+        out.line("\(name).initialize(repeating: 0, count: \(max(count, 1)))")
+      }
+      if layout.packing.isEmpty { out.line("_ = file") }
+      layout.packing.forEach { out.line($0) }
     }
   }
 

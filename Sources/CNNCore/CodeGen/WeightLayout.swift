@@ -16,7 +16,8 @@ struct WeightLayout {
   var stepOffsets: [Int: Int] = [:]
   /// Packed offset of the per-channel data of in-place layers (PReLU, standalone BN).
   var layerOffsets: [Int: Int] = [:]
-  /// Statements of the private initializer that fill the weights (`tensors` is in scope).
+  /// Statements of the private initializer that fill the weights (`file`, a `Safetensors`
+  /// reader, is in scope); each streams one layer's tensors into place (`packers`).
   var packing: [String] = []
   var count = 0
 
@@ -71,10 +72,10 @@ struct WeightLayout {
       let bnName = context.lowered.checked.layers[bn].name
       addNormTensors(bnName, channels: output.channels)
       let epsilon = context.lowered.attributes(bn).epsilon
-      norm = "Self.fold(tensors, \"\(bnName)\", epsilon: \(epsilon), channels: \(output.channels))"
+      norm = "Self.fold(file, \"\(bnName)\", epsilon: \(epsilon), channels: \(output.channels))"
     }
-    let bias = hasBias ? "tensors[\"\(name).bias\"]" : "nil"
-    let weight = "tensors[\"\(name).weight\"] ?? []"
+    let bias = hasBias ? "\"\(name).bias\"" : "nil"
+    let weight = "file, \"\(name).weight\""
     stepOffsets[context.layerIndex] = count
     let inner = weightShape.dropFirst().reduce(1, *)
     let convBlock = layer.kind == .conv || layer.kind == .dwconv ? Convolution.packingBlock(context) : nil
@@ -108,7 +109,7 @@ struct WeightLayout {
       align(16)
       tensors.append(Tensor(name: layer.name + ".weight", shape: [channels], ignored: false))
       layerOffsets[index] = count
-      packing.append("(weights + \(count)).update(from: tensors[\"\(layer.name).weight\"] ?? [], count: \(channels))")
+      packing.append("Self.packPlain(file, \"\(layer.name).weight\", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: \(channels), into: weights + \(count))")
       count += channels
     case .bn where !lowered.steps.contains(where: { $0.foldedNorm == index }):
       align(16)
@@ -116,7 +117,7 @@ struct WeightLayout {
       layerOffsets[index] = count
       let epsilon = lowered.attributes(index).epsilon
       packing.append("do {")
-      packing.append("  let norm = Self.fold(tensors, \"\(layer.name)\", epsilon: \(epsilon), channels: \(channels))")
+      packing.append("  let norm = Self.fold(file, \"\(layer.name)\", epsilon: \(epsilon), channels: \(channels))")
       packing.append("  (weights + \(count)).update(from: norm.scale, count: \(channels))")
       packing.append("  (weights + \(count + channels)).update(from: norm.shift, count: \(channels))")
       packing.append("}")
@@ -124,4 +125,79 @@ struct WeightLayout {
     default: break
     }
   }
+}
+
+extension WeightLayout {
+  /// The packers the `packing` statements call, emitted into every generated file.
+  ///
+  /// Each streams its tensor from the reader piece by piece (`Safetensors.stream`) and writes
+  /// every value straight to its packed place, so no tensor-sized temporary exists; biases and
+  /// batch-norm vectors (one value per channel) are read whole first, as folding needs them.
+  static let packers = #"""
+/// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
+/// `shift = bias - running_mean * scale` (computed in Double).
+private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+  let weight = file.values(name + ".weight")
+  let bias = file.values(name + ".bias")
+  let mean = file.values(name + ".running_mean")
+  let variance = file.values(name + ".running_var")
+  var scale = [Float](repeating: 1, count: channels)
+  var shift = [Float](repeating: 0, count: channels)
+  for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
+    let s = Double(weight[c]) / (Double(variance[c]) + epsilon).squareRoot()
+    scale[c] = Float(s)
+    shift[c] = Float(Double(bias[c]) - Double(mean[c]) * s)
+  }
+  return (scale, shift)
+}
+
+/// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+/// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+/// the group's channels stay zero.
+private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  let blocks = (outPerGroup + lanes - 1) / lanes
+  let biasBase = groups * blocks * inner * lanes
+  let channels = groups * outPerGroup
+  func panel(_ c: Int) -> Int {
+    let group = c / outPerGroup, channel = c % outPerGroup
+    return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+  }
+  file.stream(name) { first, values in
+    guard first < channels * inner else { return }
+    var c = first / inner, i = first % inner
+    var row = target + panel(c)
+    var scale = norm?.scale[c] ?? 1
+    for value in values {
+      row[i * lanes] = value * scale
+      i += 1
+      if i == inner {
+        i = 0
+        c += 1
+        if c == channels { return }
+        row = target + panel(c)
+        scale = norm?.scale[c] ?? 1
+      }
+    }
+  }
+  let b = bias.map { file.values($0) } ?? []
+  for c in 0..<channels {
+    let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+    target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+  }
+}
+
+/// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+/// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+  file.stream(name) { first, values in
+    for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+      target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+    }
+  }
+  let b = bias.map { file.values($0) } ?? []
+  for c in 0..<outputs {
+    target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+  }
+}
+"""#
 }

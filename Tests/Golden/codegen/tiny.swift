@@ -56,25 +56,26 @@ public final class Tiny {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 64).bindMemory(to: Float.self, capacity: 512)
     weights.initialize(repeating: 0, count: 512)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 468, alignment: 64).bindMemory(to: Float.self, capacity: 117)
     arena.initialize(repeating: 0, count: 117)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 448, alignment: 64).bindMemory(to: Float.self, capacity: 112)
     scratch.initialize(repeating: 0, count: 112)
-    Self.packPlain(tensors["c.weight"] ?? [], bias: tensors["c.bias"], norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 3), outputs: 3, inner: 18, biasOffset: 54, into: weights + 0)
-    Self.pack(tensors["head.weight"] ?? [], bias: tensors["head.bias"], norm: nil, groups: 1, outPerGroup: 2, inner: 27, lanes: 16, into: weights + 64)
+    Self.packPlain(file, "c.weight", bias: "c.bias", norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 3), outputs: 3, inner: 18, biasOffset: 54, into: weights + 0)
+    Self.pack(file, "head.weight", bias: "head.bias", norm: nil, groups: 1, outPerGroup: 2, inner: 27, lanes: 16, into: weights + 64)
   }
 
   deinit {
@@ -250,114 +251,204 @@ public final class Tiny {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -368,33 +459,52 @@ public final class Tiny {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }
