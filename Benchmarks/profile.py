@@ -119,7 +119,7 @@ def main():
                 .replace('@MODEL@', mtype).replace('@COUNT@', str(len(names))))
     open(os.path.join(p, 'ProfileMain.swift'), 'w').write(main_src)
     open(model, 'w').write(timed)
-    subprocess.run(['swiftc', '-O', '-target-cpu', cpu, '-parse-as-library', 'Model.swift',
+    subprocess.run(['swiftc', '-O', '-target-cpu', cpu, '-D', 'CNNC_FMA', '-parse-as-library', 'Model.swift',
                     'ProfileMain.swift', '-o', 'profile'], check=True, cwd=p)
     weights = os.path.join(d, 'weights.safetensors')
     out = subprocess.run([os.path.join(p, 'profile'), weights if os.path.exists(weights) else '-',

@@ -296,7 +296,8 @@ def write_driver(model_swift, dest):
 
 
 def compile_swift(d, cpu, name, timeout):
-    flags = ['-target-cpu', cpu] if cpu else []
+    # The generated header's build flags; without a CPU, none at all (the cliff measurement).
+    flags = ['-target-cpu', cpu, '-D', 'CNNC_FMA'] if cpu else []
     exe = os.path.join(d, name)
     _, _, wall, rss = checked_child(['swiftc', '-O', *flags, '-parse-as-library', 'Model.swift',
                                      'BenchMain.swift', '-o', name], 'swiftc', timeout=timeout, cwd=d)
@@ -432,7 +433,7 @@ def worker_json(kind, stem, d, t, args):
 
 
 def cliff(row, args, cpu, outdir):
-    """The generated file compiled without -target-cpu, 1 thread, a few runs."""
+    """The generated file compiled without any flag (no -target-cpu, no -D CNNC_FMA), 1 thread."""
     d = os.path.join(outdir, row['spec'])
     res = {'spec': row['spec']}
     try:

@@ -2,9 +2,11 @@
 // Command: cnnc Specs/densenet121.cnn -o Generated/densenet121.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): 5dd9a4a0bd9d9968
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -1254,454 +1256,455 @@ public final class DenseNet121 {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 32474368, alignment: 64).bindMemory(to: Float.self, capacity: 8118592)
     weights.initialize(repeating: 0, count: 8118592)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
     arena.initialize(repeating: 0, count: 1906688)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
     scratch.initialize(repeating: 0, count: 430592)
-    Self.pack(tensors["features.conv0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
+    Self.pack(file, "features.conv0.weight", bias: nil, norm: Self.fold(file, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
-      let norm = Self.fold(tensors, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
+      let norm = Self.fold(file, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
       (weights + 9472).update(from: norm.scale, count: 64)
       (weights + 9536).update(from: norm.shift, count: 64)
     }
-    Self.pack(tensors["features.denseblock1.denselayer1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock1.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 9600)
-    Self.pack(tensors["features.denseblock1.denselayer1.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 18192)
+    Self.pack(file, "features.denseblock1.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 9600)
+    Self.pack(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 18192)
     do {
-      let norm = Self.fold(tensors, "features.denseblock1.denselayer2.norm1", epsilon: 1e-05, channels: 96)
+      let norm = Self.fold(file, "features.denseblock1.denselayer2.norm1", epsilon: 1e-05, channels: 96)
       (weights + 55088).update(from: norm.scale, count: 96)
       (weights + 55184).update(from: norm.shift, count: 96)
     }
-    Self.pack(tensors["features.denseblock1.denselayer2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 55280)
-    Self.pack(tensors["features.denseblock1.denselayer2.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 68096)
+    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 55280)
+    Self.pack(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 68096)
     do {
-      let norm = Self.fold(tensors, "features.denseblock1.denselayer3.norm1", epsilon: 1e-05, channels: 128)
+      let norm = Self.fold(file, "features.denseblock1.denselayer3.norm1", epsilon: 1e-05, channels: 128)
       (weights + 104992).update(from: norm.scale, count: 128)
       (weights + 105120).update(from: norm.shift, count: 128)
     }
-    Self.pack(tensors["features.denseblock1.denselayer3.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 105248)
-    Self.pack(tensors["features.denseblock1.denselayer3.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 122288)
+    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 105248)
+    Self.pack(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 122288)
     do {
-      let norm = Self.fold(tensors, "features.denseblock1.denselayer4.norm1", epsilon: 1e-05, channels: 160)
+      let norm = Self.fold(file, "features.denseblock1.denselayer4.norm1", epsilon: 1e-05, channels: 160)
       (weights + 159184).update(from: norm.scale, count: 160)
       (weights + 159344).update(from: norm.shift, count: 160)
     }
-    Self.pack(tensors["features.denseblock1.denselayer4.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 159504)
-    Self.pack(tensors["features.denseblock1.denselayer4.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 180768)
+    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 159504)
+    Self.pack(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 180768)
     do {
-      let norm = Self.fold(tensors, "features.denseblock1.denselayer5.norm1", epsilon: 1e-05, channels: 192)
+      let norm = Self.fold(file, "features.denseblock1.denselayer5.norm1", epsilon: 1e-05, channels: 192)
       (weights + 217664).update(from: norm.scale, count: 192)
       (weights + 217856).update(from: norm.shift, count: 192)
     }
-    Self.pack(tensors["features.denseblock1.denselayer5.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 218048)
-    Self.pack(tensors["features.denseblock1.denselayer5.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 243536)
+    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 218048)
+    Self.pack(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 243536)
     do {
-      let norm = Self.fold(tensors, "features.denseblock1.denselayer6.norm1", epsilon: 1e-05, channels: 224)
+      let norm = Self.fold(file, "features.denseblock1.denselayer6.norm1", epsilon: 1e-05, channels: 224)
       (weights + 280432).update(from: norm.scale, count: 224)
       (weights + 280656).update(from: norm.shift, count: 224)
     }
-    Self.pack(tensors["features.denseblock1.denselayer6.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 280880)
-    Self.pack(tensors["features.denseblock1.denselayer6.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 310592)
+    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 280880)
+    Self.pack(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 310592)
     do {
-      let norm = Self.fold(tensors, "features.transition1.norm", epsilon: 1e-05, channels: 256)
+      let norm = Self.fold(file, "features.transition1.norm", epsilon: 1e-05, channels: 256)
       (weights + 347488).update(from: norm.scale, count: 256)
       (weights + 347744).update(from: norm.shift, count: 256)
     }
-    Self.pack(tensors["features.transition1.conv.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 348000)
+    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 348000)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer1.norm1", epsilon: 1e-05, channels: 128)
+      let norm = Self.fold(file, "features.denseblock2.denselayer1.norm1", epsilon: 1e-05, channels: 128)
       (weights + 381936).update(from: norm.scale, count: 128)
       (weights + 382064).update(from: norm.shift, count: 128)
     }
-    Self.pack(tensors["features.denseblock2.denselayer1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 382192)
-    Self.pack(tensors["features.denseblock2.denselayer1.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 399232)
+    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 382192)
+    Self.pack(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 399232)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer2.norm1", epsilon: 1e-05, channels: 160)
+      let norm = Self.fold(file, "features.denseblock2.denselayer2.norm1", epsilon: 1e-05, channels: 160)
       (weights + 436128).update(from: norm.scale, count: 160)
       (weights + 436288).update(from: norm.shift, count: 160)
     }
-    Self.pack(tensors["features.denseblock2.denselayer2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 436448)
-    Self.pack(tensors["features.denseblock2.denselayer2.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 457712)
+    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 436448)
+    Self.pack(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 457712)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer3.norm1", epsilon: 1e-05, channels: 192)
+      let norm = Self.fold(file, "features.denseblock2.denselayer3.norm1", epsilon: 1e-05, channels: 192)
       (weights + 494608).update(from: norm.scale, count: 192)
       (weights + 494800).update(from: norm.shift, count: 192)
     }
-    Self.pack(tensors["features.denseblock2.denselayer3.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 494992)
-    Self.pack(tensors["features.denseblock2.denselayer3.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 520480)
+    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 494992)
+    Self.pack(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 520480)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer4.norm1", epsilon: 1e-05, channels: 224)
+      let norm = Self.fold(file, "features.denseblock2.denselayer4.norm1", epsilon: 1e-05, channels: 224)
       (weights + 557376).update(from: norm.scale, count: 224)
       (weights + 557600).update(from: norm.shift, count: 224)
     }
-    Self.pack(tensors["features.denseblock2.denselayer4.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 557824)
-    Self.pack(tensors["features.denseblock2.denselayer4.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 587536)
+    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 557824)
+    Self.pack(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 587536)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer5.norm1", epsilon: 1e-05, channels: 256)
+      let norm = Self.fold(file, "features.denseblock2.denselayer5.norm1", epsilon: 1e-05, channels: 256)
       (weights + 624432).update(from: norm.scale, count: 256)
       (weights + 624688).update(from: norm.shift, count: 256)
     }
-    Self.pack(tensors["features.denseblock2.denselayer5.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 624944)
-    Self.pack(tensors["features.denseblock2.denselayer5.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 658880)
+    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 624944)
+    Self.pack(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 658880)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer6.norm1", epsilon: 1e-05, channels: 288)
+      let norm = Self.fold(file, "features.denseblock2.denselayer6.norm1", epsilon: 1e-05, channels: 288)
       (weights + 695776).update(from: norm.scale, count: 288)
       (weights + 696064).update(from: norm.shift, count: 288)
     }
-    Self.pack(tensors["features.denseblock2.denselayer6.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 696352)
-    Self.pack(tensors["features.denseblock2.denselayer6.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 734512)
+    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 696352)
+    Self.pack(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 734512)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer7.norm1", epsilon: 1e-05, channels: 320)
+      let norm = Self.fold(file, "features.denseblock2.denselayer7.norm1", epsilon: 1e-05, channels: 320)
       (weights + 771408).update(from: norm.scale, count: 320)
       (weights + 771728).update(from: norm.shift, count: 320)
     }
-    Self.pack(tensors["features.denseblock2.denselayer7.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 772048)
-    Self.pack(tensors["features.denseblock2.denselayer7.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 814432)
+    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 772048)
+    Self.pack(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 814432)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer8.norm1", epsilon: 1e-05, channels: 352)
+      let norm = Self.fold(file, "features.denseblock2.denselayer8.norm1", epsilon: 1e-05, channels: 352)
       (weights + 851328).update(from: norm.scale, count: 352)
       (weights + 851680).update(from: norm.shift, count: 352)
     }
-    Self.pack(tensors["features.denseblock2.denselayer8.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 852032)
-    Self.pack(tensors["features.denseblock2.denselayer8.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 898640)
+    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 852032)
+    Self.pack(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 898640)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer9.norm1", epsilon: 1e-05, channels: 384)
+      let norm = Self.fold(file, "features.denseblock2.denselayer9.norm1", epsilon: 1e-05, channels: 384)
       (weights + 935536).update(from: norm.scale, count: 384)
       (weights + 935920).update(from: norm.shift, count: 384)
     }
-    Self.pack(tensors["features.denseblock2.denselayer9.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 936304)
-    Self.pack(tensors["features.denseblock2.denselayer9.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 987136)
+    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 936304)
+    Self.pack(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 987136)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer10.norm1", epsilon: 1e-05, channels: 416)
+      let norm = Self.fold(file, "features.denseblock2.denselayer10.norm1", epsilon: 1e-05, channels: 416)
       (weights + 1024032).update(from: norm.scale, count: 416)
       (weights + 1024448).update(from: norm.shift, count: 416)
     }
-    Self.pack(tensors["features.denseblock2.denselayer10.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1024864)
-    Self.pack(tensors["features.denseblock2.denselayer10.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1079920)
+    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1024864)
+    Self.pack(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1079920)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer11.norm1", epsilon: 1e-05, channels: 448)
+      let norm = Self.fold(file, "features.denseblock2.denselayer11.norm1", epsilon: 1e-05, channels: 448)
       (weights + 1116816).update(from: norm.scale, count: 448)
       (weights + 1117264).update(from: norm.shift, count: 448)
     }
-    Self.pack(tensors["features.denseblock2.denselayer11.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1117712)
-    Self.pack(tensors["features.denseblock2.denselayer11.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1176992)
+    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1117712)
+    Self.pack(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1176992)
     do {
-      let norm = Self.fold(tensors, "features.denseblock2.denselayer12.norm1", epsilon: 1e-05, channels: 480)
+      let norm = Self.fold(file, "features.denseblock2.denselayer12.norm1", epsilon: 1e-05, channels: 480)
       (weights + 1213888).update(from: norm.scale, count: 480)
       (weights + 1214368).update(from: norm.shift, count: 480)
     }
-    Self.pack(tensors["features.denseblock2.denselayer12.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1214848)
-    Self.pack(tensors["features.denseblock2.denselayer12.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1278352)
+    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1214848)
+    Self.pack(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1278352)
     do {
-      let norm = Self.fold(tensors, "features.transition2.norm", epsilon: 1e-05, channels: 512)
+      let norm = Self.fold(file, "features.transition2.norm", epsilon: 1e-05, channels: 512)
       (weights + 1315248).update(from: norm.scale, count: 512)
       (weights + 1315760).update(from: norm.shift, count: 512)
     }
-    Self.pack(tensors["features.transition2.conv.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1316272)
+    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1316272)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer1.norm1", epsilon: 1e-05, channels: 256)
+      let norm = Self.fold(file, "features.denseblock3.denselayer1.norm1", epsilon: 1e-05, channels: 256)
       (weights + 1451712).update(from: norm.scale, count: 256)
       (weights + 1451968).update(from: norm.shift, count: 256)
     }
-    Self.pack(tensors["features.denseblock3.denselayer1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 1452224)
-    Self.pack(tensors["features.denseblock3.denselayer1.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1486160)
+    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 1452224)
+    Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1486160)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
+      let norm = Self.fold(file, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
       (weights + 1523056).update(from: norm.scale, count: 288)
       (weights + 1523344).update(from: norm.shift, count: 288)
     }
-    Self.pack(tensors["features.denseblock3.denselayer2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 1523632)
-    Self.pack(tensors["features.denseblock3.denselayer2.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1561792)
+    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 1523632)
+    Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1561792)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
+      let norm = Self.fold(file, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
       (weights + 1598688).update(from: norm.scale, count: 320)
       (weights + 1599008).update(from: norm.shift, count: 320)
     }
-    Self.pack(tensors["features.denseblock3.denselayer3.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 1599328)
-    Self.pack(tensors["features.denseblock3.denselayer3.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1641712)
+    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 1599328)
+    Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1641712)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
+      let norm = Self.fold(file, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
       (weights + 1678608).update(from: norm.scale, count: 352)
       (weights + 1678960).update(from: norm.shift, count: 352)
     }
-    Self.pack(tensors["features.denseblock3.denselayer4.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 1679312)
-    Self.pack(tensors["features.denseblock3.denselayer4.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1725920)
+    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 1679312)
+    Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1725920)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
+      let norm = Self.fold(file, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
       (weights + 1762816).update(from: norm.scale, count: 384)
       (weights + 1763200).update(from: norm.shift, count: 384)
     }
-    Self.pack(tensors["features.denseblock3.denselayer5.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 1763584)
-    Self.pack(tensors["features.denseblock3.denselayer5.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1814416)
+    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 1763584)
+    Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1814416)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
+      let norm = Self.fold(file, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
       (weights + 1851312).update(from: norm.scale, count: 416)
       (weights + 1851728).update(from: norm.shift, count: 416)
     }
-    Self.pack(tensors["features.denseblock3.denselayer6.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1852144)
-    Self.pack(tensors["features.denseblock3.denselayer6.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1907200)
+    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1852144)
+    Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1907200)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
+      let norm = Self.fold(file, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
       (weights + 1944096).update(from: norm.scale, count: 448)
       (weights + 1944544).update(from: norm.shift, count: 448)
     }
-    Self.pack(tensors["features.denseblock3.denselayer7.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1944992)
-    Self.pack(tensors["features.denseblock3.denselayer7.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2004272)
+    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1944992)
+    Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2004272)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
+      let norm = Self.fold(file, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
       (weights + 2041168).update(from: norm.scale, count: 480)
       (weights + 2041648).update(from: norm.shift, count: 480)
     }
-    Self.pack(tensors["features.denseblock3.denselayer8.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 2042128)
-    Self.pack(tensors["features.denseblock3.denselayer8.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2105632)
+    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 2042128)
+    Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2105632)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
+      let norm = Self.fold(file, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
       (weights + 2142528).update(from: norm.scale, count: 512)
       (weights + 2143040).update(from: norm.shift, count: 512)
     }
-    Self.pack(tensors["features.denseblock3.denselayer9.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 2143552)
-    Self.pack(tensors["features.denseblock3.denselayer9.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2211280)
+    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 2143552)
+    Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2211280)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
+      let norm = Self.fold(file, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
       (weights + 2248176).update(from: norm.scale, count: 544)
       (weights + 2248720).update(from: norm.shift, count: 544)
     }
-    Self.pack(tensors["features.denseblock3.denselayer10.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 2249264)
-    Self.pack(tensors["features.denseblock3.denselayer10.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2321216)
+    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 2249264)
+    Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2321216)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
+      let norm = Self.fold(file, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
       (weights + 2358112).update(from: norm.scale, count: 576)
       (weights + 2358688).update(from: norm.shift, count: 576)
     }
-    Self.pack(tensors["features.denseblock3.denselayer11.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 2359264)
-    Self.pack(tensors["features.denseblock3.denselayer11.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2435440)
+    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 2359264)
+    Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2435440)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
+      let norm = Self.fold(file, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
       (weights + 2472336).update(from: norm.scale, count: 608)
       (weights + 2472944).update(from: norm.shift, count: 608)
     }
-    Self.pack(tensors["features.denseblock3.denselayer12.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 2473552)
-    Self.pack(tensors["features.denseblock3.denselayer12.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2553952)
+    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 2473552)
+    Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2553952)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
+      let norm = Self.fold(file, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
       (weights + 2590848).update(from: norm.scale, count: 640)
       (weights + 2591488).update(from: norm.shift, count: 640)
     }
-    Self.pack(tensors["features.denseblock3.denselayer13.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 2592128)
-    Self.pack(tensors["features.denseblock3.denselayer13.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2676752)
+    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 2592128)
+    Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2676752)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
+      let norm = Self.fold(file, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
       (weights + 2713648).update(from: norm.scale, count: 672)
       (weights + 2714320).update(from: norm.shift, count: 672)
     }
-    Self.pack(tensors["features.denseblock3.denselayer14.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 2714992)
-    Self.pack(tensors["features.denseblock3.denselayer14.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2803840)
+    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 2714992)
+    Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2803840)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
+      let norm = Self.fold(file, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
       (weights + 2840736).update(from: norm.scale, count: 704)
       (weights + 2841440).update(from: norm.shift, count: 704)
     }
-    Self.pack(tensors["features.denseblock3.denselayer15.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 2842144)
-    Self.pack(tensors["features.denseblock3.denselayer15.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2935216)
+    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 2842144)
+    Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2935216)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
+      let norm = Self.fold(file, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
       (weights + 2972112).update(from: norm.scale, count: 736)
       (weights + 2972848).update(from: norm.shift, count: 736)
     }
-    Self.pack(tensors["features.denseblock3.denselayer16.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 2973584)
-    Self.pack(tensors["features.denseblock3.denselayer16.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3070880)
+    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 2973584)
+    Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3070880)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
+      let norm = Self.fold(file, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
       (weights + 3107776).update(from: norm.scale, count: 768)
       (weights + 3108544).update(from: norm.shift, count: 768)
     }
-    Self.pack(tensors["features.denseblock3.denselayer17.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 3109312)
-    Self.pack(tensors["features.denseblock3.denselayer17.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3210832)
+    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 3109312)
+    Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3210832)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
+      let norm = Self.fold(file, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
       (weights + 3247728).update(from: norm.scale, count: 800)
       (weights + 3248528).update(from: norm.shift, count: 800)
     }
-    Self.pack(tensors["features.denseblock3.denselayer18.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 3249328)
-    Self.pack(tensors["features.denseblock3.denselayer18.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3355072)
+    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 3249328)
+    Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3355072)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
+      let norm = Self.fold(file, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
       (weights + 3391968).update(from: norm.scale, count: 832)
       (weights + 3392800).update(from: norm.shift, count: 832)
     }
-    Self.pack(tensors["features.denseblock3.denselayer19.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 3393632)
-    Self.pack(tensors["features.denseblock3.denselayer19.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3503600)
+    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 3393632)
+    Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3503600)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
+      let norm = Self.fold(file, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
       (weights + 3540496).update(from: norm.scale, count: 864)
       (weights + 3541360).update(from: norm.shift, count: 864)
     }
-    Self.pack(tensors["features.denseblock3.denselayer20.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 3542224)
-    Self.pack(tensors["features.denseblock3.denselayer20.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3656416)
+    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 3542224)
+    Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3656416)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
+      let norm = Self.fold(file, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
       (weights + 3693312).update(from: norm.scale, count: 896)
       (weights + 3694208).update(from: norm.shift, count: 896)
     }
-    Self.pack(tensors["features.denseblock3.denselayer21.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 3695104)
-    Self.pack(tensors["features.denseblock3.denselayer21.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3813520)
+    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 3695104)
+    Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3813520)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
+      let norm = Self.fold(file, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
       (weights + 3850416).update(from: norm.scale, count: 928)
       (weights + 3851344).update(from: norm.shift, count: 928)
     }
-    Self.pack(tensors["features.denseblock3.denselayer22.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 3852272)
-    Self.pack(tensors["features.denseblock3.denselayer22.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3974912)
+    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 3852272)
+    Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3974912)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
+      let norm = Self.fold(file, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
       (weights + 4011808).update(from: norm.scale, count: 960)
       (weights + 4012768).update(from: norm.shift, count: 960)
     }
-    Self.pack(tensors["features.denseblock3.denselayer23.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 4013728)
-    Self.pack(tensors["features.denseblock3.denselayer23.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4140592)
+    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 4013728)
+    Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4140592)
     do {
-      let norm = Self.fold(tensors, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
+      let norm = Self.fold(file, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
       (weights + 4177488).update(from: norm.scale, count: 992)
       (weights + 4178480).update(from: norm.shift, count: 992)
     }
-    Self.pack(tensors["features.denseblock3.denselayer24.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 4179472)
-    Self.pack(tensors["features.denseblock3.denselayer24.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4310560)
+    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 4179472)
+    Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4310560)
     do {
-      let norm = Self.fold(tensors, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
+      let norm = Self.fold(file, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
       (weights + 4347456).update(from: norm.scale, count: 1024)
       (weights + 4348480).update(from: norm.shift, count: 1024)
     }
-    Self.pack(tensors["features.transition3.conv.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 4349504)
+    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 4349504)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
+      let norm = Self.fold(file, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
       (weights + 4878416).update(from: norm.scale, count: 512)
       (weights + 4878928).update(from: norm.shift, count: 512)
     }
-    Self.pack(tensors["features.denseblock4.denselayer1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 4879440)
-    Self.pack(tensors["features.denseblock4.denselayer1.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4947168)
+    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 4879440)
+    Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4947168)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
+      let norm = Self.fold(file, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
       (weights + 4984064).update(from: norm.scale, count: 544)
       (weights + 4984608).update(from: norm.shift, count: 544)
     }
-    Self.pack(tensors["features.denseblock4.denselayer2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 4985152)
-    Self.pack(tensors["features.denseblock4.denselayer2.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5057104)
+    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 4985152)
+    Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5057104)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
+      let norm = Self.fold(file, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
       (weights + 5094000).update(from: norm.scale, count: 576)
       (weights + 5094576).update(from: norm.shift, count: 576)
     }
-    Self.pack(tensors["features.denseblock4.denselayer3.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 5095152)
-    Self.pack(tensors["features.denseblock4.denselayer3.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5171328)
+    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 5095152)
+    Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5171328)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
+      let norm = Self.fold(file, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
       (weights + 5208224).update(from: norm.scale, count: 608)
       (weights + 5208832).update(from: norm.shift, count: 608)
     }
-    Self.pack(tensors["features.denseblock4.denselayer4.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 5209440)
-    Self.pack(tensors["features.denseblock4.denselayer4.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5289840)
+    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 5209440)
+    Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5289840)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
+      let norm = Self.fold(file, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
       (weights + 5326736).update(from: norm.scale, count: 640)
       (weights + 5327376).update(from: norm.shift, count: 640)
     }
-    Self.pack(tensors["features.denseblock4.denselayer5.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 5328016)
-    Self.pack(tensors["features.denseblock4.denselayer5.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5412640)
+    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 5328016)
+    Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5412640)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
+      let norm = Self.fold(file, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
       (weights + 5449536).update(from: norm.scale, count: 672)
       (weights + 5450208).update(from: norm.shift, count: 672)
     }
-    Self.pack(tensors["features.denseblock4.denselayer6.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 5450880)
-    Self.pack(tensors["features.denseblock4.denselayer6.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5539728)
+    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 5450880)
+    Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5539728)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
+      let norm = Self.fold(file, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
       (weights + 5576624).update(from: norm.scale, count: 704)
       (weights + 5577328).update(from: norm.shift, count: 704)
     }
-    Self.pack(tensors["features.denseblock4.denselayer7.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 5578032)
-    Self.pack(tensors["features.denseblock4.denselayer7.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5671104)
+    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 5578032)
+    Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5671104)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
+      let norm = Self.fold(file, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
       (weights + 5708000).update(from: norm.scale, count: 736)
       (weights + 5708736).update(from: norm.shift, count: 736)
     }
-    Self.pack(tensors["features.denseblock4.denselayer8.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 5709472)
-    Self.pack(tensors["features.denseblock4.denselayer8.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5806768)
+    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 5709472)
+    Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5806768)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
+      let norm = Self.fold(file, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
       (weights + 5843664).update(from: norm.scale, count: 768)
       (weights + 5844432).update(from: norm.shift, count: 768)
     }
-    Self.pack(tensors["features.denseblock4.denselayer9.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 5845200)
-    Self.pack(tensors["features.denseblock4.denselayer9.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5946720)
+    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 5845200)
+    Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5946720)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
+      let norm = Self.fold(file, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
       (weights + 5983616).update(from: norm.scale, count: 800)
       (weights + 5984416).update(from: norm.shift, count: 800)
     }
-    Self.pack(tensors["features.denseblock4.denselayer10.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 5985216)
-    Self.pack(tensors["features.denseblock4.denselayer10.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6090960)
+    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 5985216)
+    Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6090960)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
+      let norm = Self.fold(file, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
       (weights + 6127856).update(from: norm.scale, count: 832)
       (weights + 6128688).update(from: norm.shift, count: 832)
     }
-    Self.pack(tensors["features.denseblock4.denselayer11.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 6129520)
-    Self.pack(tensors["features.denseblock4.denselayer11.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6239488)
+    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 6129520)
+    Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6239488)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
+      let norm = Self.fold(file, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
       (weights + 6276384).update(from: norm.scale, count: 864)
       (weights + 6277248).update(from: norm.shift, count: 864)
     }
-    Self.pack(tensors["features.denseblock4.denselayer12.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 6278112)
-    Self.pack(tensors["features.denseblock4.denselayer12.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6392304)
+    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 6278112)
+    Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6392304)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
+      let norm = Self.fold(file, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
       (weights + 6429200).update(from: norm.scale, count: 896)
       (weights + 6430096).update(from: norm.shift, count: 896)
     }
-    Self.pack(tensors["features.denseblock4.denselayer13.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 6430992)
-    Self.pack(tensors["features.denseblock4.denselayer13.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6549408)
+    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 6430992)
+    Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6549408)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
+      let norm = Self.fold(file, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
       (weights + 6586304).update(from: norm.scale, count: 928)
       (weights + 6587232).update(from: norm.shift, count: 928)
     }
-    Self.pack(tensors["features.denseblock4.denselayer14.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 6588160)
-    Self.pack(tensors["features.denseblock4.denselayer14.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6710800)
+    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 6588160)
+    Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6710800)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
+      let norm = Self.fold(file, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
       (weights + 6747696).update(from: norm.scale, count: 960)
       (weights + 6748656).update(from: norm.shift, count: 960)
     }
-    Self.pack(tensors["features.denseblock4.denselayer15.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 6749616)
-    Self.pack(tensors["features.denseblock4.denselayer15.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6876480)
+    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 6749616)
+    Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6876480)
     do {
-      let norm = Self.fold(tensors, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
+      let norm = Self.fold(file, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
       (weights + 6913376).update(from: norm.scale, count: 992)
       (weights + 6914368).update(from: norm.shift, count: 992)
     }
-    Self.pack(tensors["features.denseblock4.denselayer16.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 6915360)
-    Self.pack(tensors["features.denseblock4.denselayer16.conv2.weight"] ?? [], bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7046448)
+    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 6915360)
+    Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7046448)
     do {
-      let norm = Self.fold(tensors, "features.norm5", epsilon: 1e-05, channels: 1024)
+      let norm = Self.fold(file, "features.norm5", epsilon: 1e-05, channels: 1024)
       (weights + 7083344).update(from: norm.scale, count: 1024)
       (weights + 7084368).update(from: norm.shift, count: 1024)
     }
-    Self.pack(tensors["classifier.weight"] ?? [], bias: tensors["classifier.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 7085392)
+    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 7085392)
   }
 
   deinit {
@@ -2040,7 +2043,7 @@ public final class DenseNet121 {
         for block in 0..<8 {
           let a = UnsafePointer(weights + (0 &+ block &* 1176))
           let bias = UnsafePointer(weights + (9408 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
           let valid = block == 7 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -2128,28 +2131,33 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer1.relu2 (relu)
   private func features_denseblock1_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (9600 &+ block &* 768))
-          let bias = UnsafePointer(weights + (18048 &+ block &* 12))
-          Self.__kernel1(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (9600 &+ block &* 768))
+            let bias = UnsafePointer(weights + (18048 &+ block &* 12))
+            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2186,7 +2194,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2197,7 +2205,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2240,28 +2248,33 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer2.relu2 (relu)
   private func features_denseblock1_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (55280 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (67952 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (55280 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (67952 &+ block &* 12))
+            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 96, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 96, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2298,7 +2311,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2309,7 +2322,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2352,28 +2365,33 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer3.relu2 (relu)
   private func features_denseblock1_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (105248 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (122144 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (105248 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (122144 &+ block &* 12))
+            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 128, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2410,7 +2428,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2421,7 +2439,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2464,28 +2482,33 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer4.relu2 (relu)
   private func features_denseblock1_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 38 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (159504 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (180624 &+ block &* 12))
-          Self.__kernel6(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (159504 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (180624 &+ block &* 12))
+            for panel in (chunk &* 38)..<min(chunk &* 38 &+ 38, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 160, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 160, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2522,7 +2545,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2533,7 +2556,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2576,28 +2599,33 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer5.relu2 (relu)
   private func features_denseblock1_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (218048 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (243392 &+ block &* 12))
-          Self.__kernel7(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<4 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (218048 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (243392 &+ block &* 12))
+            for panel in (chunk &* 32)..<min(chunk &* 32 &+ 32, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 192, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 192, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2634,7 +2662,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2645,7 +2673,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2688,28 +2716,33 @@ public final class DenseNet121 {
   // in place: features.denseblock1.denselayer6.relu2 (relu)
   private func features_denseblock1_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 27 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (280880 &+ block &* 2688))
-          let bias = UnsafePointer(weights + (310448 &+ block &* 12))
-          Self.__kernel8(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<4 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (280880 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (310448 &+ block &* 12))
+            for panel in (chunk &* 27)..<min(chunk &* 27 &+ 27, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 224, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 224, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2746,7 +2779,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2757,7 +2790,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -2792,25 +2825,34 @@ public final class DenseNet121 {
   // conv 56x56x256 -> 56x56x128, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (348000 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (381792 &+ block &* 12))
-          Self.__kernel9(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<5 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (348000 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (381792 &+ block &* 12))
+            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 256, 3136, 3136)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 256, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
+              }
             }
           }
         }
@@ -2879,40 +2921,43 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer1.relu2 (relu)
   private func features_denseblock2_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (382192 &+ block &* 1536))
           let bias = UnsafePointer(weights + (399088 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel2(a, tailPanel, bias, stage, 128, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 128, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2949,7 +2994,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -2960,7 +3005,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3003,40 +3048,43 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer2.relu2 (relu)
   private func features_denseblock2_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<160 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 5120)
-          for i in 0..<160 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (436448 &+ block &* 1920))
           let bias = UnsafePointer(weights + (457568 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel15(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 160, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel2(a, tailPanel, bias, stage, 160, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 160, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3073,7 +3121,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3084,7 +3132,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3127,40 +3175,43 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer3.relu2 (relu)
   private func features_denseblock2_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<192 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 6144)
-          for i in 0..<192 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (494992 &+ block &* 2304))
           let bias = UnsafePointer(weights + (520336 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel17(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel16(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel2(a, tailPanel, bias, stage, 192, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3197,7 +3248,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3208,7 +3259,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3251,40 +3302,43 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer4.relu2 (relu)
   private func features_denseblock2_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<224 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 7168)
-          for i in 0..<224 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (557824 &+ block &* 2688))
           let bias = UnsafePointer(weights + (587392 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 224, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel2(a, tailPanel, bias, stage, 224, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 224, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3321,7 +3375,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3332,7 +3386,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3375,40 +3429,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer5.relu2 (relu)
   private func features_denseblock2_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (624944 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (658736 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel20(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (624944 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (658736 &+ block &* 12))
+            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 256, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -3445,7 +3504,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3456,7 +3515,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3499,40 +3558,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer6.relu2 (relu)
   private func features_denseblock2_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<288 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 9216)
-          for i in 0..<288 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (696352 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (734368 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel23(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (696352 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (734368 &+ block &* 12))
+            for panel in (chunk &* 21)..<min(chunk &* 21 &+ 21, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 288, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 288, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 288, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -3569,7 +3633,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3580,7 +3644,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3623,40 +3687,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer7.relu2 (relu)
   private func features_denseblock2_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<320 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 10240)
-          for i in 0..<320 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (772048 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (814288 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel24(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (772048 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (814288 &+ block &* 12))
+            for panel in (chunk &* 19)..<min(chunk &* 19 &+ 19, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 320, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 320, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 320, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -3693,7 +3762,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3704,7 +3773,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3747,40 +3816,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer8.relu2 (relu)
   private func features_denseblock2_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<352 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 11264)
-          for i in 0..<352 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (852032 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (898496 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel26(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (852032 &+ block &* 4224))
+            let bias = UnsafePointer(weights + (898496 &+ block &* 12))
+            for panel in (chunk &* 17)..<min(chunk &* 17 &+ 17, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 352, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 352, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 352, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -3817,7 +3891,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3828,7 +3902,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3871,40 +3945,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer9.relu2 (relu)
   private func features_denseblock2_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (936304 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (986992 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel29(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel28(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (936304 &+ block &* 4608))
+            let bias = UnsafePointer(weights + (986992 &+ block &* 12))
+            for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 384, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 384, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -3941,7 +4020,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3952,7 +4031,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -3995,40 +4074,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer10.relu2 (relu)
   private func features_denseblock2_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<416 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 13312)
-          for i in 0..<416 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (1079776 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel31(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel30(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
+            let bias = UnsafePointer(weights + (1079776 &+ block &* 12))
+            for panel in (chunk &* 14)..<min(chunk &* 14 &+ 14, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 416, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 416, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 416, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -4065,7 +4149,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4076,7 +4160,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4119,40 +4203,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer11.relu2 (relu)
   private func features_denseblock2_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<448 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 14336)
-          for i in 0..<448 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
-          let bias = UnsafePointer(weights + (1176848 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel33(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel32(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
+            let bias = UnsafePointer(weights + (1176848 &+ block &* 12))
+            for panel in (chunk &* 13)..<min(chunk &* 13 &+ 13, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 448, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 448, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 448, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -4189,7 +4278,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4200,7 +4289,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4243,40 +4332,45 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer12.relu2 (relu)
   private func features_denseblock2_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<480 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 15360)
-          for i in 0..<480 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (1278208 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel35(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel34(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
+            let bias = UnsafePointer(weights + (1278208 &+ block &* 12))
+            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 480, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 480, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 480, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -4313,7 +4407,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel12(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4324,7 +4418,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel13(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4359,37 +4453,46 @@ public final class DenseNet121 {
   // conv 28x28x512 -> 28x28x256, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1451440 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel37(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel36(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (1451440 &+ block &* 12))
+            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 21 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
+                }
+                else {
+                  Self.__kernel5(a, src + n, bias, stage, 512, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
+              }
             }
           }
         }
@@ -4458,40 +4561,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer1.relu2 (relu)
   private func features_denseblock3_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1452224 &+ block &* 3072))
           let bias = UnsafePointer(weights + (1486016 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel38(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -4528,7 +4634,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4571,40 +4677,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer2.relu2 (relu)
   private func features_denseblock3_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<288 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 21 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 9216)
-          for i in 0..<288 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1523632 &+ block &* 3456))
           let bias = UnsafePointer(weights + (1561648 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel23(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel40(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 288, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 288, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 288, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -4641,7 +4750,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4684,40 +4793,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer3.relu2 (relu)
   private func features_denseblock3_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<320 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 19 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 10240)
-          for i in 0..<320 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1599328 &+ block &* 3840))
           let bias = UnsafePointer(weights + (1641568 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel41(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 320, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 320, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 320, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -4754,7 +4866,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4797,40 +4909,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer4.relu2 (relu)
   private func features_denseblock3_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<352 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 17 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 11264)
-          for i in 0..<352 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1679312 &+ block &* 4224))
           let bias = UnsafePointer(weights + (1725776 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel42(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 352, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 352, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 352, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -4867,7 +4982,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4910,40 +5025,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer5.relu2 (relu)
   private func features_denseblock3_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1763584 &+ block &* 4608))
           let bias = UnsafePointer(weights + (1814272 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel29(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel43(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 384, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 384, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -4980,7 +5098,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5023,40 +5141,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer6.relu2 (relu)
   private func features_denseblock3_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<416 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 14 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 13312)
-          for i in 0..<416 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1852144 &+ block &* 4992))
           let bias = UnsafePointer(weights + (1907056 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel31(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel44(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 416, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 416, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 416, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5093,7 +5214,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5136,40 +5257,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer7.relu2 (relu)
   private func features_denseblock3_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<448 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 13 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 14336)
-          for i in 0..<448 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1944992 &+ block &* 5376))
           let bias = UnsafePointer(weights + (2004128 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel33(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel45(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 448, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 448, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 448, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5206,7 +5330,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5249,40 +5373,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer8.relu2 (relu)
   private func features_denseblock3_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<480 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 15360)
-          for i in 0..<480 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2042128 &+ block &* 5760))
           let bias = UnsafePointer(weights + (2105488 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel35(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel46(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 480, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 480, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 480, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5319,7 +5446,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5362,40 +5489,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer9.relu2 (relu)
   private func features_denseblock3_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2143552 &+ block &* 6144))
           let bias = UnsafePointer(weights + (2211136 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel37(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel47(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 512, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5432,7 +5562,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5475,40 +5605,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer10.relu2 (relu)
   private func features_denseblock3_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<544 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 17408)
-          for i in 0..<544 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2249264 &+ block &* 6528))
           let bias = UnsafePointer(weights + (2321072 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel49(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel48(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 544, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 544, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 544, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5545,7 +5678,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5588,40 +5721,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer11.relu2 (relu)
   private func features_denseblock3_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<576 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 18432)
-          for i in 0..<576 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2359264 &+ block &* 6912))
           let bias = UnsafePointer(weights + (2435296 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel51(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel50(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 576, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 576, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 576, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5658,7 +5794,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5701,40 +5837,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer12.relu2 (relu)
   private func features_denseblock3_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<608 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 19456)
-          for i in 0..<608 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2473552 &+ block &* 7296))
           let bias = UnsafePointer(weights + (2553808 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel53(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel52(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 608, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 608, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 608, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5771,7 +5910,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5814,40 +5953,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer13.relu2 (relu)
   private func features_denseblock3_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<640 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 9 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 20480)
-          for i in 0..<640 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2592128 &+ block &* 7680))
           let bias = UnsafePointer(weights + (2676608 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel55(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel54(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 640, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 640, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 640, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5884,7 +6026,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5927,40 +6069,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer14.relu2 (relu)
   private func features_denseblock3_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<672 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 9 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 21504)
-          for i in 0..<672 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2714992 &+ block &* 8064))
           let bias = UnsafePointer(weights + (2803696 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel57(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel56(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 672, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 672, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 672, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -5997,7 +6142,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6040,40 +6185,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer15.relu2 (relu)
   private func features_denseblock3_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<704 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 22528)
-          for i in 0..<704 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2842144 &+ block &* 8448))
           let bias = UnsafePointer(weights + (2935072 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel59(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel58(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 704, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 704, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 704, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -6110,7 +6258,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6153,40 +6301,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer16.relu2 (relu)
   private func features_denseblock3_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<736 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 23552)
-          for i in 0..<736 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2973584 &+ block &* 8832))
           let bias = UnsafePointer(weights + (3070736 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel61(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel60(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 736, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 736, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 736, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -6223,7 +6374,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6266,40 +6417,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer17.relu2 (relu)
   private func features_denseblock3_denselayer17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<768 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 24576)
-          for i in 0..<768 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (3109312 &+ block &* 9216))
           let bias = UnsafePointer(weights + (3210688 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel63(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel62(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 768, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 768, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 768, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -6336,7 +6490,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6379,40 +6533,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer18.relu2 (relu)
   private func features_denseblock3_denselayer18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<800 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 25600)
-          for i in 0..<800 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (3249328 &+ block &* 9600))
           let bias = UnsafePointer(weights + (3354928 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel65(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel64(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 800, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 800, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 800, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -6449,7 +6606,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6492,40 +6649,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer19.relu2 (relu)
   private func features_denseblock3_denselayer19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<832 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 26624)
-          for i in 0..<832 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (3393632 &+ block &* 9984))
           let bias = UnsafePointer(weights + (3503456 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel67(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel66(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 832, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 832, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 832, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -6562,7 +6722,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6605,40 +6765,43 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer20.relu2 (relu)
   private func features_denseblock3_denselayer20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<864 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 27648)
-          for i in 0..<864 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (3542224 &+ block &* 10368))
           let bias = UnsafePointer(weights + (3656272 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel69(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel68(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 864, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel2(a, tailPanel, bias, stage, 864, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 864, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -6675,7 +6838,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6718,40 +6881,45 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer21.relu2 (relu)
   private func features_denseblock3_denselayer21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<896 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 28672)
-          for i in 0..<896 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (3695104 &+ block &* 10752))
-          let bias = UnsafePointer(weights + (3813376 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel71(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel70(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3695104 &+ block &* 10752))
+            let bias = UnsafePointer(weights + (3813376 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 896, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 896, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 896, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -6788,7 +6956,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6831,40 +6999,45 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer22.relu2 (relu)
   private func features_denseblock3_denselayer22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<928 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 29696)
-          for i in 0..<928 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (3852272 &+ block &* 11136))
-          let bias = UnsafePointer(weights + (3974768 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel73(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel72(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3852272 &+ block &* 11136))
+            let bias = UnsafePointer(weights + (3974768 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 928, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 928, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 928, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -6901,7 +7074,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6944,40 +7117,45 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer23.relu2 (relu)
   private func features_denseblock3_denselayer23_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<960 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 30720)
-          for i in 0..<960 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (4013728 &+ block &* 11520))
-          let bias = UnsafePointer(weights + (4140448 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel75(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel74(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4013728 &+ block &* 11520))
+            let bias = UnsafePointer(weights + (4140448 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 960, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 960, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 960, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -7014,7 +7192,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7057,40 +7235,45 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer24.relu2 (relu)
   private func features_denseblock3_denselayer24_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<992 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 31744)
-          for i in 0..<992 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (4179472 &+ block &* 11904))
-          let bias = UnsafePointer(weights + (4310416 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel77(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel76(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4179472 &+ block &* 11904))
+            let bias = UnsafePointer(weights + (4310416 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 10 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 992, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 992, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 992, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -7127,7 +7310,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel39(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7162,37 +7345,46 @@ public final class DenseNet121 {
   // conv 14x14x1024 -> 14x14x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (4349504 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (4877888 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel79(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel78(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4349504 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (4877888 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 42 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel5(a, tailPanel, bias, stage, 1024, 32, 32)
+                }
+                else {
+                  Self.__kernel5(a, src + n, bias, stage, 1024, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
+              }
             }
           }
         }
@@ -7261,39 +7453,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer1.relu2 (relu)
   private func features_denseblock4_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<2 {
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    do {
+      let first = 0, end = 11
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (4879440 &+ block &* 6144))
           let bias = UnsafePointer(weights + (4947024 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel37(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel80(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 512, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -7327,7 +7523,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7370,39 +7566,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer2.relu2 (relu)
   private func features_denseblock4_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<2 {
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<544 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 11 panels
+    do {
+      let first = 0, end = 11
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 17408)
-          for i in 0..<544 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (4985152 &+ block &* 6528))
           let bias = UnsafePointer(weights + (5056960 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel49(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel82(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 544, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 544, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 544, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -7436,7 +7636,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7479,39 +7679,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer3.relu2 (relu)
   private func features_denseblock4_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<2 {
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<576 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
+    do {
+      let first = 0, end = 11
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 18432)
-          for i in 0..<576 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5095152 &+ block &* 6912))
           let bias = UnsafePointer(weights + (5171184 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel51(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel83(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 576, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 576, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 576, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -7545,7 +7749,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7588,39 +7792,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer4.relu2 (relu)
   private func features_denseblock4_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<2 {
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<608 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
+    do {
+      let first = 0, end = 11
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 19456)
-          for i in 0..<608 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5209440 &+ block &* 7296))
           let bias = UnsafePointer(weights + (5289696 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel53(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel84(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 608, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 608, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 608, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -7654,7 +7862,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7697,40 +7905,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer5.relu2 (relu)
   private func features_denseblock4_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<640 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 9 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 20480)
-          for i in 0..<640 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5328016 &+ block &* 7680))
           let bias = UnsafePointer(weights + (5412496 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel55(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel85(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 640, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 640, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 640, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -7764,7 +7975,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7807,40 +8018,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer6.relu2 (relu)
   private func features_denseblock4_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<672 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 9 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 21504)
-          for i in 0..<672 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5450880 &+ block &* 8064))
           let bias = UnsafePointer(weights + (5539584 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel57(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel86(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 672, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 672, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 672, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -7874,7 +8088,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7917,40 +8131,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer7.relu2 (relu)
   private func features_denseblock4_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<704 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 22528)
-          for i in 0..<704 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5578032 &+ block &* 8448))
           let bias = UnsafePointer(weights + (5670960 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel59(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel87(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 704, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 704, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 704, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -7984,7 +8201,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8027,40 +8244,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer8.relu2 (relu)
   private func features_denseblock4_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<736 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 23552)
-          for i in 0..<736 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5709472 &+ block &* 8832))
           let bias = UnsafePointer(weights + (5806624 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel61(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel88(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 736, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 736, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 736, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8094,7 +8314,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8137,40 +8357,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer9.relu2 (relu)
   private func features_denseblock4_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<768 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 24576)
-          for i in 0..<768 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5845200 &+ block &* 9216))
           let bias = UnsafePointer(weights + (5946576 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel63(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel89(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 768, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 768, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 768, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8204,7 +8427,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8247,40 +8470,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer10.relu2 (relu)
   private func features_denseblock4_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<800 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 25600)
-          for i in 0..<800 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5985216 &+ block &* 9600))
           let bias = UnsafePointer(weights + (6090816 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel65(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel90(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 800, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 800, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 800, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8314,7 +8540,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8357,40 +8583,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer11.relu2 (relu)
   private func features_denseblock4_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<832 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 26624)
-          for i in 0..<832 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6129520 &+ block &* 9984))
           let bias = UnsafePointer(weights + (6239344 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel67(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel91(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 832, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 832, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8424,7 +8653,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8467,40 +8696,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer12.relu2 (relu)
   private func features_denseblock4_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<864 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 27648)
-          for i in 0..<864 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6278112 &+ block &* 10368))
           let bias = UnsafePointer(weights + (6392160 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel69(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel92(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 864, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 864, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 864, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8534,7 +8766,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8577,40 +8809,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer13.relu2 (relu)
   private func features_denseblock4_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<896 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 28672)
-          for i in 0..<896 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6430992 &+ block &* 10752))
           let bias = UnsafePointer(weights + (6549264 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel71(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel93(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 896, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 896, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 896, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8644,7 +8879,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8687,40 +8922,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer14.relu2 (relu)
   private func features_denseblock4_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<928 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 29696)
-          for i in 0..<928 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6588160 &+ block &* 11136))
           let bias = UnsafePointer(weights + (6710656 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel73(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel94(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 928, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 928, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 928, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8754,7 +8992,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8797,40 +9035,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer15.relu2 (relu)
   private func features_denseblock4_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<960 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 30720)
-          for i in 0..<960 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6749616 &+ block &* 11520))
           let bias = UnsafePointer(weights + (6876336 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel75(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel95(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 960, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 960, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8864,7 +9105,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8907,40 +9148,43 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer16.relu2 (relu)
   private func features_denseblock4_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<992 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 31744)
-          for i in 0..<992 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6915360 &+ block &* 11904))
           let bias = UnsafePointer(weights + (7046304 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel77(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel96(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 10 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 992, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 992, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 992, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -8974,7 +9218,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel81(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9037,8 +9281,8 @@ public final class DenseNet121 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -9053,9 +9297,9 @@ public final class DenseNet121 {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -9090,74 +9334,108 @@ public final class DenseNet121 {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<147 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -9196,78 +9474,115 @@ public final class DenseNet121 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<64 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 3136
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -9301,361 +9616,361 @@ public final class DenseNet121 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[10]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[11]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[11]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[12]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[12]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[13]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[66]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[67]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[68]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[69]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[61]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[62]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[63]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[64]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[65]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[66]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[67]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[68]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[69]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[70]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[68]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[69]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[70]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[71]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[120]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[121]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[122]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[123]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[124]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[125]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[126]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[127]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[119]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[120]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[121]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[122]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[123]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[124]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[125]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[126]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[127]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[128]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[121]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[122]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[123]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[124]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[125]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[126]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[127]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[128]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[129]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       xi += plane
       wi += 288
@@ -9689,7 +10004,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -9715,253 +10030,253 @@ public final class DenseNet121 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[61]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[62]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[63]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[64]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[65]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[66]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[120]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[121]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[122]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[123]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[119]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[120]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[121]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[122]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[123]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[124]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[121]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[122]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[123]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[124]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[125]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       xi += plane
       wi += 288
@@ -9984,9 +10299,9 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k96 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10025,841 +10340,90 @@ public final class DenseNet121 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<96 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 3136
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k160 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<160 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k192 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<192 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k224 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<224 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10889,307 +10453,307 @@ public final class DenseNet121 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[37]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[38]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[39]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[38]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[39]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[40]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[39]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[40]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[41]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[68]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[69]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[61]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[65]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[66]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[67]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[68]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[69]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[70]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[62]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[63]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[67]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[68]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[69]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[70]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[71]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       xi += plane
       wi += 288
@@ -11219,7 +10783,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11245,253 +10809,253 @@ public final class DenseNet121 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[37]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[38]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[39]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[61]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[65]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[66]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[67]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[68]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[62]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[63]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[67]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[68]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[69]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       xi += plane
       wi += 288
@@ -11514,2735 +11078,10 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k160 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<160 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k160 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<160 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k192 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<192 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k192 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<192 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k224 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<224 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k224 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<224 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k288 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<288 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k288 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<288 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k320 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<320 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k320 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<320 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k352 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<352 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k352 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<352 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k416 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel30(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<416 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k416 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel31(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<416 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k448 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<448 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k448 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<448 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k480 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel34(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<480 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k480 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel35(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<480 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel36(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel37(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel38(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel39(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -14266,226 +11105,226 @@ public final class DenseNet121 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[22]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[23]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[18]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[19]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[20]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[21]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[22]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[23]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[24]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[33]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[34]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[35]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[36]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[37]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[38]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[39]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[34]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[35]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[36]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[37]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[38]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[39]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[40]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -14506,4479 +11345,10 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k288 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel40(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<288 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k320 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel41(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<320 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k352 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel42(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<352 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel43(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k416 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel44(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<416 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k448 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel45(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<448 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k480 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel46(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<480 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel47(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k544 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel48(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<544 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k544 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel49(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<544 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k576 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel50(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<576 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k576 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel51(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<576 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k608 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel52(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<608 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k608 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel53(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<608 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k640 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel54(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<640 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k640 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel55(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<640 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k672 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel56(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<672 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k672 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel57(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<672 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k704 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel58(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<704 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k704 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel59(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<704 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k736 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel60(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<736 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k736 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel61(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<736 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k768 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel62(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<768 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k768 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel63(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<768 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k800 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel64(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<800 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k800 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel65(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<800 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k832 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel66(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<832 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k832 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel67(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<832 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k864 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel68(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<864 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k864 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel69(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<864 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k896 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel70(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<896 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k896 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel71(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<896 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k928 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel72(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<928 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k928 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel73(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<928 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k960 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel74(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<960 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k960 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel75(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<960 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k992 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel76(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<992 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k992 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel77(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<992 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel78(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel79(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel80(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel81(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -19002,226 +11372,226 @@ public final class DenseNet121 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[9]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[10]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[11]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[12]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[13]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[14]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[15]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[10]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[11]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[12]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[13]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[14]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[15]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[16]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[11]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[12]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[13]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[14]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[15]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[16]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[17]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[18]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[19]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[20]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[21]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[22]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[23]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[24]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[19]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[20]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[21]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[22]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[23]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[24]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[25]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[20]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[21]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[22]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[23]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[24]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[25]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[26]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -19240,1641 +11610,6 @@ public final class DenseNet121 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k544 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel82(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<544 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k576 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel83(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<576 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k608 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel84(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<608 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k640 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel85(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<640 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k672 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel86(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<672 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k704 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel87(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<704 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k736 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel88(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<736 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k768 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel89(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<768 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k800 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel90(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<800 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k832 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel91(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<832 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k864 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel92(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<864 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k896 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel93(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<896 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k928 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel94(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<928 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k960 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel95(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<960 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k992 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel96(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<992 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -20882,15 +11617,23 @@ public final class DenseNet121 {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -20911,114 +11654,204 @@ public final class DenseNet121 {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -21029,33 +11862,52 @@ public final class DenseNet121 {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

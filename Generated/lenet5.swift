@@ -2,9 +2,11 @@
 // Command: cnnc Specs/lenet5.cnn -o Generated/lenet5.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): ac56e67b62c95594
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -64,28 +66,29 @@ public final class LeNet5 {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 267520, alignment: 64).bindMemory(to: Float.self, capacity: 66880)
     weights.initialize(repeating: 0, count: 66880)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 23520, alignment: 64).bindMemory(to: Float.self, capacity: 5880)
     arena.initialize(repeating: 0, count: 5880)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
     scratch.initialize(repeating: 0, count: 1)
-    Self.packPlain(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, outputs: 6, inner: 25, biasOffset: 150, into: weights + 0)
-    Self.pack(tensors["conv2.weight"] ?? [], bias: tensors["conv2.bias"], norm: nil, groups: 1, outPerGroup: 16, inner: 150, lanes: 16, into: weights + 160)
-    Self.pack(tensors["fc1.weight"] ?? [], bias: tensors["fc1.bias"], norm: nil, groups: 1, outPerGroup: 120, inner: 400, lanes: 16, into: weights + 2576)
-    Self.pack(tensors["fc2.weight"] ?? [], bias: tensors["fc2.bias"], norm: nil, groups: 1, outPerGroup: 84, inner: 120, lanes: 16, into: weights + 53904)
-    Self.pack(tensors["fc3.weight"] ?? [], bias: tensors["fc3.bias"], norm: nil, groups: 1, outPerGroup: 10, inner: 84, lanes: 16, into: weights + 65520)
+    Self.packPlain(file, "conv1.weight", bias: "conv1.bias", norm: nil, outputs: 6, inner: 25, biasOffset: 150, into: weights + 0)
+    Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 150, lanes: 16, into: weights + 160)
+    Self.pack(file, "fc1.weight", bias: "fc1.bias", norm: nil, groups: 1, outPerGroup: 120, inner: 400, lanes: 16, into: weights + 2576)
+    Self.pack(file, "fc2.weight", bias: "fc2.bias", norm: nil, groups: 1, outPerGroup: 84, inner: 120, lanes: 16, into: weights + 53904)
+    Self.pack(file, "fc3.weight", bias: "fc3.bias", norm: nil, groups: 1, outPerGroup: 10, inner: 84, lanes: 16, into: weights + 65520)
   }
 
   deinit {
@@ -142,7 +145,7 @@ public final class LeNet5 {
               for kx in 0..<5 {
                 let wk = kernel[(ic &* 5 &+ ky) &* 5 &+ kx]
                 let x = UnsafeRawPointer(groupInput + ((ic &* 32 &+ oy &* 1 &+ ky &* 1) &* 32 &+ ox &+ kx &* 1)).loadUnaligned(as: SIMD16<Float>.self)
-                acc = acc.addingProduct(x, wk)
+                acc = Self.__kernel0(acc, x, wk)
               }
             }
           }
@@ -163,7 +166,7 @@ public final class LeNet5 {
         for ox in 0..<28 {
           do {
             var v = o[ox]
-            v = Self.__kernel1(v)
+            v = Self.__kernel2(v)
             o[ox] = v
           }
         }
@@ -227,14 +230,14 @@ public final class LeNet5 {
           let row = groupInput + (oy &* 14)
           for t in 0..<1 {
             let ox = t &* 10
-            Self.__kernel2(row + (ox &* 1), 6, 196, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 6, 196, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 100 &+ oy &* 10 &+ ox)
               for p in 0..<10 {
                 do {
                   var v = stage[p &* 16 &+ lane]
-                  v = Self.__kernel1(v)
+                  v = Self.__kernel2(v)
                   o[p] = v
                 }
               }
@@ -295,8 +298,8 @@ public final class LeNet5 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel0(even, we, x0[i])
+        odd = Self.__kernel0(odd, wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 7 ? 8 : 16
@@ -304,7 +307,7 @@ public final class LeNet5 {
         let c = block &* 16 &+ lane
         do {
           var v = sum[lane]
-          v = Self.__kernel1(v)
+          v = Self.__kernel2(v)
           y[c] = v
         }
       }
@@ -323,8 +326,8 @@ public final class LeNet5 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel0(even, we, x0[i])
+        odd = Self.__kernel0(odd, wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 5 ? 4 : 16
@@ -332,7 +335,7 @@ public final class LeNet5 {
         let c = block &* 16 &+ lane
         do {
           var v = sum[lane]
-          v = Self.__kernel1(v)
+          v = Self.__kernel2(v)
           y[c] = v
         }
       }
@@ -350,8 +353,8 @@ public final class LeNet5 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel0(even, we, x0[i])
+        odd = Self.__kernel0(odd, wo, x0[i &+ 1])
       }
       let sum = even + odd
       let valid = block == 0 ? 10 : 16
@@ -364,8 +367,34 @@ public final class LeNet5 {
 
   // MARK: - Kernels shared by the steps
 
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
     /// e^x as Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, times 2^n.
-    @inline(__always) private static func __kernel0(_ x: Float) -> Float {
+    @inline(__always) private static func __kernel1(_ x: Float) -> Float {
       let clamped = min(max(x, -87.3), 88.3)
       let n = (clamped * 1.44269504).rounded(.toNearestOrEven)
       let r = clamped - n * 0.693359375 + n * 2.12194440e-4
@@ -380,16 +409,16 @@ public final class LeNet5 {
     }
 
     /// tanh(x) = (e^2x - 1) / (e^2x + 1), saturating at ±1 beyond |x| = 9.
-    @inline(__always) private static func __kernel1(_ x: Float) -> Float {
+    @inline(__always) private static func __kernel2(_ x: Float) -> Float {
       let clamped = min(max(x, -9), 9)
-      let e = __kernel0(2 * clamped)
+      let e = __kernel1(2 * clamped)
       return (e - 1) / (e + 1)
     }
 
   /// Direct convolution tile: 16 channels x 10 columns; direct k5x5 s1 d1x1 row14 tile16x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -410,117 +439,117 @@ public final class LeNet5 {
         do {
           let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
+          a0_0 = Self.__kernel0(a0_0, w0, x0)
           let x1 = xr[1]
-          a0_1 = a0_1.addingProduct(w0, x1)
+          a0_1 = Self.__kernel0(a0_1, w0, x1)
           let x2 = xr[2]
-          a0_2 = a0_2.addingProduct(w0, x2)
+          a0_2 = Self.__kernel0(a0_2, w0, x2)
           let x3 = xr[3]
-          a0_3 = a0_3.addingProduct(w0, x3)
+          a0_3 = Self.__kernel0(a0_3, w0, x3)
           let x4 = xr[4]
-          a0_4 = a0_4.addingProduct(w0, x4)
+          a0_4 = Self.__kernel0(a0_4, w0, x4)
           let x5 = xr[5]
-          a0_5 = a0_5.addingProduct(w0, x5)
+          a0_5 = Self.__kernel0(a0_5, w0, x5)
           let x6 = xr[6]
-          a0_6 = a0_6.addingProduct(w0, x6)
+          a0_6 = Self.__kernel0(a0_6, w0, x6)
           let x7 = xr[7]
-          a0_7 = a0_7.addingProduct(w0, x7)
+          a0_7 = Self.__kernel0(a0_7, w0, x7)
           let x8 = xr[8]
-          a0_8 = a0_8.addingProduct(w0, x8)
+          a0_8 = Self.__kernel0(a0_8, w0, x8)
           let x9 = xr[9]
-          a0_9 = a0_9.addingProduct(w0, x9)
+          a0_9 = Self.__kernel0(a0_9, w0, x9)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
+          a0_0 = Self.__kernel0(a0_0, w0, x0)
           let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
+          a0_1 = Self.__kernel0(a0_1, w0, x1)
           let x2 = xr[3]
-          a0_2 = a0_2.addingProduct(w0, x2)
+          a0_2 = Self.__kernel0(a0_2, w0, x2)
           let x3 = xr[4]
-          a0_3 = a0_3.addingProduct(w0, x3)
+          a0_3 = Self.__kernel0(a0_3, w0, x3)
           let x4 = xr[5]
-          a0_4 = a0_4.addingProduct(w0, x4)
+          a0_4 = Self.__kernel0(a0_4, w0, x4)
           let x5 = xr[6]
-          a0_5 = a0_5.addingProduct(w0, x5)
+          a0_5 = Self.__kernel0(a0_5, w0, x5)
           let x6 = xr[7]
-          a0_6 = a0_6.addingProduct(w0, x6)
+          a0_6 = Self.__kernel0(a0_6, w0, x6)
           let x7 = xr[8]
-          a0_7 = a0_7.addingProduct(w0, x7)
+          a0_7 = Self.__kernel0(a0_7, w0, x7)
           let x8 = xr[9]
-          a0_8 = a0_8.addingProduct(w0, x8)
+          a0_8 = Self.__kernel0(a0_8, w0, x8)
           let x9 = xr[10]
-          a0_9 = a0_9.addingProduct(w0, x9)
+          a0_9 = Self.__kernel0(a0_9, w0, x9)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
+          a0_0 = Self.__kernel0(a0_0, w0, x0)
           let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
+          a0_1 = Self.__kernel0(a0_1, w0, x1)
           let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
+          a0_2 = Self.__kernel0(a0_2, w0, x2)
           let x3 = xr[5]
-          a0_3 = a0_3.addingProduct(w0, x3)
+          a0_3 = Self.__kernel0(a0_3, w0, x3)
           let x4 = xr[6]
-          a0_4 = a0_4.addingProduct(w0, x4)
+          a0_4 = Self.__kernel0(a0_4, w0, x4)
           let x5 = xr[7]
-          a0_5 = a0_5.addingProduct(w0, x5)
+          a0_5 = Self.__kernel0(a0_5, w0, x5)
           let x6 = xr[8]
-          a0_6 = a0_6.addingProduct(w0, x6)
+          a0_6 = Self.__kernel0(a0_6, w0, x6)
           let x7 = xr[9]
-          a0_7 = a0_7.addingProduct(w0, x7)
+          a0_7 = Self.__kernel0(a0_7, w0, x7)
           let x8 = xr[10]
-          a0_8 = a0_8.addingProduct(w0, x8)
+          a0_8 = Self.__kernel0(a0_8, w0, x8)
           let x9 = xr[11]
-          a0_9 = a0_9.addingProduct(w0, x9)
+          a0_9 = Self.__kernel0(a0_9, w0, x9)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
+          a0_0 = Self.__kernel0(a0_0, w0, x0)
           let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
+          a0_1 = Self.__kernel0(a0_1, w0, x1)
           let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
+          a0_2 = Self.__kernel0(a0_2, w0, x2)
           let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
+          a0_3 = Self.__kernel0(a0_3, w0, x3)
           let x4 = xr[7]
-          a0_4 = a0_4.addingProduct(w0, x4)
+          a0_4 = Self.__kernel0(a0_4, w0, x4)
           let x5 = xr[8]
-          a0_5 = a0_5.addingProduct(w0, x5)
+          a0_5 = Self.__kernel0(a0_5, w0, x5)
           let x6 = xr[9]
-          a0_6 = a0_6.addingProduct(w0, x6)
+          a0_6 = Self.__kernel0(a0_6, w0, x6)
           let x7 = xr[10]
-          a0_7 = a0_7.addingProduct(w0, x7)
+          a0_7 = Self.__kernel0(a0_7, w0, x7)
           let x8 = xr[11]
-          a0_8 = a0_8.addingProduct(w0, x8)
+          a0_8 = Self.__kernel0(a0_8, w0, x8)
           let x9 = xr[12]
-          a0_9 = a0_9.addingProduct(w0, x9)
+          a0_9 = Self.__kernel0(a0_9, w0, x9)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
+          a0_0 = Self.__kernel0(a0_0, w0, x0)
           let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
+          a0_1 = Self.__kernel0(a0_1, w0, x1)
           let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
+          a0_2 = Self.__kernel0(a0_2, w0, x2)
           let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
+          a0_3 = Self.__kernel0(a0_3, w0, x3)
           let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
+          a0_4 = Self.__kernel0(a0_4, w0, x4)
           let x5 = xr[9]
-          a0_5 = a0_5.addingProduct(w0, x5)
+          a0_5 = Self.__kernel0(a0_5, w0, x5)
           let x6 = xr[10]
-          a0_6 = a0_6.addingProduct(w0, x6)
+          a0_6 = Self.__kernel0(a0_6, w0, x6)
           let x7 = xr[11]
-          a0_7 = a0_7.addingProduct(w0, x7)
+          a0_7 = Self.__kernel0(a0_7, w0, x7)
           let x8 = xr[12]
-          a0_8 = a0_8.addingProduct(w0, x8)
+          a0_8 = Self.__kernel0(a0_8, w0, x8)
           let x9 = xr[13]
-          a0_9 = a0_9.addingProduct(w0, x9)
+          a0_9 = Self.__kernel0(a0_9, w0, x9)
         }
       }
       xi += plane
@@ -543,15 +572,23 @@ public final class LeNet5 {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -572,114 +609,204 @@ public final class LeNet5 {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -690,33 +817,52 @@ public final class LeNet5 {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

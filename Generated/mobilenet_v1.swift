@@ -2,9 +2,11 @@
 // Command: cnnc Specs/mobilenet_v1.cnn -o Generated/mobilenet_v1.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): 5d53b8e83070297e
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -291,51 +293,52 @@ public final class MobileNetV1 {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 17027584, alignment: 64).bindMemory(to: Float.self, capacity: 4256896)
     weights.initialize(repeating: 0, count: 4256896)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
     arena.initialize(repeating: 0, count: 1204224)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
     scratch.initialize(repeating: 0, count: 153228)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
-    Self.packPlain(tensors["layers.0.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
-    Self.pack(tensors["layers.0.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
-    Self.packPlain(tensors["layers.1.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.1.dw_bn", epsilon: 1e-05, channels: 64), outputs: 64, inner: 9, biasOffset: 576, into: weights + 3408)
-    Self.pack(tensors["layers.1.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.1.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 4048)
-    Self.packPlain(tensors["layers.2.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.2.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 12640)
-    Self.pack(tensors["layers.2.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.2.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 13920)
-    Self.packPlain(tensors["layers.3.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.3.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 30960)
-    Self.pack(tensors["layers.3.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.3.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 12, into: weights + 32240)
-    Self.packPlain(tensors["layers.4.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.4.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 66304)
-    Self.pack(tensors["layers.4.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.4.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 68864)
-    Self.packPlain(tensors["layers.5.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.5.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 136720)
-    Self.pack(tensors["layers.5.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.5.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 139280)
-    Self.packPlain(tensors["layers.6.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.6.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 271904)
-    Self.pack(tensors["layers.6.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.6.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 277024)
-    Self.packPlain(tensors["layers.7.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.7.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 541744)
-    Self.pack(tensors["layers.7.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.7.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 546864)
-    Self.packPlain(tensors["layers.8.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.8.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 811584)
-    Self.pack(tensors["layers.8.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.8.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 816704)
-    Self.packPlain(tensors["layers.9.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.9.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1081424)
-    Self.pack(tensors["layers.9.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.9.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 1086544)
-    Self.packPlain(tensors["layers.10.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.10.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1351264)
-    Self.pack(tensors["layers.10.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.10.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 1356384)
-    Self.packPlain(tensors["layers.11.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.11.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1621104)
-    Self.pack(tensors["layers.11.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.11.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 12, into: weights + 1626224)
-    Self.packPlain(tensors["layers.12.dw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.12.dw_bn", epsilon: 1e-05, channels: 1024), outputs: 1024, inner: 9, biasOffset: 9216, into: weights + 2155648)
-    Self.pack(tensors["layers.12.pw.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layers.12.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 1024, lanes: 12, into: weights + 2165888)
-    Self.pack(tensors["fc.weight"] ?? [], bias: tensors["fc.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 3223696)
+    Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
+    Self.packPlain(file, "layers.0.dw.weight", bias: nil, norm: Self.fold(file, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
+    Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
+    Self.packPlain(file, "layers.1.dw.weight", bias: nil, norm: Self.fold(file, "layers.1.dw_bn", epsilon: 1e-05, channels: 64), outputs: 64, inner: 9, biasOffset: 576, into: weights + 3408)
+    Self.pack(file, "layers.1.pw.weight", bias: nil, norm: Self.fold(file, "layers.1.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 4048)
+    Self.packPlain(file, "layers.2.dw.weight", bias: nil, norm: Self.fold(file, "layers.2.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 12640)
+    Self.pack(file, "layers.2.pw.weight", bias: nil, norm: Self.fold(file, "layers.2.pw_bn", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 13920)
+    Self.packPlain(file, "layers.3.dw.weight", bias: nil, norm: Self.fold(file, "layers.3.dw_bn", epsilon: 1e-05, channels: 128), outputs: 128, inner: 9, biasOffset: 1152, into: weights + 30960)
+    Self.pack(file, "layers.3.pw.weight", bias: nil, norm: Self.fold(file, "layers.3.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 12, into: weights + 32240)
+    Self.packPlain(file, "layers.4.dw.weight", bias: nil, norm: Self.fold(file, "layers.4.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 66304)
+    Self.pack(file, "layers.4.pw.weight", bias: nil, norm: Self.fold(file, "layers.4.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 68864)
+    Self.packPlain(file, "layers.5.dw.weight", bias: nil, norm: Self.fold(file, "layers.5.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 136720)
+    Self.pack(file, "layers.5.pw.weight", bias: nil, norm: Self.fold(file, "layers.5.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 139280)
+    Self.packPlain(file, "layers.6.dw.weight", bias: nil, norm: Self.fold(file, "layers.6.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 271904)
+    Self.pack(file, "layers.6.pw.weight", bias: nil, norm: Self.fold(file, "layers.6.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 277024)
+    Self.packPlain(file, "layers.7.dw.weight", bias: nil, norm: Self.fold(file, "layers.7.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 541744)
+    Self.pack(file, "layers.7.pw.weight", bias: nil, norm: Self.fold(file, "layers.7.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 546864)
+    Self.packPlain(file, "layers.8.dw.weight", bias: nil, norm: Self.fold(file, "layers.8.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 811584)
+    Self.pack(file, "layers.8.pw.weight", bias: nil, norm: Self.fold(file, "layers.8.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 816704)
+    Self.packPlain(file, "layers.9.dw.weight", bias: nil, norm: Self.fold(file, "layers.9.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1081424)
+    Self.pack(file, "layers.9.pw.weight", bias: nil, norm: Self.fold(file, "layers.9.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 1086544)
+    Self.packPlain(file, "layers.10.dw.weight", bias: nil, norm: Self.fold(file, "layers.10.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1351264)
+    Self.pack(file, "layers.10.pw.weight", bias: nil, norm: Self.fold(file, "layers.10.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 1356384)
+    Self.packPlain(file, "layers.11.dw.weight", bias: nil, norm: Self.fold(file, "layers.11.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1621104)
+    Self.pack(file, "layers.11.pw.weight", bias: nil, norm: Self.fold(file, "layers.11.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 12, into: weights + 1626224)
+    Self.packPlain(file, "layers.12.dw.weight", bias: nil, norm: Self.fold(file, "layers.12.dw_bn", epsilon: 1e-05, channels: 1024), outputs: 1024, inner: 9, biasOffset: 9216, into: weights + 2155648)
+    Self.pack(file, "layers.12.pw.weight", bias: nil, norm: Self.fold(file, "layers.12.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 1024, lanes: 12, into: weights + 2165888)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 3223696)
   }
 
   deinit {
@@ -461,7 +464,7 @@ public final class MobileNetV1 {
         for block in 0..<4 {
           let a = UnsafePointer(weights + (0 &+ block &* 216))
           let bias = UnsafePointer(weights + (864 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
           let valid = block == 3 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -485,56 +488,72 @@ public final class MobileNetV1 {
   // folded: layers.0.dw_bn (bn)
   // in place: layers.0.dw_relu (relu)
   private func layers_0_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<32 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13047) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13910) {
         buffer in
         let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 13031)
-        for row in 0..<112 {
-          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-        }
-        let kernel = weights + (896 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
-        for oy in 0..<112 {
-          let r = UnsafePointer(plane + (oy &* 114))
-          let o = y + ((c &* 112 &+ oy) &* 112)
-          for chunk in 0..<7 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          for ox in 0..<112 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 12998
+        plane.update(repeating: 0, count: 12998)
+        for c in (block &* 32 / 1)..<((block &+ 1) &* 32 / 1) {
+          let kernel = weights + (896 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<14 {
+            let need = min(112, strip &* 8 &+ 9)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 112 &+ row) &* 112)
+              let to = plane + ((row &+ 1) &* 114)
+              let even = to + 1
+              for chunk in 0..<7 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 57
+            for i in first..<min(798, first &+ 57) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 8
+            for oy in top..<min(112, top &+ 8) {
+              let even = y + ((c &* 112 &+ oy) &* 112)
+              let src = UnsafePointer(stage + ((oy &- top) &* 114))
+              for chunk in 0..<7 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -547,28 +566,33 @@ public final class MobileNetV1 {
   // in place: layers.0.pw_relu (relu)
   private func layers_0_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(392, threads: threads) {
-      panel in
+    // 6 blocks of 11 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 392 ? 0 : 32
-        let b = src + n
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (1216 &+ block &* 352))
-          let bias = UnsafePointer(weights + (3328 &+ block &* 11))
-          Self.__kernel1(a, b, bias, stage)
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 12544 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1216 &+ block &* 352))
+            let bias = UnsafePointer(weights + (3328 &+ block &* 11))
+            for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
+              let n = panel &* 32
+              if block != 5 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 137984 &+ n), 32, 12544, 12544)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 32, 12544, 32)
+                let columns = panel == 392 ? 0 : 32
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 12544 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -582,82 +606,84 @@ public final class MobileNetV1 {
   // folded: layers.1.dw_bn (bn)
   // in place: layers.1.dw_relu (relu)
   private func layers_1_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13079) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13908) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 13063
-        plane.update(repeating: 0, count: 13063)
-        for row in 0..<112 {
-          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-        }
-        let kernel = weights + (3408 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
-        for oy in 0..<56 {
-          let r = UnsafePointer(plane + (oy &* 228))
-          let o = y + ((c &* 56 &+ oy) &* 56)
-          for chunk in 0..<3 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 48
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 8)
-          }
-          for ox in 0..<56 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 12996
+        plane.update(repeating: 0, count: 12996)
+        for c in (block &* 64 / 1)..<((block &+ 1) &* 64 / 1) {
+          let kernel = weights + (3408 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<4 {
+            let need = min(112, strip &* 32 &+ 32)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 112 &+ row) &* 112)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
+              let even = to + 3249
+              let odd = to + 1
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 57
+            for i in first..<min(200, first &+ 57) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 16
+            for oy in top..<min(56, top &+ 16) {
+              let even = y + ((c &* 56 &+ oy) &* 56)
+              let src = UnsafePointer(stage + ((oy &- top) &* 57))
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -670,28 +696,33 @@ public final class MobileNetV1 {
   // in place: layers.1.pw_relu (relu)
   private func layers_1_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (4048 &+ block &* 768))
-          let bias = UnsafePointer(weights + (12496 &+ block &* 12))
-          Self.__kernel2(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4048 &+ block &* 768))
+            let bias = UnsafePointer(weights + (12496 &+ block &* 12))
+            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 64, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -705,82 +736,80 @@ public final class MobileNetV1 {
   // folded: layers.2.dw_bn (bn)
   // in place: layers.2.dw_relu (relu)
   private func layers_2_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3415) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4294) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 3399
-        plane.update(repeating: 0, count: 3399)
-        for row in 0..<56 {
-          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        }
-        let kernel = weights + (12640 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
-        for oy in 0..<56 {
-          let r = UnsafePointer(plane + (oy &* 58))
-          let o = y + ((c &* 56 &+ oy) &* 56)
-          for chunk in 0..<3 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 48
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 8)
-          }
-          for ox in 0..<56 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 3366
+        plane.update(repeating: 0, count: 3366)
+        for c in (block &* 128 / 1)..<((block &+ 1) &* 128 / 1) {
+          let kernel = weights + (12640 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<4 {
+            let need = min(56, strip &* 16 &+ 17)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 56 &+ row) &* 56)
+              let to = plane + ((row &+ 1) &* 58)
+              let even = to + 1
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 58
+            for i in first..<min(203, first &+ 58) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 16
+            for oy in top..<min(56, top &+ 16) {
+              let even = y + ((c &* 56 &+ oy) &* 56)
+              let src = UnsafePointer(stage + ((oy &- top) &* 58))
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -793,28 +822,33 @@ public final class MobileNetV1 {
   // in place: layers.2.pw_relu (relu)
   private func layers_2_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (13920 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (30816 &+ block &* 12))
-          Self.__kernel3(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (13920 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (30816 &+ block &* 12))
+            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 128, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -828,82 +862,93 @@ public final class MobileNetV1 {
   // folded: layers.3.dw_bn (bn)
   // in place: layers.3.dw_relu (relu)
   private func layers_3_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3447) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4180) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 3431
-        plane.update(repeating: 0, count: 3431)
-        for row in 0..<56 {
-          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        }
-        let kernel = weights + (30960 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
-        for oy in 0..<28 {
-          let r = UnsafePointer(plane + (oy &* 116))
-          let o = y + ((c &* 28 &+ oy) &* 28)
-          for chunk in 0..<1 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 16
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 12)
-          }
-          for ox in 0..<28 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 3364
+        plane.update(repeating: 0, count: 3364)
+        for c in (block &* 128 / 1)..<((block &+ 1) &* 128 / 1) {
+          let kernel = weights + (30960 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(56, strip &* 56 &+ 56)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 56 &+ row) &* 56)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
+              let even = to + 841
+              let odd = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 51
+            for i in first..<min(51, first &+ 51) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 28
+            for oy in top..<min(28, top &+ 28) {
+              let even = y + ((c &* 28 &+ oy) &* 28)
+              let src = UnsafePointer(stage + ((oy &- top) &* 29))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
           }
         }
       }
@@ -916,40 +961,43 @@ public final class MobileNetV1 {
   // in place: layers.3.pw_relu (relu)
   private func layers_3_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (32240 &+ block &* 1536))
           let bias = UnsafePointer(weights + (66032 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel5(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel4(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 21 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel3(a, tailPanel, bias, stage, 128, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 128, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 21 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -963,82 +1011,88 @@ public final class MobileNetV1 {
   // folded: layers.4.dw_bn (bn)
   // in place: layers.4.dw_relu (relu)
   private func layers_4_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 951) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1758) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 935
-        plane.update(repeating: 0, count: 935)
-        for row in 0..<28 {
-          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        }
-        let kernel = weights + (66304 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
-        for oy in 0..<28 {
-          let r = UnsafePointer(plane + (oy &* 30))
-          let o = y + ((c &* 28 &+ oy) &* 28)
-          for chunk in 0..<1 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 12)
-          }
-          for ox in 0..<28 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 910
+        plane.update(repeating: 0, count: 910)
+        for c in (block &* 256 / 1)..<((block &+ 1) &* 256 / 1) {
+          let kernel = weights + (66304 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(28, strip &* 28 &+ 29)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 28 &+ row) &* 28)
+              let to = plane + ((row &+ 1) &* 30)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 53
+            for i in first..<min(53, first &+ 53) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 28
+            for oy in top..<min(28, top &+ 28) {
+              let even = y + ((c &* 28 &+ oy) &* 28)
+              let src = UnsafePointer(stage + ((oy &- top) &* 30))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1051,40 +1105,45 @@ public final class MobileNetV1 {
   // in place: layers.4.pw_relu (relu)
   private func layers_4_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (68864 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (136448 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel7(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel6(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (68864 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (136448 &+ block &* 12))
+            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 21 {
+                Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
+                }
+                else {
+                  Self.__kernel3(a, src + n, bias, stage, 256, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1098,58 +1157,93 @@ public final class MobileNetV1 {
   // folded: layers.5.dw_bn (bn)
   // in place: layers.5.dw_relu (relu)
   private func layers_5_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 983) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1124) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 967
-        plane.update(repeating: 0, count: 967)
-        for row in 0..<28 {
-          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        }
-        let kernel = weights + (136720 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[139024 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 60))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 900
+        plane.update(repeating: 0, count: 900)
+        for c in (block &* 256 / 1)..<((block &+ 1) &* 256 / 1) {
+          let kernel = weights + (136720 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[139024 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(28, strip &* 28 &+ 28)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 28 &+ row) &* 28)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 450 &+ (padded >> 1) &* 15)
+              let even = to + 225
+              let odd = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 225).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 450).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 675).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 451).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 15).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 240).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 15))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1162,40 +1256,43 @@ public final class MobileNetV1 {
   // in place: layers.5.pw_relu (relu)
   private func layers_5_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (139280 &+ block &* 3072))
           let bias = UnsafePointer(weights + (271376 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel7(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel8(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 42 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1209,58 +1306,88 @@ public final class MobileNetV1 {
   // folded: layers.6.dw_bn (bn)
   // in place: layers.6.dw_relu (relu)
   private func layers_6_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (271904 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[276512 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
+          let kernel = weights + (271904 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[276512 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1273,40 +1400,43 @@ public final class MobileNetV1 {
   // in place: layers.6.pw_relu (relu)
   private func layers_6_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (277024 &+ block &* 6144))
           let bias = UnsafePointer(weights + (541216 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 42 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1320,58 +1450,88 @@ public final class MobileNetV1 {
   // folded: layers.7.dw_bn (bn)
   // in place: layers.7.dw_relu (relu)
   private func layers_7_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (541744 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[546352 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
+          let kernel = weights + (541744 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[546352 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1384,40 +1544,43 @@ public final class MobileNetV1 {
   // in place: layers.7.pw_relu (relu)
   private func layers_7_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (546864 &+ block &* 6144))
           let bias = UnsafePointer(weights + (811056 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 42 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1431,58 +1594,88 @@ public final class MobileNetV1 {
   // folded: layers.8.dw_bn (bn)
   // in place: layers.8.dw_relu (relu)
   private func layers_8_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (811584 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[816192 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
+          let kernel = weights + (811584 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[816192 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1495,40 +1688,43 @@ public final class MobileNetV1 {
   // in place: layers.8.pw_relu (relu)
   private func layers_8_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (816704 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1080896 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 42 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1542,58 +1738,88 @@ public final class MobileNetV1 {
   // folded: layers.9.dw_bn (bn)
   // in place: layers.9.dw_relu (relu)
   private func layers_9_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (1081424 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1086032 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
+          let kernel = weights + (1081424 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1086032 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1606,40 +1832,43 @@ public final class MobileNetV1 {
   // in place: layers.9.pw_relu (relu)
   private func layers_9_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1086544 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1350736 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 42 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1653,58 +1882,88 @@ public final class MobileNetV1 {
   // folded: layers.10.dw_bn (bn)
   // in place: layers.10.dw_relu (relu)
   private func layers_10_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (1351264 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1355872 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
+          let kernel = weights + (1351264 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1355872 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1717,40 +1976,43 @@ public final class MobileNetV1 {
   // in place: layers.10.pw_relu (relu)
   private func layers_10_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1356384 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1620576 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 42 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1764,58 +2026,87 @@ public final class MobileNetV1 {
   // folded: layers.11.dw_bn (bn)
   // in place: layers.11.dw_relu (relu)
   private func layers_11_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 339) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 323
-        plane.update(repeating: 0, count: 323)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (1621104 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1625712 &+ c])
-        for oy in 0..<7 {
-          let r = UnsafePointer(plane + (oy &* 32))
-          let o = y + ((c &* 7 &+ oy) &* 7)
-          do {
-            let ox = 0
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 7)
-          }
-          for ox in 0..<7 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 256
+        plane.update(repeating: 0, count: 256)
+        for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
+          let kernel = weights + (1621104 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1625712 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 14)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 128 &+ (padded >> 1) &* 8)
+              let even = to + 64
+              let odd = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+              }
+              even[6] = src[12]
+              odd[6] = src[13]
+            }
+            copied = max(copied, need)
+            let first = strip &* 4
+            for i in first..<min(4, first &+ 4) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 64).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 128).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 192).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 129).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 8).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 72).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 7
+            for oy in top..<min(7, top &+ 7) {
+              let even = y + ((c &* 7 &+ oy) &* 7)
+              let src = UnsafePointer(stage + ((oy &- top) &* 8))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
           }
         }
       }
@@ -1828,40 +2119,43 @@ public final class MobileNetV1 {
   // in place: layers.11.pw_relu (relu)
   private func layers_11_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1626224 &+ block &* 6144))
           let bias = UnsafePointer(weights + (2154608 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 85 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 512, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1875,58 +2169,82 @@ public final class MobileNetV1 {
   // folded: layers.12.dw_bn (bn)
   // in place: layers.12.dw_relu (relu)
   private func layers_12_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 148) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 116
-        plane.update(repeating: 0, count: 116)
-        for row in 0..<7 {
-          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        }
-        let kernel = weights + (2155648 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[2164864 &+ c])
-        for oy in 0..<7 {
-          let r = UnsafePointer(plane + (oy &* 9))
-          let o = y + ((c &* 7 &+ oy) &* 7)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 7)
-          }
-          for ox in 0..<7 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            o[ox] = v
+        let stage = plane + 84
+        plane.update(repeating: 0, count: 84)
+        for c in (block &* 1024 / 1)..<((block &+ 1) &* 1024 / 1) {
+          let kernel = weights + (2155648 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[2164864 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(7, strip &* 7 &+ 8)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 7 &+ row) &* 7)
+              let to = plane + ((row &+ 1) &* 9)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
+            copied = max(copied, need)
+            let first = strip &* 4
+            for i in first..<min(4, first &+ 4) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 7
+            for oy in top..<min(7, top &+ 7) {
+              let even = y + ((c &* 7 &+ oy) &* 7)
+              let src = UnsafePointer(stage + ((oy &- top) &* 9))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
           }
         }
       }
@@ -1939,40 +2257,43 @@ public final class MobileNetV1 {
   // in place: layers.12.pw_relu (relu)
   private func layers_12_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (2165888 &+ block &* 12288))
           let bias = UnsafePointer(weights + (3222656 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel12(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 85 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 1024, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel3(a, tailPanel, bias, stage, 1024, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 1024, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2043,8 +2364,8 @@ public final class MobileNetV1 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -2077,9 +2398,9 @@ public final class MobileNetV1 {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2114,74 +2435,108 @@ public final class MobileNetV1 {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<27 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k32 rows11 width32 stride12544 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 12544 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2217,72 +2572,106 @@ public final class MobileNetV1 {
     var c10_1 = bias10
     var ai = a
     var bi = b
-    for _ in 0..<32 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       ai += 11
-      bi += 12544
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2321,1271 +2710,109 @@ public final class MobileNetV1 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<64 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 3136
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -3593,15 +2820,23 @@ public final class MobileNetV1 {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -3622,114 +2857,204 @@ public final class MobileNetV1 {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -3740,33 +3065,52 @@ public final class MobileNetV1 {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

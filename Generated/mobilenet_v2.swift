@@ -2,9 +2,11 @@
 // Command: cnnc Specs/mobilenet_v2.cnn -o Generated/mobilenet_v2.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): 2d09dc78e617a972
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -519,76 +521,77 @@ public final class MobileNetV2 {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 14106304, alignment: 64).bindMemory(to: Float.self, capacity: 3526576)
     weights.initialize(repeating: 0, count: 3526576)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 6021120, alignment: 64).bindMemory(to: Float.self, capacity: 1505280)
     arena.initialize(repeating: 0, count: 1505280)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
     scratch.initialize(repeating: 0, count: 153228)
-    Self.pack(tensors["features.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.0.1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
-    Self.packPlain(tensors["features.1.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.1.conv.0.1", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
-    Self.pack(tensors["features.1.conv.1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.1.conv.2", epsilon: 1e-05, channels: 16), groups: 1, outPerGroup: 16, inner: 32, lanes: 8, into: weights + 1216)
-    Self.pack(tensors["features.2.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.2.conv.0.1", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 16, lanes: 12, into: weights + 1744)
-    Self.packPlain(tensors["features.2.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.2.conv.1.1", epsilon: 1e-05, channels: 96), outputs: 96, inner: 9, biasOffset: 864, into: weights + 3376)
-    Self.pack(tensors["features.2.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.2.conv.3", epsilon: 1e-05, channels: 24), groups: 1, outPerGroup: 24, inner: 96, lanes: 12, into: weights + 4336)
-    Self.pack(tensors["features.3.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.3.conv.0.1", epsilon: 1e-05, channels: 144), groups: 1, outPerGroup: 144, inner: 24, lanes: 12, into: weights + 6672)
-    Self.packPlain(tensors["features.3.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.3.conv.1.1", epsilon: 1e-05, channels: 144), outputs: 144, inner: 9, biasOffset: 1296, into: weights + 10272)
-    Self.pack(tensors["features.3.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.3.conv.3", epsilon: 1e-05, channels: 24), groups: 1, outPerGroup: 24, inner: 144, lanes: 12, into: weights + 11712)
-    Self.pack(tensors["features.4.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.4.conv.0.1", epsilon: 1e-05, channels: 144), groups: 1, outPerGroup: 144, inner: 24, lanes: 12, into: weights + 15200)
-    Self.packPlain(tensors["features.4.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.4.conv.1.1", epsilon: 1e-05, channels: 144), outputs: 144, inner: 9, biasOffset: 1296, into: weights + 18800)
-    Self.pack(tensors["features.4.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.4.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 144, lanes: 11, into: weights + 20240)
-    Self.pack(tensors["features.5.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.5.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 25040)
-    Self.packPlain(tensors["features.5.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.5.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 31376)
-    Self.pack(tensors["features.5.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.5.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 33296)
-    Self.pack(tensors["features.6.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.6.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 39680)
-    Self.packPlain(tensors["features.6.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.6.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 46016)
-    Self.pack(tensors["features.6.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.6.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 47936)
-    Self.pack(tensors["features.7.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.7.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 54320)
-    Self.packPlain(tensors["features.7.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.7.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 60656)
-    Self.pack(tensors["features.7.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 11, into: weights + 62576)
-    Self.pack(tensors["features.8.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.8.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 75328)
-    Self.packPlain(tensors["features.8.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.8.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 100288)
-    Self.pack(tensors["features.8.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 104128)
-    Self.pack(tensors["features.9.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.9.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 129552)
-    Self.packPlain(tensors["features.9.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.9.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 154512)
-    Self.pack(tensors["features.9.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 158352)
-    Self.pack(tensors["features.10.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.10.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 183776)
-    Self.packPlain(tensors["features.10.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.10.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 208736)
-    Self.pack(tensors["features.10.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 212576)
-    Self.pack(tensors["features.11.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.11.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 238000)
-    Self.packPlain(tensors["features.11.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.11.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 262960)
-    Self.pack(tensors["features.11.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.11.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 384, lanes: 12, into: weights + 266800)
-    Self.pack(tensors["features.12.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.12.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 303760)
-    Self.packPlain(tensors["features.12.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.12.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 359632)
-    Self.pack(tensors["features.12.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.12.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 12, into: weights + 365392)
-    Self.pack(tensors["features.13.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.13.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 420784)
-    Self.packPlain(tensors["features.13.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.13.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 476656)
-    Self.pack(tensors["features.13.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.13.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 12, into: weights + 482416)
-    Self.pack(tensors["features.14.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.14.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 537808)
-    Self.packPlain(tensors["features.14.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.14.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 593680)
-    Self.pack(tensors["features.14.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.14.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 576, lanes: 12, into: weights + 599440)
-    Self.pack(tensors["features.15.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.15.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 696384)
-    Self.packPlain(tensors["features.15.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.15.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 850944)
-    Self.pack(tensors["features.15.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 12, into: weights + 860544)
-    Self.pack(tensors["features.16.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.16.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 1022000)
-    Self.packPlain(tensors["features.16.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.16.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1176560)
-    Self.pack(tensors["features.16.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 12, into: weights + 1186160)
-    Self.pack(tensors["features.17.conv.0.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.17.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 1347616)
-    Self.packPlain(tensors["features.17.conv.1.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.17.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1502176)
-    Self.pack(tensors["features.17.conv.2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.17.conv.3", epsilon: 1e-05, channels: 320), groups: 1, outPerGroup: 320, inner: 960, lanes: 12, into: weights + 1511776)
-    Self.pack(tensors["features.18.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "features.18.1", epsilon: 1e-05, channels: 1280), groups: 1, outPerGroup: 1280, inner: 320, lanes: 12, into: weights + 1823152)
-    Self.pack(tensors["classifier.1.weight"] ?? [], bias: tensors["classifier.1.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 1280, lanes: 16, into: weights + 2235328)
+    Self.pack(file, "features.0.0.weight", bias: nil, norm: Self.fold(file, "features.0.1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
+    Self.packPlain(file, "features.1.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.1.conv.0.1", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
+    Self.pack(file, "features.1.conv.1.weight", bias: nil, norm: Self.fold(file, "features.1.conv.2", epsilon: 1e-05, channels: 16), groups: 1, outPerGroup: 16, inner: 32, lanes: 8, into: weights + 1216)
+    Self.pack(file, "features.2.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.2.conv.0.1", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 16, lanes: 12, into: weights + 1744)
+    Self.packPlain(file, "features.2.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.2.conv.1.1", epsilon: 1e-05, channels: 96), outputs: 96, inner: 9, biasOffset: 864, into: weights + 3376)
+    Self.pack(file, "features.2.conv.2.weight", bias: nil, norm: Self.fold(file, "features.2.conv.3", epsilon: 1e-05, channels: 24), groups: 1, outPerGroup: 24, inner: 96, lanes: 12, into: weights + 4336)
+    Self.pack(file, "features.3.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.3.conv.0.1", epsilon: 1e-05, channels: 144), groups: 1, outPerGroup: 144, inner: 24, lanes: 12, into: weights + 6672)
+    Self.packPlain(file, "features.3.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.3.conv.1.1", epsilon: 1e-05, channels: 144), outputs: 144, inner: 9, biasOffset: 1296, into: weights + 10272)
+    Self.pack(file, "features.3.conv.2.weight", bias: nil, norm: Self.fold(file, "features.3.conv.3", epsilon: 1e-05, channels: 24), groups: 1, outPerGroup: 24, inner: 144, lanes: 12, into: weights + 11712)
+    Self.pack(file, "features.4.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.4.conv.0.1", epsilon: 1e-05, channels: 144), groups: 1, outPerGroup: 144, inner: 24, lanes: 12, into: weights + 15200)
+    Self.packPlain(file, "features.4.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.4.conv.1.1", epsilon: 1e-05, channels: 144), outputs: 144, inner: 9, biasOffset: 1296, into: weights + 18800)
+    Self.pack(file, "features.4.conv.2.weight", bias: nil, norm: Self.fold(file, "features.4.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 144, lanes: 11, into: weights + 20240)
+    Self.pack(file, "features.5.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.5.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 25040)
+    Self.packPlain(file, "features.5.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.5.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 31376)
+    Self.pack(file, "features.5.conv.2.weight", bias: nil, norm: Self.fold(file, "features.5.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 33296)
+    Self.pack(file, "features.6.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.6.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 39680)
+    Self.packPlain(file, "features.6.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.6.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 46016)
+    Self.pack(file, "features.6.conv.2.weight", bias: nil, norm: Self.fold(file, "features.6.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 47936)
+    Self.pack(file, "features.7.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 54320)
+    Self.packPlain(file, "features.7.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 60656)
+    Self.pack(file, "features.7.conv.2.weight", bias: nil, norm: Self.fold(file, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 11, into: weights + 62576)
+    Self.pack(file, "features.8.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 75328)
+    Self.packPlain(file, "features.8.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 100288)
+    Self.pack(file, "features.8.conv.2.weight", bias: nil, norm: Self.fold(file, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 104128)
+    Self.pack(file, "features.9.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 129552)
+    Self.packPlain(file, "features.9.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 154512)
+    Self.pack(file, "features.9.conv.2.weight", bias: nil, norm: Self.fold(file, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 158352)
+    Self.pack(file, "features.10.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 183776)
+    Self.packPlain(file, "features.10.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 208736)
+    Self.pack(file, "features.10.conv.2.weight", bias: nil, norm: Self.fold(file, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 212576)
+    Self.pack(file, "features.11.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 238000)
+    Self.packPlain(file, "features.11.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 262960)
+    Self.pack(file, "features.11.conv.2.weight", bias: nil, norm: Self.fold(file, "features.11.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 384, lanes: 12, into: weights + 266800)
+    Self.pack(file, "features.12.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 303760)
+    Self.packPlain(file, "features.12.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 359632)
+    Self.pack(file, "features.12.conv.2.weight", bias: nil, norm: Self.fold(file, "features.12.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 12, into: weights + 365392)
+    Self.pack(file, "features.13.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 420784)
+    Self.packPlain(file, "features.13.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 476656)
+    Self.pack(file, "features.13.conv.2.weight", bias: nil, norm: Self.fold(file, "features.13.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 12, into: weights + 482416)
+    Self.pack(file, "features.14.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 537808)
+    Self.packPlain(file, "features.14.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 593680)
+    Self.pack(file, "features.14.conv.2.weight", bias: nil, norm: Self.fold(file, "features.14.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 576, lanes: 12, into: weights + 599440)
+    Self.pack(file, "features.15.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 696384)
+    Self.packPlain(file, "features.15.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 850944)
+    Self.pack(file, "features.15.conv.2.weight", bias: nil, norm: Self.fold(file, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 12, into: weights + 860544)
+    Self.pack(file, "features.16.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 1022000)
+    Self.packPlain(file, "features.16.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1176560)
+    Self.pack(file, "features.16.conv.2.weight", bias: nil, norm: Self.fold(file, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 12, into: weights + 1186160)
+    Self.pack(file, "features.17.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 1347616)
+    Self.packPlain(file, "features.17.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1502176)
+    Self.pack(file, "features.17.conv.2.weight", bias: nil, norm: Self.fold(file, "features.17.conv.3", epsilon: 1e-05, channels: 320), groups: 1, outPerGroup: 320, inner: 960, lanes: 12, into: weights + 1511776)
+    Self.pack(file, "features.18.0.weight", bias: nil, norm: Self.fold(file, "features.18.1", epsilon: 1e-05, channels: 1280), groups: 1, outPerGroup: 1280, inner: 320, lanes: 12, into: weights + 1823152)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1280, lanes: 16, into: weights + 2235328)
   }
 
   deinit {
@@ -610,65 +613,55 @@ public final class MobileNetV2 {
     features_3_conv_0_0(UnsafePointer(arena + 903168), arena + 0)
     features_3_conv_1_0(UnsafePointer(arena + 0), arena + 451584)
     features_3_conv_2(UnsafePointer(arena + 451584), arena + 978432)
-    identity1(UnsafePointer(arena + 903168), arena + 0)
-    add1(UnsafePointer(arena + 978432), UnsafePointer(arena + 0), arena + 978432)
+    add1(UnsafePointer(arena + 978432), UnsafePointer(arena + 903168), arena + 978432)
     features_4_conv_0_0(UnsafePointer(arena + 978432), arena + 0)
     features_4_conv_1_0(UnsafePointer(arena + 0), arena + 451584)
     features_4_conv_2(UnsafePointer(arena + 451584), arena + 301056)
     features_5_conv_0_0(UnsafePointer(arena + 301056), arena + 0)
     features_5_conv_1_0(UnsafePointer(arena + 0), arena + 150528)
     features_5_conv_2(UnsafePointer(arena + 150528), arena + 326144)
-    identity2(UnsafePointer(arena + 301056), arena + 0)
-    add2(UnsafePointer(arena + 326144), UnsafePointer(arena + 0), arena + 326144)
+    add2(UnsafePointer(arena + 326144), UnsafePointer(arena + 301056), arena + 326144)
     features_6_conv_0_0(UnsafePointer(arena + 326144), arena + 0)
     features_6_conv_1_0(UnsafePointer(arena + 0), arena + 150528)
     features_6_conv_2(UnsafePointer(arena + 150528), arena + 301056)
-    identity3(UnsafePointer(arena + 326144), arena + 0)
-    add3(UnsafePointer(arena + 301056), UnsafePointer(arena + 0), arena + 301056)
+    add3(UnsafePointer(arena + 301056), UnsafePointer(arena + 326144), arena + 301056)
     features_7_conv_0_0(UnsafePointer(arena + 301056), arena + 0)
     features_7_conv_1_0(UnsafePointer(arena + 0), arena + 150528)
     features_7_conv_2(UnsafePointer(arena + 150528), arena + 188160)
     features_8_conv_0_0(UnsafePointer(arena + 188160), arena + 0)
     features_8_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
     features_8_conv_2(UnsafePointer(arena + 75264), arena + 150528)
-    identity4(UnsafePointer(arena + 188160), arena + 163072)
-    add4(UnsafePointer(arena + 150528), UnsafePointer(arena + 163072), arena + 150528)
+    add4(UnsafePointer(arena + 150528), UnsafePointer(arena + 188160), arena + 150528)
     features_9_conv_0_0(UnsafePointer(arena + 150528), arena + 0)
     features_9_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
     features_9_conv_2(UnsafePointer(arena + 75264), arena + 163072)
-    identity5(UnsafePointer(arena + 150528), arena + 0)
-    add5(UnsafePointer(arena + 163072), UnsafePointer(arena + 0), arena + 163072)
+    add5(UnsafePointer(arena + 163072), UnsafePointer(arena + 150528), arena + 163072)
     features_10_conv_0_0(UnsafePointer(arena + 163072), arena + 0)
     features_10_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
     features_10_conv_2(UnsafePointer(arena + 75264), arena + 150528)
-    identity6(UnsafePointer(arena + 163072), arena + 0)
-    add6(UnsafePointer(arena + 150528), UnsafePointer(arena + 0), arena + 150528)
+    add6(UnsafePointer(arena + 150528), UnsafePointer(arena + 163072), arena + 150528)
     features_11_conv_0_0(UnsafePointer(arena + 150528), arena + 0)
     features_11_conv_1_0(UnsafePointer(arena + 0), arena + 75264)
     features_11_conv_2(UnsafePointer(arena + 75264), arena + 225792)
     features_12_conv_0_0(UnsafePointer(arena + 225792), arena + 0)
     features_12_conv_1_0(UnsafePointer(arena + 0), arena + 112896)
     features_12_conv_2(UnsafePointer(arena + 112896), arena + 244608)
-    identity7(UnsafePointer(arena + 225792), arena + 0)
-    add7(UnsafePointer(arena + 244608), UnsafePointer(arena + 0), arena + 244608)
+    add7(UnsafePointer(arena + 244608), UnsafePointer(arena + 225792), arena + 244608)
     features_13_conv_0_0(UnsafePointer(arena + 244608), arena + 0)
     features_13_conv_1_0(UnsafePointer(arena + 0), arena + 112896)
     features_13_conv_2(UnsafePointer(arena + 112896), arena + 225792)
-    identity8(UnsafePointer(arena + 244608), arena + 0)
-    add8(UnsafePointer(arena + 225792), UnsafePointer(arena + 0), arena + 225792)
+    add8(UnsafePointer(arena + 225792), UnsafePointer(arena + 244608), arena + 225792)
     features_14_conv_0_0(UnsafePointer(arena + 225792), arena + 0)
     features_14_conv_1_0(UnsafePointer(arena + 0), arena + 112896)
     features_14_conv_2(UnsafePointer(arena + 112896), arena + 94080)
     features_15_conv_0_0(UnsafePointer(arena + 94080), arena + 0)
     features_15_conv_1_0(UnsafePointer(arena + 0), arena + 47040)
     features_15_conv_2(UnsafePointer(arena + 47040), arena + 101920)
-    identity9(UnsafePointer(arena + 94080), arena + 0)
-    add9(UnsafePointer(arena + 101920), UnsafePointer(arena + 0), arena + 101920)
+    add9(UnsafePointer(arena + 101920), UnsafePointer(arena + 94080), arena + 101920)
     features_16_conv_0_0(UnsafePointer(arena + 101920), arena + 0)
     features_16_conv_1_0(UnsafePointer(arena + 0), arena + 47040)
     features_16_conv_2(UnsafePointer(arena + 47040), arena + 94080)
-    identity10(UnsafePointer(arena + 101920), arena + 0)
-    add10(UnsafePointer(arena + 94080), UnsafePointer(arena + 0), arena + 94080)
+    add10(UnsafePointer(arena + 94080), UnsafePointer(arena + 101920), arena + 94080)
     features_17_conv_0_0(UnsafePointer(arena + 94080), arena + 0)
     features_17_conv_1_0(UnsafePointer(arena + 0), arena + 47040)
     features_17_conv_2(UnsafePointer(arena + 47040), arena + 94080)
@@ -759,7 +752,7 @@ public final class MobileNetV2 {
         for block in 0..<4 {
           let a = UnsafePointer(weights + (0 &+ block &* 216))
           let bias = UnsafePointer(weights + (864 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
           let valid = block == 3 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -784,57 +777,74 @@ public final class MobileNetV2 {
   // folded: features.1.conv.0.1 (bn)
   // in place: features.1.conv.0.2 (relu6)
   private func features_1_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<32 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13047) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13910) {
         buffer in
         let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 13031)
-        for row in 0..<112 {
-          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-        }
-        let kernel = weights + (896 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
-        for oy in 0..<112 {
-          let r = UnsafePointer(plane + (oy &* 114))
-          let o = y + ((c &* 112 &+ oy) &* 112)
-          for chunk in 0..<7 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          for ox in 0..<112 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 12998
+        plane.update(repeating: 0, count: 12998)
+        for c in (block &* 32 / 1)..<((block &+ 1) &* 32 / 1) {
+          let kernel = weights + (896 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<14 {
+            let need = min(112, strip &* 8 &+ 9)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 112 &+ row) &* 112)
+              let to = plane + ((row &+ 1) &* 114)
+              let even = to + 1
+              for chunk in 0..<7 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 57
+            for i in first..<min(798, first &+ 57) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 8
+            for oy in top..<min(112, top &+ 8) {
+              let even = y + ((c &* 112 &+ oy) &* 112)
+              let src = UnsafePointer(stage + ((oy &- top) &* 114))
+              for chunk in 0..<7 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -846,25 +856,21 @@ public final class MobileNetV2 {
   // folded: features.1.conv.2 (bn)
   private func features_1_conv_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(392, threads: threads) {
-      panel in
+    // 2 blocks of 8 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
+    Self.parallelRanges(2, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 392 ? 0 : 32
-        let b = src + n
-        for block in 0..<2 {
-          let a = UnsafePointer(weights + (1216 &+ block &* 256))
-          let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-          Self.__kernel1(a, b, bias, stage)
-          let valid = block == 1 ? 8 : 8
-          for r in 0..<valid {
-            let c = block &* 8 &+ r
-            let o = y + (c &* 12544 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1216 &+ block &* 256))
+            let bias = UnsafePointer(weights + (1728 &+ block &* 8))
+            for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
+              let n = panel &* 32
+              do {
+                Self.__kernel2(a, src + n, bias, y + (block &* 100352 &+ n), 32, 12544, 12544)
+              }
             }
           }
         }
@@ -878,29 +884,20 @@ public final class MobileNetV2 {
   // in place: features.2.conv.0.2 (relu6)
   private func features_2_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(392, threads: threads) {
-      panel in
+    // 8 blocks of 12 channels x 392 panels of 32 pixels, in 2 chunk(s) of 384 panels
+    Self.parallelRanges(8, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 392 ? 0 : 32
-        let b = src + n
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (1744 &+ block &* 192))
-          let bias = UnsafePointer(weights + (3280 &+ block &* 12))
-          Self.__kernel2(a, b, bias, stage)
-          let valid = block == 7 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 12544 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1744 &+ block &* 192))
+            let bias = UnsafePointer(weights + (3280 &+ block &* 12))
+            for panel in (chunk &* 384)..<min(chunk &* 384 &+ 384, 392) {
+              let n = panel &* 32
               do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+                Self.__kernel3(a, src + n, bias, y + (block &* 150528 &+ n), 16, 12544, 12544)
               }
             }
           }
@@ -914,83 +911,86 @@ public final class MobileNetV2 {
   // folded: features.2.conv.1.1 (bn)
   // in place: features.2.conv.1.2 (relu6)
   private func features_2_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13079) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13908) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 13063
-        plane.update(repeating: 0, count: 13063)
-        for row in 0..<112 {
-          (plane + (115 &+ row &* 114)).update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
-        }
-        let kernel = weights + (3376 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[4240 &+ c])
-        for oy in 0..<56 {
-          let r = UnsafePointer(plane + (oy &* 228))
-          let o = y + ((c &* 56 &+ oy) &* 56)
-          for chunk in 0..<3 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 48
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 8)
-          }
-          for ox in 0..<56 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 12996
+        plane.update(repeating: 0, count: 12996)
+        for c in (block &* 96 / 1)..<((block &+ 1) &* 96 / 1) {
+          let kernel = weights + (3376 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[4240 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<4 {
+            let need = min(112, strip &* 32 &+ 32)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 112 &+ row) &* 112)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
+              let even = to + 3249
+              let odd = to + 1
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 57
+            for i in first..<min(200, first &+ 57) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 16
+            for oy in top..<min(56, top &+ 16) {
+              let even = y + ((c &* 56 &+ oy) &* 56)
+              let src = UnsafePointer(stage + ((oy &- top) &* 57))
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1000,27 +1000,32 @@ public final class MobileNetV2 {
   // features.2.conv.2: conv out 1x1 bias=false   (line 28)
   // conv 56x56x96 -> 56x56x24, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.2.conv.3 (bn)
+  // in place: identity1 (identity)
   private func features_2_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 2 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    Self.parallelRanges(2, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<2 {
-          let a = UnsafePointer(weights + (4336 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (6640 &+ block &* 12))
-          Self.__kernel3(a, b, bias, stage)
-          let valid = block == 1 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4336 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (6640 &+ block &* 12))
+            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
+              let n = panel &* 32
+              Self.__kernel4(a, src + n, bias, stage, 96, 3136, 32)
+              let columns = panel == 98 ? 0 : 32
+              let valid = block == 1 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 3136 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -1034,30 +1039,19 @@ public final class MobileNetV2 {
   // in place: features.3.conv.0.2 (relu6)
   private func features_3_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
+    Self.parallelRanges(12, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<12 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6672 &+ block &* 288))
           let bias = UnsafePointer(weights + (10128 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
-          let valid = block == 11 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
-              }
+          for panel in 0..<98 {
+            let n = panel &* 32
+            do {
+              Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
             }
           }
         }
@@ -1070,84 +1064,83 @@ public final class MobileNetV2 {
   // folded: features.3.conv.1.1 (bn)
   // in place: features.3.conv.1.2 (relu6)
   private func features_3_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(144, threads: threads) {
-      c in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3415) {
+    Self.parallelFor(8, threads: threads) {
+      block in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4294) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 3399
-        plane.update(repeating: 0, count: 3399)
-        for row in 0..<56 {
-          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        }
-        let kernel = weights + (10272 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[11568 &+ c])
-        for oy in 0..<56 {
-          let r = UnsafePointer(plane + (oy &* 58))
-          let o = y + ((c &* 56 &+ oy) &* 56)
-          for chunk in 0..<3 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 48
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 8)
-          }
-          for ox in 0..<56 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 3366
+        plane.update(repeating: 0, count: 3366)
+        for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
+          let kernel = weights + (10272 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[11568 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<4 {
+            let need = min(56, strip &* 16 &+ 17)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 56 &+ row) &* 56)
+              let to = plane + ((row &+ 1) &* 58)
+              let even = to + 1
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 58
+            for i in first..<min(203, first &+ 58) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 16
+            for oy in top..<min(56, top &+ 16) {
+              let even = y + ((c &* 56 &+ oy) &* 56)
+              let src = UnsafePointer(stage + ((oy &- top) &* 58))
+              for chunk in 0..<3 {
+                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1159,36 +1152,26 @@ public final class MobileNetV2 {
   // folded: features.3.conv.3 (bn)
   private func features_3_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 2 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 42 panels
+    Self.parallelRanges(2, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<2 {
-          let a = UnsafePointer(weights + (11712 &+ block &* 1728))
-          let bias = UnsafePointer(weights + (15168 &+ block &* 12))
-          Self.__kernel5(a, b, bias, stage)
-          let valid = block == 1 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (11712 &+ block &* 1728))
+            let bias = UnsafePointer(weights + (15168 &+ block &* 12))
+            for panel in (chunk &* 42)..<min(chunk &* 42 &+ 42, 98) {
+              let n = panel &* 32
+              do {
+                Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136)
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity1: identity   (line 36)
-  // identity 56x56x24 -> 56x56x24 (shapes HxWxC)
-  private func identity1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 75264)
   }
 
   // add1: add   (line 32)
@@ -1208,30 +1191,19 @@ public final class MobileNetV2 {
   // in place: features.4.conv.0.2 (relu6)
   private func features_4_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
+    Self.parallelRanges(12, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<12 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (15200 &+ block &* 288))
           let bias = UnsafePointer(weights + (18656 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
-          let valid = block == 11 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
-              }
+          for panel in 0..<98 {
+            let n = panel &* 32
+            do {
+              Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
             }
           }
         }
@@ -1244,83 +1216,95 @@ public final class MobileNetV2 {
   // folded: features.4.conv.1.1 (bn)
   // in place: features.4.conv.1.2 (relu6)
   private func features_4_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<144 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3447) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4180) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 3431
-        plane.update(repeating: 0, count: 3431)
-        for row in 0..<56 {
-          (plane + (59 &+ row &* 58)).update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
-        }
-        let kernel = weights + (18800 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[20096 &+ c])
-        for oy in 0..<28 {
-          let r = UnsafePointer(plane + (oy &* 116))
-          let o = y + ((c &* 28 &+ oy) &* 28)
-          for chunk in 0..<1 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 16
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 12)
-          }
-          for ox in 0..<28 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 3364
+        plane.update(repeating: 0, count: 3364)
+        for c in (block &* 144 / 1)..<((block &+ 1) &* 144 / 1) {
+          let kernel = weights + (18800 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[20096 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(56, strip &* 56 &+ 56)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 56 &+ row) &* 56)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
+              let even = to + 841
+              let odd = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD32<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 51
+            for i in first..<min(51, first &+ 51) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 28
+            for oy in top..<min(28, top &+ 28) {
+              let even = y + ((c &* 28 &+ oy) &* 28)
+              let src = UnsafePointer(stage + ((oy &- top) &* 29))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1330,38 +1314,47 @@ public final class MobileNetV2 {
   // features.4.conv.2: conv out 1x1 bias=false   (line 28)
   // conv 28x28x144 -> 28x28x32, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.4.conv.3 (bn)
+  // in place: identity2 (identity)
   private func features_4_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<25 {
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<144 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
+    do {
+      let first = 0, end = 3
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 4608)
-          for i in 0..<144 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<3 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (20240 &+ block &* 1584))
           let bias = UnsafePointer(weights + (24992 &+ block &* 11))
-          if panel == 24 {
-            Self.__kernel7(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel6(a, b, bias, stage)
-          }
-          let valid = block == 2 ? 10 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if false && panel != 24 && block != 2 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 8624 &+ n), 144, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel5(a, tailPanel, bias, stage, 144, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 144, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 2 ? 10 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -1375,41 +1368,43 @@ public final class MobileNetV2 {
   // in place: features.5.conv.0.2 (relu6)
   private func features_5_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<32 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    Self.parallelRanges(16, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 1024)
-          for i in 0..<32 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<16 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (25040 &+ block &* 384))
           let bias = UnsafePointer(weights + (31184 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel8(a, b, bias, stage)
-          }
-          let valid = block == 15 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 32, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 15 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1423,83 +1418,90 @@ public final class MobileNetV2 {
   // folded: features.5.conv.1.1 (bn)
   // in place: features.5.conv.1.2 (relu6)
   private func features_5_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 951) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1758) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 935
-        plane.update(repeating: 0, count: 935)
-        for row in 0..<28 {
-          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        }
-        let kernel = weights + (31376 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
-        for oy in 0..<28 {
-          let r = UnsafePointer(plane + (oy &* 30))
-          let o = y + ((c &* 28 &+ oy) &* 28)
-          for chunk in 0..<1 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 12)
-          }
-          for ox in 0..<28 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 910
+        plane.update(repeating: 0, count: 910)
+        for c in (block &* 192 / 1)..<((block &+ 1) &* 192 / 1) {
+          let kernel = weights + (31376 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(28, strip &* 28 &+ 29)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 28 &+ row) &* 28)
+              let to = plane + ((row &+ 1) &* 30)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 53
+            for i in first..<min(53, first &+ 53) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 28
+            for oy in top..<min(28, top &+ 28) {
+              let even = y + ((c &* 28 &+ oy) &* 28)
+              let src = UnsafePointer(stage + ((oy &- top) &* 30))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1511,37 +1513,44 @@ public final class MobileNetV2 {
   // folded: features.5.conv.3 (bn)
   private func features_5_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<192 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(3, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 6144)
-          for i in 0..<192 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<3 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (33296 &+ block &* 2112))
           let bias = UnsafePointer(weights + (39632 &+ block &* 11))
-          if panel == 24 {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          let valid = block == 2 ? 10 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 2 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 192, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 2 ? 10 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -1549,14 +1558,9 @@ public final class MobileNetV2 {
     }
   }
 
-  // identity2: identity   (line 36)
-  // identity 28x28x32 -> 28x28x32 (shapes HxWxC)
-  private func identity2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 25088)
-  }
-
   // add2: add   (line 32)
   // add 28x28x32 + 28x28x32 -> 28x28x32 (shapes HxWxC)
+  // in place: identity3 (identity)
   private func add2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<32 {
       for j in 0..<784 {
@@ -1572,41 +1576,43 @@ public final class MobileNetV2 {
   // in place: features.6.conv.0.2 (relu6)
   private func features_6_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<32 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    Self.parallelRanges(16, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 1024)
-          for i in 0..<32 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<16 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (39680 &+ block &* 384))
           let bias = UnsafePointer(weights + (45824 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel8(a, b, bias, stage)
-          }
-          let valid = block == 15 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 32, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 15 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1620,83 +1626,90 @@ public final class MobileNetV2 {
   // folded: features.6.conv.1.1 (bn)
   // in place: features.6.conv.1.2 (relu6)
   private func features_6_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 951) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1758) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 935
-        plane.update(repeating: 0, count: 935)
-        for row in 0..<28 {
-          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        }
-        let kernel = weights + (46016 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
-        for oy in 0..<28 {
-          let r = UnsafePointer(plane + (oy &* 30))
-          let o = y + ((c &* 28 &+ oy) &* 28)
-          for chunk in 0..<1 {
-            let ox = chunk &* 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
-          }
-          do {
-            let ox = 16
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 12)
-          }
-          for ox in 0..<28 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 910
+        plane.update(repeating: 0, count: 910)
+        for c in (block &* 192 / 1)..<((block &+ 1) &* 192 / 1) {
+          let kernel = weights + (46016 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(28, strip &* 28 &+ 29)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 28 &+ row) &* 28)
+              let to = plane + ((row &+ 1) &* 30)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 53
+            for i in first..<min(53, first &+ 53) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 28
+            for oy in top..<min(28, top &+ 28) {
+              let even = y + ((c &* 28 &+ oy) &* 28)
+              let src = UnsafePointer(stage + ((oy &- top) &* 30))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1708,48 +1721,49 @@ public final class MobileNetV2 {
   // folded: features.6.conv.3 (bn)
   private func features_6_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<192 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(3, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 6144)
-          for i in 0..<192 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<3 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (47936 &+ block &* 2112))
           let bias = UnsafePointer(weights + (54272 &+ block &* 11))
-          if panel == 24 {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          let valid = block == 2 ? 10 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 2 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 192, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 2 ? 10 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity3: identity   (line 36)
-  // identity 28x28x32 -> 28x28x32 (shapes HxWxC)
-  private func identity3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 25088)
   }
 
   // add3: add   (line 32)
@@ -1769,41 +1783,43 @@ public final class MobileNetV2 {
   // in place: features.7.conv.0.2 (relu6)
   private func features_7_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<32 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    Self.parallelRanges(16, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 1024)
-          for i in 0..<32 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<16 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (54320 &+ block &* 384))
           let bias = UnsafePointer(weights + (60464 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel8(a, b, bias, stage)
-          }
-          let valid = block == 15 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 32, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 15 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1817,59 +1833,95 @@ public final class MobileNetV2 {
   // folded: features.7.conv.1.1 (bn)
   // in place: features.7.conv.1.2 (relu6)
   private func features_7_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 983) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1124) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 967
-        plane.update(repeating: 0, count: 967)
-        for row in 0..<28 {
-          (plane + (31 &+ row &* 30)).update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
-        }
-        let kernel = weights + (60656 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[62384 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 60))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 900
+        plane.update(repeating: 0, count: 900)
+        for c in (block &* 192 / 1)..<((block &+ 1) &* 192 / 1) {
+          let kernel = weights + (60656 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[62384 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(28, strip &* 28 &+ 28)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 28 &+ row) &* 28)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 450 &+ (padded >> 1) &* 15)
+              let even = to + 225
+              let odd = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(odd + (8)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(odd + (12)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 225).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 450).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 675).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 451).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 15).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 240).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 15))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1879,38 +1931,47 @@ public final class MobileNetV2 {
   // features.7.conv.2: conv out 1x1 bias=false   (line 28)
   // conv 14x14x192 -> 14x14x64, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.7.conv.3 (bn)
+  // in place: identity4 (identity)
   private func features_7_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<7 {
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<192 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 32 panels
+    do {
+      let first = 0, end = 6
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 6144)
-          for i in 0..<192 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (62576 &+ block &* 2112))
           let bias = UnsafePointer(weights + (75248 &+ block &* 11))
-          if panel == 6 {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel12(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if false && panel != 6 && block != 5 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 192, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 192, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 5 ? 9 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -1924,41 +1985,43 @@ public final class MobileNetV2 {
   // in place: features.8.conv.0.2 (relu6)
   private func features_8_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<64 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    Self.parallelRanges(32, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 2048)
-          for i in 0..<64 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<32 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (75328 &+ block &* 768))
           let bias = UnsafePointer(weights + (99904 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 31 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 31 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1972,59 +2035,90 @@ public final class MobileNetV2 {
   // folded: features.8.conv.1.1 (bn)
   // in place: features.8.conv.1.2 (relu6)
   private func features_8_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (100288 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[103744 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+          let kernel = weights + (100288 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[103744 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2036,37 +2130,44 @@ public final class MobileNetV2 {
   // folded: features.8.conv.3 (bn)
   private func features_8_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (104128 &+ block &* 4224))
           let bias = UnsafePointer(weights + (129472 &+ block &* 11))
-          if panel == 6 {
-            Self.__kernel16(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel15(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 5 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 384, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 384, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 384, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 5 ? 9 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2074,14 +2175,9 @@ public final class MobileNetV2 {
     }
   }
 
-  // identity4: identity   (line 36)
-  // identity 14x14x64 -> 14x14x64 (shapes HxWxC)
-  private func identity4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 12544)
-  }
-
   // add4: add   (line 32)
   // add 14x14x64 + 14x14x64 -> 14x14x64 (shapes HxWxC)
+  // in place: identity5 (identity)
   private func add4(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<64 {
       for j in 0..<196 {
@@ -2097,41 +2193,43 @@ public final class MobileNetV2 {
   // in place: features.9.conv.0.2 (relu6)
   private func features_9_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<64 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    Self.parallelRanges(32, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 2048)
-          for i in 0..<64 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<32 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (129552 &+ block &* 768))
           let bias = UnsafePointer(weights + (154128 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 31 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 31 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2145,59 +2243,90 @@ public final class MobileNetV2 {
   // folded: features.9.conv.1.1 (bn)
   // in place: features.9.conv.1.2 (relu6)
   private func features_9_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (154512 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[157968 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+          let kernel = weights + (154512 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[157968 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2209,37 +2338,44 @@ public final class MobileNetV2 {
   // folded: features.9.conv.3 (bn)
   private func features_9_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (158352 &+ block &* 4224))
           let bias = UnsafePointer(weights + (183696 &+ block &* 11))
-          if panel == 6 {
-            Self.__kernel16(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel15(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 5 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 384, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 384, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 384, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 5 ? 9 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2247,14 +2383,9 @@ public final class MobileNetV2 {
     }
   }
 
-  // identity5: identity   (line 36)
-  // identity 14x14x64 -> 14x14x64 (shapes HxWxC)
-  private func identity5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 12544)
-  }
-
   // add5: add   (line 32)
   // add 14x14x64 + 14x14x64 -> 14x14x64 (shapes HxWxC)
+  // in place: identity6 (identity)
   private func add5(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<64 {
       for j in 0..<196 {
@@ -2270,41 +2401,43 @@ public final class MobileNetV2 {
   // in place: features.10.conv.0.2 (relu6)
   private func features_10_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<64 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    Self.parallelRanges(32, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 2048)
-          for i in 0..<64 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<32 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (183776 &+ block &* 768))
           let bias = UnsafePointer(weights + (208352 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 31 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 31 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2318,59 +2451,90 @@ public final class MobileNetV2 {
   // folded: features.10.conv.1.1 (bn)
   // in place: features.10.conv.1.2 (relu6)
   private func features_10_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (208736 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[212192 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+          let kernel = weights + (208736 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[212192 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2382,48 +2546,49 @@ public final class MobileNetV2 {
   // folded: features.10.conv.3 (bn)
   private func features_10_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (212576 &+ block &* 4224))
           let bias = UnsafePointer(weights + (237920 &+ block &* 11))
-          if panel == 6 {
-            Self.__kernel16(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel15(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 5 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 384, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 384, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 384, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 5 ? 9 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity6: identity   (line 36)
-  // identity 14x14x64 -> 14x14x64 (shapes HxWxC)
-  private func identity6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 12544)
   }
 
   // add6: add   (line 32)
@@ -2443,41 +2608,43 @@ public final class MobileNetV2 {
   // in place: features.11.conv.0.2 (relu6)
   private func features_11_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<64 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    Self.parallelRanges(32, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 2048)
-          for i in 0..<64 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<32 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (238000 &+ block &* 768))
           let bias = UnsafePointer(weights + (262576 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 31 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 31 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2491,59 +2658,90 @@ public final class MobileNetV2 {
   // folded: features.11.conv.1.1 (bn)
   // in place: features.11.conv.1.2 (relu6)
   private func features_11_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (262960 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[266416 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+          let kernel = weights + (262960 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[266416 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2553,39 +2751,47 @@ public final class MobileNetV2 {
   // features.11.conv.2: conv out 1x1 bias=false   (line 28)
   // conv 14x14x384 -> 14x14x96, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.11.conv.3 (bn)
+  // in place: identity7 (identity)
   private func features_11_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(8, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<8 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (266800 &+ block &* 4608))
           let bias = UnsafePointer(weights + (303664 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel17(a, b, bias, stage)
-          }
-          let valid = block == 7 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if false && panel != 6 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 2352 &+ n), 384, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel4(a, tailPanel, bias, stage, 384, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 384, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 7 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2599,41 +2805,43 @@ public final class MobileNetV2 {
   // in place: features.12.conv.0.2 (relu6)
   private func features_12_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<96 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
+    Self.parallelRanges(48, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 3072)
-          for i in 0..<96 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<48 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (303760 &+ block &* 1152))
           let bias = UnsafePointer(weights + (359056 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          let valid = block == 47 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 96, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 96, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 96, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 47 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2647,59 +2855,90 @@ public final class MobileNetV2 {
   // folded: features.12.conv.1.1 (bn)
   // in place: features.12.conv.1.2 (relu6)
   private func features_12_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<576 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (359632 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[364816 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 576 / 1)..<((block &+ 1) &* 576 / 1) {
+          let kernel = weights + (359632 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[364816 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2711,37 +2950,44 @@ public final class MobileNetV2 {
   // folded: features.12.conv.3 (bn)
   private func features_12_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<576 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
+    Self.parallelRanges(8, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 18432)
-          for i in 0..<576 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<8 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (365392 &+ block &* 6912))
           let bias = UnsafePointer(weights + (420688 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 7 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 2352 &+ n), 576, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 576, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 7 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2749,14 +2995,9 @@ public final class MobileNetV2 {
     }
   }
 
-  // identity7: identity   (line 36)
-  // identity 14x14x96 -> 14x14x96 (shapes HxWxC)
-  private func identity7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 18816)
-  }
-
   // add7: add   (line 32)
   // add 14x14x96 + 14x14x96 -> 14x14x96 (shapes HxWxC)
+  // in place: identity8 (identity)
   private func add7(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<96 {
       for j in 0..<196 {
@@ -2772,41 +3013,43 @@ public final class MobileNetV2 {
   // in place: features.13.conv.0.2 (relu6)
   private func features_13_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<96 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
+    Self.parallelRanges(48, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 3072)
-          for i in 0..<96 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<48 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (420784 &+ block &* 1152))
           let bias = UnsafePointer(weights + (476080 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          let valid = block == 47 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 96, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 96, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 96, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 47 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2820,59 +3063,90 @@ public final class MobileNetV2 {
   // folded: features.13.conv.1.1 (bn)
   // in place: features.13.conv.1.2 (relu6)
   private func features_13_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<576 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 307) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 291
-        plane.update(repeating: 0, count: 291)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (476656 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[481840 &+ c])
-        for oy in 0..<14 {
-          let r = UnsafePointer(plane + (oy &* 16))
-          let o = y + ((c &* 14 &+ oy) &* 14)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 14)
-          }
-          for ox in 0..<14 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 258
+        plane.update(repeating: 0, count: 258)
+        for c in (block &* 576 / 1)..<((block &+ 1) &* 576 / 1) {
+          let kernel = weights + (476656 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[481840 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 15)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let to = plane + ((row &+ 1) &* 16)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
+            copied = max(copied, need)
+            let first = strip &* 14
+            for i in first..<min(14, first &+ 14) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 14
+            for oy in top..<min(14, top &+ 14) {
+              let even = y + ((c &* 14 &+ oy) &* 14)
+              let src = UnsafePointer(stage + ((oy &- top) &* 16))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (8)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (12)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (12)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2884,48 +3158,49 @@ public final class MobileNetV2 {
   // folded: features.13.conv.3 (bn)
   private func features_13_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<576 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
+    Self.parallelRanges(8, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 18432)
-          for i in 0..<576 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<8 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (482416 &+ block &* 6912))
           let bias = UnsafePointer(weights + (537712 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 7 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 2352 &+ n), 576, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 576, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 7 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity8: identity   (line 36)
-  // identity 14x14x96 -> 14x14x96 (shapes HxWxC)
-  private func identity8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 18816)
   }
 
   // add8: add   (line 32)
@@ -2945,41 +3220,43 @@ public final class MobileNetV2 {
   // in place: features.14.conv.0.2 (relu6)
   private func features_14_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<96 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
+    Self.parallelRanges(48, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 3072)
-          for i in 0..<96 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<48 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (537808 &+ block &* 1152))
           let bias = UnsafePointer(weights + (593104 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel20(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          let valid = block == 47 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 96, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel3(a, tailPanel, bias, stage, 96, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 96, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 47 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2993,59 +3270,89 @@ public final class MobileNetV2 {
   // folded: features.14.conv.1.1 (bn)
   // in place: features.14.conv.1.2 (relu6)
   private func features_14_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<576 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 339) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 323
-        plane.update(repeating: 0, count: 323)
-        for row in 0..<14 {
-          (plane + (17 &+ row &* 16)).update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
-        }
-        let kernel = weights + (593680 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[598864 &+ c])
-        for oy in 0..<7 {
-          let r = UnsafePointer(plane + (oy &* 32))
-          let o = y + ((c &* 7 &+ oy) &* 7)
-          do {
-            let ox = 0
-            let q = r + (ox &* 2)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 33).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 34).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 7)
-          }
-          for ox in 0..<7 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 256
+        plane.update(repeating: 0, count: 256)
+        for c in (block &* 576 / 1)..<((block &+ 1) &* 576 / 1) {
+          let kernel = weights + (593680 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[598864 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(14, strip &* 14 &+ 14)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 14 &+ row) &* 14)
+              let padded = row &+ 1
+              let to = plane + ((padded & 1) &* 128 &+ (padded >> 1) &* 8)
+              let even = to + 64
+              let odd = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (8)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(odd + (4)).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+              }
+              even[6] = src[12]
+              odd[6] = src[13]
+            }
+            copied = max(copied, need)
+            let first = strip &* 4
+            for i in first..<min(4, first &+ 4) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 64).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 128).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 192).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 129).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 8).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 72).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 7
+            for oy in top..<min(7, top &+ 7) {
+              let even = y + ((c &* 7 &+ oy) &* 7)
+              let src = UnsafePointer(stage + ((oy &- top) &* 8))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
           }
         }
       }
@@ -3055,39 +3362,47 @@ public final class MobileNetV2 {
   // features.14.conv.2: conv out 1x1 bias=false   (line 28)
   // conv 7x7x576 -> 7x7x160, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // folded: features.14.conv.3 (bn)
+  // in place: identity9 (identity)
   private func features_14_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<576 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
+    Self.parallelRanges(14, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 18432)
-          for i in 0..<576 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<14 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (599440 &+ block &* 6912))
           let bias = UnsafePointer(weights + (696208 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel23(a, b, bias, stage)
-          }
-          let valid = block == 13 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if false && panel != 1 && block != 13 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 576, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 576, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 13 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -3101,41 +3416,43 @@ public final class MobileNetV2 {
   // in place: features.15.conv.0.2 (relu6)
   private func features_15_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<160 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
+    Self.parallelRanges(80, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 5120)
-          for i in 0..<160 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<80 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (696384 &+ block &* 1920))
           let bias = UnsafePointer(weights + (849984 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel24(a, b, bias, stage)
-          }
-          let valid = block == 79 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 160, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel3(a, tailPanel, bias, stage, 160, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 160, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 79 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3149,59 +3466,84 @@ public final class MobileNetV2 {
   // folded: features.15.conv.1.1 (bn)
   // in place: features.15.conv.1.2 (relu6)
   private func features_15_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<960 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 148) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 116
-        plane.update(repeating: 0, count: 116)
-        for row in 0..<7 {
-          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        }
-        let kernel = weights + (850944 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[859584 &+ c])
-        for oy in 0..<7 {
-          let r = UnsafePointer(plane + (oy &* 9))
-          let o = y + ((c &* 7 &+ oy) &* 7)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 7)
-          }
-          for ox in 0..<7 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 84
+        plane.update(repeating: 0, count: 84)
+        for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
+          let kernel = weights + (850944 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[859584 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(7, strip &* 7 &+ 8)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 7 &+ row) &* 7)
+              let to = plane + ((row &+ 1) &* 9)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
+            copied = max(copied, need)
+            let first = strip &* 4
+            for i in first..<min(4, first &+ 4) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 7
+            for oy in top..<min(7, top &+ 7) {
+              let even = y + ((c &* 7 &+ oy) &* 7)
+              let src = UnsafePointer(stage + ((oy &- top) &* 9))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
           }
         }
       }
@@ -3213,37 +3555,44 @@ public final class MobileNetV2 {
   // folded: features.15.conv.3 (bn)
   private func features_15_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<960 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(14, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 30720)
-          for i in 0..<960 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<14 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (860544 &+ block &* 11520))
           let bias = UnsafePointer(weights + (1021824 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel26(a, b, bias, stage)
-          }
-          let valid = block == 13 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 13 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel4(a, tailPanel, bias, stage, 960, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 960, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 13 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -3251,14 +3600,9 @@ public final class MobileNetV2 {
     }
   }
 
-  // identity9: identity   (line 36)
-  // identity 7x7x160 -> 7x7x160 (shapes HxWxC)
-  private func identity9(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 7840)
-  }
-
   // add9: add   (line 32)
   // add 7x7x160 + 7x7x160 -> 7x7x160 (shapes HxWxC)
+  // in place: identity10 (identity)
   private func add9(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<160 {
       for j in 0..<49 {
@@ -3274,41 +3618,43 @@ public final class MobileNetV2 {
   // in place: features.16.conv.0.2 (relu6)
   private func features_16_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<160 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
+    Self.parallelRanges(80, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 5120)
-          for i in 0..<160 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<80 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1022000 &+ block &* 1920))
           let bias = UnsafePointer(weights + (1175600 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel24(a, b, bias, stage)
-          }
-          let valid = block == 79 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 160, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel3(a, tailPanel, bias, stage, 160, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 160, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 79 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3322,59 +3668,84 @@ public final class MobileNetV2 {
   // folded: features.16.conv.1.1 (bn)
   // in place: features.16.conv.1.2 (relu6)
   private func features_16_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<960 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 148) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 116
-        plane.update(repeating: 0, count: 116)
-        for row in 0..<7 {
-          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        }
-        let kernel = weights + (1176560 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1185200 &+ c])
-        for oy in 0..<7 {
-          let r = UnsafePointer(plane + (oy &* 9))
-          let o = y + ((c &* 7 &+ oy) &* 7)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 7)
-          }
-          for ox in 0..<7 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 84
+        plane.update(repeating: 0, count: 84)
+        for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
+          let kernel = weights + (1176560 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1185200 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(7, strip &* 7 &+ 8)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 7 &+ row) &* 7)
+              let to = plane + ((row &+ 1) &* 9)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
+            copied = max(copied, need)
+            let first = strip &* 4
+            for i in first..<min(4, first &+ 4) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 7
+            for oy in top..<min(7, top &+ 7) {
+              let even = y + ((c &* 7 &+ oy) &* 7)
+              let src = UnsafePointer(stage + ((oy &- top) &* 9))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
           }
         }
       }
@@ -3386,48 +3757,49 @@ public final class MobileNetV2 {
   // folded: features.16.conv.3 (bn)
   private func features_16_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<960 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(14, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 30720)
-          for i in 0..<960 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<14 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1186160 &+ block &* 11520))
           let bias = UnsafePointer(weights + (1347440 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel26(a, b, bias, stage)
-          }
-          let valid = block == 13 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 13 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel4(a, tailPanel, bias, stage, 960, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 960, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 13 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity10: identity   (line 36)
-  // identity 7x7x160 -> 7x7x160 (shapes HxWxC)
-  private func identity10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 7840)
   }
 
   // add10: add   (line 32)
@@ -3447,41 +3819,43 @@ public final class MobileNetV2 {
   // in place: features.17.conv.0.2 (relu6)
   private func features_17_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<160 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
+    Self.parallelRanges(80, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 5120)
-          for i in 0..<160 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<80 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1347616 &+ block &* 1920))
           let bias = UnsafePointer(weights + (1501216 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel24(a, b, bias, stage)
-          }
-          let valid = block == 79 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 160, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel3(a, tailPanel, bias, stage, 160, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 160, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 79 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3495,59 +3869,84 @@ public final class MobileNetV2 {
   // folded: features.17.conv.1.1 (bn)
   // in place: features.17.conv.1.2 (relu6)
   private func features_17_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<960 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 132) {
+    for block in 0..<1 {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 148) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 116
-        plane.update(repeating: 0, count: 116)
-        for row in 0..<7 {
-          (plane + (10 &+ row &* 9)).update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        }
-        let kernel = weights + (1502176 &+ c &* 9)
-        let w0 = SIMD16<Float>(repeating: kernel[0])
-        let w1 = SIMD16<Float>(repeating: kernel[1])
-        let w2 = SIMD16<Float>(repeating: kernel[2])
-        let w3 = SIMD16<Float>(repeating: kernel[3])
-        let w4 = SIMD16<Float>(repeating: kernel[4])
-        let w5 = SIMD16<Float>(repeating: kernel[5])
-        let w6 = SIMD16<Float>(repeating: kernel[6])
-        let w7 = SIMD16<Float>(repeating: kernel[7])
-        let w8 = SIMD16<Float>(repeating: kernel[8])
-        let bias = SIMD16<Float>(repeating: weights[1510816 &+ c])
-        for oy in 0..<7 {
-          let r = UnsafePointer(plane + (oy &* 9))
-          let o = y + ((c &* 7 &+ oy) &* 7)
-          do {
-            let ox = 0
-            let q = r + (ox &* 1)
-            var acc = bias
-            let x0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w0, x0)
-            let x1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w1, x1)
-            let x2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w2, x2)
-            let x3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w3, x3)
-            let x4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w4, x4)
-            let x5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w5, x5)
-            let x6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w6, x6)
-            let x7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w7, x7)
-            let x8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-            acc = acc.addingProduct(w8, x8)
-            UnsafeMutableRawPointer(stage).storeBytes(of: acc, as: SIMD16<Float>.self)
-            (o + ox).update(from: stage, count: 7)
-          }
-          for ox in 0..<7 {
-            var v = o[ox]
-            v = v > 0 ? v : 0
-            v = v < 6 ? v : 6
-            o[ox] = v
+        let stage = plane + 84
+        plane.update(repeating: 0, count: 84)
+        for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
+          let kernel = weights + (1502176 &+ c &* 9)
+          let w0 = SIMD16<Float>(repeating: kernel[0])
+          let w1 = SIMD16<Float>(repeating: kernel[1])
+          let w2 = SIMD16<Float>(repeating: kernel[2])
+          let w3 = SIMD16<Float>(repeating: kernel[3])
+          let w4 = SIMD16<Float>(repeating: kernel[4])
+          let w5 = SIMD16<Float>(repeating: kernel[5])
+          let w6 = SIMD16<Float>(repeating: kernel[6])
+          let w7 = SIMD16<Float>(repeating: kernel[7])
+          let w8 = SIMD16<Float>(repeating: kernel[8])
+          let bias = SIMD16<Float>(repeating: weights[1510816 &+ c])
+          let zero = SIMD16<Float>(repeating: 0)
+          let six = SIMD16<Float>(repeating: 6)
+          var copied = 0
+          for strip in 0..<1 {
+            let need = min(7, strip &* 7 &+ 8)
+            for row in copied..<max(copied, need) {
+              let src = x0 + ((c &* 7 &+ row) &* 7)
+              let to = plane + ((row &+ 1) &* 9)
+              let even = to + 1
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
+            copied = max(copied, need)
+            let first = strip &* 4
+            for i in first..<min(4, first &+ 4) {
+              let q = UnsafePointer(plane + (i &* 16))
+              var acc = bias
+              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w1, p1)
+              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w2, p2)
+              let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w3, p3)
+              let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w4, p4)
+              let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w5, p5)
+              let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w6, p6)
+              let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w7, p7)
+              let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+              acc = Self.__kernel1(acc, w8, p8)
+              acc = acc.replacing(with: zero, where: acc .< zero)
+              acc = acc.replacing(with: six, where: acc .> six)
+              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
+            }
+            let top = strip &* 7
+            for oy in top..<min(7, top &+ 7) {
+              let even = y + ((c &* 7 &+ oy) &* 7)
+              let src = UnsafePointer(stage + ((oy &- top) &* 9))
+              do {
+                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              }
+              even[6] = src[6]
+            }
           }
         }
       }
@@ -3559,37 +3958,44 @@ public final class MobileNetV2 {
   // folded: features.17.conv.3 (bn)
   private func features_17_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<960 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 27 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(27, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 30720)
-          for i in 0..<960 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<27 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1511776 &+ block &* 11520))
           let bias = UnsafePointer(weights + (1822816 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel26(a, b, bias, stage)
-          }
-          let valid = block == 26 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 26 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel4(a, tailPanel, bias, stage, 960, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 960, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 26 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -3603,41 +4009,43 @@ public final class MobileNetV2 {
   // in place: features.18.2 (relu6)
   private func features_18_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<320 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 107 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 19 panels
+    Self.parallelRanges(107, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 10240)
-          for i in 0..<320 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<107 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1823152 &+ block &* 3840))
           let bias = UnsafePointer(weights + (2234032 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel29(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel28(a, b, bias, stage)
-          }
-          let valid = block == 106 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                v = v < 6 ? v : 6
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 106 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 320, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel3(a, tailPanel, bias, stage, 320, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 320, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 106 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3678,8 +4086,8 @@ public final class MobileNetV2 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -3694,9 +4102,9 @@ public final class MobileNetV2 {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3731,74 +4139,108 @@ public final class MobileNetV2 {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<27 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k32 rows8 width32 stride12544 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats 12544 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3825,57 +4267,65 @@ public final class MobileNetV2 {
     var c7_1 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<32 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       ai += 8
-      bi += 12544
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k16 rows12 width32 stride12544 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 12544 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows12 width32 relu6 lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3914,77 +4364,139 @@ public final class MobileNetV2 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<16 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 12544
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let six = SIMD16<Float>(repeating: 6)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    c0_0 = c0_0.replacing(with: six, where: c0_0 .> six)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    c0_1 = c0_1.replacing(with: six, where: c0_1 .> six)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    c1_0 = c1_0.replacing(with: six, where: c1_0 .> six)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    c1_1 = c1_1.replacing(with: six, where: c1_1 .> six)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    c2_0 = c2_0.replacing(with: six, where: c2_0 .> six)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    c2_1 = c2_1.replacing(with: six, where: c2_1 .> six)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    c3_0 = c3_0.replacing(with: six, where: c3_0 .> six)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    c3_1 = c3_1.replacing(with: six, where: c3_1 .> six)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    c4_0 = c4_0.replacing(with: six, where: c4_0 .> six)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    c4_1 = c4_1.replacing(with: six, where: c4_1 .> six)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    c5_0 = c5_0.replacing(with: six, where: c5_0 .> six)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    c5_1 = c5_1.replacing(with: six, where: c5_1 .> six)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    c6_0 = c6_0.replacing(with: six, where: c6_0 .> six)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    c6_1 = c6_1.replacing(with: six, where: c6_1 .> six)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    c7_0 = c7_0.replacing(with: six, where: c7_0 .> six)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    c7_1 = c7_1.replacing(with: six, where: c7_1 .> six)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    c8_0 = c8_0.replacing(with: six, where: c8_0 .> six)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    c8_1 = c8_1.replacing(with: six, where: c8_1 .> six)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    c9_0 = c9_0.replacing(with: six, where: c9_0 .> six)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    c9_1 = c9_1.replacing(with: six, where: c9_1 .> six)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    c10_0 = c10_0.replacing(with: six, where: c10_0 .> six)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    c10_1 = c10_1.replacing(with: six, where: c10_1 .> six)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    c11_0 = c11_0.replacing(with: six, where: c11_0 .> six)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
+    c11_1 = c11_1.replacing(with: six, where: c11_1 .> six)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k96 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4023,295 +4535,89 @@ public final class MobileNetV2 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<96 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 3136
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k24 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<24 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k144 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<144 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k144 rows11 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 784 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4347,2526 +4653,78 @@ public final class MobileNetV2 {
     var c10_1 = bias10
     var ai = a
     var bi = b
-    for _ in 0..<144 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       ai += 11
-      bi += 784
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k144 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<144 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k32 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<32 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k32 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<32 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k192 rows11 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 784 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<192 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k192 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<192 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k192 rows11 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 196 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<192 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<64 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<64 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows11 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 196 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k96 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<96 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k96 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<96 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k576 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<576 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k576 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<576 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k576 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<576 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k160 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<160 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k160 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<160 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k960 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<960 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k960 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<960 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k320 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<320 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k320 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<320 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -6874,15 +4732,23 @@ public final class MobileNetV2 {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -6903,114 +4769,204 @@ public final class MobileNetV2 {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -7021,33 +4977,52 @@ public final class MobileNetV2 {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

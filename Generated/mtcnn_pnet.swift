@@ -2,9 +2,11 @@
 // Command: cnnc Specs/mtcnn_pnet.cnn -o Generated/mtcnn_pnet.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): dd0fe0f6c09a282b
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -65,31 +67,32 @@ public final class MTCNNPNet {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 26640, alignment: 64).bindMemory(to: Float.self, capacity: 6660)
     weights.initialize(repeating: 0, count: 6660)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5000, alignment: 64).bindMemory(to: Float.self, capacity: 1250)
     arena.initialize(repeating: 0, count: 1250)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 64).bindMemory(to: Float.self, capacity: 1024)
     scratch.initialize(repeating: 0, count: 1024)
-    Self.packPlain(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, outputs: 10, inner: 27, biasOffset: 270, into: weights + 0)
-    (weights + 288).update(from: tensors["prelu1.weight"] ?? [], count: 10)
-    Self.pack(tensors["conv2.weight"] ?? [], bias: tensors["conv2.bias"], norm: nil, groups: 1, outPerGroup: 16, inner: 90, lanes: 16, into: weights + 304)
-    (weights + 1760).update(from: tensors["prelu2.weight"] ?? [], count: 16)
-    Self.pack(tensors["conv3.weight"] ?? [], bias: tensors["conv3.bias"], norm: nil, groups: 1, outPerGroup: 32, inner: 144, lanes: 32, into: weights + 1776)
-    (weights + 6416).update(from: tensors["prelu3.weight"] ?? [], count: 32)
-    Self.pack(tensors["conv4_1.weight"] ?? [], bias: tensors["conv4_1.bias"], norm: nil, groups: 1, outPerGroup: 2, inner: 32, lanes: 2, into: weights + 6448)
-    Self.pack(tensors["conv4_2.weight"] ?? [], bias: tensors["conv4_2.bias"], norm: nil, groups: 1, outPerGroup: 4, inner: 32, lanes: 4, into: weights + 6528)
+    Self.packPlain(file, "conv1.weight", bias: "conv1.bias", norm: nil, outputs: 10, inner: 27, biasOffset: 270, into: weights + 0)
+    Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 10, into: weights + 288)
+    Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 90, lanes: 16, into: weights + 304)
+    Self.packPlain(file, "prelu2.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 16, into: weights + 1760)
+    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 144, lanes: 32, into: weights + 1776)
+    Self.packPlain(file, "prelu3.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 32, into: weights + 6416)
+    Self.pack(file, "conv4_1.weight", bias: "conv4_1.bias", norm: nil, groups: 1, outPerGroup: 2, inner: 32, lanes: 2, into: weights + 6448)
+    Self.pack(file, "conv4_2.weight", bias: "conv4_2.bias", norm: nil, groups: 1, outPerGroup: 4, inner: 32, lanes: 4, into: weights + 6528)
   }
 
   deinit {
@@ -252,7 +255,7 @@ public final class MTCNNPNet {
           let row = groupInput + (oy &* 3)
           for t in 0..<1 {
             let ox = t &* 1
-            Self.__kernel1(row + (ox &* 1), 16, 9, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 16, 9, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 1 &+ oy &* 1 &+ ox)
@@ -275,36 +278,44 @@ public final class MTCNNPNet {
   // in place: softmax4_1 (softmax)
   private func conv4_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<1 {
+    // the last 1 pixels, zero-filled to a whole panel
+    for i in 0..<32 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 1 &+ 0), count: 1)
+      (row + 1).update(repeating: 0, count: 31)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 1 blocks of 2 channels x 1 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    do {
+      let first = 0, end = 1
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 0 ? 1 : 32
-        var b = src + n
-        if panel == 0 {
-          scratch.update(repeating: 0, count: 1024)
-          for i in 0..<32 {
-            (scratch + (i &* 32)).update(from: src + (i &* 1 &+ n), count: 1)
-          }
-          b = UnsafePointer(scratch)
-        }
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6448 &+ block &* 64))
           let bias = UnsafePointer(weights + (6512 &+ block &* 2))
-          if panel == 0 {
-            Self.__kernel3(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel2(a, b, bias, stage)
-          }
-          let valid = block == 0 ? 2 : 2
-          for r in 0..<valid {
-            let c = block &* 2 &+ r
-            let o = y + (c &* 1 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in first..<end {
+            let n = panel &* 32
+            if panel != 0 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 2 &+ n), 32, 1, 1)
+            }
+            else {
+              if panel == 0 {
+                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 32, 1, 32)
+              }
+              let columns = panel == 0 ? 1 : 32
+              let valid = block == 0 ? 2 : 2
+              for r in 0..<valid {
+                let c = block &* 2 &+ r
+                let o = y + (c &* 1 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -334,36 +345,44 @@ public final class MTCNNPNet {
   // conv 1x1x32 -> 1x1x4, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func conv4_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<1 {
+    // the last 1 pixels, zero-filled to a whole panel
+    for i in 0..<32 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 1 &+ 0), count: 1)
+      (row + 1).update(repeating: 0, count: 31)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 1 blocks of 4 channels x 1 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    do {
+      let first = 0, end = 1
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 0 ? 1 : 32
-        var b = src + n
-        if panel == 0 {
-          scratch.update(repeating: 0, count: 1024)
-          for i in 0..<32 {
-            (scratch + (i &* 32)).update(from: src + (i &* 1 &+ n), count: 1)
-          }
-          b = UnsafePointer(scratch)
-        }
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6528 &+ block &* 128))
           let bias = UnsafePointer(weights + (6656 &+ block &* 4))
-          if panel == 0 {
-            Self.__kernel5(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel4(a, b, bias, stage)
-          }
-          let valid = block == 0 ? 4 : 4
-          for r in 0..<valid {
-            let c = block &* 4 &+ r
-            let o = y + (c &* 1 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in first..<end {
+            let n = panel &* 32
+            if panel != 0 {
+              Self.__kernel4(a, src + n, bias, y + (block &* 4 &+ n), 32, 1, 1)
+            }
+            else {
+              if panel == 0 {
+                Self.__kernel4(a, tailPanel, bias, stage, 32, 32, 32)
+              }
+              else {
+                Self.__kernel4(a, src + n, bias, stage, 32, 1, 32)
+              }
+              let columns = panel == 0 ? 1 : 32
+              let valid = block == 0 ? 4 : 4
+              for r in 0..<valid {
+                let c = block &* 4 &+ r
+                let o = y + (c &* 1 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -387,83 +406,83 @@ public final class MTCNNPNet {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[5]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[6]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[7]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[6]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[7]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[8]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[7]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[8]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[9]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[10]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[11]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[12]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[11]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[12]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[13]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[12]
-        a0_0 = a0_0.addingProduct(w0, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
         let x1 = xi[13]
-        a0_1 = a0_1.addingProduct(w0, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
         let x2 = xi[14]
-        a0_2 = a0_2.addingProduct(w0, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
       }
       xi += plane
       wi += 144
@@ -473,10 +492,36 @@ public final class MTCNNPNet {
     UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
   }
 
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
   /// Direct convolution tile: 32 channels x 1 columns; direct k3x3 s1 d1x1 row3 tile32x1 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
@@ -488,64 +533,64 @@ public final class MTCNNPNet {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[3]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[4]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[5]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[6]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[7]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[8]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
       }
       xi += plane
       wi += 288
@@ -554,9 +599,9 @@ public final class MTCNNPNet {
     UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k32 rows2 width32 stride1 lanes16 fmatrue.
-  /// `a`: `[k][2]`, `b`: k rows of 32 floats 1 apart, `stage`: `[2][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows2 width32 none lanes16 fmatrue.
+  /// `a`: `[k][2]`, `b`: k rows of 32 floats `bStride` apart, `out`: 2 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -565,56 +610,29 @@ public final class MTCNNPNet {
     var c1_1 = bias1
     var ai = a
     var bi = b
-    for _ in 0..<32 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       ai += 2
-      bi += 1
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k32 rows2 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][2]`, `b`: k rows of 32 floats 32 apart, `stage`: `[2][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    var ai = a
-    var bi = b
-    for _ in 0..<32 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      ai += 2
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k32 rows4 width32 stride1 lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 32 floats 1 apart, `stage`: `[4][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows4 width32 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 32 floats `bStride` apart, `out`: 4 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -629,77 +647,36 @@ public final class MTCNNPNet {
     var c3_1 = bias3
     var ai = a
     var bi = b
-    for _ in 0..<32 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       ai += 4
-      bi += 1
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k32 rows4 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 32 floats 32 apart, `stage`: `[4][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    var ai = a
-    var bi = b
-    for _ in 0..<32 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      ai += 4
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -707,15 +684,23 @@ public final class MTCNNPNet {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -736,114 +721,204 @@ public final class MTCNNPNet {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -854,33 +929,52 @@ public final class MTCNNPNet {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

@@ -2,9 +2,11 @@
 // Command: cnnc Specs/nin.cnn -o Generated/nin.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): c2d971bdd090b76f
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -96,35 +98,36 @@ public final class NiN {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 30462848, alignment: 64).bindMemory(to: Float.self, capacity: 7615712)
     weights.initialize(repeating: 0, count: 7615712)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 2239488, alignment: 64).bindMemory(to: Float.self, capacity: 559872)
     arena.initialize(repeating: 0, count: 559872)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 369024, alignment: 64).bindMemory(to: Float.self, capacity: 92256)
     scratch.initialize(repeating: 0, count: 92256)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
-    Self.pack(tensors["cccp1.weight"] ?? [], bias: tensors["cccp1.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 34944)
-    Self.pack(tensors["cccp2.weight"] ?? [], bias: tensors["cccp2.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 44256)
-    Self.pack(tensors["conv2.weight"] ?? [], bias: tensors["conv2.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 2400, lanes: 32, into: weights + 53568)
-    Self.pack(tensors["cccp3.weight"] ?? [], bias: tensors["cccp3.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 668224)
-    Self.pack(tensors["cccp4.weight"] ?? [], bias: tensors["cccp4.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 736080)
-    Self.pack(tensors["conv3.weight"] ?? [], bias: tensors["conv3.bias"], norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 803936)
-    Self.pack(tensors["cccp5.weight"] ?? [], bias: tensors["cccp5.bias"], norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 12, into: weights + 1689056)
-    Self.pack(tensors["cccp6.weight"] ?? [], bias: tensors["cccp6.bias"], norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 12, into: weights + 1836896)
-    Self.pack(tensors["conv4_1024.weight"] ?? [], bias: tensors["conv4_1024.bias"], norm: nil, groups: 1, outPerGroup: 1024, inner: 3456, lanes: 32, into: weights + 1984736)
-    Self.pack(tensors["cccp7_1024.weight"] ?? [], bias: tensors["cccp7_1024.bias"], norm: nil, groups: 1, outPerGroup: 1024, inner: 1024, lanes: 12, into: weights + 5524704)
-    Self.pack(tensors["cccp8_1024.weight"] ?? [], bias: tensors["cccp8_1024.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 12, into: weights + 6582512)
+    Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
+    Self.pack(file, "cccp1.weight", bias: "cccp1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 34944)
+    Self.pack(file, "cccp2.weight", bias: "cccp2.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 44256)
+    Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 2400, lanes: 32, into: weights + 53568)
+    Self.pack(file, "cccp3.weight", bias: "cccp3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 668224)
+    Self.pack(file, "cccp4.weight", bias: "cccp4.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 736080)
+    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 803936)
+    Self.pack(file, "cccp5.weight", bias: "cccp5.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 12, into: weights + 1689056)
+    Self.pack(file, "cccp6.weight", bias: "cccp6.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 384, lanes: 12, into: weights + 1836896)
+    Self.pack(file, "conv4_1024.weight", bias: "conv4_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 3456, lanes: 32, into: weights + 1984736)
+    Self.pack(file, "cccp7_1024.weight", bias: "cccp7_1024.bias", norm: nil, groups: 1, outPerGroup: 1024, inner: 1024, lanes: 12, into: weights + 5524704)
+    Self.pack(file, "cccp8_1024.weight", bias: "cccp8_1024.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 12, into: weights + 6582512)
   }
 
   deinit {
@@ -229,7 +232,7 @@ public final class NiN {
         for block in 0..<12 {
           let a = UnsafePointer(weights + (0 &+ block &* 2904))
           let bias = UnsafePointer(weights + (34848 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 363, 48, 48)
           let valid = block == 11 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -253,40 +256,45 @@ public final class NiN {
   // in place: relu2 (relu)
   private func cccp1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(92, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<96 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    Self.parallelRanges(8, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 3072)
-          for i in 0..<96 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (34944 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (44160 &+ block &* 12))
-          if panel == 91 {
-            Self.__kernel2(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel1(a, b, bias, stage)
-          }
-          let valid = block == 7 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (34944 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (44160 &+ block &* 12))
+            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 92) {
+              let n = panel &* 32
+              if panel != 91 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 34992 &+ n), 96, 2916, 2916)
+              }
+              else {
+                if panel == 91 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 96, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 96, 2916, 32)
+                }
+                let columns = panel == 91 ? 4 : 32
+                let valid = block == 7 ? 12 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -300,40 +308,45 @@ public final class NiN {
   // in place: relu3 (relu)
   private func cccp2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(92, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<96 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 8 blocks of 12 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    Self.parallelRanges(8, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 3072)
-          for i in 0..<96 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<8 {
-          let a = UnsafePointer(weights + (44256 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (53472 &+ block &* 12))
-          if panel == 91 {
-            Self.__kernel2(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel1(a, b, bias, stage)
-          }
-          let valid = block == 7 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (44256 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (53472 &+ block &* 12))
+            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 92) {
+              let n = panel &* 32
+              if panel != 91 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 34992 &+ n), 96, 2916, 2916)
+              }
+              else {
+                if panel == 91 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 96, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 96, 2916, 32)
+                }
+                let columns = panel == 91 ? 4 : 32
+                let valid = block == 7 ? 12 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -437,40 +450,43 @@ public final class NiN {
   // in place: relu5 (relu)
   private func cccp3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (668224 &+ block &* 3072))
           let bias = UnsafePointer(weights + (735808 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel5(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel4(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 && block != 21 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 256, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 21 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -484,40 +500,43 @@ public final class NiN {
   // in place: relu6 (relu)
   private func cccp4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (736080 &+ block &* 3072))
           let bias = UnsafePointer(weights + (803664 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel5(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel4(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 && block != 21 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 256, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 21 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -590,7 +609,7 @@ public final class NiN {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel6(row + (ox &* 1), 256, 225, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 256, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -605,7 +624,7 @@ public final class NiN {
           }
           do {
             let ox = 7
-            Self.__kernel7(row + (ox &* 1), 256, 225, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 256, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -628,40 +647,43 @@ public final class NiN {
   // in place: relu8 (relu)
   private func cccp5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(6, threads: threads) {
-      panel in
+    // the last 9 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 169 &+ 160), count: 9)
+      (row + 9).update(repeating: 0, count: 23)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 32 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(32, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 5 ? 9 : 32
-        var b = src + n
-        if panel == 5 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 169 &+ n), count: 9)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<32 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1689056 &+ block &* 4608))
           let bias = UnsafePointer(weights + (1836512 &+ block &* 12))
-          if panel == 5 {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel8(a, b, bias, stage)
-          }
-          let valid = block == 31 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 169 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<6 {
+            let n = panel &* 32
+            if panel != 5 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2028 &+ n), 384, 169, 169)
+            }
+            else {
+              if panel == 5 {
+                Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 384, 169, 32)
+              }
+              let columns = panel == 5 ? 9 : 32
+              let valid = block == 31 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 169 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -675,40 +697,43 @@ public final class NiN {
   // in place: relu9 (relu)
   private func cccp6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(6, threads: threads) {
-      panel in
+    // the last 9 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 169 &+ 160), count: 9)
+      (row + 9).update(repeating: 0, count: 23)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 32 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(32, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 5 ? 9 : 32
-        var b = src + n
-        if panel == 5 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 169 &+ n), count: 9)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<32 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (1836896 &+ block &* 4608))
           let bias = UnsafePointer(weights + (1984352 &+ block &* 12))
-          if panel == 5 {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel8(a, b, bias, stage)
-          }
-          let valid = block == 31 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 169 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<6 {
+            let n = panel &* 32
+            if panel != 5 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 2028 &+ n), 384, 169, 169)
+            }
+            else {
+              if panel == 5 {
+                Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 384, 169, 32)
+              }
+              let columns = panel == 5 ? 9 : 32
+              let valid = block == 31 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 169 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -783,7 +808,7 @@ public final class NiN {
           let row = groupInput + (oy &* 8)
           for t in 0..<1 {
             let ox = t &* 6
-            Self.__kernel10(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
+            Self.__kernel6(row + (ox &* 1), 384, 64, packed, bias, stage, next + (oy &* 1 &+ t) &* 18432)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 36 &+ oy &* 6 &+ ox)
@@ -806,40 +831,43 @@ public final class NiN {
   // in place: relu11 (relu)
   private func cccp7_1024(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 36 &+ 32), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 4 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 36 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (5524704 &+ block &* 12288))
           let bias = UnsafePointer(weights + (6581472 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel12(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 36 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 85 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 432 &+ n), 1024, 36, 36)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 1024, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 1024, 36, 32)
+              }
+              let columns = panel == 1 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 36 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -853,40 +881,43 @@ public final class NiN {
   // in place: relu12 (relu)
   private func cccp8_1024(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 36 &+ 32), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 84 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(84, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 4 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 36 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<84 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (6582512 &+ block &* 12288))
           let bias = UnsafePointer(weights + (7614704 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel12(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          let valid = block == 83 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 36 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 83 {
+              Self.__kernel2(a, src + n, bias, y + (block &* 432 &+ n), 1024, 36, 36)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel2(a, tailPanel, bias, stage, 1024, 32, 32)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 1024, 36, 32)
+              }
+              let columns = panel == 1 ? 4 : 32
+              let valid = block == 83 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 36 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -961,9 +992,9 @@ public final class NiN {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k363 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -998,74 +1029,108 @@ public final class NiN {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<363 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k96 rows12 width32 stride2916 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -1104,181 +1169,109 @@ public final class NiN {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<96 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 2916
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k96 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<96 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 9 columns; direct k5x5 s1 d1x1 row31 tile32x9 lanes16 fmatrue.
@@ -1315,156 +1308,156 @@ public final class NiN {
           let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[1]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[2]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[3]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[4]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[5]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[6]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[7]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[8]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[3]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[4]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[5]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[6]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[7]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[8]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[9]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[5]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[6]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[7]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[8]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[9]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[10]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[7]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[8]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[9]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[10]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[11]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[9]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[10]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[11]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[12]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
       }
       xi += plane
@@ -1490,228 +1483,10 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1735,226 +1510,226 @@ public final class NiN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[15]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[16]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[17]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[18]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[19]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[20]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[21]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[22]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[23]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -1978,7 +1753,7 @@ public final class NiN {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2000,199 +1775,199 @@ public final class NiN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[15]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[16]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[17]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[18]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[19]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[20]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       xi += plane
       wi += 288
@@ -2211,228 +1986,10 @@ public final class NiN {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride169 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 169
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row8 tile32x6 lanes16 fmatrue touch3.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2456,199 +2013,199 @@ public final class NiN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[8]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[9]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[10]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[11]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[12]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[13]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[9]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[10]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[11]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[12]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[13]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[14]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[10]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[11]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[12]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[13]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[14]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[15]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[18]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[19]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[20]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[21]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[22]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[23]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       xi += plane
       sink += SIMD4<Float>(ni[0], ni[16], ni[32], 0)
@@ -2670,238 +2227,28 @@ public final class NiN {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride36 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 36 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 36
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   // MARK: - Threading
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -2922,114 +2269,204 @@ public final class NiN {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -3040,33 +2477,52 @@ public final class NiN {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

@@ -2,14 +2,16 @@
 // Command: cnnc Specs/resnet50.cnn -o Generated/resnet50.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): f2ae9b8d1ba16455
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
 // Weights: safetensors with PyTorch state_dict names; F32, or F16/BF16 widened on load.
-// Activation arena: 9633792 bytes; peak live activations 9633792 bytes.
+// Activation arena: 7225344 bytes; peak live activations 7225344 bytes.
 
 import Foundation
 
@@ -536,9 +538,9 @@ public final class ResNet50 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 25643776 floats.
+  /// Packed weights, 25653040 floats.
   private let weights: UnsafeMutablePointer<Float>
-  /// Activations: every step's output at a fixed offset (see docs/codegen.md), 2408448 floats.
+  /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
   /// Zero-padded copies of convolution inputs, 430592 floats.
   private let scratch: UnsafeMutablePointer<Float>
@@ -549,77 +551,78 @@ public final class ResNet50 {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 102575104, alignment: 64).bindMemory(to: Float.self, capacity: 25643776)
-    weights.initialize(repeating: 0, count: 25643776)
-    arena = UnsafeMutableRawPointer.allocate(byteCount: 9633792, alignment: 64).bindMemory(to: Float.self, capacity: 2408448)
-    arena.initialize(repeating: 0, count: 2408448)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 102612160, alignment: 64).bindMemory(to: Float.self, capacity: 25653040)
+    weights.initialize(repeating: 0, count: 25653040)
+    arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
+    arena.initialize(repeating: 0, count: 1806336)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
     scratch.initialize(repeating: 0, count: 430592)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
-    Self.pack(tensors["layer1.0.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
-    Self.pack(tensors["layer1.0.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.0.bn2", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 13776)
-    Self.pack(tensors["layer1.0.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.0.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 50704)
-    Self.pack(tensors["layer1.0.downsample.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 67872)
-    Self.pack(tensors["layer1.1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.1.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 85040)
-    Self.pack(tensors["layer1.1.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.1.bn2", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 102016)
-    Self.pack(tensors["layer1.1.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.1.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 138944)
-    Self.pack(tensors["layer1.2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.2.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 156112)
-    Self.pack(tensors["layer1.2.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.2.bn2", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 173088)
-    Self.pack(tensors["layer1.2.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer1.2.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 210016)
-    Self.pack(tensors["layer2.0.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 227184)
-    Self.pack(tensors["layer2.0.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.0.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 261120)
-    Self.pack(tensors["layer2.0.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 408704)
-    Self.pack(tensors["layer2.0.downsample.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 32, into: weights + 475280)
-    Self.pack(tensors["layer2.1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 606864)
-    Self.pack(tensors["layer2.1.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.1.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 674592)
-    Self.pack(tensors["layer2.1.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 822176)
-    Self.pack(tensors["layer2.2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 888752)
-    Self.pack(tensors["layer2.2.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.2.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 956480)
-    Self.pack(tensors["layer2.2.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1104064)
-    Self.pack(tensors["layer2.3.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1170640)
-    Self.pack(tensors["layer2.3.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.3.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 1238368)
-    Self.pack(tensors["layer2.3.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1385952)
-    Self.pack(tensors["layer3.0.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1452528)
-    Self.pack(tensors["layer3.0.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 1587968)
-    Self.pack(tensors["layer3.0.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 2178048)
-    Self.pack(tensors["layer3.0.downsample.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 32, into: weights + 2443280)
-    Self.pack(tensors["layer3.1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 2968592)
-    Self.pack(tensors["layer3.1.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3239200)
-    Self.pack(tensors["layer3.1.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 3829280)
-    Self.pack(tensors["layer3.2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 4094512)
-    Self.pack(tensors["layer3.2.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.2.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 4365120)
-    Self.pack(tensors["layer3.2.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 4955200)
-    Self.pack(tensors["layer3.3.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 5220432)
-    Self.pack(tensors["layer3.3.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.3.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 5491040)
-    Self.pack(tensors["layer3.3.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 6081120)
-    Self.pack(tensors["layer3.4.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 6346352)
-    Self.pack(tensors["layer3.4.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.4.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6616960)
-    Self.pack(tensors["layer3.4.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 7207040)
-    Self.pack(tensors["layer3.5.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 7472272)
-    Self.pack(tensors["layer3.5.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 7742880)
-    Self.pack(tensors["layer3.5.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 8332960)
-    Self.pack(tensors["layer4.0.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 8598192)
-    Self.pack(tensors["layer4.0.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 9127104)
-    Self.pack(tensors["layer4.0.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 11486912)
-    Self.pack(tensors["layer4.0.downsample.0.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 32, into: weights + 12539600)
-    Self.pack(tensors["layer4.1.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 14638800)
-    Self.pack(tensors["layer4.1.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 15696096)
-    Self.pack(tensors["layer4.1.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 18055904)
-    Self.pack(tensors["layer4.2.conv1.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 19108592)
-    Self.pack(tensors["layer4.2.conv2.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 20165888)
-    Self.pack(tensors["layer4.2.conv3.weight"] ?? [], bias: nil, norm: Self.fold(tensors, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 22525696)
-    Self.pack(tensors["fc.weight"] ?? [], bias: tensors["fc.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 23578384)
+    Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
+    Self.pack(file, "layer1.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 64, lanes: 11, into: weights + 9472)
+    Self.pack(file, "layer1.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn2", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 13776)
+    Self.pack(file, "layer1.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.0.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 50704)
+    Self.pack(file, "layer1.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer1.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 67872)
+    Self.pack(file, "layer1.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 85040)
+    Self.pack(file, "layer1.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn2", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 102016)
+    Self.pack(file, "layer1.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 138944)
+    Self.pack(file, "layer1.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 156112)
+    Self.pack(file, "layer1.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn2", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 173088)
+    Self.pack(file, "layer1.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer1.2.bn3", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 210016)
+    Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 227184)
+    Self.pack(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 261120)
+    Self.pack(file, "layer2.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 408704)
+    Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 475280)
+    Self.pack(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 607904)
+    Self.pack(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 675632)
+    Self.pack(file, "layer2.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 823216)
+    Self.pack(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 889792)
+    Self.pack(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 957520)
+    Self.pack(file, "layer2.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1105104)
+    Self.pack(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1171680)
+    Self.pack(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 1239408)
+    Self.pack(file, "layer2.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1386992)
+    Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1453568)
+    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 1589008)
+    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 2179088)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 12, into: weights + 2444320)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 2973744)
+    Self.pack(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 3244352)
+    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 3834432)
+    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 4099664)
+    Self.pack(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 4370272)
+    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 4960352)
+    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 5225584)
+    Self.pack(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 5496192)
+    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 6086272)
+    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 6351504)
+    Self.pack(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6622112)
+    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 7212192)
+    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 7477424)
+    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 7748032)
+    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 8338112)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 8603344)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 9132256)
+    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 11492064)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 12, into: weights + 12544752)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 14648064)
+    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 15705360)
+    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 18065168)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 19117856)
+    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 20175152)
+    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 22534960)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 23587648)
   }
 
   deinit {
@@ -642,13 +645,11 @@ public final class ResNet50 {
     layer1_1_conv1(UnsafePointer(arena + 0), arena + 802816)
     layer1_1_conv2(UnsafePointer(arena + 802816), arena + 1605632)
     layer1_1_conv3(UnsafePointer(arena + 1605632), arena + 802816)
-    identity1(UnsafePointer(arena + 0), arena + 1605632)
-    add2(UnsafePointer(arena + 802816), UnsafePointer(arena + 1605632), arena + 802816)
+    add2(UnsafePointer(arena + 802816), UnsafePointer(arena + 0), arena + 802816)
     layer1_2_conv1(UnsafePointer(arena + 802816), arena + 0)
     layer1_2_conv2(UnsafePointer(arena + 0), arena + 1605632)
     layer1_2_conv3(UnsafePointer(arena + 1605632), arena + 0)
-    identity2(UnsafePointer(arena + 802816), arena + 1605632)
-    add3(UnsafePointer(arena + 0), UnsafePointer(arena + 1605632), arena + 0)
+    add3(UnsafePointer(arena + 0), UnsafePointer(arena + 802816), arena + 0)
     layer2_0_conv1(UnsafePointer(arena + 0), arena + 802816)
     layer2_0_conv2(UnsafePointer(arena + 802816), arena + 1204224)
     layer2_0_conv3(UnsafePointer(arena + 1204224), arena + 802816)
@@ -657,18 +658,15 @@ public final class ResNet50 {
     layer2_1_conv1(UnsafePointer(arena + 802816), arena + 0)
     layer2_1_conv2(UnsafePointer(arena + 0), arena + 401408)
     layer2_1_conv3(UnsafePointer(arena + 401408), arena + 0)
-    identity3(UnsafePointer(arena + 802816), arena + 401408)
-    add5(UnsafePointer(arena + 0), UnsafePointer(arena + 401408), arena + 0)
+    add5(UnsafePointer(arena + 0), UnsafePointer(arena + 802816), arena + 0)
     layer2_2_conv1(UnsafePointer(arena + 0), arena + 401408)
     layer2_2_conv2(UnsafePointer(arena + 401408), arena + 802816)
     layer2_2_conv3(UnsafePointer(arena + 802816), arena + 401408)
-    identity4(UnsafePointer(arena + 0), arena + 802816)
-    add6(UnsafePointer(arena + 401408), UnsafePointer(arena + 802816), arena + 401408)
+    add6(UnsafePointer(arena + 401408), UnsafePointer(arena + 0), arena + 401408)
     layer2_3_conv1(UnsafePointer(arena + 401408), arena + 0)
     layer2_3_conv2(UnsafePointer(arena + 0), arena + 802816)
     layer2_3_conv3(UnsafePointer(arena + 802816), arena + 0)
-    identity5(UnsafePointer(arena + 401408), arena + 802816)
-    add7(UnsafePointer(arena + 0), UnsafePointer(arena + 802816), arena + 0)
+    add7(UnsafePointer(arena + 0), UnsafePointer(arena + 401408), arena + 0)
     layer3_0_conv1(UnsafePointer(arena + 0), arena + 401408)
     layer3_0_conv2(UnsafePointer(arena + 401408), arena + 602112)
     layer3_0_conv3(UnsafePointer(arena + 602112), arena + 401408)
@@ -677,28 +675,23 @@ public final class ResNet50 {
     layer3_1_conv1(UnsafePointer(arena + 401408), arena + 0)
     layer3_1_conv2(UnsafePointer(arena + 0), arena + 200704)
     layer3_1_conv3(UnsafePointer(arena + 200704), arena + 0)
-    identity6(UnsafePointer(arena + 401408), arena + 200704)
-    add9(UnsafePointer(arena + 0), UnsafePointer(arena + 200704), arena + 0)
+    add9(UnsafePointer(arena + 0), UnsafePointer(arena + 401408), arena + 0)
     layer3_2_conv1(UnsafePointer(arena + 0), arena + 200704)
     layer3_2_conv2(UnsafePointer(arena + 200704), arena + 401408)
     layer3_2_conv3(UnsafePointer(arena + 401408), arena + 200704)
-    identity7(UnsafePointer(arena + 0), arena + 401408)
-    add10(UnsafePointer(arena + 200704), UnsafePointer(arena + 401408), arena + 200704)
+    add10(UnsafePointer(arena + 200704), UnsafePointer(arena + 0), arena + 200704)
     layer3_3_conv1(UnsafePointer(arena + 200704), arena + 0)
     layer3_3_conv2(UnsafePointer(arena + 0), arena + 401408)
     layer3_3_conv3(UnsafePointer(arena + 401408), arena + 0)
-    identity8(UnsafePointer(arena + 200704), arena + 401408)
-    add11(UnsafePointer(arena + 0), UnsafePointer(arena + 401408), arena + 0)
+    add11(UnsafePointer(arena + 0), UnsafePointer(arena + 200704), arena + 0)
     layer3_4_conv1(UnsafePointer(arena + 0), arena + 200704)
     layer3_4_conv2(UnsafePointer(arena + 200704), arena + 401408)
     layer3_4_conv3(UnsafePointer(arena + 401408), arena + 200704)
-    identity9(UnsafePointer(arena + 0), arena + 401408)
-    add12(UnsafePointer(arena + 200704), UnsafePointer(arena + 401408), arena + 200704)
+    add12(UnsafePointer(arena + 200704), UnsafePointer(arena + 0), arena + 200704)
     layer3_5_conv1(UnsafePointer(arena + 200704), arena + 0)
     layer3_5_conv2(UnsafePointer(arena + 0), arena + 401408)
     layer3_5_conv3(UnsafePointer(arena + 401408), arena + 0)
-    identity10(UnsafePointer(arena + 200704), arena + 401408)
-    add13(UnsafePointer(arena + 0), UnsafePointer(arena + 401408), arena + 0)
+    add13(UnsafePointer(arena + 0), UnsafePointer(arena + 200704), arena + 0)
     layer4_0_conv1(UnsafePointer(arena + 0), arena + 200704)
     layer4_0_conv2(UnsafePointer(arena + 200704), arena + 301056)
     layer4_0_conv3(UnsafePointer(arena + 301056), arena + 200704)
@@ -707,13 +700,11 @@ public final class ResNet50 {
     layer4_1_conv1(UnsafePointer(arena + 200704), arena + 0)
     layer4_1_conv2(UnsafePointer(arena + 0), arena + 100352)
     layer4_1_conv3(UnsafePointer(arena + 100352), arena + 0)
-    identity11(UnsafePointer(arena + 200704), arena + 100352)
-    add15(UnsafePointer(arena + 0), UnsafePointer(arena + 100352), arena + 0)
+    add15(UnsafePointer(arena + 0), UnsafePointer(arena + 200704), arena + 0)
     layer4_2_conv1(UnsafePointer(arena + 0), arena + 100352)
     layer4_2_conv2(UnsafePointer(arena + 100352), arena + 200704)
     layer4_2_conv3(UnsafePointer(arena + 200704), arena + 100352)
-    identity12(UnsafePointer(arena + 0), arena + 200704)
-    add16(UnsafePointer(arena + 100352), UnsafePointer(arena + 200704), arena + 100352)
+    add16(UnsafePointer(arena + 100352), UnsafePointer(arena + 0), arena + 100352)
     avgpool(UnsafePointer(arena + 100352), arena + 0)
     fc(UnsafePointer(arena + 0), arena + 2048)
     outputs[0].update(from: arena + 2048, count: 1000)
@@ -800,7 +791,7 @@ public final class ResNet50 {
         for block in 0..<8 {
           let a = UnsafePointer(weights + (0 &+ block &* 1176))
           let bias = UnsafePointer(weights + (9408 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
           let valid = block == 7 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -870,28 +861,33 @@ public final class ResNet50 {
   // in place: relu2 (relu)
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (9472 &+ block &* 704))
-          let bias = UnsafePointer(weights + (13696 &+ block &* 11))
-          Self.__kernel1(a, b, bias, stage)
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (9472 &+ block &* 704))
+            let bias = UnsafePointer(weights + (13696 &+ block &* 11))
+            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+              let n = panel &* 32
+              if block != 5 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 64, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -928,7 +924,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -943,7 +939,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -966,25 +962,34 @@ public final class ResNet50 {
   // folded: layer1.0.bn3 (bn)
   private func layer1_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (50704 &+ block &* 768))
-          let bias = UnsafePointer(weights + (67600 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (50704 &+ block &* 768))
+            let bias = UnsafePointer(weights + (67600 &+ block &* 12))
+            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+              let n = panel &* 32
+              if block != 21 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 64, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
+              }
             }
           }
         }
@@ -997,25 +1002,34 @@ public final class ResNet50 {
   // folded: layer1.0.downsample.1 (bn)
   private func layer1_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (67872 &+ block &* 768))
-          let bias = UnsafePointer(weights + (84768 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (67872 &+ block &* 768))
+            let bias = UnsafePointer(weights + (84768 &+ block &* 12))
+            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+              let n = panel &* 32
+              if block != 21 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 64, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
+              }
             }
           }
         }
@@ -1025,7 +1039,7 @@ public final class ResNet50 {
 
   // add1: add   (line 31)
   // add 56x56x256 + 56x56x256 -> 56x56x256 (shapes HxWxC)
-  // in place: relu4 (relu)
+  // in place: relu4 (relu), identity1 (identity)
   private func add1(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<256 {
       for j in 0..<3136 {
@@ -1045,28 +1059,33 @@ public final class ResNet50 {
   // in place: relu5 (relu)
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (85040 &+ block &* 2816))
-          let bias = UnsafePointer(weights + (101936 &+ block &* 11))
-          Self.__kernel5(a, b, bias, stage)
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<5 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (85040 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (101936 &+ block &* 11))
+            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+              let n = panel &* 32
+              if block != 5 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 256, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1103,7 +1122,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1118,7 +1137,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1141,25 +1160,34 @@ public final class ResNet50 {
   // folded: layer1.1.bn3 (bn)
   private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (138944 &+ block &* 768))
-          let bias = UnsafePointer(weights + (155840 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (138944 &+ block &* 768))
+            let bias = UnsafePointer(weights + (155840 &+ block &* 12))
+            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+              let n = panel &* 32
+              if block != 21 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 64, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
+              }
             }
           }
         }
@@ -1167,15 +1195,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity1: identity   (line 26)
-  // identity 56x56x256 -> 56x56x256 (shapes HxWxC)
-  private func identity1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 802816)
-  }
-
   // add2: add   (line 22)
   // add 56x56x256 + 56x56x256 -> 56x56x256 (shapes HxWxC)
-  // in place: relu7 (relu)
+  // in place: relu7 (relu), identity2 (identity)
   private func add2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<256 {
       for j in 0..<3136 {
@@ -1195,28 +1217,33 @@ public final class ResNet50 {
   // in place: relu8 (relu)
   private func layer1_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (156112 &+ block &* 2816))
-          let bias = UnsafePointer(weights + (173008 &+ block &* 11))
-          Self.__kernel5(a, b, bias, stage)
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<5 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (156112 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (173008 &+ block &* 11))
+            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+              let n = panel &* 32
+              if block != 5 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 256, 3136, 3136)
+              }
+              else {
+                Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1253,7 +1280,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1268,7 +1295,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 48
-            Self.__kernel3(row + (ox &* 1), 64, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 64, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -1291,36 +1318,39 @@ public final class ResNet50 {
   // folded: layer1.2.bn3 (bn)
   private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (210016 &+ block &* 768))
-          let bias = UnsafePointer(weights + (226912 &+ block &* 12))
-          Self.__kernel4(a, b, bias, stage)
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (210016 &+ block &* 768))
+            let bias = UnsafePointer(weights + (226912 &+ block &* 12))
+            for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
+              let n = panel &* 32
+              if block != 21 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 64, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity2: identity   (line 26)
-  // identity 56x56x256 -> 56x56x256 (shapes HxWxC)
-  private func identity2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 802816)
   }
 
   // add3: add   (line 22)
@@ -1345,28 +1375,33 @@ public final class ResNet50 {
   // in place: relu11 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(98, threads: threads) {
-      panel in
+    // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 98 ? 0 : 32
-        let b = src + n
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (227184 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (260976 &+ block &* 12))
-          Self.__kernel6(a, b, bias, stage)
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 3136 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<5 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (227184 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (260976 &+ block &* 12))
+            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+              let n = panel &* 32
+              if block != 10 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 256, 3136, 3136)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 256, 3136, 32)
+                let columns = panel == 98 ? 0 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 3136 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1441,37 +1476,44 @@ public final class ResNet50 {
   // folded: layer2.0.bn3 (bn)
   private func layer2_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (408704 &+ block &* 1536))
           let bias = UnsafePointer(weights + (474752 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 42 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel5(a, tailPanel, bias, stage, 128, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 128, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -1483,39 +1525,57 @@ public final class ResNet50 {
   // conv 56x56x256 -> 28x28x512, kernel 1x1 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer2.0.downsample.1 (bn)
   private func layer2_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
-    Self.parallelFor(16, threads: threads) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (475280 &+ block &* 8192))
-      let bias = UnsafePointer(weights + (606352 &+ block &* 32))
-      let groupInput = src + (group &* 802816)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+    // stride 2x2: the pixels the 1x1 window reads, packed as [256][784]
+    let subsampled = scratch + 8192
+    for c in 0..<256 {
+      for oy in 0..<28 {
+        let from = x0 + (c &* 3136 &+ oy &* 112)
+        let to = subsampled + (c &* 784 &+ oy &* 28)
+        for ox in 0..<28 {
+          to[ox] = from[ox &* 2]
+        }
+      }
+    }
+    let src = UnsafePointer(subsampled)
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
-          let row = groupInput + (oy &* 112)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel11(row + (ox &* 2), 256, 3136, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (475280 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (607376 &+ block &* 12))
+            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 42 {
+                Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
               }
-            }
-          }
-          do {
-            let ox = 20
-            Self.__kernel12(row + (ox &* 2), 256, 3136, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
+              else {
+                if panel == 24 {
+                  Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
+                }
+                else {
+                  Self.__kernel5(a, src + n, bias, stage, 256, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1526,7 +1586,7 @@ public final class ResNet50 {
 
   // add4: add   (line 31)
   // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
-  // in place: relu13 (relu)
+  // in place: relu13 (relu), identity3 (identity)
   private func add4(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
       for j in 0..<784 {
@@ -1546,40 +1606,45 @@ public final class ResNet50 {
   // in place: relu14 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (606864 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (674448 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (607904 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (675488 &+ block &* 12))
+            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 512, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1606,8 +1671,8 @@ public final class ResNet50 {
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (674592 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (822048 &+ block &* 32))
+      let packed = UnsafePointer(weights + (675632 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (823088 &+ block &* 32))
       let groupInput = src + (group &* 115200)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
@@ -1616,7 +1681,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel15(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1631,7 +1696,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1654,37 +1719,44 @@ public final class ResNet50 {
   // folded: layer2.1.bn3 (bn)
   private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (822176 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (888224 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (823216 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (889264 &+ block &* 12))
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 42 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel5(a, tailPanel, bias, stage, 128, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 128, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -1692,15 +1764,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity3: identity   (line 26)
-  // identity 28x28x512 -> 28x28x512 (shapes HxWxC)
-  private func identity3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 401408)
-  }
-
   // add5: add   (line 22)
   // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
-  // in place: relu16 (relu)
+  // in place: relu16 (relu), identity4 (identity)
   private func add5(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
       for j in 0..<784 {
@@ -1720,40 +1786,45 @@ public final class ResNet50 {
   // in place: relu17 (relu)
   private func layer2_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (888752 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (956336 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (889792 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (957376 &+ block &* 12))
+            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 512, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1780,8 +1851,8 @@ public final class ResNet50 {
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (956480 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1103936 &+ block &* 32))
+      let packed = UnsafePointer(weights + (957520 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1104976 &+ block &* 32))
       let groupInput = src + (group &* 115200)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
@@ -1790,7 +1861,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel15(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1805,7 +1876,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1828,37 +1899,44 @@ public final class ResNet50 {
   // folded: layer2.2.bn3 (bn)
   private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1104064 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1170112 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (1105104 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (1171152 &+ block &* 12))
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 42 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel5(a, tailPanel, bias, stage, 128, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 128, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -1866,15 +1944,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity4: identity   (line 26)
-  // identity 28x28x512 -> 28x28x512 (shapes HxWxC)
-  private func identity4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 401408)
-  }
-
   // add6: add   (line 22)
   // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
-  // in place: relu19 (relu)
+  // in place: relu19 (relu), identity5 (identity)
   private func add6(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
       for j in 0..<784 {
@@ -1894,40 +1966,45 @@ public final class ResNet50 {
   // in place: relu20 (relu)
   private func layer2_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
-          let a = UnsafePointer(weights + (1170640 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1238224 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1171680 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (1239264 &+ block &* 12))
+            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 512, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1954,8 +2031,8 @@ public final class ResNet50 {
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (1238368 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1385824 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1239408 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1386864 &+ block &* 32))
       let groupInput = src + (group &* 115200)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
@@ -1964,7 +2041,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel15(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -1979,7 +2056,7 @@ public final class ResNet50 {
           }
           do {
             let ox = 20
-            Self.__kernel16(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -2002,48 +2079,49 @@ public final class ResNet50 {
   // folded: layer2.3.bn3 (bn)
   private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (1385952 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1452000 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (1386992 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (1453040 &+ block &* 12))
+          for panel in 0..<25 {
+            let n = panel &* 32
+            if panel != 24 && block != 42 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+            }
+            else {
+              if panel == 24 {
+                Self.__kernel5(a, tailPanel, bias, stage, 128, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 128, 784, 32)
+              }
+              let columns = panel == 24 ? 16 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity5: identity   (line 26)
-  // identity 28x28x512 -> 28x28x512 (shapes HxWxC)
-  private func identity5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 401408)
   }
 
   // add7: add   (line 22)
@@ -2068,40 +2146,45 @@ public final class ResNet50 {
   // in place: relu23 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(25, threads: threads) {
-      panel in
+    // the last 16 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 784 &+ 768), count: 16)
+      (row + 16).update(repeating: 0, count: 16)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 24 ? 16 : 32
-        var b = src + n
-        if panel == 24 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 784 &+ n), count: 16)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (1452528 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1587696 &+ block &* 12))
-          if panel == 24 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 784 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<3 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1453568 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (1588736 &+ block &* 12))
+            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+              let n = panel &* 32
+              if panel != 24 && block != 21 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+              }
+              else {
+                if panel == 24 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 512, 784, 32)
+                }
+                let columns = panel == 24 ? 16 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2128,8 +2211,8 @@ public final class ResNet50 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (1587968 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (2177792 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1589008 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (2178832 &+ block &* 32))
       let groupInput = src + (group &* 230400)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2138,7 +2221,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 60)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 2), 256, 900, packed, bias, stage)
+            Self.__kernel11(row + (ox &* 2), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2161,37 +2244,44 @@ public final class ResNet50 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
-          let a = UnsafePointer(weights + (2178048 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (2442240 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (2179088 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (2443280 &+ block &* 12))
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 85 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2203,28 +2293,55 @@ public final class ResNet50 {
   // conv 28x28x512 -> 14x14x1024, kernel 1x1 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
-    Self.parallelFor(32, threads: threads) {
-      block in
-      let group = block / 32
-      let firstChannel = group &* 1024 &+ (block % 32) &* 32
-      let valid = block % 32 == 31 ? 32 : 32
-      let packed = UnsafePointer(weights + (2443280 &+ block &* 16384))
-      let bias = UnsafePointer(weights + (2967568 &+ block &* 32))
-      let groupInput = src + (group &* 401408)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+    // stride 2x2: the pixels the 1x1 window reads, packed as [512][196]
+    let subsampled = scratch + 16384
+    for c in 0..<512 {
+      for oy in 0..<14 {
+        let from = x0 + (c &* 784 &+ oy &* 56)
+        let to = subsampled + (c &* 196 &+ oy &* 14)
+        for ox in 0..<14 {
+          to[ox] = from[ox &* 2]
+        }
+      }
+    }
+    let src = UnsafePointer(subsampled)
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 56)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel20(row + (ox &* 2), 512, 784, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (2444320 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (2972704 &+ block &* 12))
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 85 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 512, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2235,7 +2352,7 @@ public final class ResNet50 {
 
   // add8: add   (line 31)
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu25 (relu)
+  // in place: relu25 (relu), identity6 (identity)
   private func add8(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
       for j in 0..<196 {
@@ -2255,40 +2372,45 @@ public final class ResNet50 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (2968592 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (3238928 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2973744 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (3244080 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 21 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2315,8 +2437,8 @@ public final class ResNet50 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (3239200 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (3829024 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3244352 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (3834176 &+ block &* 32))
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2325,7 +2447,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2348,37 +2470,44 @@ public final class ResNet50 {
   // folded: layer3.1.bn3 (bn)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
-          let a = UnsafePointer(weights + (3829280 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (4093472 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (3834432 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (4098624 &+ block &* 12))
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 85 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2386,15 +2515,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity6: identity   (line 26)
-  // identity 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  private func identity6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 200704)
-  }
-
   // add9: add   (line 22)
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu28 (relu)
+  // in place: relu28 (relu), identity7 (identity)
   private func add9(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
       for j in 0..<196 {
@@ -2414,40 +2537,45 @@ public final class ResNet50 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (4094512 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (4364848 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4099664 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (4370000 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 21 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2474,8 +2602,8 @@ public final class ResNet50 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (4365120 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (4954944 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4370272 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (4960096 &+ block &* 32))
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2484,7 +2612,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2507,37 +2635,44 @@ public final class ResNet50 {
   // folded: layer3.2.bn3 (bn)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
-          let a = UnsafePointer(weights + (4955200 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (5219392 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (4960352 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (5224544 &+ block &* 12))
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 85 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2545,15 +2680,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity7: identity   (line 26)
-  // identity 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  private func identity7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 200704)
-  }
-
   // add10: add   (line 22)
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu31 (relu)
+  // in place: relu31 (relu), identity8 (identity)
   private func add10(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
       for j in 0..<196 {
@@ -2573,40 +2702,45 @@ public final class ResNet50 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (5220432 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (5490768 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (5225584 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (5495920 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 21 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2633,8 +2767,8 @@ public final class ResNet50 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (5491040 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (6080864 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5496192 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (6086016 &+ block &* 32))
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2643,7 +2777,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2666,37 +2800,44 @@ public final class ResNet50 {
   // folded: layer3.3.bn3 (bn)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
-          let a = UnsafePointer(weights + (6081120 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (6345312 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (6086272 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (6350464 &+ block &* 12))
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 85 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2704,15 +2845,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity8: identity   (line 26)
-  // identity 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  private func identity8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 200704)
-  }
-
   // add11: add   (line 22)
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu34 (relu)
+  // in place: relu34 (relu), identity9 (identity)
   private func add11(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
       for j in 0..<196 {
@@ -2732,40 +2867,45 @@ public final class ResNet50 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (6346352 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (6616688 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (6351504 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (6621840 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 21 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2792,8 +2932,8 @@ public final class ResNet50 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (6616960 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (7206784 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6622112 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (7211936 &+ block &* 32))
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2802,7 +2942,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2825,37 +2965,44 @@ public final class ResNet50 {
   // folded: layer3.4.bn3 (bn)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
-          let a = UnsafePointer(weights + (7207040 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (7471232 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (7212192 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (7476384 &+ block &* 12))
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 85 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -2863,15 +3010,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity9: identity   (line 26)
-  // identity 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  private func identity9(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 200704)
-  }
-
   // add12: add   (line 22)
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  // in place: relu37 (relu)
+  // in place: relu37 (relu), identity10 (identity)
   private func add12(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<1024 {
       for j in 0..<196 {
@@ -2891,40 +3032,45 @@ public final class ResNet50 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
-          let a = UnsafePointer(weights + (7472272 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (7742608 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (7477424 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (7747760 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 21 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -2951,8 +3097,8 @@ public final class ResNet50 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (7742880 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (8332704 &+ block &* 32))
+      let packed = UnsafePointer(weights + (7748032 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (8337856 &+ block &* 32))
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2961,7 +3107,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel23(row + (ox &* 1), 256, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 256, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2984,48 +3130,49 @@ public final class ResNet50 {
   // folded: layer3.5.bn3 (bn)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(86, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<86 {
-          let a = UnsafePointer(weights + (8332960 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (8597152 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          let valid = block == 85 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (8338112 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (8602304 &+ block &* 12))
+          for panel in 0..<7 {
+            let n = panel &* 32
+            if panel != 6 && block != 85 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+            }
+            else {
+              if panel == 6 {
+                Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+              }
+              let columns = panel == 6 ? 4 : 32
+              let valid = block == 85 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity10: identity   (line 26)
-  // identity 14x14x1024 -> 14x14x1024 (shapes HxWxC)
-  private func identity10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 200704)
   }
 
   // add13: add   (line 22)
@@ -3050,40 +3197,45 @@ public final class ResNet50 {
   // in place: relu41 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(7, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 196 &+ 192), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 6 ? 4 : 32
-        var b = src + n
-        if panel == 6 {
-          scratch.update(repeating: 0, count: 32768)
-          for i in 0..<1024 {
-            (scratch + (i &* 32)).update(from: src + (i &* 196 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (8598192 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (9126576 &+ block &* 12))
-          if panel == 6 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 196 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (8603344 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (9131728 &+ block &* 12))
+            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
+              let n = panel &* 32
+              if panel != 6 && block != 42 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+              }
+              else {
+                if panel == 6 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                }
+                let columns = panel == 6 ? 4 : 32
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -3110,8 +3262,8 @@ public final class ResNet50 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (9127104 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (11486400 &+ block &* 32))
+      let packed = UnsafePointer(weights + (9132256 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (11491552 &+ block &* 32))
       let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -3121,7 +3273,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel24(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel13(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3144,37 +3296,44 @@ public final class ResNet50 {
   // folded: layer4.0.bn3 (bn)
   private func layer4_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(171, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<171 {
-          let a = UnsafePointer(weights + (11486912 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (12537536 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          let valid = block == 170 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (11492064 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (12542688 &+ block &* 12))
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 170 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 170 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -3186,28 +3345,55 @@ public final class ResNet50 {
   // conv 14x14x1024 -> 7x7x2048, kernel 1x1 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // folded: layer4.0.downsample.1 (bn)
   private func layer4_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    let src = x0
-    Self.parallelFor(64, threads: threads) {
-      block in
-      let group = block / 64
-      let firstChannel = group &* 2048 &+ (block % 64) &* 32
-      let valid = block % 64 == 63 ? 32 : 32
-      let packed = UnsafePointer(weights + (12539600 &+ block &* 32768))
-      let bias = UnsafePointer(weights + (14636752 &+ block &* 32))
-      let groupInput = src + (group &* 200704)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+    // stride 2x2: the pixels the 1x1 window reads, packed as [1024][49]
+    let subsampled = scratch + 32768
+    for c in 0..<1024 {
+      for oy in 0..<7 {
+        let from = x0 + (c &* 196 &+ oy &* 28)
+        let to = subsampled + (c &* 49 &+ oy &* 7)
+        for ox in 0..<7 {
+          to[ox] = from[ox &* 2]
+        }
+      }
+    }
+    let src = UnsafePointer(subsampled)
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<1024 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(171, threads: threads) {
+      first, end in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
-          let row = groupInput + (oy &* 28)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel26(row + (ox &* 2), 1024, 196, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (12544752 &+ block &* 12288))
+          let bias = UnsafePointer(weights + (14646000 &+ block &* 12))
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 170 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 1024, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel5(a, tailPanel, bias, stage, 1024, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 1024, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 170 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3218,7 +3404,7 @@ public final class ResNet50 {
 
   // add14: add   (line 31)
   // add 7x7x2048 + 7x7x2048 -> 7x7x2048 (shapes HxWxC)
-  // in place: relu43 (relu)
+  // in place: relu43 (relu), identity11 (identity)
   private func add14(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<2048 {
       for j in 0..<49 {
@@ -3238,40 +3424,43 @@ public final class ResNet50 {
   // in place: relu44 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<2048 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 65536)
-          for i in 0..<2048 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (14638800 &+ block &* 24576))
-          let bias = UnsafePointer(weights + (15695568 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel28(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for block in first..<end {
+          let a = UnsafePointer(weights + (14648064 &+ block &* 24576))
+          let bias = UnsafePointer(weights + (15704832 &+ block &* 12))
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 42 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 2048, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel6(a, tailPanel, bias, stage, 2048, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 2048, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3298,8 +3487,8 @@ public final class ResNet50 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (15696096 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (18055392 &+ block &* 32))
+      let packed = UnsafePointer(weights + (15705360 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (18064656 &+ block &* 32))
       let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -3309,7 +3498,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel14(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3332,37 +3521,44 @@ public final class ResNet50 {
   // folded: layer4.1.bn3 (bn)
   private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(171, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<171 {
-          let a = UnsafePointer(weights + (18055904 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (19106528 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          let valid = block == 170 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (18065168 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (19115792 &+ block &* 12))
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 170 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 170 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
@@ -3370,15 +3566,9 @@ public final class ResNet50 {
     }
   }
 
-  // identity11: identity   (line 26)
-  // identity 7x7x2048 -> 7x7x2048 (shapes HxWxC)
-  private func identity11(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 100352)
-  }
-
   // add15: add   (line 22)
   // add 7x7x2048 + 7x7x2048 -> 7x7x2048 (shapes HxWxC)
-  // in place: relu46 (relu)
+  // in place: relu46 (relu), identity12 (identity)
   private func add15(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<2048 {
       for j in 0..<49 {
@@ -3398,40 +3588,43 @@ public final class ResNet50 {
   // in place: relu47 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<2048 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(43, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 65536)
-          for i in 0..<2048 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<43 {
-          let a = UnsafePointer(weights + (19108592 &+ block &* 24576))
-          let bias = UnsafePointer(weights + (20165360 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel28(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          let valid = block == 42 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for block in first..<end {
+          let a = UnsafePointer(weights + (19117856 &+ block &* 24576))
+          let bias = UnsafePointer(weights + (20174624 &+ block &* 12))
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 42 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 2048, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel6(a, tailPanel, bias, stage, 2048, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 2048, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 42 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3458,8 +3651,8 @@ public final class ResNet50 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (20165888 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (22525184 &+ block &* 32))
+      let packed = UnsafePointer(weights + (20175152 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (22534448 &+ block &* 32))
       let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 41472)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -3469,7 +3662,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel29(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel14(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3492,48 +3685,49 @@ public final class ResNet50 {
   // folded: layer4.2.bn3 (bn)
   private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
-      panel in
+    // the last 17 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 49 &+ 32), count: 17)
+      (row + 17).update(repeating: 0, count: 15)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(171, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 1 ? 17 : 32
-        var b = src + n
-        if panel == 1 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 49 &+ n), count: 17)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<171 {
-          let a = UnsafePointer(weights + (22525696 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (23576320 &+ block &* 12))
-          if panel == 1 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          let valid = block == 170 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 49 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              o[p] = s[p]
+        for block in first..<end {
+          let a = UnsafePointer(weights + (22534960 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (23585584 &+ block &* 12))
+          for panel in 0..<2 {
+            let n = panel &* 32
+            if panel != 1 && block != 170 {
+              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+            }
+            else {
+              if panel == 1 {
+                Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+              }
+              let columns = panel == 1 ? 17 : 32
+              let valid = block == 170 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
+              }
             }
           }
         }
       }
     }
-  }
-
-  // identity12: identity   (line 26)
-  // identity 7x7x2048 -> 7x7x2048 (shapes HxWxC)
-  private func identity12(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    y.update(from: x0, count: 100352)
   }
 
   // add16: add   (line 22)
@@ -3575,8 +3769,8 @@ public final class ResNet50 {
   // fc 1x1x2048 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<63 {
-      let packed = weights + (23578384 &+ block &* 32768)
-      var even = UnsafeRawPointer(weights + (25642768 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (23587648 &+ block &* 32768)
+      var even = UnsafeRawPointer(weights + (25652032 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -3584,8 +3778,8 @@ public final class ResNet50 {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -3600,9 +3794,9 @@ public final class ResNet50 {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3637,74 +3831,108 @@ public final class ResNet50 {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<147 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k64 rows11 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3740,73 +3968,107 @@ public final class ResNet50 {
     var c10_1 = bias10
     var ai = a
     var bi = b
-    for _ in 0..<64 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       ai += 11
-      bi += 3136
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3840,361 +4102,361 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[10]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[11]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[11]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[12]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[12]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[13]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[66]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[67]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[68]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[69]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[61]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[62]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[63]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[64]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[65]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[66]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[67]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[68]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[69]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[70]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[68]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[69]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[70]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[71]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[120]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[121]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[122]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[123]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[124]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[125]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[126]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[127]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[119]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[120]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[121]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[122]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[123]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[124]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[125]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[126]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[127]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[128]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[121]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[122]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[123]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[124]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[125]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[126]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[127]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[128]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[129]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       xi += plane
       wi += 288
@@ -4228,7 +4490,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4254,253 +4516,253 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[61]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[62]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[63]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[64]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[65]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[66]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[120]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[121]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[122]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[123]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[119]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[120]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[121]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[122]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[123]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[124]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[121]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[122]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[123]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[124]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[125]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       xi += plane
       wi += 288
@@ -4523,9 +4785,9 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4564,178 +4826,89 @@ public final class ResNet50 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<64 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 3136
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k256 rows11 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 3136
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride3136 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 3136 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4774,72 +4947,109 @@ public final class ResNet50 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<256 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 3136
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s2 d1x1 row58 tile32x10 lanes16 fmatrue.
@@ -4875,307 +5085,307 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[14]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[16]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[18]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[9]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[11]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[13]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[15]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[17]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[19]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[10]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[12]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[14]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[16]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[18]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[20]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[68]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[70]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[72]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[74]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[76]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[67]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[69]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[71]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[73]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[75]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[77]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[66]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[68]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[70]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[72]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[74]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[76]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[78]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[122]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[124]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[126]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[128]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[130]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[132]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[134]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[121]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[123]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[125]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[127]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[129]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[131]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[133]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[135]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[120]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[122]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[124]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[126]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[128]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[130]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[132]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[134]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[136]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       xi += plane
       wi += 288
@@ -5231,253 +5441,253 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[14]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[9]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[11]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[13]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[15]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[10]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[12]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[14]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[16]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[68]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[70]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[72]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[67]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[69]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[71]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[73]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[66]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[68]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[70]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[72]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[74]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[122]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[124]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[126]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[128]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[130]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[121]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[123]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[125]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[127]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[129]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[131]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[120]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[122]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[124]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[126]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[128]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[130]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[132]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       xi += plane
       wi += 288
@@ -5500,608 +5710,10 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 10 columns; direct k1x1 s2 d1x1 row56 tile32x10 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[14]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-        let x8 = xi[16]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
-        let x9 = xi[18]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
-      }
-      xi += plane
-      wi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 8 columns; direct k1x1 s2 d1x1 row56 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-        let x7 = xi[14]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
-      }
-      xi += plane
-      wi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride784 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 784 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 784
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6131,307 +5743,307 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[37]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[38]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[39]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[38]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[39]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[40]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[39]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[40]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[41]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[68]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[69]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[61]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[65]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[66]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[67]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[68]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[69]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[70]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[62]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[63]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[67]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[68]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[69]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[70]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[71]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       xi += plane
       wi += 288
@@ -6461,7 +6073,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6487,253 +6099,253 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[37]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[38]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[39]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[61]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[65]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[66]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[67]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[68]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[62]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[63]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[67]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[68]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[69]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       xi += plane
       wi += 288
@@ -6759,7 +6371,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6783,226 +6395,226 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[9]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[11]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[13]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[10]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[12]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[14]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[36]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[38]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[40]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[42]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[35]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[37]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[39]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[41]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[43]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[34]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[36]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[38]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[40]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[42]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[44]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[66]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[68]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[70]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[72]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[61]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[63]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[65]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[67]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[69]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[71]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[73]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[62]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[64]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[66]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[68]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[70]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[72]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[74]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -7023,513 +6635,10 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row28 tile32x7 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel20(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-      }
-      xi += plane
-      wi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride196 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 196 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 196
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k1024 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<1024 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7553,226 +6662,226 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[22]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[23]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[18]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[19]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[20]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[21]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[22]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[23]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[24]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[33]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[34]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[35]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[36]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[37]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[38]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[39]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[34]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[35]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[36]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[37]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[38]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[39]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[40]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -7796,7 +6905,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel24(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7822,226 +6931,226 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[5]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[7]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[9]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[11]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[13]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[4]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[6]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[8]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[10]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[12]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[14]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[20]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[22]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[24]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[26]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[28]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[19]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[21]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[23]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[25]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[27]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[29]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[18]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[20]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[22]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[24]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[26]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[28]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[30]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[34]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[36]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[38]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[40]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[42]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[44]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[33]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[35]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[37]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[39]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[41]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[43]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[45]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[34]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[36]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[38]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[40]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[42]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[44]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[46]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
@@ -8065,404 +7174,10 @@ public final class ResNet50 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 7 columns; direct k1x1 s2 d1x1 row14 tile32x7 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel26(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
-        let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
-        let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
-        let x3 = xi[6]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
-        let x4 = xi[8]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
-        let x5 = xi[10]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
-        let x6 = xi[12]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
-      }
-      xi += plane
-      wi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k2048 rows12 width32 stride49 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 49 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<2048 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 49
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k2048 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<2048 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel29(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -8488,226 +7203,226 @@ public final class ResNet50 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[9]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[10]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[11]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[12]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[13]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[14]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[15]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[10]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[11]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[12]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[13]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[14]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[15]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[16]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[11]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[12]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[13]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[14]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[15]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[16]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[17]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[18]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[19]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[20]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[21]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[22]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[23]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[24]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[19]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[20]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[21]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[22]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[23]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[24]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[25]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[20]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[21]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[22]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[23]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[24]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[25]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[26]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
@@ -8736,15 +7451,23 @@ public final class ResNet50 {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -8765,114 +7488,204 @@ public final class ResNet50 {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -8883,33 +7696,52 @@ public final class ResNet50 {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

@@ -2,9 +2,11 @@
 // Command: cnnc Specs/squeezenet1_0.cnn -o Generated/squeezenet1_0.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): 10fdedcc63634cc0
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -160,49 +162,50 @@ public final class SqueezeNet1_0 {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 5024832, alignment: 64).bindMemory(to: Float.self, capacity: 1256208)
     weights.initialize(repeating: 0, count: 1256208)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5682048, alignment: 64).bindMemory(to: Float.self, capacity: 1420512)
     arena.initialize(repeating: 0, count: 1420512)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 401408, alignment: 64).bindMemory(to: Float.self, capacity: 100352)
     scratch.initialize(repeating: 0, count: 100352)
-    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
-    Self.pack(tensors["features.3.squeeze.weight"] ?? [], bias: tensors["features.3.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
-    Self.pack(tensors["features.3.expand1x1.weight"] ?? [], bias: tensors["features.3.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
-    Self.pack(tensors["features.3.expand3x3.weight"] ?? [], bias: tensors["features.3.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16896)
-    Self.pack(tensors["features.4.squeeze.weight"] ?? [], bias: tensors["features.4.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 26176)
-    Self.pack(tensors["features.4.expand1x1.weight"] ?? [], bias: tensors["features.4.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 28240)
-    Self.pack(tensors["features.4.expand3x3.weight"] ?? [], bias: tensors["features.4.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 29376)
-    Self.pack(tensors["features.5.squeeze.weight"] ?? [], bias: tensors["features.5.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 38656)
-    Self.pack(tensors["features.5.expand1x1.weight"] ?? [], bias: tensors["features.5.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 42928)
-    Self.pack(tensors["features.5.expand3x3.weight"] ?? [], bias: tensors["features.5.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 47296)
-    Self.pack(tensors["features.7.squeeze.weight"] ?? [], bias: tensors["features.7.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 84288)
-    Self.pack(tensors["features.7.expand1x1.weight"] ?? [], bias: tensors["features.7.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 92784)
-    Self.pack(tensors["features.7.expand3x3.weight"] ?? [], bias: tensors["features.7.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 97152)
-    Self.pack(tensors["features.8.squeeze.weight"] ?? [], bias: tensors["features.8.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 12, into: weights + 134144)
-    Self.pack(tensors["features.8.expand1x1.weight"] ?? [], bias: tensors["features.8.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 146480)
-    Self.pack(tensors["features.8.expand3x3.weight"] ?? [], bias: tensors["features.8.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 155888)
-    Self.pack(tensors["features.9.squeeze.weight"] ?? [], bias: tensors["features.9.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 12, into: weights + 239024)
-    Self.pack(tensors["features.9.expand1x1.weight"] ?? [], bias: tensors["features.9.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 257504)
-    Self.pack(tensors["features.9.expand3x3.weight"] ?? [], bias: tensors["features.9.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 266912)
-    Self.pack(tensors["features.10.squeeze.weight"] ?? [], bias: tensors["features.10.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 350048)
-    Self.pack(tensors["features.10.expand1x1.weight"] ?? [], bias: tensors["features.10.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 375472)
-    Self.pack(tensors["features.10.expand3x3.weight"] ?? [], bias: tensors["features.10.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 392640)
-    Self.pack(tensors["features.12.squeeze.weight"] ?? [], bias: tensors["features.12.squeeze.bias"], norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 11, into: weights + 540352)
-    Self.pack(tensors["features.12.expand1x1.weight"] ?? [], bias: tensors["features.12.expand1x1.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 574224)
-    Self.pack(tensors["features.12.expand3x3.weight"] ?? [], bias: tensors["features.12.expand3x3.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 591392)
-    Self.pack(tensors["classifier.1.weight"] ?? [], bias: tensors["classifier.1.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 12, into: weights + 739104)
+    Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
+    Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 96, lanes: 8, into: weights + 14208)
+    Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15760)
+    Self.pack(file, "features.3.expand3x3.weight", bias: "features.3.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16896)
+    Self.pack(file, "features.4.squeeze.weight", bias: "features.4.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 26176)
+    Self.pack(file, "features.4.expand1x1.weight", bias: "features.4.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 28240)
+    Self.pack(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 29376)
+    Self.pack(file, "features.5.squeeze.weight", bias: "features.5.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 38656)
+    Self.pack(file, "features.5.expand1x1.weight", bias: "features.5.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 42928)
+    Self.pack(file, "features.5.expand3x3.weight", bias: "features.5.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 47296)
+    Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 84288)
+    Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 92784)
+    Self.pack(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 97152)
+    Self.pack(file, "features.8.squeeze.weight", bias: "features.8.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 12, into: weights + 134144)
+    Self.pack(file, "features.8.expand1x1.weight", bias: "features.8.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 146480)
+    Self.pack(file, "features.8.expand3x3.weight", bias: "features.8.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 155888)
+    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 12, into: weights + 239024)
+    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 257504)
+    Self.pack(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 266912)
+    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 350048)
+    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 375472)
+    Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 392640)
+    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 11, into: weights + 540352)
+    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 574224)
+    Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 591392)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 12, into: weights + 739104)
   }
 
   deinit {
@@ -329,7 +332,7 @@ public final class SqueezeNet1_0 {
         for block in 0..<12 {
           let a = UnsafePointer(weights + (0 &+ block &* 1176))
           let bias = UnsafePointer(weights + (14112 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
           let valid = block == 11 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -390,40 +393,45 @@ public final class SqueezeNet1_0 {
   // in place: features.3.squeeze_activation (relu)
   private func features_3_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(92, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<96 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
+    Self.parallelRanges(2, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 3072)
-          for i in 0..<96 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<2 {
-          let a = UnsafePointer(weights + (14208 &+ block &* 768))
-          let bias = UnsafePointer(weights + (15744 &+ block &* 8))
-          if panel == 91 {
-            Self.__kernel2(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel1(a, b, bias, stage)
-          }
-          let valid = block == 1 ? 8 : 8
-          for r in 0..<valid {
-            let c = block &* 8 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (14208 &+ block &* 768))
+            let bias = UnsafePointer(weights + (15744 &+ block &* 8))
+            for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 92) {
+              let n = panel &* 32
+              if panel != 91 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 96, 2916, 2916)
+              }
+              else {
+                if panel == 91 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 96, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 96, 2916, 32)
+                }
+                let columns = panel == 91 ? 4 : 32
+                let valid = block == 1 ? 8 : 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -437,39 +445,43 @@ public final class SqueezeNet1_0 {
   // in place: features.3.expand1x1_activation (relu)
   private func features_3_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<92 {
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<16 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    do {
+      let first = 0, end = 6
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 512)
-          for i in 0..<16 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (15760 &+ block &* 176))
           let bias = UnsafePointer(weights + (16816 &+ block &* 11))
-          if panel == 91 {
-            Self.__kernel4(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel3(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<92 {
+            let n = panel &* 32
+            if panel != 91 && block != 5 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
+            }
+            else {
+              if panel == 91 {
+                Self.__kernel3(a, tailPanel, bias, stage, 16, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 16, 2916, 32)
+              }
+              let columns = panel == 91 ? 4 : 32
+              let valid = block == 5 ? 9 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 2916 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -505,7 +517,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 56)
           for t in 0..<4 {
             let ox = t &* 11
-            Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -520,7 +532,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 44
-            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -548,40 +560,45 @@ public final class SqueezeNet1_0 {
   // in place: features.4.squeeze_activation (relu)
   private func features_4_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(92, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
+    Self.parallelRanges(2, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<2 {
-          let a = UnsafePointer(weights + (26176 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (28224 &+ block &* 8))
-          if panel == 91 {
-            Self.__kernel8(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel7(a, b, bias, stage)
-          }
-          let valid = block == 1 ? 8 : 8
-          for r in 0..<valid {
-            let c = block &* 8 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (26176 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (28224 &+ block &* 8))
+            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 92) {
+              let n = panel &* 32
+              if panel != 91 {
+                Self.__kernel2(a, src + n, bias, y + (block &* 23328 &+ n), 128, 2916, 2916)
+              }
+              else {
+                if panel == 91 {
+                  Self.__kernel2(a, tailPanel, bias, stage, 128, 32, 32)
+                }
+                else {
+                  Self.__kernel2(a, src + n, bias, stage, 128, 2916, 32)
+                }
+                let columns = panel == 91 ? 4 : 32
+                let valid = block == 1 ? 8 : 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -595,39 +612,43 @@ public final class SqueezeNet1_0 {
   // in place: features.4.expand1x1_activation (relu)
   private func features_4_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<92 {
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<16 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
+    do {
+      let first = 0, end = 6
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 512)
-          for i in 0..<16 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (28240 &+ block &* 176))
           let bias = UnsafePointer(weights + (29296 &+ block &* 11))
-          if panel == 91 {
-            Self.__kernel4(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel3(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<92 {
+            let n = panel &* 32
+            if panel != 91 && block != 5 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
+            }
+            else {
+              if panel == 91 {
+                Self.__kernel3(a, tailPanel, bias, stage, 16, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 16, 2916, 32)
+              }
+              let columns = panel == 91 ? 4 : 32
+              let valid = block == 5 ? 9 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 2916 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -663,7 +684,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 56)
           for t in 0..<4 {
             let ox = t &* 11
-            Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -678,7 +699,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 44
-            Self.__kernel6(row + (ox &* 1), 16, 3136, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 16, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -706,40 +727,45 @@ public final class SqueezeNet1_0 {
   // in place: features.5.squeeze_activation (relu)
   private func features_5_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(92, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<128 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 3 blocks of 11 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
+    Self.parallelRanges(3, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 4096)
-          for i in 0..<128 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<3 {
-          let a = UnsafePointer(weights + (38656 &+ block &* 1408))
-          let bias = UnsafePointer(weights + (42880 &+ block &* 11))
-          if panel == 91 {
-            Self.__kernel10(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel9(a, b, bias, stage)
-          }
-          let valid = block == 2 ? 10 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (38656 &+ block &* 1408))
+            let bias = UnsafePointer(weights + (42880 &+ block &* 11))
+            for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 92) {
+              let n = panel &* 32
+              if panel != 91 && block != 2 {
+                Self.__kernel3(a, src + n, bias, y + (block &* 32076 &+ n), 128, 2916, 2916)
+              }
+              else {
+                if panel == 91 {
+                  Self.__kernel3(a, tailPanel, bias, stage, 128, 32, 32)
+                }
+                else {
+                  Self.__kernel3(a, src + n, bias, stage, 128, 2916, 32)
+                }
+                let columns = panel == 91 ? 4 : 32
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -753,40 +779,43 @@ public final class SqueezeNet1_0 {
   // in place: features.5.expand1x1_activation (relu)
   private func features_5_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(92, threads: threads) {
-      panel in
+    // the last 4 pixels, zero-filled to a whole panel
+    for i in 0..<32 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
+      (row + 4).update(repeating: 0, count: 28)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    Self.parallelRanges(11, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 91 ? 4 : 32
-        var b = src + n
-        if panel == 91 {
-          scratch.update(repeating: 0, count: 1024)
-          for i in 0..<32 {
-            (scratch + (i &* 32)).update(from: src + (i &* 2916 &+ n), count: 4)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (42928 &+ block &* 384))
           let bias = UnsafePointer(weights + (47152 &+ block &* 12))
-          if panel == 91 {
-            Self.__kernel12(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel11(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 2916 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<92 {
+            let n = panel &* 32
+            if panel != 91 && block != 10 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 34992 &+ n), 32, 2916, 2916)
+            }
+            else {
+              if panel == 91 {
+                Self.__kernel6(a, tailPanel, bias, stage, 32, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 32, 2916, 32)
+              }
+              let columns = panel == 91 ? 4 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 2916 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -822,7 +851,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 56)
           for t in 0..<4 {
             let ox = t &* 11
-            Self.__kernel5(row + (ox &* 1), 32, 3136, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 32, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -837,7 +866,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 44
-            Self.__kernel6(row + (ox &* 1), 32, 3136, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 32, 3136, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 2916 &+ oy &* 54 &+ ox)
@@ -910,40 +939,43 @@ public final class SqueezeNet1_0 {
   // in place: features.7.squeeze_activation (relu)
   private func features_7_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(3, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<3 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (84288 &+ block &* 2816))
           let bias = UnsafePointer(weights + (92736 &+ block &* 11))
-          if panel == 22 {
-            Self.__kernel14(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel13(a, b, bias, stage)
-          }
-          let valid = block == 2 ? 10 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 && block != 2 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 256, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 256, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 2 ? 10 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -957,39 +989,43 @@ public final class SqueezeNet1_0 {
   // in place: features.7.expand1x1_activation (relu)
   private func features_7_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<23 {
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<32 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    do {
+      let first = 0, end = 11
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 1024)
-          for i in 0..<32 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<11 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (92784 &+ block &* 384))
           let bias = UnsafePointer(weights + (97008 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel12(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel15(a, b, bias, stage)
-          }
-          let valid = block == 10 ? 8 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 && block != 10 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel6(a, tailPanel, bias, stage, 32, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 32, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 10 ? 8 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1025,7 +1061,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel16(row + (ox &* 1), 32, 841, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 32, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1053,40 +1089,43 @@ public final class SqueezeNet1_0 {
   // in place: features.8.squeeze_activation (relu)
   private func features_8_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<256 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 4 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
+    Self.parallelRanges(4, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 8192)
-          for i in 0..<256 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<4 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (134144 &+ block &* 3072))
           let bias = UnsafePointer(weights + (146432 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel18(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel17(a, b, bias, stage)
-          }
-          let valid = block == 3 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 256, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 3 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1100,40 +1139,43 @@ public final class SqueezeNet1_0 {
   // in place: features.8.expand1x1_activation (relu)
   private func features_8_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<48 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
+    Self.parallelRanges(16, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 1536)
-          for i in 0..<48 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<16 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (146480 &+ block &* 576))
           let bias = UnsafePointer(weights + (155696 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel20(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          let valid = block == 15 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel6(a, tailPanel, bias, stage, 48, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 48, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 15 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1169,7 +1211,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel16(row + (ox &* 1), 48, 841, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 48, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1197,40 +1239,45 @@ public final class SqueezeNet1_0 {
   // in place: features.9.squeeze_activation (relu)
   private func features_9_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 4 blocks of 12 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    Self.parallelRanges(4, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<4 {
-          let a = UnsafePointer(weights + (239024 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (257456 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel22(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel21(a, b, bias, stage)
-          }
-          let valid = block == 3 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (239024 &+ block &* 4608))
+            let bias = UnsafePointer(weights + (257456 &+ block &* 12))
+            for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 23) {
+              let n = panel &* 32
+              if panel != 22 {
+                Self.__kernel6(a, src + n, bias, y + (block &* 8748 &+ n), 384, 729, 729)
+              }
+              else {
+                if panel == 22 {
+                  Self.__kernel6(a, tailPanel, bias, stage, 384, 32, 32)
+                }
+                else {
+                  Self.__kernel6(a, src + n, bias, stage, 384, 729, 32)
+                }
+                let columns = panel == 22 ? 25 : 32
+                let valid = block == 3 ? 12 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1244,40 +1291,43 @@ public final class SqueezeNet1_0 {
   // in place: features.9.expand1x1_activation (relu)
   private func features_9_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<48 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
+    Self.parallelRanges(16, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 1536)
-          for i in 0..<48 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<16 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (257504 &+ block &* 576))
           let bias = UnsafePointer(weights + (266720 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel20(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel19(a, b, bias, stage)
-          }
-          let valid = block == 15 ? 12 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel6(a, tailPanel, bias, stage, 48, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 48, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 15 ? 12 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1313,7 +1363,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel16(row + (ox &* 1), 48, 841, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 48, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1341,40 +1391,45 @@ public final class SqueezeNet1_0 {
   // in place: features.10.squeeze_activation (relu)
   private func features_10_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<384 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 12288)
-          for i in 0..<384 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
-          let a = UnsafePointer(weights + (350048 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (375392 &+ block &* 11))
-          if panel == 22 {
-            Self.__kernel24(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel23(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (350048 &+ block &* 4224))
+            let bias = UnsafePointer(weights + (375392 &+ block &* 11))
+            for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 23) {
+              let n = panel &* 32
+              if panel != 22 && block != 5 {
+                Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 384, 729, 729)
+              }
+              else {
+                if panel == 22 {
+                  Self.__kernel3(a, tailPanel, bias, stage, 384, 32, 32)
+                }
+                else {
+                  Self.__kernel3(a, src + n, bias, stage, 384, 729, 32)
+                }
+                let columns = panel == 22 ? 25 : 32
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<columns {
+                    o[p] = s[p]
+                  }
+                }
               }
             }
           }
@@ -1388,40 +1443,43 @@ public final class SqueezeNet1_0 {
   // in place: features.10.expand1x1_activation (relu)
   private func features_10_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(23, threads: threads) {
-      panel in
+    // the last 25 pixels, zero-filled to a whole panel
+    for i in 0..<64 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 729 &+ 704), count: 25)
+      (row + 25).update(repeating: 0, count: 7)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    Self.parallelRanges(22, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 22 ? 25 : 32
-        var b = src + n
-        if panel == 22 {
-          scratch.update(repeating: 0, count: 2048)
-          for i in 0..<64 {
-            (scratch + (i &* 32)).update(from: src + (i &* 729 &+ n), count: 25)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (375472 &+ block &* 768))
           let bias = UnsafePointer(weights + (392368 &+ block &* 12))
-          if panel == 22 {
-            Self.__kernel26(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel25(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 729 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<23 {
+            let n = panel &* 32
+            if panel != 22 && block != 21 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 8748 &+ n), 64, 729, 729)
+            }
+            else {
+              if panel == 22 {
+                Self.__kernel6(a, tailPanel, bias, stage, 64, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 64, 729, 32)
+              }
+              let columns = panel == 22 ? 25 : 32
+              let valid = block == 21 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 729 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1457,7 +1515,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 29)
           for t in 0..<3 {
             let ox = t &* 9
-            Self.__kernel16(row + (ox &* 1), 64, 841, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 64, 841, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 729 &+ oy &* 27 &+ ox)
@@ -1522,40 +1580,43 @@ public final class SqueezeNet1_0 {
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(6, threads: threads) {
-      panel in
+    // the last 9 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 169 &+ 160), count: 9)
+      (row + 9).update(repeating: 0, count: 23)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 6 blocks of 11 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(6, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 5 ? 9 : 32
-        var b = src + n
-        if panel == 5 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 169 &+ n), count: 9)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<6 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (540352 &+ block &* 5632))
           let bias = UnsafePointer(weights + (574144 &+ block &* 11))
-          if panel == 5 {
-            Self.__kernel28(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel27(a, b, bias, stage)
-          }
-          let valid = block == 5 ? 9 : 11
-          for r in 0..<valid {
-            let c = block &* 11 &+ r
-            let o = y + (c &* 169 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<6 {
+            let n = panel &* 32
+            if panel != 5 && block != 5 {
+              Self.__kernel3(a, src + n, bias, y + (block &* 1859 &+ n), 512, 169, 169)
+            }
+            else {
+              if panel == 5 {
+                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel3(a, src + n, bias, stage, 512, 169, 32)
+              }
+              let columns = panel == 5 ? 9 : 32
+              let valid = block == 5 ? 9 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 169 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1569,39 +1630,43 @@ public final class SqueezeNet1_0 {
   // in place: features.12.expand1x1_activation (relu)
   private func features_12_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for panel in 0..<6 {
+    // the last 9 pixels, zero-filled to a whole panel
+    for i in 0..<64 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 169 &+ 160), count: 9)
+      (row + 9).update(repeating: 0, count: 23)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 22 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 96 panels
+    do {
+      let first = 0, end = 22
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 5 ? 9 : 32
-        var b = src + n
-        if panel == 5 {
-          scratch.update(repeating: 0, count: 2048)
-          for i in 0..<64 {
-            (scratch + (i &* 32)).update(from: src + (i &* 169 &+ n), count: 9)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<22 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (574224 &+ block &* 768))
           let bias = UnsafePointer(weights + (591120 &+ block &* 12))
-          if panel == 5 {
-            Self.__kernel26(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel29(a, b, bias, stage)
-          }
-          let valid = block == 21 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 169 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<6 {
+            let n = panel &* 32
+            if panel != 5 && block != 21 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 2028 &+ n), 64, 169, 169)
+            }
+            else {
+              if panel == 5 {
+                Self.__kernel6(a, tailPanel, bias, stage, 64, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 64, 169, 32)
+              }
+              let columns = panel == 5 ? 9 : 32
+              let valid = block == 21 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 169 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1637,7 +1702,7 @@ public final class SqueezeNet1_0 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel30(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1652,7 +1717,7 @@ public final class SqueezeNet1_0 {
           }
           do {
             let ox = 7
-            Self.__kernel31(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel9(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1681,40 +1746,43 @@ public final class SqueezeNet1_0 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(6, threads: threads) {
-      panel in
+    // the last 9 pixels, zero-filled to a whole panel
+    for i in 0..<512 {
+      let row = scratch + (i &* 32)
+      row.update(from: src + (i &* 169 &+ 160), count: 9)
+      (row + 9).update(repeating: 0, count: 23)
+    }
+    let tailPanel = UnsafePointer(scratch)
+    // 84 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(84, threads: threads) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        let n = panel &* 32
-        let columns = panel == 5 ? 9 : 32
-        var b = src + n
-        if panel == 5 {
-          scratch.update(repeating: 0, count: 16384)
-          for i in 0..<512 {
-            (scratch + (i &* 32)).update(from: src + (i &* 169 &+ n), count: 9)
-          }
-          b = UnsafePointer(scratch)
-        }
-        for block in 0..<84 {
+        for block in first..<end {
           let a = UnsafePointer(weights + (739104 &+ block &* 6144))
           let bias = UnsafePointer(weights + (1255200 &+ block &* 12))
-          if panel == 5 {
-            Self.__kernel33(a, b, bias, stage)
-          }
-          else {
-            Self.__kernel32(a, b, bias, stage)
-          }
-          let valid = block == 83 ? 4 : 12
-          for r in 0..<valid {
-            let c = block &* 12 &+ r
-            let o = y + (c &* 169 &+ n)
-            let s = stage + (r &* 32)
-            for p in 0..<columns {
-              do {
-                var v = s[p]
-                v = v > 0 ? v : 0
-                o[p] = v
+          for panel in 0..<6 {
+            let n = panel &* 32
+            if panel != 5 && block != 83 {
+              Self.__kernel6(a, src + n, bias, y + (block &* 2028 &+ n), 512, 169, 169)
+            }
+            else {
+              if panel == 5 {
+                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              }
+              else {
+                Self.__kernel6(a, src + n, bias, stage, 512, 169, 32)
+              }
+              let columns = panel == 5 ? 9 : 32
+              let valid = block == 83 ? 4 : 12
+              for r in 0..<valid {
+                let c = block &* 12 &+ r
+                let o = y + (c &* 169 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<columns {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1744,9 +1812,9 @@ public final class SqueezeNet1_0 {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -1781,74 +1849,108 @@ public final class SqueezeNet1_0 {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<147 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k96 rows8 width32 stride2916 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel1(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -1875,134 +1977,82 @@ public final class SqueezeNet1_0 {
     var c7_1 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<96 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       ai += 8
-      bi += 2916
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k96 rows8 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    var ai = a
-    var bi = b
-    for _ in 0..<96 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      ai += 8
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k16 rows11 width32 stride2916 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2038,174 +2088,107 @@ public final class SqueezeNet1_0 {
     var c10_1 = bias10
     var ai = a
     var bi = b
-    for _ in 0..<16 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       ai += 11
-      bi += 2916
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k16 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<16 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 11 columns; direct k3x3 s1 d1x1 row56 tile32x11 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2237,334 +2220,334 @@ public final class SqueezeNet1_0 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[10]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[11]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[12]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[56]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[57]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[58]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[59]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[60]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[61]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[62]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[63]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[64]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[65]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[66]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[57]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[58]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[59]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[60]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[61]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[62]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[63]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[64]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[65]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[66]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[67]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[66]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[67]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[68]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[112]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[113]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[114]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[115]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[116]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[117]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[118]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[119]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[120]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[121]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[122]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[113]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[114]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[115]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[116]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[117]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[118]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[119]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[120]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[121]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[122]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[123]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[114]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[115]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[116]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[117]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[118]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[119]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[120]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[121]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[122]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[123]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[124]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
       xi += plane
       wi += 288
@@ -2596,7 +2579,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row56 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2626,307 +2609,307 @@ public final class SqueezeNet1_0 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[56]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[57]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[58]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[59]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[60]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[61]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[62]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[63]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[64]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[65]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[57]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[58]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[59]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[60]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[61]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[62]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[63]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[64]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[65]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[66]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[66]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[67]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[112]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[113]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[114]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[115]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[116]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[117]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[118]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[119]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[120]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[121]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[113]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[114]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[115]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[116]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[117]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[118]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[119]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[120]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[121]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[122]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[114]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[115]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[116]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[117]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[118]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[119]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[120]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[121]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[122]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[123]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       xi += plane
       wi += 288
@@ -2953,365 +2936,9 @@ public final class SqueezeNet1_0 {
     UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k128 rows8 width32 stride2916 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      ai += 8
-      bi += 2916
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows8 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats 32 apart, `stage`: `[8][32]`.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      ai += 8
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows11 width32 stride2916 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 2916
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k128 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<128 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k32 rows12 width32 stride2916 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 2916 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3350,498 +2977,115 @@ public final class SqueezeNet1_0 {
     var c11_1 = bias11
     var ai = a
     var bi = b
-    for _ in 0..<32 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
       let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
       let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
       let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
       let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
       ai += 12
-      bi += 2916
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k32 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<32 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows11 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 729 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k32 rows12 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<32 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    c8_1 = c8_1.replacing(with: zero, where: c8_1 .< zero)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    c9_1 = c9_1.replacing(with: zero, where: c9_1 .< zero)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    c10_1 = c10_1.replacing(with: zero, where: c10_1 .< zero)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 9 columns; direct k3x3 s1 d1x1 row29 tile32x9 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3869,280 +3113,280 @@ public final class SqueezeNet1_0 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[29]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[30]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[31]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[32]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[33]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[34]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[35]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[36]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[37]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[37]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[38]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[38]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[39]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[66]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[61]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[62]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[63]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[64]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[65]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[66]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[67]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[68]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
       xi += plane
       wi += 288
@@ -4167,1395 +3411,10 @@ public final class SqueezeNet1_0 {
     UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k256 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<256 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k48 rows12 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<48 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k48 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<48 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows11 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 729 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k384 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<384 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride729 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 729 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel25(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<64 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 729
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel26(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<64 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows11 width32 stride169 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 169 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel27(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 169
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows11 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats 32 apart, `stage`: `[11][32]`.
-  @inline(never) private static func __kernel28(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      ai += 11
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k64 rows12 width32 stride169 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel29(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<64 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 169
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel30(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5579,226 +3438,226 @@ public final class SqueezeNet1_0 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[15]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[16]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[17]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[18]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[19]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[20]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[21]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[22]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[23]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -5822,7 +3681,7 @@ public final class SqueezeNet1_0 {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel31(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5844,199 +3703,199 @@ public final class SqueezeNet1_0 {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[15]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[16]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[17]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[18]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[19]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[20]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       xi += plane
       wi += 288
@@ -6055,238 +3914,28 @@ public final class SqueezeNet1_0 {
     UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride169 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 169 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel32(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 169
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
-  /// SGEMM micro-kernel: gemm k512 rows12 width32 stride32 lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats 32 apart, `stage`: `[12][32]`.
-  @inline(never) private static func __kernel33(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
-    var ai = a
-    var bi = b
-    for _ in 0..<512 {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      let a8 = ai[8]
-      c8_0 = c8_0.addingProduct(b0, a8)
-      c8_1 = c8_1.addingProduct(b1, a8)
-      let a9 = ai[9]
-      c9_0 = c9_0.addingProduct(b0, a9)
-      c9_1 = c9_1.addingProduct(b1, a9)
-      let a10 = ai[10]
-      c10_0 = c10_0.addingProduct(b0, a10)
-      c10_1 = c10_1.addingProduct(b1, a10)
-      let a11 = ai[11]
-      c11_0 = c11_0.addingProduct(b0, a11)
-      c11_1 = c11_1.addingProduct(b1, a11)
-      ai += 12
-      bi += 32
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c11_1, as: SIMD16<Float>.self)
-  }
-
   // MARK: - Threading
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -6307,114 +3956,204 @@ public final class SqueezeNet1_0 {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -6425,33 +4164,52 @@ public final class SqueezeNet1_0 {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

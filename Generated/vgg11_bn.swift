@@ -2,9 +2,11 @@
 // Command: cnnc Specs/vgg11_bn.cnn -o Generated/vgg11_bn.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): 43bb7aabfcc4ae85
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -142,34 +144,35 @@ public final class VGG11BN {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 531584448, alignment: 64).bindMemory(to: Float.self, capacity: 132896112)
     weights.initialize(repeating: 0, count: 132896112)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 16056320, alignment: 64).bindMemory(to: Float.self, capacity: 4014080)
     arena.initialize(repeating: 0, count: 4014080)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 3444736, alignment: 64).bindMemory(to: Float.self, capacity: 861184)
     scratch.initialize(repeating: 0, count: 861184)
-    Self.pack(tensors["features.0.weight"] ?? [], bias: tensors["features.0.bias"], norm: Self.fold(tensors, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
-    Self.pack(tensors["features.4.weight"] ?? [], bias: tensors["features.4.bias"], norm: Self.fold(tensors, "features.5", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 1792)
-    Self.pack(tensors["features.8.weight"] ?? [], bias: tensors["features.8.bias"], norm: Self.fold(tensors, "features.9", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 75648)
-    Self.pack(tensors["features.11.weight"] ?? [], bias: tensors["features.11.bias"], norm: Self.fold(tensors, "features.12", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 370816)
-    Self.pack(tensors["features.15.weight"] ?? [], bias: tensors["features.15.bias"], norm: Self.fold(tensors, "features.16", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 960896)
-    Self.pack(tensors["features.18.weight"] ?? [], bias: tensors["features.18.bias"], norm: Self.fold(tensors, "features.19", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 2141056)
-    Self.pack(tensors["features.22.weight"] ?? [], bias: tensors["features.22.bias"], norm: Self.fold(tensors, "features.23", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 4500864)
-    Self.pack(tensors["features.25.weight"] ?? [], bias: tensors["features.25.bias"], norm: Self.fold(tensors, "features.26", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 6860672)
-    Self.pack(tensors["classifier.0.weight"] ?? [], bias: tensors["classifier.0.bias"], norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 9220480)
-    Self.pack(tensors["classifier.3.weight"] ?? [], bias: tensors["classifier.3.bias"], norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 111985024)
-    Self.pack(tensors["classifier.6.weight"] ?? [], bias: tensors["classifier.6.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 128766336)
+    Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: Self.fold(file, "features.1", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
+    Self.pack(file, "features.4.weight", bias: "features.4.bias", norm: Self.fold(file, "features.5", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 1792)
+    Self.pack(file, "features.8.weight", bias: "features.8.bias", norm: Self.fold(file, "features.9", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 75648)
+    Self.pack(file, "features.11.weight", bias: "features.11.bias", norm: Self.fold(file, "features.12", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 370816)
+    Self.pack(file, "features.15.weight", bias: "features.15.bias", norm: Self.fold(file, "features.16", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 960896)
+    Self.pack(file, "features.18.weight", bias: "features.18.bias", norm: Self.fold(file, "features.19", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 2141056)
+    Self.pack(file, "features.22.weight", bias: "features.22.bias", norm: Self.fold(file, "features.23", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 4500864)
+    Self.pack(file, "features.25.weight", bias: "features.25.bias", norm: Self.fold(file, "features.26", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 6860672)
+    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 9220480)
+    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 111985024)
+    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 128766336)
   }
 
   deinit {
@@ -283,7 +286,7 @@ public final class VGG11BN {
         for block in 0..<8 {
           let a = UnsafePointer(weights + (0 &+ block &* 216))
           let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 27, 48, 48)
           let valid = block == 7 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -365,7 +368,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 114)
           for t in 0..<9 {
             let ox = t &* 12
-            Self.__kernel1(row + (ox &* 1), 64, 12996, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 1), 64, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -380,7 +383,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 108
-            Self.__kernel2(row + (ox &* 1), 64, 12996, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 64, 12996, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
@@ -461,7 +464,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -476,7 +479,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 128, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -522,7 +525,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 58)
           for t in 0..<4 {
             let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -537,7 +540,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 48
-            Self.__kernel4(row + (ox &* 1), 256, 3364, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 256, 3364, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
@@ -618,7 +621,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel5(row + (ox &* 1), 256, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -633,7 +636,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 20
-            Self.__kernel6(row + (ox &* 1), 256, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -679,7 +682,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel5(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -694,7 +697,7 @@ public final class VGG11BN {
           }
           do {
             let ox = 20
-            Self.__kernel6(row + (ox &* 1), 512, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 512, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -775,7 +778,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel7(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -821,7 +824,7 @@ public final class VGG11BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel7(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -915,8 +918,8 @@ public final class VGG11BN {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -948,8 +951,8 @@ public final class VGG11BN {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -980,8 +983,8 @@ public final class VGG11BN {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -996,9 +999,9 @@ public final class VGG11BN {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k27 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -1033,75 +1036,109 @@ public final class VGG11BN {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<27 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+  }
+
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
   }
 
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row114 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1135,361 +1172,361 @@ public final class VGG11BN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[10]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[11]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[11]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[12]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[12]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[13]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[114]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[115]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[116]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[117]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[118]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[119]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[120]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[121]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[122]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[123]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[124]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[125]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[115]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[116]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[117]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[118]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[119]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[120]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[121]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[122]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[123]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[124]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[125]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[126]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[120]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[121]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[122]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[123]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[124]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[125]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[126]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[127]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[231]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[232]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[233]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[234]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[235]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[236]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[237]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[238]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[239]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[229]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[230]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[231]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[232]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[233]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[234]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[235]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[236]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[237]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[238]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[239]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[240]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[230]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[231]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[232]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[233]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[234]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[235]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[236]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[237]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[238]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[239]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[240]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[241]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       xi += plane
       wi += 288
@@ -1523,7 +1560,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 4 columns; direct k3x3 s1 d1x1 row114 tile32x4 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1541,145 +1578,145 @@ public final class VGG11BN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[114]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[115]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[116]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[117]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[115]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[116]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[117]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[118]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[228]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[229]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[230]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[231]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[229]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[230]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[231]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[232]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[230]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[231]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[232]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[233]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
       }
       xi += plane
       wi += 288
@@ -1697,7 +1734,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1731,361 +1768,361 @@ public final class VGG11BN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[10]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[11]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[11]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[12]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[12]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[13]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[66]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[67]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[68]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[69]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[61]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[62]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[63]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[64]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[65]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[66]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[67]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[68]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[69]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[70]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[68]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[69]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[70]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[71]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[120]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[121]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[122]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[123]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[124]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[125]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[126]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[127]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[119]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[120]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[121]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[122]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[123]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[124]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[125]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[126]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[127]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[128]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[121]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[122]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[123]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[124]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[125]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[126]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[127]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
         let x10 = xi[128]
-        a0_10 = a0_10.addingProduct(w0, x10)
-        a1_10 = a1_10.addingProduct(w1, x10)
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
         let x11 = xi[129]
-        a0_11 = a0_11.addingProduct(w0, x11)
-        a1_11 = a1_11.addingProduct(w1, x11)
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
       }
       xi += plane
       wi += 288
@@ -2119,7 +2156,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2145,253 +2182,253 @@ public final class VGG11BN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[58]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[59]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[60]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[61]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[62]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[63]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[64]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[65]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[59]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[60]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[61]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[62]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[63]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[64]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[65]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[66]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[116]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[117]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[118]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[119]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[120]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[121]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[122]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[123]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[117]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[118]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[119]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[120]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[121]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[122]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[123]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[124]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[118]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[119]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[120]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[121]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[122]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[123]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[124]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[125]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       xi += plane
       wi += 288
@@ -2417,7 +2454,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2447,307 +2484,307 @@ public final class VGG11BN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[8]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[9]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[9]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[10]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[10]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[11]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[37]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[38]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[39]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[38]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[39]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[40]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[39]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[40]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[41]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[68]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[69]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[61]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[65]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[66]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[67]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[68]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[69]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[70]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[62]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[63]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[67]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[68]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[69]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
         let x8 = xi[70]
-        a0_8 = a0_8.addingProduct(w0, x8)
-        a1_8 = a1_8.addingProduct(w1, x8)
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
         let x9 = xi[71]
-        a0_9 = a0_9.addingProduct(w0, x9)
-        a1_9 = a1_9.addingProduct(w1, x9)
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
       }
       xi += plane
       wi += 288
@@ -2777,7 +2814,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2803,253 +2840,253 @@ public final class VGG11BN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[7]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[8]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[9]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[37]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[38]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[39]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[60]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[61]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[62]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[63]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[64]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[65]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[66]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[67]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[61]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[62]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[63]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[64]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[65]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[66]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[67]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[68]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[62]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[63]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[64]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[65]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[66]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[67]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[68]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
         let x7 = xi[69]
-        a0_7 = a0_7.addingProduct(w0, x7)
-        a1_7 = a1_7.addingProduct(w1, x7)
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
       }
       xi += plane
       wi += 288
@@ -3075,7 +3112,7 @@ public final class VGG11BN {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3099,226 +3136,226 @@ public final class VGG11BN {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[22]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[23]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[18]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[19]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[20]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[21]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[22]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[23]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[24]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[33]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[34]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[35]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[36]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[37]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[38]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[39]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[34]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[35]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[36]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[37]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[38]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[39]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[40]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -3344,15 +3381,23 @@ public final class VGG11BN {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -3373,114 +3418,204 @@ public final class VGG11BN {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -3491,33 +3626,52 @@ public final class VGG11BN {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

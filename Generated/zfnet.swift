@@ -2,9 +2,11 @@
 // Command: cnnc Specs/zfnet.cnn -o Generated/zfnet.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): 878337979d675044
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -82,31 +84,32 @@ public final class ZFNet {
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
-    self.init(tensors: try Self.readWeights(url), threads: ProcessInfo.processInfo.activeProcessorCount)
+    try self.init(weights: url, threads: ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// Same, running large layers on `threads` threads.
   public convenience init(weights url: URL, threads: Int) throws {
-    self.init(tensors: try Self.readWeights(url), threads: threads)
+    let file = try Safetensors(url, expected: Self.expected, constants: [:])
+    self.init(file: file, threads: threads)
+    if let failure = file.failure { throw failure }
   }
 
-  private init(tensors loaded: [String: [Float]], threads: Int) {
+  private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    let tensors = loaded
     weights = UnsafeMutableRawPointer.allocate(byteCount: 249561536, alignment: 64).bindMemory(to: Float.self, capacity: 62390384)
     weights.initialize(repeating: 0, count: 62390384)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5808000, alignment: 64).bindMemory(to: Float.self, capacity: 1452000)
     arena.initialize(repeating: 0, count: 1452000)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
     scratch.initialize(repeating: 0, count: 153228)
-    Self.pack(tensors["conv1.weight"] ?? [], bias: tensors["conv1.bias"], norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
-    Self.pack(tensors["conv2.weight"] ?? [], bias: tensors["conv2.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 2400, lanes: 32, into: weights + 14208)
-    Self.pack(tensors["conv3.weight"] ?? [], bias: tensors["conv3.bias"], norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 628864)
-    Self.pack(tensors["conv4.weight"] ?? [], bias: tensors["conv4.bias"], norm: nil, groups: 1, outPerGroup: 384, inner: 3456, lanes: 32, into: weights + 1513984)
-    Self.pack(tensors["conv5.weight"] ?? [], bias: tensors["conv5.bias"], norm: nil, groups: 1, outPerGroup: 256, inner: 3456, lanes: 32, into: weights + 2841472)
-    Self.pack(tensors["fc6.weight"] ?? [], bias: tensors["fc6.bias"], norm: nil, groups: 1, outPerGroup: 4096, inner: 9216, lanes: 16, into: weights + 3726464)
-    Self.pack(tensors["fc7.weight"] ?? [], bias: tensors["fc7.bias"], norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 41479296)
-    Self.pack(tensors["fc8.weight"] ?? [], bias: tensors["fc8.bias"], norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 58260608)
+    Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 147, lanes: 8, into: weights + 0)
+    Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 2400, lanes: 32, into: weights + 14208)
+    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 628864)
+    Self.pack(file, "conv4.weight", bias: "conv4.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 3456, lanes: 32, into: weights + 1513984)
+    Self.pack(file, "conv5.weight", bias: "conv5.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 3456, lanes: 32, into: weights + 2841472)
+    Self.pack(file, "fc6.weight", bias: "fc6.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 9216, lanes: 16, into: weights + 3726464)
+    Self.pack(file, "fc7.weight", bias: "fc7.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 41479296)
+    Self.pack(file, "fc8.weight", bias: "fc8.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 58260608)
   }
 
   deinit {
@@ -215,7 +218,7 @@ public final class ZFNet {
         for block in 0..<12 {
           let a = UnsafePointer(weights + (0 &+ block &* 1176))
           let bias = UnsafePointer(weights + (14112 &+ block &* 8))
-          Self.__kernel0(a, packedInput, bias, stage)
+          Self.__kernel0(a, packedInput, bias, stage, 147, 48, 48)
           let valid = block == 11 ? 8 : 8
           for r in 0..<valid {
             let c = block &* 8 &+ r
@@ -317,7 +320,7 @@ public final class ZFNet {
           let row = groupInput + (oy &* 110)
           for t in 0..<2 {
             let ox = t &* 9
-            Self.__kernel1(row + (ox &* 2), 96, 3025, packed, bias, stage)
+            Self.__kernel2(row + (ox &* 2), 96, 3025, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 676 &+ oy &* 26 &+ ox)
@@ -332,7 +335,7 @@ public final class ZFNet {
           }
           do {
             let ox = 18
-            Self.__kernel2(row + (ox &* 2), 96, 3025, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 2), 96, 3025, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 676 &+ oy &* 26 &+ ox)
@@ -440,7 +443,7 @@ public final class ZFNet {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel3(row + (ox &* 1), 256, 225, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 256, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -455,7 +458,7 @@ public final class ZFNet {
           }
           do {
             let ox = 7
-            Self.__kernel4(row + (ox &* 1), 256, 225, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 256, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -500,7 +503,7 @@ public final class ZFNet {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel3(row + (ox &* 1), 384, 225, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 384, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -515,7 +518,7 @@ public final class ZFNet {
           }
           do {
             let ox = 7
-            Self.__kernel4(row + (ox &* 1), 384, 225, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 384, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -560,7 +563,7 @@ public final class ZFNet {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel3(row + (ox &* 1), 384, 225, packed, bias, stage)
+            Self.__kernel4(row + (ox &* 1), 384, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -575,7 +578,7 @@ public final class ZFNet {
           }
           do {
             let ox = 7
-            Self.__kernel4(row + (ox &* 1), 384, 225, packed, bias, stage)
+            Self.__kernel5(row + (ox &* 1), 384, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -646,8 +649,8 @@ public final class ZFNet {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -679,8 +682,8 @@ public final class ZFNet {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -712,8 +715,8 @@ public final class ZFNet {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel1(even, we, x0[i])
+        odd = Self.__kernel1(odd, wo, x0[i &+ 1])
         sink += ahead[i &* 16]
       }
       if sink.bitPattern == 0x7FC0_1234 { odd[0] += 0 }
@@ -746,9 +749,9 @@ public final class ZFNet {
 
   // MARK: - Kernels shared by the steps
 
-  /// SGEMM micro-kernel: gemm k147 rows8 width48 stride48 lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 48 floats 48 apart, `stage`: `[8][48]`.
-  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  /// SGEMM micro-kernel: gemm rows8 width48 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 48 floats `bStride` apart, `out`: 8 rows of 48 floats `outStride` apart.
+  @inline(never) private static func __kernel0(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -783,75 +786,109 @@ public final class ZFNet {
     var c7_2 = bias7
     var ai = a
     var bi = b
-    for _ in 0..<147 {
+    for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = c0_0.addingProduct(b0, a0)
-      c0_1 = c0_1.addingProduct(b1, a0)
-      c0_2 = c0_2.addingProduct(b2, a0)
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
       let a1 = ai[1]
-      c1_0 = c1_0.addingProduct(b0, a1)
-      c1_1 = c1_1.addingProduct(b1, a1)
-      c1_2 = c1_2.addingProduct(b2, a1)
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
       let a2 = ai[2]
-      c2_0 = c2_0.addingProduct(b0, a2)
-      c2_1 = c2_1.addingProduct(b1, a2)
-      c2_2 = c2_2.addingProduct(b2, a2)
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
       let a3 = ai[3]
-      c3_0 = c3_0.addingProduct(b0, a3)
-      c3_1 = c3_1.addingProduct(b1, a3)
-      c3_2 = c3_2.addingProduct(b2, a3)
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
       let a4 = ai[4]
-      c4_0 = c4_0.addingProduct(b0, a4)
-      c4_1 = c4_1.addingProduct(b1, a4)
-      c4_2 = c4_2.addingProduct(b2, a4)
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
       let a5 = ai[5]
-      c5_0 = c5_0.addingProduct(b0, a5)
-      c5_1 = c5_1.addingProduct(b1, a5)
-      c5_2 = c5_2.addingProduct(b2, a5)
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
       let a6 = ai[6]
-      c6_0 = c6_0.addingProduct(b0, a6)
-      c6_1 = c6_1.addingProduct(b1, a6)
-      c6_2 = c6_2.addingProduct(b2, a6)
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      c6_2 = Self.__kernel1(c6_2, b2, a6)
       let a7 = ai[7]
-      c7_0 = c7_0.addingProduct(b0, a7)
-      c7_1 = c7_1.addingProduct(b1, a7)
-      c7_2 = c7_2.addingProduct(b2, a7)
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      c7_2 = Self.__kernel1(c7_2, b2, a7)
       ai += 8
-      bi += 48
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: c0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: c1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: c3_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: c4_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: c5_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: c6_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    (o6 + 128).storeBytes(of: c6_2, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    (o7 + 128).storeBytes(of: c7_2, as: SIMD16<Float>.self)
+  }
+
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
   }
 
   /// Direct convolution tile: 32 channels x 9 columns; direct k5x5 s2 d1x1 row55 tile32x9 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -882,156 +919,156 @@ public final class ZFNet {
           let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[10]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[12]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[14]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[16]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[9]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[11]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[13]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[15]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[17]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[10]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[12]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[14]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[16]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[18]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[11]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[13]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[15]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[17]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[19]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[12]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[14]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[16]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[18]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
           let x8 = xr[20]
-          a0_8 = a0_8.addingProduct(w0, x8)
-          a1_8 = a1_8.addingProduct(w1, x8)
+          a0_8 = Self.__kernel1(a0_8, w0, x8)
+          a1_8 = Self.__kernel1(a1_8, w1, x8)
         }
       }
       xi += plane
@@ -1060,7 +1097,7 @@ public final class ZFNet {
   /// Direct convolution tile: 32 channels x 8 columns; direct k5x5 s2 d1x1 row55 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1089,141 +1126,141 @@ public final class ZFNet {
           let w0 = UnsafeRawPointer(wr + 0).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 16).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[0]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[2]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[4]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[6]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[8]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[10]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[12]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[14]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 32).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 48).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[1]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[3]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[5]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[7]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[9]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[11]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[13]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[15]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 64).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 80).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[2]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[4]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[6]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[8]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[10]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[12]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[14]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[16]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 96).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 112).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[3]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[5]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[7]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[9]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[11]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[13]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[15]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[17]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
         }
         do {
           let w0 = UnsafeRawPointer(wr + 128).loadUnaligned(as: SIMD16<Float>.self)
           let w1 = UnsafeRawPointer(wr + 144).loadUnaligned(as: SIMD16<Float>.self)
           let x0 = xr[4]
-          a0_0 = a0_0.addingProduct(w0, x0)
-          a1_0 = a1_0.addingProduct(w1, x0)
+          a0_0 = Self.__kernel1(a0_0, w0, x0)
+          a1_0 = Self.__kernel1(a1_0, w1, x0)
           let x1 = xr[6]
-          a0_1 = a0_1.addingProduct(w0, x1)
-          a1_1 = a1_1.addingProduct(w1, x1)
+          a0_1 = Self.__kernel1(a0_1, w0, x1)
+          a1_1 = Self.__kernel1(a1_1, w1, x1)
           let x2 = xr[8]
-          a0_2 = a0_2.addingProduct(w0, x2)
-          a1_2 = a1_2.addingProduct(w1, x2)
+          a0_2 = Self.__kernel1(a0_2, w0, x2)
+          a1_2 = Self.__kernel1(a1_2, w1, x2)
           let x3 = xr[10]
-          a0_3 = a0_3.addingProduct(w0, x3)
-          a1_3 = a1_3.addingProduct(w1, x3)
+          a0_3 = Self.__kernel1(a0_3, w0, x3)
+          a1_3 = Self.__kernel1(a1_3, w1, x3)
           let x4 = xr[12]
-          a0_4 = a0_4.addingProduct(w0, x4)
-          a1_4 = a1_4.addingProduct(w1, x4)
+          a0_4 = Self.__kernel1(a0_4, w0, x4)
+          a1_4 = Self.__kernel1(a1_4, w1, x4)
           let x5 = xr[14]
-          a0_5 = a0_5.addingProduct(w0, x5)
-          a1_5 = a1_5.addingProduct(w1, x5)
+          a0_5 = Self.__kernel1(a0_5, w0, x5)
+          a1_5 = Self.__kernel1(a1_5, w1, x5)
           let x6 = xr[16]
-          a0_6 = a0_6.addingProduct(w0, x6)
-          a1_6 = a1_6.addingProduct(w1, x6)
+          a0_6 = Self.__kernel1(a0_6, w0, x6)
+          a1_6 = Self.__kernel1(a1_6, w1, x6)
           let x7 = xr[18]
-          a0_7 = a0_7.addingProduct(w0, x7)
-          a1_7 = a1_7.addingProduct(w1, x7)
+          a0_7 = Self.__kernel1(a0_7, w0, x7)
+          a1_7 = Self.__kernel1(a1_7, w1, x7)
         }
       }
       xi += plane
@@ -1250,7 +1287,7 @@ public final class ZFNet {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1274,226 +1311,226 @@ public final class ZFNet {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[6]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[7]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[8]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[15]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[16]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[17]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[18]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[19]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[20]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[21]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[22]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[23]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[36]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[37]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
         let x6 = xi[38]
-        a0_6 = a0_6.addingProduct(w0, x6)
-        a1_6 = a1_6.addingProduct(w1, x6)
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
       }
       xi += plane
       wi += 288
@@ -1517,7 +1554,7 @@ public final class ZFNet {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1539,199 +1576,199 @@ public final class ZFNet {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[1]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[2]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[3]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[4]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[5]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[2]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[3]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[4]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[5]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[6]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[3]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[4]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[5]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[6]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[7]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[15]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[16]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[17]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[18]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[19]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[20]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[16]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[17]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[18]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[19]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[20]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[21]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[17]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[18]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[19]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[20]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[21]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[22]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[30]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[31]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[32]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[33]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[34]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[35]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[31]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[32]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[33]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[34]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[35]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[36]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[32]
-        a0_0 = a0_0.addingProduct(w0, x0)
-        a1_0 = a1_0.addingProduct(w1, x0)
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
         let x1 = xi[33]
-        a0_1 = a0_1.addingProduct(w0, x1)
-        a1_1 = a1_1.addingProduct(w1, x1)
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
         let x2 = xi[34]
-        a0_2 = a0_2.addingProduct(w0, x2)
-        a1_2 = a1_2.addingProduct(w1, x2)
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
         let x3 = xi[35]
-        a0_3 = a0_3.addingProduct(w0, x3)
-        a1_3 = a1_3.addingProduct(w1, x3)
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
         let x4 = xi[36]
-        a0_4 = a0_4.addingProduct(w0, x4)
-        a1_4 = a1_4.addingProduct(w1, x4)
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
         let x5 = xi[37]
-        a0_5 = a0_5.addingProduct(w0, x5)
-        a1_5 = a1_5.addingProduct(w1, x5)
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
       }
       xi += plane
       wi += 288
@@ -1755,15 +1792,23 @@ public final class ZFNet {
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }
@@ -1784,114 +1829,204 @@ public final class ZFNet {
     let ignored: Bool
   }
 
-  private static func describe(_ shape: [Int]) -> String {
-    "[" + shape.map(String.init).joined(separator: ", ") + "]"
-  }
+  /// A checked safetensors file (or none, for spec-constant weights) that hands out tensors in
+  /// pieces of at most `chunk` values; spec-constant tensors (`constants`) take precedence.
+  ///
+  /// Reading stops at the first I/O error, which is kept in `failure` (the header was checked,
+  /// so this means the file changed or the disk failed); the caller throws it after packing.
+  private final class Safetensors {
+    /// Values per read: 256 KB of Float, so big tensors (AlexNet fc6: 151 MB) never exist whole;
+    /// larger pieces only add resident memory (the `pread` calls cost < 1 % of the load).
+    static let chunk = 1 << 16
+    private struct Entry { let offset: Int; let count: Int; let dtype: String }
+    private let handle: FileHandle?
+    private let path: String
+    private var entries: [String: Entry] = [:]
+    private let constants: [String: [Float]]
+    private var floats: UnsafeMutablePointer<Float>?
+    private var halves: UnsafeMutablePointer<UInt16>?
+    private(set) var failure: WeightsError?
 
-  private static func integers(_ value: Any?) -> [Int]? {
-    guard let list = value as? [Any] else { return nil }
-    var result: [Int] = []
-    for item in list {
-      if let number = item as? Int { result.append(number) }
-      else if let number = item as? NSNumber { result.append(number.intValue) }
-      else { return nil }
+    /// No file: every tensor comes from `constants`.
+    init(constants: [String: [Float]]) {
+      handle = nil
+      path = ""
+      self.constants = constants
     }
-    return result
-  }
 
-  /// Reads a safetensors file and checks it against `expected` (PyTorch `state_dict` names).
-  private static func readWeights(_ url: URL) throws -> [String: [Float]] {
-    let data: Data
-    do {
-      data = try Data(contentsOf: url, options: .mappedIfSafe)
-    } catch {
-      throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+    /// Opens `url` and checks its header against `expected` (PyTorch `state_dict` names).
+    init(_ url: URL, expected: [Expected], constants: [String: [Float]]) throws {
+      self.constants = constants
+      path = url.path
+      do {
+        handle = try FileHandle(forReadingFrom: url)
+      } catch {
+        throw WeightsError(message: "cannot read weights file '\(url.path)': \(error.localizedDescription)")
+      }
+      try check(url.lastPathComponent, expected: expected)
     }
-    return try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [String: [Float]] in
-      let bytes = raw.bindMemory(to: UInt8.self)
-      guard bytes.count >= 8 else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length")
+
+    deinit {
+      floats?.deallocate()
+      halves?.deallocate()
+      try? handle?.close()
+    }
+
+    private static func describe(_ shape: [Int]) -> String {
+      "[" + shape.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    private static func integers(_ value: Any?) -> [Int]? {
+      guard let list = value as? [Any] else { return nil }
+      var result: [Int] = []
+      for item in list {
+        if let number = item as? Int { result.append(number) }
+        else if let number = item as? NSNumber { result.append(number.intValue) }
+        else { return nil }
+      }
+      return result
+    }
+
+    /// Reads `count` bytes at `offset` into `target`; false (and `failure` set) if the file ends.
+    private func read(_ target: UnsafeMutableRawPointer, at offset: Int, count: Int) -> Bool {
+      guard failure == nil, let handle else { return false }
+      var done = 0
+      while done < count {
+        let got = pread(handle.fileDescriptor, target + done, count - done, off_t(offset + done))
+        if got <= 0 {
+          failure = WeightsError(message: "cannot read weights file '\(path)': \(count) bytes at \(offset) could not be read")
+          return false
+        }
+        done += got
+      }
+      return true
+    }
+
+    /// Parses and checks the header: every expected tensor present with its shape, a known dtype
+    /// and data inside the file; no tensor the network does not have.
+    private func check(_ file: String, expected: [Expected]) throws {
+      let size = Int((try? handle?.seekToEnd()) ?? 0)
+      var prefix = [UInt8](repeating: 0, count: 8)
+      guard size >= 8, read(&prefix, at: 0, count: 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
       }
       var length: UInt64 = 0
-      for index in 0..<8 { length |= UInt64(bytes[index]) << UInt64(8 * index) }
-      guard length <= UInt64(bytes.count - 8) else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(bytes.count)")
+      for index in 0..<8 { length |= UInt64(prefix[index]) << UInt64(8 * index) }
+      guard length <= UInt64(size - 8) else {
+        throw WeightsError(message: "'\(file)' is not a safetensors file (or is truncated): its header claims \(length) bytes but the file has \(size)")
       }
       let dataStart = 8 + Int(length)
-      let headerBytes = Data(UnsafeRawBufferPointer(rebasing: raw[8..<dataStart]))
-      guard let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
+      var headerBytes = Data(count: Int(length))
+      let complete = headerBytes.withUnsafeMutableBytes { raw in
+        raw.count == 0 || read(raw.baseAddress!, at: 8, count: raw.count)
+      }
+      guard complete, let parsed = try? JSONSerialization.jsonObject(with: headerBytes),
         let header = parsed as? [String: Any]
       else {
-        throw WeightsError(message: "'\(url.lastPathComponent)' is not a safetensors file: its header is not a JSON object")
+        throw failure ?? WeightsError(message: "'\(file)' is not a safetensors file: its header is not a JSON object")
       }
       let known = Set(expected.map(\.name))
       for name in header.keys.sorted() where name != "__metadata__" && !known.contains(name) {
-        let shape = integers((header[name] as? [String: Any])?["shape"]).map(describe) ?? "?"
-        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(url.lastPathComponent)': the network has no such parameter")
+        let shape = Self.integers((header[name] as? [String: Any])?["shape"]).map(Self.describe) ?? "?"
+        throw WeightsError(message: "unexpected tensor '\(name)' \(shape) in '\(file)': the network has no such parameter")
       }
-      var tensors: [String: [Float]] = [:]
       for entry in expected where !entry.ignored {
-        guard let info = header[entry.name] as? [String: Any] else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(entry.shape)) is missing from '\(url.lastPathComponent)'")
-        }
-        guard let shape = integers(info["shape"]), let dtype = info["dtype"] as? String,
-          let offsets = integers(info["data_offsets"]), offsets.count == 2
-        else {
-          throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
-        }
-        guard shape == entry.shape else {
-          throw WeightsError(message: "tensor '\(entry.name)' has shape \(describe(shape)) in the file; the network expects \(describe(entry.shape))")
-        }
-        let width: Int
-        switch dtype {
-        case "F32": width = 4
-        case "F16", "BF16": width = 2
-        default:
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
-        }
-        let count = entry.shape.reduce(1, *)
-        let begin = offsets[0], end = offsets[1]
-        guard begin >= 0, end - begin == count * width, end <= bytes.count - dataStart else {
-          throw WeightsError(message: "tensor '\(entry.name)' \(describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(bytes.count - dataStart) data bytes (truncated?)")
-        }
-        let base = dataStart + begin
-        var values = [Float](repeating: 0, count: count)
-        for index in 0..<count {
-          let at = base + index * width
-          switch dtype {
-          case "F32":
-            let bits = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
-            values[index] = Float(bitPattern: bits)
-          case "BF16":
-            let bits = UInt32(bytes[at]) << 16 | UInt32(bytes[at + 1]) << 24
-            values[index] = Float(bitPattern: bits)
-          default:
-            values[index] = halfToFloat(UInt16(bytes[at]) | UInt16(bytes[at + 1]) << 8)
-          }
-        }
-        tensors[entry.name] = values
+        entries[entry.name] = try check(entry, header[entry.name], file: file, data: size - dataStart, at: dataStart)
       }
-      return tensors
     }
-  }
 
-  /// IEEE half to Float without `Float16` (unavailable on some platforms).
-  private static func halfToFloat(_ bits: UInt16) -> Float {
-    let sign: Float = bits & 0x8000 != 0 ? -1 : 1
-    let exponent = Int((bits >> 10) & 0x1F)
-    let fraction = Float(bits & 0x3FF)
-    if exponent == 0 { return sign * fraction * 0x1p-24 }
-    if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
-    return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    /// Checks one header entry against the network's expectation; where its data starts.
+    private func check(_ entry: Expected, _ value: Any?, file: String, data: Int, at dataStart: Int) throws -> Entry {
+      guard let info = value as? [String: Any] else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(entry.shape)) is missing from '\(file)'")
+      }
+      guard let shape = Self.integers(info["shape"]), let dtype = info["dtype"] as? String,
+        let offsets = Self.integers(info["data_offsets"]), offsets.count == 2
+      else {
+        throw WeightsError(message: "tensor '\(entry.name)' has a malformed header entry (needs dtype, shape and data_offsets)")
+      }
+      guard shape == entry.shape else {
+        throw WeightsError(message: "tensor '\(entry.name)' has shape \(Self.describe(shape)) in the file; the network expects \(Self.describe(entry.shape))")
+      }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F16", "BF16": width = 2
+      default:
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) has dtype \(dtype); expected F32 (F16 and BF16 are converted)")
+      }
+      let count = entry.shape.reduce(1, *)
+      let begin = offsets[0], end = offsets[1]
+      guard begin >= 0, end - begin == count * width, end <= data else {
+        throw WeightsError(message: "tensor '\(entry.name)' \(Self.describe(shape)) \(dtype) needs \(count * width) bytes at data offsets \(begin)..<\(end), but the file has \(data) data bytes (truncated?)")
+      }
+      return Entry(offset: dataStart + begin, count: count, dtype: dtype)
+    }
+
+    /// Calls `body(first, values)` for consecutive pieces of tensor `name` (at most `chunk`
+    /// values each; `first` is the index of `values[0]`). Nothing for an absent tensor.
+    func stream(_ name: String, _ body: (Int, UnsafeBufferPointer<Float>) -> Void) {
+      if let values = constants[name] {
+        values.withUnsafeBufferPointer { body(0, $0) }
+        return
+      }
+      guard let entry = entries[name] else { return }
+      let floats = self.floats ?? .allocate(capacity: Self.chunk)
+      self.floats = floats
+      var first = 0
+      while first < entry.count {
+        let count = min(Self.chunk, entry.count - first)
+        guard widen(entry, from: first, count: count, into: floats) else { return }
+        body(first, UnsafeBufferPointer(start: floats, count: count))
+        first += count
+      }
+    }
+
+    /// Reads values `first..<first + count` of `entry` as Float into `floats`.
+    private func widen(_ entry: Entry, from first: Int, count: Int, into floats: UnsafeMutablePointer<Float>) -> Bool {
+      if entry.dtype == "F32" {
+        guard read(floats, at: entry.offset + first * 4, count: count * 4) else { return false }
+        let bits = UnsafeMutableRawPointer(floats).assumingMemoryBound(to: UInt32.self)
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(littleEndian: bits[index])) }
+        return true
+      }
+      let halves = self.halves ?? .allocate(capacity: Self.chunk)
+      self.halves = halves
+      guard read(halves, at: entry.offset + first * 2, count: count * 2) else { return false }
+      if entry.dtype == "BF16" {
+        for index in 0..<count { floats[index] = Float(bitPattern: UInt32(UInt16(littleEndian: halves[index])) << 16) }
+      } else {
+        for index in 0..<count { floats[index] = Self.halfToFloat(UInt16(littleEndian: halves[index])) }
+      }
+      return true
+    }
+
+    /// All of a small tensor (a bias, batch-norm statistics); empty when absent.
+    func values(_ name: String) -> [Float] {
+      if let values = constants[name] { return values }
+      var result: [Float] = []
+      stream(name) { _, piece in result.append(contentsOf: piece) }
+      return result
+    }
+
+    /// IEEE half to Float without `Float16` (unavailable on some platforms).
+    private static func halfToFloat(_ bits: UInt16) -> Float {
+      let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+      let exponent = Int((bits >> 10) & 0x1F)
+      let fraction = Float(bits & 0x3FF)
+      if exponent == 0 { return sign * fraction * 0x1p-24 }
+      if exponent == 31 { return fraction == 0 ? sign * Float.infinity : Float.nan }
+      return sign * (1 + fraction / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+    }
   }
 
   /// Batch norm as `scale * x + shift`: `scale = weight / sqrt(running_var + eps)`,
   /// `shift = bias - running_mean * scale` (computed in Double).
-  private static func fold(_ tensors: [String: [Float]], _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
-    let weight = tensors[name + ".weight"] ?? []
-    let bias = tensors[name + ".bias"] ?? []
-    let mean = tensors[name + ".running_mean"] ?? []
-    let variance = tensors[name + ".running_var"] ?? []
+  private static func fold(_ file: Safetensors, _ name: String, epsilon: Double, channels: Int) -> (scale: [Float], shift: [Float]) {
+    let weight = file.values(name + ".weight")
+    let bias = file.values(name + ".bias")
+    let mean = file.values(name + ".running_mean")
+    let variance = file.values(name + ".running_var")
     var scale = [Float](repeating: 1, count: channels)
     var shift = [Float](repeating: 0, count: channels)
     for c in 0..<min(channels, weight.count, bias.count, mean.count, variance.count) {
@@ -1902,33 +2037,52 @@ public final class ZFNet {
     return (scale, shift)
   }
 
-  /// Writes `[group][block][inner][lanes]` weight panels, then `[group][block][lanes]` bias, with
-  /// a folded batch norm applied per output channel; lanes past the group's channels stay zero.
-  private static func pack(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+  /// Writes tensor `name` (`[out][inner]`) as `[group][block][inner][lanes]` panels, then `bias`
+  /// as `[group][block][lanes]`, with a folded batch norm applied per output channel; lanes past
+  /// the group's channels stay zero.
+  private static func pack(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, groups: Int, outPerGroup: Int, inner: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
     let blocks = (outPerGroup + lanes - 1) / lanes
     let biasBase = groups * blocks * inner * lanes
-    for group in 0..<groups {
-      for channel in 0..<outPerGroup {
-        let c = group * outPerGroup + channel
-        let panel = (group * blocks + channel / lanes) * inner * lanes + channel % lanes
-        let scale = norm?.scale[c] ?? 1
-        for i in 0..<inner where c * inner + i < weight.count {
-          target[panel + i * lanes] = weight[c * inner + i] * scale
+    let channels = groups * outPerGroup
+    func panel(_ c: Int) -> Int {
+      let group = c / outPerGroup, channel = c % outPerGroup
+      return (group * blocks + channel / lanes) * inner * lanes + channel % lanes
+    }
+    file.stream(name) { first, values in
+      guard first < channels * inner else { return }
+      var c = first / inner, i = first % inner
+      var row = target + panel(c)
+      var scale = norm?.scale[c] ?? 1
+      for value in values {
+        row[i * lanes] = value * scale
+        i += 1
+        if i == inner {
+          i = 0
+          c += 1
+          if c == channels { return }
+          row = target + panel(c)
+          scale = norm?.scale[c] ?? 1
         }
-        let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-        target[biasBase + (group * blocks + channel / lanes) * lanes + channel % lanes] = b * scale + (norm?.shift[c] ?? 0)
       }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    for c in 0..<channels {
+      let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
+      target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 
-  /// Copies weights in PyTorch order (`[out][inner]`), then `[out]` bias, folding a batch norm.
-  private static func packPlain(_ weight: [Float], bias: [Float]?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
-    for i in 0..<weight.count {
-      target[i] = weight[i] * (norm?.scale[i / inner] ?? 1)
+  /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
+  /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
+  private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {
+    file.stream(name) { first, values in
+      for (index, value) in values.prefix(max(0, biasOffset - first)).enumerated() {
+        target[first + index] = value * (norm?.scale[(first + index) / inner] ?? 1)
+      }
     }
+    let b = bias.map { file.values($0) } ?? []
     for c in 0..<outputs {
-      let b = bias.map { c < $0.count ? $0[c] : 0 } ?? 0
-      target[biasOffset + c] = b * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+      target[biasOffset + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
   }
 }

@@ -20,7 +20,8 @@ public enum SwiftGenerator {
 
   /// Whether `-target-cpu cpu` has fused multiply-add; without it the generated kernels write
   /// `a + b * c` (SSE/NEON mul+add) instead of `addingProduct`, which would otherwise become a
-  /// call to scalar `fmaf` (codegen-notes pitfall 1).
+  /// call to scalar `fmaf` (codegen-notes pitfall 1). With it they call a helper that fuses only
+  /// when the file is built with `-D CNNC_FMA` (`FusedMultiplyAdd`).
   public static func hasFMA(targetCPU cpu: String) -> Bool {
     let cpu = cpu.lowercased()
     let without = ["generic", "x86-64", "x86-64-v2", "core2", "penryn", "nehalem", "westmere",
@@ -98,9 +99,12 @@ public enum SwiftGenerator {
     out.line("// Spec hash (FNV-1a 64): \(specHash(source.bytes))")
     out.line("//")
     if hasFMA(targetCPU: cpu) {
-      out.line("// Build flags: swiftc -O -target-cpu \(cpu) -parse-as-library (SwiftPM:")
-      out.line("// swiftSettings: [.unsafeFlags([\"-target-cpu\", \"\(cpu)\"])]). -target-cpu is essential")
-      out.line("// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).")
+      let define = FusedMultiplyAdd.condition
+      out.line("// Build flags: swiftc -O -target-cpu \(cpu) -D \(define) -parse-as-library (SwiftPM:")
+      out.line("// swiftSettings: [.unsafeFlags([\"-target-cpu\", \"\(cpu)\"]), .define(\"\(define)\")]).")
+      out.line("// Without them the file still builds and runs, multiplying then adding (several times")
+      out.line("// slower); never pass -D \(define) without -target-cpu: x86-64's baseline has no FMA and each")
+      out.line("// fused multiply-add would become a call to scalar fmaf (~100x slower).")
     } else {
       out.line("// Build flags: swiftc -O -parse-as-library (portable: no FMA is used, so no -target-cpu")
       out.line("// is needed; `-target-cpu \(cpu)` may be added).")

@@ -32,20 +32,46 @@ enum Threading {
     }
   }
 
+  /// `do { let (first, end) = (0, count); body }`, or when `parallel`
+  /// `Self.parallelRanges(count, threads: threads) { first, end in body }`: one contiguous range
+  /// of `0..<count` per thread, for kernels that order their own loops inside a range.
+  static func emitRanges(_ count: Int, parallel: Bool, _ out: inout SwiftEmitter,
+                         _ body: (inout SwiftEmitter) -> Void) {
+    if parallel {
+      out.block("Self.parallelRanges(\(count), threads: threads)") { out in
+        out.line("first, end in")
+        body(&out)
+      }
+    } else {
+      out.block("do") { out in
+        out.line("let first = 0, end = \(count)")
+        body(&out)
+      }
+    }
+  }
+
   /// The helper every generated class carries (private static, so unused is fine).
   static let source = #"""
 /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
 /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
 private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+  parallelRanges(count, threads: threads) { first, end in
+    for index in first..<end { body(index) }
+  }
+}
+
+/// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+/// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
   let parts = min(threads, count)
   if parts <= 1 {
-    for index in 0..<count { body(index) }
+    body(0, count)
     return
   }
   withoutActuallyEscaping(body) { body in
     nonisolated(unsafe) let body = body
     DispatchQueue.concurrentPerform(iterations: parts) { part in
-      for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+      body(part &* count / parts, (part &+ 1) &* count / parts)
     }
   }
 }

@@ -66,14 +66,14 @@ public struct Liveness: Sendable {
     }
   }
 
-  /// `identity`/`dropout` of a layer output `source` that other layers read too, itself read only
-  /// by a `concat`: the same memory as `source`, which then becomes the concat's slice. Nothing
+  /// `identity`/`dropout` of a layer output `source` that other layers read too (a ResNet
+  /// shortcut, an Inception pass-through), itself read once and not a network output: the same
+  /// memory as `source` (read by a `concat`, `source` then becomes the concat's slice). Nothing
   /// writes over a storage while a value in it is still to be read (`init`'s `safe`), so the
   /// view and its source cannot disagree.
-  static func isView(_ layer: Layer, source: Int, private: Bool, readByConcat: Bool,
-                     sourceIsOutput: Bool) -> Bool {
+  static func isView(_ layer: Layer, source: Int, private: Bool, sourceIsOutput: Bool) -> Bool {
     (layer.kind == .identity || layer.kind == .dropout) && layer.inputs.count == 1 && source >= 0
-      && !sourceIsOutput && `private` && readByConcat
+      && !sourceIsOutput && `private`
   }
 
   public init(_ checked: CheckedNetwork) {
@@ -91,10 +91,6 @@ public struct Liveness: Sendable {
           inputLastUse = step
         }
       }
-    }
-    var soleReaderIsConcat = Array(repeating: false, count: count)
-    for layer in layers where layer.kind == .concat {
-      for input in layer.inputs where input >= 0 { soleReaderIsConcat[input] = true }
     }
     let outputs = Set(checked.network.outputs)
     for output in outputs where output >= 0 && output < count { lastRead[output] = count }
@@ -138,8 +134,7 @@ public struct Liveness: Sendable {
         continue
       }
       if let source = layer.inputs.first,
-        Self.isView(layer, source: source, private: isPrivate(step), readByConcat: soleReaderIsConcat[step],
-                    sourceIsOutput: outputs.contains(source))
+        Self.isView(layer, source: source, private: isPrivate(step), sourceIsOutput: outputs.contains(source))
       {
         join(step, to: placements[source])
         sharing.append(.view(source: source))

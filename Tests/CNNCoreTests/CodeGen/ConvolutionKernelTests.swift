@@ -176,8 +176,8 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(generic.contains("// Build flags: swiftc -O -parse-as-library (portable"))
     let fast = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc t.cnn",
                                        targetCPU: "znver4")
-    XCTAssertTrue(fast.contains("addingProduct"))
-    XCTAssertTrue(fast.contains("// Build flags: swiftc -O -target-cpu znver4 -parse-as-library"))
+    XCTAssertTrue(fast.contains("#if CNNC_FMA || arch(arm64)\n"))
+    XCTAssertTrue(fast.contains("// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library"))
     XCTAssertFalse(SwiftGenerator.hasFMA(targetCPU: "generic"))
     XCTAssertFalse(SwiftGenerator.hasFMA(targetCPU: "x86-64"))
     XCTAssertTrue(SwiftGenerator.hasFMA(targetCPU: "haswell"))
@@ -187,4 +187,37 @@ final class ConvolutionKernelTests: XCTestCase {
                                             targetCPU: nil)
     XCTAssertTrue(byDefault.contains("(--target-cpu \(host))"))
   }
+  /// The cliff of codegen-notes pitfall 1, on the machine code: the host-target file built with
+  /// no flag at all must not call scalar `fmaf` (it multiplies then adds); built with the
+  /// header's flags (`-target-cpu` and `-D CNNC_FMA`) its multiply-adds are fused instructions.
+  func testBuildWithoutFlagsDoesNotCallFmaf() throws {
+    guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
+    #if !arch(x86_64)
+      throw XCTSkip("the fmaf cliff is an x86-64 matter")
+    #else
+      let compilation = Compilation(name: "t.cnn", text: Self.spec)
+      let network = try XCTUnwrap(compilation.network)
+      let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc t.cnn",
+                                           targetCPU: "skylake-avx512")
+      let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("cnnc-cliff-\(getpid())-\(UUID().uuidString)")
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(at: directory) }
+      try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
+      func assembly(_ flags: [String]) throws -> String {
+        let result = try GeneratedModelRunner.execute(
+          swiftc, ["-O", "-parse-as-library", "-emit-assembly", "Model.swift", "-o", "Model.s"] + flags,
+          in: directory)
+        XCTAssertEqual(result.status, 0, result.output)
+        return try String(contentsOf: directory.appendingPathComponent("Model.s"), encoding: .utf8)
+      }
+      let plain = try assembly([])
+      XCTAssertFalse(plain.contains("fmaf"), "built without flags, the kernels call scalar fmaf")
+      XCTAssertTrue(plain.contains("mulps"), "built without flags, the kernels should multiply with SSE")
+      let tuned = try assembly(["-target-cpu", "skylake-avx512", "-D", "CNNC_FMA"])
+      XCTAssertFalse(tuned.contains("fmaf"))
+      XCTAssertTrue(tuned.contains("vfmadd"), "built with the header's flags, multiply-adds should be fused")
+    #endif
+  }
+
 }

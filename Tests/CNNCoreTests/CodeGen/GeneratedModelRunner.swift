@@ -56,7 +56,7 @@ enum GeneratedModelRunner {
     let temporary = directory.appendingPathComponent("model.\(getpid()).tmp")
     var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "-warnings-as-errors",
                      "Model.swift", "main.swift", "-o", temporary.path]
-    if let cpu { arguments += ["-target-cpu", cpu] }
+    if let cpu { arguments += ["-target-cpu", cpu, "-D", "CNNC_FMA"] }
     let result = try execute(swiftc, arguments, in: directory)
     guard result.status == 0 else {
       throw Failure(description: "swiftc failed for \(specPath) (\(directory.path)):\n\(result.output.prefix(4000))")

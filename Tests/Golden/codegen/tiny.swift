@@ -2,9 +2,11 @@
 // Command: cnnc tiny.cnn -o Model.swift --target-cpu znver4
 // Spec hash (FNV-1a 64): 767f1bba2a1bbfa0
 //
-// Build flags: swiftc -O -target-cpu znver4 -parse-as-library (SwiftPM:
-// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"])]). -target-cpu is essential
-// on x86-64: without it SIMD FMAs become calls to fmaf (~100x slower).
+// Build flags: swiftc -O -target-cpu znver4 -D CNNC_FMA -parse-as-library (SwiftPM:
+// swiftSettings: [.unsafeFlags(["-target-cpu", "znver4"]), .define("CNNC_FMA")]).
+// Without them the file still builds and runs, multiplying then adding (several times
+// slower); never pass -D CNNC_FMA without -target-cpu: x86-64's baseline has no FMA and each
+// fused multiply-add would become a call to scalar fmaf (~100x slower).
 // Vectors: SIMD16<Float>, fused multiply-add (--target-cpu znver4).
 //
 // Layout: activations are C,H,W like PyTorch; forward(_:) takes and returns them flattened.
@@ -203,11 +205,11 @@ public final class Tiny {
         let i = pair &* 2
         let we = UnsafeRawPointer(packed + (i &* 16)).loadUnaligned(as: SIMD16<Float>.self)
         let wo = UnsafeRawPointer(packed + (i &* 16 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-        even = even.addingProduct(we, x0[i])
-        odd = odd.addingProduct(wo, x0[i &+ 1])
+        even = Self.__kernel0(even, we, x0[i])
+        odd = Self.__kernel0(odd, wo, x0[i &+ 1])
       }
       let we = UnsafeRawPointer(packed + 416).loadUnaligned(as: SIMD16<Float>.self)
-      even = even.addingProduct(we, x0[26])
+      even = Self.__kernel0(even, we, x0[26])
       let sum = even + odd
       let valid = block == 0 ? 2 : 16
       for lane in 0..<valid {
@@ -217,20 +219,56 @@ public final class Tiny {
     }
   }
 
+  // MARK: - Kernels shared by the steps
+
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
   // MARK: - Threading
 
   /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
   /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
   private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads) { first, end in
+      for index in first..<end { body(index) }
+    }
+  }
+
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
+  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
+  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
-      for index in 0..<count { body(index) }
+      body(0, count)
       return
     }
     withoutActuallyEscaping(body) { body in
       nonisolated(unsafe) let body = body
       DispatchQueue.concurrentPerform(iterations: parts) { part in
-        for index in (part &* count / parts)..<((part &+ 1) &* count / parts) { body(index) }
+        body(part &* count / parts, (part &+ 1) &* count / parts)
       }
     }
   }

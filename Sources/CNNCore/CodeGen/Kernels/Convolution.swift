@@ -51,8 +51,8 @@ enum Convolution {
   static func scratchCount(_ context: KernelContext) -> Int {
     let g = geometry(context)
     if isPointwise(context) {
-      let pixels = context.output.height * context.output.width
-      return pixels % panelWidth(context) == 0 ? 0 : g.inPerGroup * panelWidth(context)
+      let cut = pointwiseScratch(context)
+      return cut.tail + cut.subsampled
     }
     if usesDepthwise(context) { return 0 }
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0

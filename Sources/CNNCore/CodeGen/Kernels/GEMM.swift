@@ -2,10 +2,11 @@
 /// columns (pixels) so that the result rows are stored as whole vectors.
 ///
 /// `A` is packed at load as `[rows-block][k][rows]` (one broadcast per row and k, read with a
-/// literal offset), `B` is read as `k` rows of `width` consecutive floats `rowStride` apart (the
+/// literal offset), `B` is read as `k` rows of `width` consecutive floats `bStride` apart (the
 /// C,H,W input itself for a 1x1 convolution, or a packed panel). The accumulators (`rows` x
-/// `width / lanes` vectors, at most 24) go to a `[rows][width]` staging buffer; the step stores
-/// them through its epilogue. One function per distinct (k, rows, width, rowStride), shared.
+/// `width / lanes` vectors, at most 24) are stored, optionally clamped, either straight into the
+/// output rows or into a `[rows][width]` staging buffer that the step copies through its
+/// epilogue. One function per distinct (rows, width, clamp), shared by every layer.
 enum GEMM {
   /// Rows of the register tile for `m` output rows: at most `maxRows`, spread evenly.
   static func rows(_ m: Int, maxRows: Int = 12) -> Int {
@@ -13,25 +14,36 @@ enum GEMM {
     return (m + blocks - 1) / blocks
   }
 
-  /// The micro-kernel's name; `(a, b, bias, stage)` arguments.
-  static func microKernel(_ context: KernelContext, k: Int, rows: Int, width: Int,
-                          rowStride: Int) -> String {
+  /// A clamp the micro-kernel applies to whole vectors before it stores them.
+  enum Clamp: String {
+    case none, relu, relu6
+  }
+
+  /// The micro-kernel's name. Arguments `(a, b, bias, out, k, bStride, outStride)`: `a` is
+  /// `[k][rows]`, `b` is k rows of `width` floats `bStride` apart, result row `r` goes to
+  /// `out + r * outStride` (a staging buffer, or the output tensor itself), after `clamp`.
+  ///
+  /// The depth and the strides are arguments, not literals: every 1x1 layer of a network with
+  /// the same tile shares one function (DenseNet-121 has 58 different depths), which is what
+  /// keeps swiftc's time sane (codegen-notes pitfall 3). The loop body, where the time goes, is
+  /// fully unrolled either way; a runtime trip count and pointer increment cost nothing there.
+  static func microKernel(_ context: KernelContext, rows: Int, width: Int, clamp: Clamp) -> String {
     let lanes = context.lanes
     let vector = context.vectorType
     let vectors = width / lanes
-    let key = "gemm k\(k) rows\(rows) width\(width) stride\(rowStride) lanes\(lanes) fma\(context.fma)"
+    let key = "gemm rows\(rows) width\(width) \(clamp) lanes\(lanes) fma\(context.fma)"
     let body = { (name: String) -> String in
       var out = SwiftEmitter()
       out.line("/// SGEMM micro-kernel: \(key).")
-      out.line("/// `a`: `[k][\(rows)]`, `b`: k rows of \(width) floats \(rowStride) apart, `stage`: `[\(rows)][\(width)]`.")
-      out.block("@inline(never) private static func \(name)(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>)") { out in
+      out.line("/// `a`: `[k][\(rows)]`, `b`: k rows of \(width) floats `bStride` apart, `out`: \(rows) rows of \(width) floats `outStride` apart.")
+      out.block("@inline(never) private static func \(name)(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int)") { out in
         for r in 0..<rows {
           out.line("let bias\(r) = \(vector)(repeating: bias[\(r)])")
           for v in 0..<vectors { out.line("var c\(r)_\(v) = bias\(r)") }
         }
         out.line("var ai = a")
         out.line("var bi = b")
-        out.block(forLoop("_", k)) { out in
+        out.block("for _ in 0..<k") { out in
           for v in 0..<vectors {
             out.line("let b\(v) = UnsafeRawPointer(bi + \(v * lanes)).loadUnaligned(as: \(vector).self)")
           }
@@ -42,11 +54,23 @@ enum GEMM {
             }
           }
           out.line("ai += \(rows)")
-          out.line("bi += \(rowStride)")
+          out.line("bi += bStride")
+        }
+        if clamp != .none {
+          out.line("let zero = \(vector)(repeating: 0)")
+          if clamp == .relu6 { out.line("let six = \(vector)(repeating: 6)") }
         }
         for r in 0..<rows {
+          out.line("let o\(r) = UnsafeMutableRawPointer(out + \(r) &* outStride)")
           for v in 0..<vectors {
-            out.line("UnsafeMutableRawPointer(stage + \(r * width + v * lanes)).storeBytes(of: c\(r)_\(v), as: \(vector).self)")
+            // `replacing(with:where:)` compiles to vmaxps/vminps (codegen-notes pitfall 2).
+            if clamp != .none {
+              out.line("c\(r)_\(v) = c\(r)_\(v).replacing(with: zero, where: c\(r)_\(v) .< zero)")
+            }
+            if clamp == .relu6 {
+              out.line("c\(r)_\(v) = c\(r)_\(v).replacing(with: six, where: c\(r)_\(v) .> six)")
+            }
+            out.line("(o\(r) + \(v * lanes * 4)).storeBytes(of: c\(r)_\(v), as: \(vector).self)")
           }
         }
       }
@@ -59,11 +83,12 @@ enum GEMM {
 }
 
 extension Convolution {
-  /// 1x1, stride 1, no padding, one group: a plain GEMM on the C,H,W input (no im2col).
+  /// 1x1, one group, no padding: a plain GEMM on the C,H,W input (no im2col); with a stride,
+  /// on a subsampled copy of it.
   static func isPointwise(_ context: KernelContext) -> Bool {
     let g = geometry(context)
     return context.layer.kind == .conv && g.groups == 1 && g.kernelH == 1 && g.kernelW == 1
-      && g.strideH == 1 && g.strideW == 1 && !g.needsPadding
+      && !g.needsPadding
   }
 
   /// Pixels per GEMM panel.
@@ -74,59 +99,136 @@ extension Convolution {
     GEMM.rows(context.output.channels, maxRows: 24 / (panelWidth(context) / context.lanes))
   }
 
-  /// `y[c][n] = bias[c] + sum_k w[c][k] x[k][n]` panel by panel; the last, narrower panel is
-  /// first copied into `scratch` (zero-filled to the full panel width).
+  /// Floats of scratch: the zero-filled last panel (`[k][width]`), then, for a strided 1x1,
+  /// the subsampled input (`[k][n]`).
+  static func pointwiseScratch(_ context: KernelContext) -> (tail: Int, subsampled: Int) {
+    let g = geometry(context)
+    let pixels = context.output.height * context.output.width
+    let tail = pixels % panelWidth(context) == 0 ? 0 : g.inPerGroup * panelWidth(context)
+    let strided = g.strideH != 1 || g.strideW != 1
+    return (tail, strided ? g.inPerGroup * pixels : 0)
+  }
+
+  /// The clamp the micro-kernel can apply itself when the fused followers are exactly it.
+  static func vectorClamp(_ context: KernelContext) -> GEMM.Clamp? {
+    let kinds = context.fusedFollowers.map { context.lowered.checked.layers[$0].kind }
+    switch kinds {
+    case []: return GEMM.Clamp.none
+    case [.relu]: return .relu
+    case [.relu6]: return .relu6
+    default: return nil
+    }
+  }
+
+  /// Input bytes of the panels one weight block is run over before the next block: a chunk of
+  /// panels that stays in L2, so each block's weights are read once per chunk rather than once
+  /// per panel (1x1 layers with few pixels and many channels read megabytes of weights).
+  static let pointwiseChunkBytes = 768 * 1024
+
+  /// `y[c][n] = bias[c] + sum_k w[c][k] x[k][n]`. Full panels of full blocks are stored by the
+  /// micro-kernel straight into `y` (clamped there); the last, narrower panel runs on a
+  /// zero-filled copy in `scratch` and the last, partial block (or an epilogue the kernel cannot
+  /// vectorize) goes through a staging buffer.
   static func emitPointwise(_ context: KernelContext, _ out: inout SwiftEmitter) {
     let g = geometry(context)
     let k = g.inPerGroup
     let m = context.output.channels
-    let n = context.output.height * context.output.width
+    let output = context.output
+    let n = output.height * output.width
     let rows = pointwiseRows(context)
     let width = panelWidth(context)
     let cut = GEMMPanels(m: m, k: k, n: n, rows: rows, width: width, weightOffset: context.weightOffset)
     let (blocks, biasOffset, full, tail, panels) = (cut.blocks, cut.biasOffset, cut.full, cut.tail, cut.panels)
-    let wide = GEMM.microKernel(context, k: k, rows: rows, width: width, rowStride: n)
-    let narrow = tail > 0 ? GEMM.microKernel(context, k: k, rows: rows, width: width, rowStride: width) : ""
-    let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
-    out.line("let src = x0")
-    Threading.emitLoop("panel", panels, parallel: parallel, &out) { out in
+    let scratchCut = pointwiseScratch(context)
+    let clamp = vectorClamp(context)
+    let lastRows = m - (blocks - 1) * rows
+    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: clamp ?? .none)
+    if scratchCut.subsampled > 0 {
+      let input = context.input
+      out.line("// stride \(g.strideH)x\(g.strideW): the pixels the 1x1 window reads, packed as [\(k)][\(n)]")
+      out.line("let subsampled = scratch + \(scratchCut.tail)")
+      out.block(forLoop("c", k)) { out in
+        out.block(forLoop("oy", output.height)) { out in
+          out.line("let from = x0 + (c &* \(input.height * input.width) &+ oy &* \(g.strideH * input.width))")
+          out.line("let to = subsampled + (c &* \(n) &+ oy &* \(output.width))")
+          out.block(forLoop("ox", output.width)) { out in out.line("to[ox] = from[ox &* \(g.strideW)]") }
+        }
+      }
+      out.line("let src = UnsafePointer(subsampled)")
+    } else {
+      out.line("let src = x0")
+    }
+    if tail > 0 {
+      out.line("// the last \(tail) pixels, zero-filled to a whole panel")
+      out.block(forLoop("i", k)) { out in
+        out.line("let row = scratch + (i &* \(width))")
+        out.line("row.update(from: src + (i &* \(n) &+ \(full * width)), count: \(tail))")
+        out.line("(row + \(tail)).update(repeating: 0, count: \(width - tail))")
+      }
+      out.line("let tailPanel = UnsafePointer(scratch)")
+    }
+    let chunkPanels = max(1, pointwiseChunkBytes / (4 * k * width))
+    let chunks = (panels + chunkPanels - 1) / chunkPanels
+    let splitBlocks = blocks >= 2
+    let parallel = Threading.worthSplitting(work: macs(context), iterations: splitBlocks ? blocks : panels)
+    out.line("// \(blocks) blocks of \(rows) channels x \(panels) panels of \(width) pixels, in \(chunks) chunk(s) of \(chunkPanels) panels")
+    Threading.emitRanges(splitBlocks ? blocks : panels, parallel: parallel, &out) { out in
       out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(rows * width))") { out in
         out.line("buffer in")
         out.line("let stage = buffer.baseAddress!")
-        out.line("let n = panel &* \(width)")
-        out.line("let columns = panel == \(full) ? \(tail) : \(width)")
-        if tail > 0 {
-          out.line("var b = src + n")
-          out.block("if panel == \(full)") { out in
-            out.line("scratch.update(repeating: 0, count: \(k * width))")
-            out.block(forLoop("i", k)) { out in
-              out.line("(scratch + (i &* \(width))).update(from: src + (i &* \(n) &+ n), count: \(tail))")
-            }
-            out.line("b = UnsafePointer(scratch)")
-          }
-        } else {
-          out.line("let b = src + n")
-        }
-        out.block(forLoop("block", blocks)) { out in
+        let body = { (out: inout SwiftEmitter) in
           out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
           out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-          if tail > 0 {
-            out.block("if panel == \(full)") { out in
-              out.line("Self.\(narrow)(a, b, bias, stage)")
+          let panelRange = splitBlocks
+            ? (chunks == 1 ? "0..<\(panels)" : "(chunk &* \(chunkPanels))..<min(chunk &* \(chunkPanels) &+ \(chunkPanels), \(panels))")
+            : "first..<end"
+          out.block("for panel in \(panelRange)") { out in
+            out.line("let n = panel &* \(width)")
+            // Direct stores when the block is whole, the panel is whole and the kernel clamps.
+            var conditions: [String] = []
+            if clamp == nil { conditions.append("false") }
+            if tail > 0 { conditions.append("panel != \(full)") }
+            if lastRows != rows { conditions.append("block != \(blocks - 1)") }
+            let direct = conditions.isEmpty ? "true" : conditions.joined(separator: " && ")
+            if direct != "false" {
+              out.block(direct == "true" ? "do" : "if \(direct)") { out in
+                out.line("Self.\(kernel)(a, src + n, bias, y + (block &* \(rows * n) &+ n), \(k), \(n), \(n))")
+              }
             }
-            out.block("else") { out in out.line("Self.\(wide)(a, b, bias, stage)") }
-          } else {
-            out.line("Self.\(wide)(a, b, bias, stage)")
-          }
-          out.line("let valid = block == \(blocks - 1) ? \(m - (blocks - 1) * rows) : \(rows)")
-          out.block("for r in 0..<valid") { out in
-            out.line("let c = block &* \(rows) &+ r")
-            out.line("let o = y + (c &* \(n) &+ n)")
-            out.line("let s = stage + (r &* \(width))")
-            out.block("for p in 0..<columns") { out in
-              context.store("s[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
+            if direct != "true" {
+              let stagedBlock = { (out: inout SwiftEmitter) in
+                if tail > 0 {
+                  out.block("if panel == \(full)") { out in
+                    out.line("Self.\(kernel)(a, tailPanel, bias, stage, \(k), \(width), \(width))")
+                  }
+                  out.block("else") { out in out.line("Self.\(kernel)(a, src + n, bias, stage, \(k), \(n), \(width))") }
+                } else {
+                  out.line("Self.\(kernel)(a, src + n, bias, stage, \(k), \(n), \(width))")
+                }
+                out.line("let columns = panel == \(full) ? \(tail) : \(width)")
+                out.line("let valid = block == \(blocks - 1) ? \(lastRows) : \(rows)")
+                out.block("for r in 0..<valid") { out in
+                  out.line("let c = block &* \(rows) &+ r")
+                  out.line("let o = y + (c &* \(n) &+ n)")
+                  out.line("let s = stage + (r &* \(width))")
+                  out.block("for p in 0..<columns") { out in
+                    if clamp != nil {
+                      out.line("o[p] = s[p]")
+                    } else {
+                      context.store("s[p]", to: "o[p]", channel: "c").forEach { out.line($0) }
+                    }
+                  }
+                }
+              }
+              if direct == "false" { stagedBlock(&out) } else { out.block("else", stagedBlock) }
             }
           }
+        }
+        if splitBlocks {
+          let blockLoop = { (out: inout SwiftEmitter) in out.block("for block in first..<end", body) }
+          if chunks > 1 { out.block(forLoop("chunk", chunks), blockLoop) } else { blockLoop(&out) }
+        } else {
+          out.block(forLoop("block", blocks), body)
         }
       }
     }

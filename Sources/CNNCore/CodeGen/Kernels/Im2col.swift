@@ -41,7 +41,7 @@ extension Convolution {
     let cut = GEMMPanels(m: m, k: k, n: n, rows: rows, width: width, weightOffset: context.weightOffset)
     let (blocks, biasOffset, full, tail, panels) = (cut.blocks, cut.biasOffset, cut.full, cut.tail, cut.panels)
     let plane = g.paddedH * g.paddedW
-    let kernel = GEMM.microKernel(context, k: k, rows: rows, width: width, rowStride: width)
+    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: .none)
     let parallel = Threading.worthSplitting(work: macs(context), iterations: panels)
     out.line("// im2col panels of \(width) pixels x \(k) + SGEMM \(rows)x\(width)")
     Threading.emitLoop("panel", panels, parallel: parallel, &out) { out in
@@ -90,7 +90,7 @@ extension Convolution {
         out.block(forLoop("block", blocks)) { out in
           out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
           out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-          out.line("Self.\(kernel)(a, packedInput, bias, stage)")
+          out.line("Self.\(kernel)(a, packedInput, bias, stage, \(k), \(width), \(width))")
           out.line("let valid = block == \(blocks - 1) ? \(m - (blocks - 1) * rows) : \(rows)")
           out.block("for r in 0..<valid") { out in
             out.line("let c = block &* \(rows) &+ r")

@@ -55,9 +55,16 @@ struct KernelContext {
 }
 
 extension KernelContext {
-  /// `acc + a * b` as the target computes it best.
+  /// `acc + a * b` as the target computes it best: for an FMA target a call of the class's
+  /// multiply-add helper (`FusedMultiplyAdd`), fused only when the file is built with the flags
+  /// its header names; for other targets a plain multiply and add.
   func multiplyAdd(_ acc: String, _ a: String, _ b: String) -> String {
-    fma ? "\(acc).addingProduct(\(a), \(b))" : "\(acc) + \(a) * \(b)"
+    guard fma else { return "\(acc) + \(a) * \(b)" }
+    guard let helpers else { return "\(acc).addingProduct(\(a), \(b))" }
+    let name = helpers.function("multiply-add \(vectorType)") { name in
+      FusedMultiplyAdd.source(name, vector: vectorType)
+    }
+    return "Self.\(name)(\(acc), \(a), \(b))"
   }
 }
 
