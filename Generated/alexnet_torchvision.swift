@@ -820,6 +820,38 @@ public final class AlexNetTorchvision {
     #endif
   }
 
+  @inline(__always) private static func __kernel1(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: Float) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel1(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: Float) -> SIMD4<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
   @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)

@@ -151,17 +151,19 @@ public final class LeNet5 {
           }
           UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
         }
-        for ox in 16..<28 {
-          var sum = bias
+        do {
+          let ox = 12  // overlaps the previous chunk
+          var acc = SIMD16<Float>(repeating: bias)
           for ic in 0..<1 {
             for ky in 0..<5 {
               for kx in 0..<5 {
                 let wk = kernel[(ic &* 5 &+ ky) &* 5 &+ kx]
-                sum += wk * (groupInput + ((ic &* 32 &+ oy &* 1 &+ ky &* 1) &* 32 &+ ox &+ kx &* 1))[0]
+                let x = UnsafeRawPointer(groupInput + ((ic &* 32 &+ oy &* 1 &+ ky &* 1) &* 32 &+ ox &+ kx &* 1)).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel0(acc, x, wk)
               }
             }
           }
-          o[ox] = sum
+          UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD16<Float>.self)
         }
         for ox in 0..<28 {
           do {
@@ -385,6 +387,38 @@ public final class LeNet5 {
     #endif
   }
 
+  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: Float) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: Float) -> SIMD4<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
   @inline(__always) private static func __kernel0(_ acc: Float, _ a: Float, _ b: Float) -> Float {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
@@ -393,10 +427,13 @@ public final class LeNet5 {
     #endif
   }
 
-    /// e^x as Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, times 2^n.
+    /// e^x as Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, times 2^n. n is rounded
+    /// with the 1.5·2^23 trick and 2^n built from its bits: no Float→Int conversion, which
+    /// would trap on overflow and keep loops of this from vectorizing.
     @inline(__always) private static func __kernel1(_ x: Float) -> Float {
       let clamped = min(max(x, -87.3), 88.3)
-      let n = (clamped * 1.44269504).rounded(.toNearestOrEven)
+      let shifted = clamped * 1.44269504 + 12582912
+      let n = shifted - 12582912
       let r = clamped - n * 0.693359375 + n * 2.12194440e-4
       var p: Float = 1.9875691500e-4
       p = p * r + 1.3981999507e-3
@@ -405,7 +442,7 @@ public final class LeNet5 {
       p = p * r + 1.6666665459e-1
       p = p * r + 5.0000001201e-1
       let e = p * r * r + r + 1
-      return e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
+      return e * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
     }
 
     /// tanh(x) = (e^2x - 1) / (e^2x + 1), saturating at ±1 beyond |x| = 9.

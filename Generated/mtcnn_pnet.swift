@@ -141,17 +141,33 @@ public final class MTCNNPNet {
       let groupInput = src + (group &* 432)
       for oy in 0..<10 {
         let o = y + ((c &* 10 &+ oy) &* 10)
-        for ox in 0..<10 {
-          var sum = bias
+        for chunk in 0..<1 {
+          let ox = chunk &* 8
+          var acc = SIMD8<Float>(repeating: bias)
           for ic in 0..<3 {
             for ky in 0..<3 {
               for kx in 0..<3 {
                 let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-                sum += wk * (groupInput + ((ic &* 12 &+ oy &* 1 &+ ky &* 1) &* 12 &+ ox &+ kx &* 1))[0]
+                let x = UnsafeRawPointer(groupInput + ((ic &* 12 &+ oy &* 1 &+ ky &* 1) &* 12 &+ ox &+ kx &* 1)).loadUnaligned(as: SIMD8<Float>.self)
+                acc = Self.__kernel0(acc, x, wk)
               }
             }
           }
-          o[ox] = sum
+          UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD8<Float>.self)
+        }
+        do {
+          let ox = 2  // overlaps the previous chunk
+          var acc = SIMD8<Float>(repeating: bias)
+          for ic in 0..<3 {
+            for ky in 0..<3 {
+              for kx in 0..<3 {
+                let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
+                let x = UnsafeRawPointer(groupInput + ((ic &* 12 &+ oy &* 1 &+ ky &* 1) &* 12 &+ ox &+ kx &* 1)).loadUnaligned(as: SIMD8<Float>.self)
+                acc = Self.__kernel0(acc, x, wk)
+              }
+            }
+          }
+          UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD8<Float>.self)
         }
         for ox in 0..<10 {
           do {
@@ -218,7 +234,7 @@ public final class MTCNNPNet {
           let row = groupInput + (oy &* 5)
           for t in 0..<1 {
             let ox = t &* 3
-            Self.__kernel0(row + (ox &* 1), 10, 25, packed, bias, stage)
+            Self.__kernel1(row + (ox &* 1), 10, 25, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 9 &+ oy &* 3 &+ ox)
@@ -392,10 +408,68 @@ public final class MTCNNPNet {
 
   // MARK: - Kernels shared by the steps
 
+  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
+  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
+  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: Float) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: Float) -> SIMD4<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
   /// Direct convolution tile: 16 channels x 3 columns; direct k3x3 s1 d1x1 row5 tile16x3 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][16]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel0(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel1(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -406,83 +480,83 @@ public final class MTCNNPNet {
       do {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[5]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[6]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[7]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[6]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[7]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[8]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[7]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[8]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[9]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[10]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[11]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[12]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[11]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[12]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[13]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[12]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
         let x1 = xi[13]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a0_1 = Self.__kernel0(a0_1, w0, x1)
         let x2 = xi[14]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a0_2 = Self.__kernel0(a0_2, w0, x2)
       }
       xi += plane
       wi += 144
@@ -490,32 +564,6 @@ public final class MTCNNPNet {
     UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 16).storeBytes(of: a0_1, as: SIMD16<Float>.self)
     UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-  }
-
-  /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
-  /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
-  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
-    #if CNNC_FMA || arch(arm64)
-      return acc.addingProduct(a, b)
-    #else
-      return acc + a * b
-    #endif
-  }
-
-  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
-    #if CNNC_FMA || arch(arm64)
-      return acc.addingProduct(a, b)
-    #else
-      return acc + a * b
-    #endif
-  }
-
-  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
-    #if CNNC_FMA || arch(arm64)
-      return acc.addingProduct(a, b)
-    #else
-      return acc + a * b
-    #endif
   }
 
   /// Direct convolution tile: 32 channels x 1 columns; direct k3x3 s1 d1x1 row3 tile32x1 lanes16 fmatrue.
@@ -533,64 +581,64 @@ public final class MTCNNPNet {
         let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[3]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[4]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[5]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[6]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[7]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       do {
         let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
         let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
         let x0 = xi[8]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        a0_0 = Self.__kernel0(a0_0, w0, x0)
+        a1_0 = Self.__kernel0(a1_0, w1, x0)
       }
       xi += plane
       wi += 288
@@ -614,11 +662,11 @@ public final class MTCNNPNet {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_0 = Self.__kernel0(c0_0, b0, a0)
+      c0_1 = Self.__kernel0(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_0 = Self.__kernel0(c1_0, b0, a1)
+      c1_1 = Self.__kernel0(c1_1, b1, a1)
       ai += 2
       bi += bStride
     }
@@ -651,17 +699,17 @@ public final class MTCNNPNet {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_0 = Self.__kernel0(c0_0, b0, a0)
+      c0_1 = Self.__kernel0(c0_1, b1, a0)
       let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_0 = Self.__kernel0(c1_0, b0, a1)
+      c1_1 = Self.__kernel0(c1_1, b1, a1)
       let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_0 = Self.__kernel0(c2_0, b0, a2)
+      c2_1 = Self.__kernel0(c2_1, b1, a2)
       let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_0 = Self.__kernel0(c3_0, b0, a3)
+      c3_1 = Self.__kernel0(c3_1, b1, a3)
       ai += 4
       bi += bStride
     }

@@ -130,17 +130,33 @@ public final class Tiny {
       let groupInput = src + (group &* 112)
       for oy in 0..<6 {
         let o = y + ((c &* 6 &+ oy) &* 5)
-        for ox in 0..<5 {
-          var sum = bias
+        for chunk in 0..<1 {
+          let ox = chunk &* 4
+          var acc = SIMD4<Float>(repeating: bias)
           for ic in 0..<2 {
             for ky in 0..<3 {
               for kx in 0..<3 {
                 let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
-                sum += wk * (groupInput + ((ic &* 8 &+ oy &* 1 &+ ky &* 1) &* 7 &+ ox &+ kx &* 1))[0]
+                let x = UnsafeRawPointer(groupInput + ((ic &* 8 &+ oy &* 1 &+ ky &* 1) &* 7 &+ ox &+ kx &* 1)).loadUnaligned(as: SIMD4<Float>.self)
+                acc = Self.__kernel0(acc, x, wk)
               }
             }
           }
-          o[ox] = sum
+          UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD4<Float>.self)
+        }
+        do {
+          let ox = 1  // overlaps the previous chunk
+          var acc = SIMD4<Float>(repeating: bias)
+          for ic in 0..<2 {
+            for ky in 0..<3 {
+              for kx in 0..<3 {
+                let wk = kernel[(ic &* 3 &+ ky) &* 3 &+ kx]
+                let x = UnsafeRawPointer(groupInput + ((ic &* 8 &+ oy &* 1 &+ ky &* 1) &* 7 &+ ox &+ kx &* 1)).loadUnaligned(as: SIMD4<Float>.self)
+                acc = Self.__kernel0(acc, x, wk)
+              }
+            }
+          }
+          UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: SIMD4<Float>.self)
         }
         for ox in 0..<5 {
           do {
@@ -232,6 +248,38 @@ public final class Tiny {
   }
 
   @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: Float) -> SIMD8<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+    #if CNNC_FMA || arch(arm64)
+      return acc.addingProduct(a, b)
+    #else
+      return acc + a * b
+    #endif
+  }
+
+  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: Float) -> SIMD4<Float> {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else

@@ -133,11 +133,15 @@ enum Convolution {
 
   /// Stride-1 rows: each chunk of `lanes` output columns is summed over the whole window in one
   /// register and stored once (the axpy form loads and stores the row once per tap: LeNet-5's
-  /// conv1, 1 → 6 channels, ran at 4.7 GFLOP/s that way).
+  /// conv1, 1 → 6 channels, ran at 4.7 GFLOP/s that way). A row that is not a whole number of
+  /// chunks ends with one more chunk that overlaps the previous one (recomputing a few columns
+  /// costs far less than scalar columns, which are one serial FMA chain each); a row narrower
+  /// than `lanes` uses the widest of SIMD8/SIMD4 that fits, the same way. Only rows narrower than
+  /// 4 stay scalar.
   static func emitRegisterRow(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
     let width = context.output.width
-    let lanes = context.lanes
-    let chunks = width / lanes
+    let lanes = [context.lanes, 8, 4].first { $0 <= width && $0 <= context.lanes } ?? 0
+    let vector = "SIMD\(lanes)<Float>"
     func rowPointer(_ column: String) -> String {
       "groupInput + ((ic &* \(g.paddedH) &+ oy &* \(g.strideH) &+ ky &* \(g.dilationH)) &* \(g.paddedW) &+ \(column))"
     }
@@ -151,24 +155,33 @@ enum Convolution {
         }
       }
     }
-    if chunks > 0 {
-      out.block(forLoop("chunk", chunks)) { out in
-        out.line("let ox = chunk &* \(lanes)")
-        out.line("var acc = \(context.vectorType)(repeating: bias)")
-        window(&out) { out in
-          out.line("let x = UnsafeRawPointer(\(rowPointer("ox &+ kx &* \(g.dilationW)"))).loadUnaligned(as: \(context.vectorType).self)")
-          out.line("acc = \(context.multiplyAdd("acc", "x", "wk"))")
-        }
-        out.line("UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: \(context.vectorType).self)")
+    func chunk(_ out: inout SwiftEmitter) {
+      out.line("var acc = \(vector)(repeating: bias)")
+      window(&out) { out in
+        out.line("let x = UnsafeRawPointer(\(rowPointer("ox &+ kx &* \(g.dilationW)"))).loadUnaligned(as: \(vector).self)")
+        out.line("acc = \(context.multiplyAdd("acc", "x", "wk"))")
       }
+      out.line("UnsafeMutableRawPointer(o + ox).storeBytes(of: acc, as: \(vector).self)")
     }
-    if width % lanes > 0 {
-      out.block("for ox in \(chunks * lanes)..<\(width)") { out in
+    guard lanes > 0 else {
+      out.block("for ox in 0..<\(width)") { out in
         out.line("var sum = bias")
         window(&out) { out in
           out.line("sum += wk * (\(rowPointer("ox &+ kx &* \(g.dilationW)")))[0]")
         }
         out.line("o[ox] = sum")
+      }
+      return
+    }
+    let chunks = width / lanes
+    out.block(forLoop("chunk", chunks)) { out in
+      out.line("let ox = chunk &* \(lanes)")
+      chunk(&out)
+    }
+    if width % lanes > 0 {
+      out.block("do") { out in
+        out.line("let ox = \(width - lanes)  // overlaps the previous chunk")
+        chunk(&out)
       }
     }
   }

@@ -9,9 +9,12 @@ enum FusedMultiplyAdd {
   /// The compilation condition the header's build flags define.
   static let condition = "CNNC_FMA"
 
-  /// `name` overloaded for vector·vector, vector·scalar and scalar operands.
+  /// `name` overloaded for vector·vector and vector·scalar operands (for `vector` and the
+  /// narrower SIMD8/SIMD4 some row kernels use) and for scalars.
   static func source(_ name: String, vector: String) -> String {
-    let overloads = [(vector, vector), (vector, "Float"), ("Float", "Float")]
+    let narrower = ["SIMD8<Float>", "SIMD4<Float>"].filter { $0 != vector && (vector == "SIMD16<Float>" || $0 == "SIMD4<Float>") }
+    let vectors = [vector] + narrower
+    let overloads = vectors.flatMap { [($0, $0), ($0, "Float")] } + [("Float", "Float")]
     var out = SwiftEmitter()
     out.line("/// `acc + a * b`: fused with `-D \(condition)` (and `-target-cpu`) or on arm64, else a multiply")
     out.line("/// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.")

@@ -29,10 +29,13 @@ enum Transcendental {
 
   static func expSource(_ name: String) -> String {
     """
-      /// e^x as Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, times 2^n.
+      /// e^x as Cephes' expf: x = n·ln2 + r, a degree-5 polynomial in r, times 2^n. n is rounded
+      /// with the 1.5·2^23 trick and 2^n built from its bits: no Float→Int conversion, which
+      /// would trap on overflow and keep loops of this from vectorizing.
       @inline(__always) private static func \(name)(_ x: Float) -> Float {
         let clamped = min(max(x, -87.3), 88.3)
-        let n = (clamped * 1.44269504).rounded(.toNearestOrEven)
+        let shifted = clamped * 1.44269504 + 12582912
+        let n = shifted - 12582912
         let r = clamped - n * 0.693359375 + n * 2.12194440e-4
         var p: Float = 1.9875691500e-4
         p = p * r + 1.3981999507e-3
@@ -41,7 +44,7 @@ enum Transcendental {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let e = p * r * r + r + 1
-        return e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
+        return e * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) << 23)
       }
     """
   }
