@@ -28,6 +28,16 @@ func readFloats(_ path: String) -> [Float] {
   }
 }
 
+/// `VmRSS` (now) or `VmHWM` (peak) of this process from /proc/self/status, in kB; -1 elsewhere.
+/// The peak minus the resident size before the model was built is what the model costs.
+func residentKilobytes(_ field: String) -> Int {
+  guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+  for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+    return Int(line.split(separator: " ").dropFirst().first ?? "") ?? -1
+  }
+  return -1
+}
+
 func setThreads(_ model: Model, _ threads: Int) -> Bool {
   _ = model
   _ = threads
@@ -46,6 +56,7 @@ struct Bench {
       fail("input has \(input.count) floats; \(Model.self) expects \(Model.inputCount)")
     }
 
+    let baselineRSS = residentKilobytes("VmRSS")
     let initStart = now()
     let model: Model
     @MAKE_MODEL@
@@ -78,6 +89,7 @@ struct Bench {
     let list = times.map { String(format: "%.4f", $0) }.joined(separator: ", ")
     print("{\"median_ms\": \(median), \"min_ms\": \(sorted.first ?? 0), \"mean_ms\": \(mean), "
       + "\"init_ms\": \(initMs), \"runs\": \(runs), \"warmup\": \(warmup), \"threads\": \(threads), "
-      + "\"threads_supported\": \(threadsSupported), \"times_ms\": [\(list)]}")
+      + "\"threads_supported\": \(threadsSupported), \"baseline_rss_kb\": \(baselineRSS), "
+      + "\"peak_rss_kb\": \(residentKilobytes("VmHWM")), \"times_ms\": [\(list)]}")
   }
 }
