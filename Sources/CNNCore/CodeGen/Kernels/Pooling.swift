@@ -8,6 +8,11 @@ enum Pooling {
   static func emit(_ context: KernelContext, _ out: inout SwiftEmitter) {
     switch context.layer.kind {
     case .maxpool, .avgpool:
+      if let plan = PlanePlan(context) {
+        emitFlattened(context, plan, &out)
+        Elementwise.emitPasses(context.step.followers, context, &out)
+        return
+      }
       if context.window?.dilation == Dims(1, 1) {
         emitSeparable(context, &out)
         Elementwise.emitPasses(context.step.followers, context, &out)
@@ -207,6 +212,8 @@ enum Pooling {
               }
               out.line(store(isMax ? "m" : "m * scale", "out + ox", type))
             }
+          } else if sw == 2, kw >= 2, let width = vectorWidth(interior.count, lanes: lanes) {
+            emitStrideTwoColumns(interior, width: width, kw: kw, padLeft: pad.left, isMax: isMax, &out)
           } else {
             emitScalarColumns(interior.lowerBound, interior.upperBound, kw: kw, stride: sw, padLeft: pad.left,
                               isMax: isMax, &out)
@@ -221,6 +228,41 @@ enum Pooling {
     var width = lanes
     while width > count { width /= 2 }
     return width >= 4 ? width : nil
+  }
+
+  /// Interior output columns at stride 2, a SIMD vector of outputs at a time from the row buffer:
+  /// two loads per start column, tap `kx` the even (`kx` even) or odd lanes of a start picked with
+  /// literal lanes (one `vpermt2ps`; `evenHalf` compiles to a lane-by-lane gather). Starts are
+  /// chosen so that no load reads past the window's last column: even `kx < kw - 1` at `kx`,
+  /// every other tap the odd lanes at `kx - 1`. The last vector overlaps the one before.
+  private static func emitStrideTwoColumns(_ interior: Range<Int>, width: Int, kw: Int, padLeft: Int, isMax: Bool,
+                                           _ out: inout SwiftEmitter) {
+    let type = "SIMD\(width)<Float>"
+    let count = interior.count
+    let taps = (0..<kw).map { kx in kx % 2 == 0 && kx < kw - 1 ? (start: kx, parity: 0) : (start: kx - 1, parity: 1) }
+    out.block(forLoop("k", (count + width - 1) / width)) { out in
+      out.line(count % width == 0 ? "let ox = \(interior.lowerBound) &+ k &* \(width)"
+               : "let ox = \(interior.lowerBound) &+ min(k &* \(width), \(count - width))")
+      out.line("let q = row + (ox &* 2" + (padLeft > 0 ? " &- \(padLeft))" : ")"))
+      for start in Set(taps.map(\.start)).sorted() {
+        out.line("let a\(start) = UnsafeRawPointer(q + \(start)).loadUnaligned(as: \(type).self)")
+        out.line("let b\(start) = UnsafeRawPointer(q + \(start + width)).loadUnaligned(as: \(type).self)")
+      }
+      for (kx, tap) in taps.enumerated() {
+        let picks = (0..<width).map { lane -> String in
+          let index = 2 * lane + tap.parity
+          return index < width ? "a\(tap.start)[\(index)]" : "b\(tap.start)[\(index - width)]"
+        }
+        let value = "\(type)(\(picks.joined(separator: ", ")))"
+        if kx == 0 {
+          out.line("var m = \(value)")
+        } else {
+          out.line("let e\(kx) = \(value)")
+          out.line(isMax ? "m = m.replacing(with: e\(kx), where: (e\(kx) .> m) .| (e\(kx) .!= e\(kx)))" : "m += e\(kx)")
+        }
+      }
+      out.line("UnsafeMutableRawPointer(out + ox).storeBytes(of: \(isMax ? "m" : "m * scale"), as: \(type).self)")
+    }
   }
 
   /// Interior output columns `from..<to`, one at a time, window offsets unrolled.
@@ -292,6 +334,219 @@ enum Pooling {
           }
         }
       }
+    }
+  }
+}
+
+/// The geometry of the flattened-plane kernel (`Pooling.emitFlattened`) for a stride-1 step, or
+/// nil when the step keeps the row-buffer kernel: dilation, stride 2 or more (the row-buffer
+/// kernel picks even and odd lanes there), more than 49 taps, or an `avgpool` whose divisor is
+/// not the same for every window.
+///
+/// The padded input `P[r][c]` (padding and the `ceil` overhang filled with `-inf` for max, 0 for
+/// average) is stored with row stride `paddedWidth`; output `(oy, ox)` is computed at flat
+/// index `oy * paddedWidth + ox`, so that tap `(ky, kx)` is the literal offset
+/// `ky * paddedWidth + kx` and one SIMD vector covers the end of a row and the start of the next
+/// (the `kw - 1` extra columns per row are dropped on copy-out). Small planes (GoogLeNet's 7x7 and
+/// 14x14 branch pools) thus fill whole vectors. Long planes run in bands of output rows so that
+/// the buffer stays in L1.
+private struct PlanePlan {
+  var kernel: (height: Int, width: Int)
+  var padTop: Int, padLeft: Int
+  var input: (height: Int, width: Int)
+  var output: (height: Int, width: Int)
+  var bandRows: Int
+  /// Floats of the padded band the band size aims for (32 KB of a 48 KB L1d).
+  static let budget = 8 * 1024
+
+  init?(_ context: KernelContext) {
+    guard let window = context.window, window.dilation == Dims(1, 1), window.stride == Dims(1, 1) else { return nil }
+    let (kh, kw) = (window.kernel.height, window.kernel.width)
+    guard kh >= 1, kw >= 1, kh * kw <= 49 else { return nil }
+    kernel = (kh, kw)
+    padTop = window.padding.top
+    padLeft = window.padding.left
+    input = (context.input.height, context.input.width)
+    output = (context.output.height, context.output.width)
+    bandRows = output.height
+    if context.layer.kind == .avgpool {
+      let include = context.attributes.countIncludePad
+      let pad = window.padding
+      guard Self.uniform(output.height, kh, pad.top, pad.bottom, input.height, include),
+            Self.uniform(output.width, kw, pad.left, pad.right, input.width, include) else { return nil }
+    }
+    let rowsInBudget = max(1, Self.budget / paddedWidth - (kh - 1))
+    let bands = (output.height + rowsInBudget - 1) / rowsInBudget
+    bandRows = (output.height + bands - 1) / bands
+  }
+
+  /// Whether every window along one axis counts `kernel` elements under ATen's average rule.
+  private static func uniform(_ count: Int, _ kernel: Int, _ padBegin: Int, _ padEnd: Int, _ size: Int,
+                              _ includePad: Bool) -> Bool {
+    (0..<count).allSatisfy { index in
+      let start = index - padBegin
+      let end = min(start + kernel, size + padEnd)
+      return includePad ? end - start == kernel : min(end, size) - max(start, 0) == kernel
+    }
+  }
+
+  /// Columns of a padded row: the output columns plus the window's reach.
+  var paddedWidth: Int { output.width + kernel.width - 1 }
+  var bufferRows: Int { bandRows + kernel.height - 1 }
+  var bands: Int { (output.height + bandRows - 1) / bandRows }
+  var lastBandRows: Int { output.height - (bands - 1) * bandRows }
+  /// Input columns some window reads (floor mode may leave the last ones unread).
+  var copyWidth: Int { min(input.width, output.width + kernel.width - 1 - padLeft) }
+  /// Whether the flattened grid is the output itself (a 1-wide window drops no column).
+  var direct: Bool { paddedWidth == output.width }
+}
+
+extension Pooling {
+  /// Max/avg pooling at stride 1 over the flattened padded plane (`PlanePlan`): per channel and
+  /// band, copy the input rows into the `-inf`/0-bordered buffer, reduce the `kh*kw` taps with
+  /// one SIMD load each at literal offsets, and copy the rows out. The buffer's border is filled
+  /// once per block of channels; rows outside the input are refilled per band. Max pooling uses
+  /// `vmaxps`-style selects unless the band's input holds a NaN (or an infinity), then the
+  /// NaN-propagating compare (ATen: a NaN in the window is the result).
+  fileprivate static func emitFlattened(_ context: KernelContext, _ plan: PlanePlan, _ out: inout SwiftEmitter) {
+    let isMax = context.layer.kind == .maxpool
+    let work = plan.kernel.height * plan.kernel.width * (context.output.elementCount ?? 0)
+    let parallel = Threading.worthSplitting(work: work, iterations: context.input.channels)
+    let vector = vectorWidth(plan.lastBandRows * plan.paddedWidth, lanes: context.lanes) ?? 1
+    let bufferFloats = plan.bufferRows * plan.paddedWidth + vector + plan.paddedWidth
+    let temporary = plan.direct ? 0 : plan.bandRows * plan.paddedWidth + vector
+    let fill = isMax ? "-Float.infinity" : "0"
+    let (h, w) = plan.input
+    let (oh, ow) = plan.output
+    // Channels in blocks of 8 (one buffer fill per block) when threaded, else one block.
+    let channels = context.input.channels
+    let group = parallel ? 8 : channels
+    Threading.emitLoop("block", (channels + group - 1) / group, parallel: parallel, &out) { out in
+      out.line("let first = block &* \(group), end = min(first &+ \(group), \(channels))")
+      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(bufferFloats + temporary))") { out in
+        out.line("buffer in")
+        out.line("let q = buffer.baseAddress!")
+        if temporary > 0 { out.line("let t = q + \(bufferFloats)") }
+        out.line("q.initialize(repeating: \(fill), count: \(bufferFloats + temporary))")
+        out.block("for c in first..<end") { out in
+          out.line("let plane = x0 + (c &* \(h * w))")
+          out.line("let o = y + (c &* \(oh * ow))")
+          let body: (inout SwiftEmitter) -> Void = { out in
+            emitBandCopy(plan, isMax: isMax, lanes: context.lanes, fill: fill, &out)
+            if isMax {
+              out.block("if nan") { out in emitTaps(plan, vector: vector, combine: .nanMax, &out) }
+              out.block("else") { out in emitTaps(plan, vector: vector, combine: .max, &out) }
+            } else {
+              emitTaps(plan, vector: vector, combine: .sum(1 / Float(plan.kernel.height * plan.kernel.width)), &out)
+            }
+            if !plan.direct { emitCopyOut(plan, lanes: context.lanes, &out) }
+          }
+          if plan.bands == 1 {
+            out.block("do") { out in
+              out.line("let oy0 = 0, rows = \(oh)")
+              body(&out)
+            }
+          } else {
+            out.block(forLoop("band", plan.bands)) { out in
+              out.line("let oy0 = band &* \(plan.bandRows), rows = min(\(plan.bandRows), \(oh) &- oy0)")
+              body(&out)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private enum Combine {
+    case max, nanMax, sum(Float)
+  }
+
+  /// The tap loop over `rows * paddedWidth` flattened outputs: into `t`, or straight into the
+  /// output when no column is dropped (then the last vector overlaps the one before).
+  private static func emitTaps(_ plan: PlanePlan, vector: Int, combine: Combine, _ out: inout SwiftEmitter) {
+    let type = vector == 1 ? "Float" : "SIMD\(vector)<Float>"
+    let count = "rows &* \(plan.paddedWidth)"
+    out.block("for k in 0..<((\(count) &+ \(vector - 1)) / \(vector))") { out in
+      out.line(plan.direct && vector > 1 ? "let i = min(k &* \(vector), \(count) &- \(vector))" : "let i = k &* \(vector)")
+      out.line("let p = q + i")
+      for ky in 0..<plan.kernel.height {
+        for kx in 0..<plan.kernel.width {
+          let value = "UnsafeRawPointer(p + \(ky * plan.paddedWidth + kx)).loadUnaligned(as: \(type).self)"
+          if ky == 0 && kx == 0 {
+            out.line("var m = \(value)")
+            continue
+          }
+          let e = "e\(ky)_\(kx)"
+          out.line("let \(e) = \(value)")
+          switch combine {
+          case .max where vector == 1: out.line("m = \(e) > m ? \(e) : m")
+          case .max: out.line("m = m.replacing(with: \(e), where: \(e) .> m)")
+          case .nanMax where vector == 1: out.line("m = \(e) > m || \(e).isNaN ? \(e) : m")
+          case .nanMax: out.line("m = m.replacing(with: \(e), where: (\(e) .> m) .| (\(e) .!= \(e)))")
+          case .sum: out.line("m += \(e)")
+          }
+        }
+      }
+      if case .sum(let scale) = combine { out.line("m *= \(Literal.float(scale))") }
+      let target = plan.direct ? "o + (oy0 &* \(plan.output.width) &+ i)" : "t + i"
+      out.line("UnsafeMutableRawPointer(\(target)).storeBytes(of: m, as: \(type).self)")
+    }
+  }
+
+  /// Copies the band's input rows into the padded buffer; rows outside the input are refilled.
+  /// For max pooling, sets `nan` when a copied value is NaN.
+  private static func emitBandCopy(_ plan: PlanePlan, isMax: Bool, lanes: Int, fill: String,
+                                   _ out: inout SwiftEmitter) {
+    if isMax { out.line("var nan = false") }
+    out.block("for r in 0..<(rows &+ \(plan.kernel.height - 1))") { out in
+      out.line("let d = q + (r &* \(plan.paddedWidth))")
+      out.line("let iy = oy0 &+ r" + (plan.padTop > 0 ? " &- \(plan.padTop)" : ""))
+      out.block("if iy >= 0 && iy < \(plan.input.height)") { out in
+        out.line("let s = plane + (iy &* \(plan.input.width))")
+        out.line("let d0 = d + \(plan.padLeft)")
+        emitContiguousCopy(plan.copyWidth, from: "s", to: "d0", lanes: lanes, checkNaN: isMax, &out)
+      }
+      out.block("else") { out in out.line("d.update(repeating: \(fill), count: \(plan.paddedWidth))") }
+    }
+  }
+
+  /// `count` contiguous floats from `source` to `target`: SIMD with an overlapping last vector,
+  /// scalar below 4 floats; with `checkNaN`, sets `nan` when a value is NaN.
+  /// Note: `x * 0` is NaN exactly for NaN and infinite x, so `bad` flags every NaN; an infinity
+  /// only sends the band to the slower NaN-propagating loop.
+  private static func emitContiguousCopy(_ count: Int, from source: String, to target: String, lanes: Int,
+                                         checkNaN: Bool, _ out: inout SwiftEmitter) {
+    guard let width = vectorWidth(count, lanes: lanes) else {
+      for index in 0..<count {
+        out.line("let v\(index) = \(source)[\(index)]")
+        out.line("\(target)[\(index)] = v\(index)")
+        if checkNaN { out.line("if v\(index).isNaN { nan = true }") }
+      }
+      return
+    }
+    let type = "SIMD\(width)<Float>"
+    if checkNaN { out.line("var bad = \(type)()") }
+    func chunk(_ offset: String, _ out: inout SwiftEmitter) {
+      out.line("let v = UnsafeRawPointer(\(source) + \(offset)).loadUnaligned(as: \(type).self)")
+      out.line("UnsafeMutableRawPointer(\(target) + \(offset)).storeBytes(of: v, as: \(type).self)")
+      if checkNaN { out.line("bad += v * 0") }
+    }
+    let full = count / width
+    if full == 1 {
+      out.block("do") { out in chunk("0", &out) }
+    } else {
+      out.block(forLoop("k", full)) { out in chunk("(k &* \(width))", &out) }
+    }
+    if count % width != 0 { out.block("do") { out in chunk("\(count - width)", &out) } }
+    if checkNaN { out.line("if any(bad .!= bad) { nan = true }") }
+  }
+
+  /// The band's output rows from the flattened grid `t` (row stride `paddedWidth`) to the plane.
+  private static func emitCopyOut(_ plan: PlanePlan, lanes: Int, _ out: inout SwiftEmitter) {
+    out.block("for r in 0..<rows") { out in
+      out.line("let s = t + (r &* \(plan.paddedWidth))")
+      out.line("let d = o + ((oy0 &+ r) &* \(plan.output.width))")
+      emitContiguousCopy(plan.output.width, from: "s", to: "d", lanes: lanes, checkNaN: false, &out)
     }
   }
 }
