@@ -82,6 +82,8 @@ struct ClassEmitter {
     out.line("/// Threads `forward` may use for its large layers (1: only the calling thread); may be")
     out.line("/// changed between calls.")
     out.line("public var threads: Int")
+    out.line("/// Worker threads for the split layers, started by the first one (see `WorkerPool`).")
+    out.line("private let pool = WorkerPool()")
     out.line()
     emitInitializers(scratch, &out)
     out.line()
@@ -89,6 +91,7 @@ struct ClassEmitter {
       out.line("weights.deallocate()")
       out.line("arena.deallocate()")
       out.line("scratch.deallocate()")
+      out.line("pool.stop()")
     }
   }
 

@@ -1,16 +1,19 @@
 /// Threading in generated code (docs/codegen.md, "Threading").
 ///
 /// The generated class has `public var threads: Int` (default
-/// `ProcessInfo.processInfo.activeProcessorCount`, also an `init(weights:threads:)` argument) and
-/// the private helper `parallelFor(_:threads:_:)` emitted by `source`. Kernel emitters decide at
-/// generation time whether a step is worth splitting (`worthSplitting`) and, if so, open their
-/// outer loop with `emitLoop(…, parallel: true)`: the iterations are cut into `threads`
-/// contiguous ranges run by `DispatchQueue.concurrentPerform`. Iterations must write disjoint
-/// outputs; the body may read `weights`, `scratch`, the inputs and `y`.
+/// `ProcessInfo.processInfo.activeProcessorCount`, also an `init(weights:threads:)` argument), a
+/// `pool` of worker threads and the private helpers `parallelFor`/`parallelRanges` emitted by
+/// `source`. Kernel emitters decide at generation time whether a step is worth splitting
+/// (`worthSplitting`) and, if so, open their outer loop with `emitLoop(…, parallel: true)` (or
+/// `emitRanges`): the iterations are cut into `threads` contiguous ranges, the first run by the
+/// calling thread and the others by the pool's workers. Iterations must write disjoint outputs;
+/// the body may read `weights`, `scratch`, the inputs and `y`.
 enum Threading {
   /// Multiply-adds (or comparable element operations) below which a step stays on the calling
-  /// thread: `concurrentPerform` costs ~5–20 µs, and 4 M MACs are ~40 µs at the FMA peak.
-  static let minimumWork = 4_000_000
+  /// thread. Handing a part to a spinning pool worker costs ~1 µs (measured: 0.3–1 µs per
+  /// `run` on this 2-vCPU VM, against 3–15 µs for `concurrentPerform`), and 1 M MACs are ~20 µs
+  /// on one core, so a split from here on saves several times its cost.
+  static let minimumWork = 1_000_000
 
   /// Whether a step doing `work` multiply-adds (or element operations) over `iterations`
   /// independent outer iterations should run its outer loop on several threads.
@@ -19,11 +22,11 @@ enum Threading {
   }
 
   /// `for variable in 0..<count { body }`, or when `parallel`
-  /// `Self.parallelFor(count, threads: threads) { variable in body }`.
+  /// `Self.parallelFor(count, threads: threads, pool: pool) { variable in body }`.
   static func emitLoop(_ variable: String, _ count: Int, parallel: Bool,
                        _ out: inout SwiftEmitter, _ body: (inout SwiftEmitter) -> Void) {
     if parallel {
-      out.block("Self.parallelFor(\(count), threads: threads)") { out in
+      out.block("Self.parallelFor(\(count), threads: threads, pool: pool)") { out in
         out.line("\(variable) in")
         body(&out)
       }
@@ -33,12 +36,12 @@ enum Threading {
   }
 
   /// `do { let (first, end) = (0, count); body }`, or when `parallel`
-  /// `Self.parallelRanges(count, threads: threads) { first, end in body }`: one contiguous range
+  /// `Self.parallelRanges(count, threads: threads, pool: pool) { first, end in body }`: one range
   /// of `0..<count` per thread, for kernels that order their own loops inside a range.
   static func emitRanges(_ count: Int, parallel: Bool, _ out: inout SwiftEmitter,
                          _ body: (inout SwiftEmitter) -> Void) {
     if parallel {
-      out.block("Self.parallelRanges(\(count), threads: threads)") { out in
+      out.block("Self.parallelRanges(\(count), threads: threads, pool: pool)") { out in
         out.line("first, end in")
         body(&out)
       }
@@ -50,29 +53,188 @@ enum Threading {
     }
   }
 
-  /// The helper every generated class carries (private static, so unused is fine).
+  /// The helpers every generated class carries: `parallelFor`/`parallelRanges` (private static,
+  /// so unused is fine) and the `WorkerPool` type of the class's `pool` member.
   static let source = #"""
-/// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-/// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-  parallelRanges(count, threads: threads) { first, end in
+/// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+/// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+/// must write disjoint memory.
+private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+  parallelRanges(count, threads: threads, pool: pool) { first, end in
     for index in first..<end { body(index) }
   }
 }
 
-/// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-/// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+/// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+/// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+/// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+/// `threads`, so results do not depend on which thread runs which part.
+private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
   let parts = min(threads, count)
   if parts <= 1 {
     body(0, count)
     return
   }
-  withoutActuallyEscaping(body) { body in
-    nonisolated(unsafe) let body = body
-    DispatchQueue.concurrentPerform(iterations: parts) { part in
-      body(part &* count / parts, (part &+ 1) &* count / parts)
+  pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+}
+
+/// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+/// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+/// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+///
+/// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+/// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+/// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+/// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+/// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+// Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+private final class WorkerPool: @unchecked Sendable {
+  private static let spinNanoseconds: UInt64 = 500_000
+  private let state = NSLock()
+  private let wake = NSCondition()
+  private let done = NSCondition()
+  private var body: ((Int) -> Void)?
+  private var generation = 0, parts = 0, claimed = 0, finished = 0
+  private var workers = 0, running = 0, sleepers = 0
+  private var callerSleeping = false, busy = false, stopping = false
+
+  /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+  /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+  func run(_ parts: Int, _ body: (Int) -> Void) {
+    withoutActuallyEscaping(body) { body in
+      acquire()
+      if busy || stopping {
+        state.unlock()
+        for part in 0..<parts { body(part) }
+        return
+      }
+      let spawn = max(0, parts - 1 - workers)
+      (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+      generation &+= 1
+      (workers, running) = (workers + spawn, running + spawn)
+      let sleeping = sleepers > 0
+      state.unlock()
+      for _ in 0..<spawn { startWorker() }
+      if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+      body(0)
+      while runClaimedPart() { finishPart() }
+      waitForParts()
+      acquire()
+      (self.body, busy) = (nil, false)
+      state.unlock()
     }
+  }
+
+  /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+  func stop() {
+    acquire()
+    stopping = true
+    state.unlock()
+    wake.lock(); wake.broadcast(); wake.unlock()
+    done.lock()
+    while true {
+      acquire()
+      let left = running
+      state.unlock()
+      if left == 0 { break }
+      done.wait()
+    }
+    done.unlock()
+  }
+
+  private func startWorker() {
+    let thread = Thread { [self] in
+      var seen = 0
+      while let next = waitForJob(after: seen) {
+        seen = next
+        while runClaimedPart() { finishPart() }
+      }
+      acquire()
+      running -= 1
+      state.unlock()
+      done.lock(); done.broadcast(); done.unlock()
+    }
+    thread.name = "cnnc worker"
+    thread.start()
+  }
+
+  /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+  /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+  @inline(never) private func runClaimedPart() -> Bool {
+    acquire()
+    guard let body, claimed < parts else {
+      state.unlock()
+      return false
+    }
+    let part = claimed
+    claimed += 1
+    state.unlock()
+    body(part)
+    return true
+  }
+
+  private func finishPart() {
+    acquire()
+    finished += 1
+    let wakeCaller = finished == parts && callerSleeping
+    state.unlock()
+    if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+  }
+
+  /// The generation of the next job, or nil once stopping.
+  private func waitForJob(after seen: Int) -> Int? {
+    let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+    while DispatchTime.now().uptimeNanoseconds < deadline {
+      guard state.try() else { continue }
+      let (next, stop) = (generation, stopping)
+      state.unlock()
+      if stop { return nil }
+      if next != seen { return next }
+      sched_yield()
+    }
+    wake.lock()
+    defer { wake.unlock() }
+    while true {
+      acquire()
+      let (next, stop) = (generation, stopping)
+      if next == seen && !stop { sleepers += 1 }
+      state.unlock()
+      if stop { return nil }
+      if next != seen { return next }
+      wake.wait()
+      acquire()
+      sleepers -= 1
+      state.unlock()
+    }
+  }
+
+  private func waitForParts() {
+    let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+    while DispatchTime.now().uptimeNanoseconds < deadline {
+      guard state.try() else { continue }
+      let left = parts - finished
+      state.unlock()
+      if left == 0 { return }
+      sched_yield()
+    }
+    done.lock()
+    defer { done.unlock() }
+    acquire()
+    callerSleeping = finished < parts
+    while callerSleeping {
+      state.unlock()
+      done.wait()
+      acquire()
+      callerSleeping = finished < parts
+    }
+    state.unlock()
+  }
+
+  /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+  /// `lock()` would put this thread to sleep in the kernel.
+  private func acquire() {
+    for _ in 0..<1_000 where state.try() { return }
+    state.lock()
   }
 }
 """#

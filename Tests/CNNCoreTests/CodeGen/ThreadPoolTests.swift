@@ -1,0 +1,151 @@
+import CNNCore
+import Foundation
+import XCTest
+
+/// The generated worker pool (`Threading.source`): results do not depend on `threads`, models
+/// can be created and dropped without leaking threads, and nothing hangs. Each driver runs as a
+/// child process under a watchdog, so a deadlock fails the test instead of stalling `swift test`.
+final class ThreadPoolTests: XCTestCase {
+  /// The convolutions are above `Threading.minimumWork`, so each one runs through the pool; the
+  /// pool and fc stay on the calling thread in between.
+  static let spec = """
+    network PoolCheck
+    input 48x48x8
+    a: conv 32 3x3 p1 | relu
+    b: conv 64 1x1 | relu6
+    dw: dwconv 3x3 p1 | relu
+    c: conv 32 3x3 s2 p1
+    p: maxpool 2x2
+    fc1: fc 64
+
+    """
+
+  /// 150 consecutive forwards cycling `threads` through 1, 2, 3 (also from other threads, one at
+  /// a time) give bit-identical outputs.
+  func testThreadCountsGiveIdenticalOutputsOverManyForwards() throws {
+    let output = try runDriver("""
+      let reference = try PoolCheck(weights: weights, threads: 1).forward(input)
+      let model = try PoolCheck(weights: weights, threads: 2)
+      var mismatches = 0
+      for round in 0..<150 {
+        model.threads = [2, 3, 1][round % 3]
+        if model.forward(input) != reference { mismatches += 1 }
+      }
+      nonisolated(unsafe) let shared = model
+      nonisolated(unsafe) var fromThreads = 0
+      for round in 0..<6 {
+        let finished = DispatchSemaphore(value: 0)
+        let thread = Thread {
+          shared.threads = 2 + round % 2
+          if shared.forward(input) != reference { fromThreads += 1 }
+          finished.signal()
+        }
+        thread.start()
+        finished.wait()
+      }
+      print("mismatches \\(mismatches + fromThreads)")
+      """)
+    XCTAssertTrue(output.contains("mismatches 0"), output)
+  }
+
+  /// 300 models with 2 or 3 threads, each run and dropped (some while their workers spin, some
+  /// after they slept), leave the process with the threads it had before.
+  func testDroppedModelsLeaveNoThreads() throws {
+    let output = try runDriver("""
+      func taskCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+      }
+      _ = try PoolCheck(weights: weights, threads: 1).forward(input)
+      let before = taskCount()
+      var peak = before
+      for round in 0..<300 {
+        let model = try PoolCheck(weights: weights, threads: 2 + round % 2)
+        if round % 5 != 4 { _ = model.forward(input) }
+        if round % 50 == 0 { Thread.sleep(forTimeInterval: 0.005) }
+        peak = max(peak, taskCount())
+      }
+      var after = taskCount()
+      for _ in 0..<100 where after > before {
+        Thread.sleep(forTimeInterval: 0.02)
+        after = taskCount()
+      }
+      print("tasks before \\(before) peak \\(peak) after \\(after)")
+      print(after <= before && peak <= before + 3 ? "no leak" : "leak")
+      """)
+    XCTAssertTrue(output.contains("no leak"), output)
+  }
+
+  /// Compiles the spec with `body` as the driver's main (given `weights`, a URL, and `input`, the
+  /// floats) and
+  /// runs it with a watchdog; returns what it printed.
+  private func runDriver(_ body: String, timeout: TimeInterval = 120) throws -> String {
+    guard let swiftc = GeneratedModelRunner.swiftc else { throw XCTSkip("swiftc not found") }
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("cnnc-pool-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let specPath = directory.appendingPathComponent("pool.cnn").path
+    try Self.spec.write(toFile: specPath, atomically: true, encoding: .utf8)
+    let (compilation, network) = try GeneratedModelRunner.compilation(specPath)
+    let cpu = GeneratedModelRunner.hostCPU
+    let source = SwiftGenerator.generate(network, source: compilation.source, commandLine: "cnnc test",
+                                         targetCPU: cpu)
+    XCTAssertGreaterThanOrEqual(source.components(separatedBy: "threads: threads, pool: pool)").count - 1,
+                                4, "the convolutions are split")
+    let (entries, _) = SafetensorsWriter.weights(for: network)
+    try SafetensorsWriter.data(entries).write(to: directory.appendingPathComponent("w.safetensors"))
+    let input = SafetensorsWriter.values(network.network.input.elementCount!, seed: 3, scale: 2)
+    try GeneratedModelRunner.writeFloats(input, to: directory.appendingPathComponent("in.bin").path)
+    try source.write(to: directory.appendingPathComponent("Model.swift"), atomically: true, encoding: .utf8)
+    let indented = body.split(separator: "\n", omittingEmptySubsequences: false)
+      .map { "    " + $0 }.joined(separator: "\n")
+    let driver = """
+      import Foundation
+
+      @main
+      struct Driver {
+        static func main() throws {
+          let weights = URL(fileURLWithPath: "w.safetensors")
+          let data = try Data(contentsOf: URL(fileURLWithPath: "in.bin"))
+          let input = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+      \(indented)
+        }
+      }
+
+      """
+    try driver.write(to: directory.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+    var arguments = ["-swift-version", "6", "-O", "-parse-as-library", "-warnings-as-errors",
+                     "Model.swift", "main.swift", "-o", "model"]
+    if let cpu { arguments += ["-target-cpu", cpu] }
+    let build = try GeneratedModelRunner.execute(swiftc, arguments, in: directory)
+    guard build.status == 0 else {
+      XCTFail(String(build.output.prefix(4000)))
+      return ""
+    }
+    return try runWithWatchdog(directory.appendingPathComponent("model"), in: directory, timeout: timeout)
+  }
+
+  /// Runs `binary`; fails (and kills it) if it is still running after `timeout` seconds.
+  private func runWithWatchdog(_ binary: URL, in directory: URL, timeout: TimeInterval) throws -> String {
+    let log = directory.appendingPathComponent("out.txt")
+    FileManager.default.createFile(atPath: log.path, contents: nil)
+    let handle = try FileHandle(forWritingTo: log)
+    defer { try? handle.close() }
+    let process = Process()
+    process.executableURL = binary
+    process.currentDirectoryURL = directory
+    process.standardOutput = handle
+    process.standardError = handle
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    if process.isRunning {
+      process.terminate()
+      process.waitUntilExit()
+      XCTFail("the driver did not finish within \(Int(timeout)) s (hang)")
+    }
+    let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+    XCTAssertEqual(process.terminationStatus, 0, output)
+    return output
+  }
+}
