@@ -3,6 +3,9 @@ import Foundation
 import XCTest
 
 /// The polyphase depthwise kernel (`Convolution+Depthwise.swift`) against the naive interpreter:
+/// row blocks stored straight into the output (`k7`, `s2odd`, `s1big`, `ceil2`, `s2x1`: widths
+/// that are not a whole number of vectors, heights not a whole number of blocks, 7x7 in blocks of
+/// 2 rows), the strip kernel for narrow planes and unclamped followers;
 /// stride 2 on odd and even sizes (both pad parities), planes narrower than a vector,
 /// 5x5 and 7x7 kernels, asymmetric padding, dilation, `ceil`, `conv` with groups == channels, a
 /// plane big enough to be cut into strips, stride 3 (the axpy-row kernel), fused followers the
@@ -36,7 +39,10 @@ final class DepthwiseKernelTests: XCTestCase {
 
   func testPathsAgreeWithInterpreterAndThreadsAreIdentical() throws {
     let source = try helpers.checkThreadsAndInterpreter(Self.spec, type: "DepthwisePaths")
-    XCTAssertTrue(source.contains("for strip in 0..<"), "depthwise layers use the polyphase kernel")
+    XCTAssertTrue(source.contains("for strip in 0..<"), "narrow or unclamped layers use strips")
+    XCTAssertTrue(source.contains("for rowBlock in 0..<"), "wide clamped layers use row blocks")
+    XCTAssertTrue(source.contains("(lowHalf: a.evenHalf, highHalf: b.evenHalf)"),
+                  "stride 2 on a plane that fits L1 splits the columns with two-vector permutes")
     XCTAssertTrue(source.contains(".evenHalf"), "stride 2 splits the plane into phases")
     XCTAssertTrue(source.contains("Self.parallelFor("), "the big layers are threaded")
   }
