@@ -565,7 +565,7 @@ def worker_versions():
 
 def worker(argv):
     # Python puts this script's folder first on sys.path; a file there named like a standard
-    # module (Benchmarks/profile.py vs the `profile` that torch's cProfile imports) must not
+    # module (as `profile.py` once shadowed the `profile` that torch's cProfile imports) must not
     # shadow it in the worker processes.
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or '.') != BENCH]
     kind = argv[0]

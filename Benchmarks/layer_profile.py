@@ -2,7 +2,7 @@
 """Per-layer profile of one cnnc-generated network, next to onnxruntime's per-node profile.
 
 Usage (after `Benchmarks/run.py --specs STEM` has prepared Benchmarks/out/STEM/):
-    python3 Benchmarks/profile.py STEM [--threads 1] [--runs 30] [--cnnc PATH] [--top 25]
+    python3 Benchmarks/layer_profile.py STEM [--threads 1] [--runs 30] [--cnnc PATH] [--top 25]
 
 What it does:
   1. Regenerates Model.swift with the given cnnc (default .build-bench/release/cnnc) into
@@ -66,7 +66,7 @@ def instrument(model_swift):
     text = open(model_swift).read()
     m = re.search(r'(public func forward\(input: UnsafePointer<Float>, outputs: \[UnsafeMutablePointer<Float>\]\) \{\n)(.*?)(\n  \}\n)', text, re.S)
     if not m:
-        sys.exit('profile.py: no forward(input:outputs:) in the generated file')
+        sys.exit('layer_profile.py: no forward(input:outputs:) in the generated file')
     names, body = [], []
     for line in m.group(2).split('\n'):
         call = re.match(r'^    (\w+)\((.*)\)$', line)
@@ -78,7 +78,7 @@ def instrument(model_swift):
         else:
             body.append(line)
     timed = text[:m.start(2)] + '\n'.join(body) + text[m.end(2):]
-    timed += ('\n/// Nanoseconds per step, summed over calls (Benchmarks/profile.py).\n'
+    timed += ('\n/// Nanoseconds per step, summed over calls (Benchmarks/layer_profile.py).\n'
               f'nonisolated(unsafe) let cnncProfileTimes = UnsafeMutablePointer<UInt64>.allocate(capacity: {len(names)})\n')
     return names, timed
 
@@ -96,7 +96,7 @@ def main():
 
     d = os.path.join(ROOT, 'Benchmarks', 'out', args.stem)
     if not os.path.exists(os.path.join(d, 'input.bin')):
-        sys.exit(f'profile.py: run `python3 Benchmarks/run.py --specs {args.stem}` first '
+        sys.exit(f'layer_profile.py: run `python3 Benchmarks/run.py --specs {args.stem}` first '
                  f'(it writes the weights, input and ONNX model into {d})')
     cpu = args.target_cpu or bench.detect_target_cpu()
     spec_path = os.path.join(ROOT, 'Specs', args.stem + '.cnn')
