@@ -1253,6 +1253,8 @@ public final class DenseNet121 {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -1711,6 +1713,7 @@ public final class DenseNet121 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -1990,7 +1993,7 @@ public final class DenseNet121 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads) {
+    Self.parallelFor(262, threads: threads, pool: pool) {
       panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
@@ -2066,7 +2069,8 @@ public final class DenseNet121 {
   // maxpool 112x112x64 -> 56x56x64, kernel 3x3 stride 2x2 pad 1,1,1,1 (shapes HxWxC)
   // in place: identity1 (identity)
   private func features_pool0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
@@ -2094,14 +2098,19 @@ public final class DenseNet121 {
             m = e1 > m || e1.isNaN ? e1 : m
             out[0] = m
           }
-          for ox in 1..<56 {
+          for k in 0..<4 {
+            let ox = 1 &+ min(k &* 16, 39)
             let q = row + (ox &* 2 &- 1)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -2132,7 +2141,7 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2177,7 +2186,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2249,7 +2258,7 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2294,7 +2303,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2366,7 +2375,7 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 48 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2411,7 +2420,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2463,7 +2472,8 @@ public final class DenseNet121 {
   // bn 56x56x160 -> 56x56x160 (shapes HxWxC)
   // in place: features.denseblock1.denselayer4.relu1 (relu)
   private func features_denseblock1_denselayer4_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<160 {
+    Self.parallelFor(160, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
       let scale29 = weights[159184 &+ c], shift29 = weights[159344 &+ c]
@@ -2483,7 +2493,7 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 38 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2528,7 +2538,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2580,7 +2590,8 @@ public final class DenseNet121 {
   // bn 56x56x192 -> 56x56x192 (shapes HxWxC)
   // in place: features.denseblock1.denselayer5.relu1 (relu)
   private func features_denseblock1_denselayer5_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
+    Self.parallelFor(192, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
       let scale37 = weights[217664 &+ c], shift37 = weights[217856 &+ c]
@@ -2600,7 +2611,7 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 32 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2645,7 +2656,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2697,7 +2708,8 @@ public final class DenseNet121 {
   // bn 56x56x224 -> 56x56x224 (shapes HxWxC)
   // in place: features.denseblock1.denselayer6.relu1 (relu)
   private func features_denseblock1_denselayer6_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<224 {
+    Self.parallelFor(224, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
       let scale45 = weights[280432 &+ c], shift45 = weights[280656 &+ c]
@@ -2717,7 +2729,7 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 27 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2762,7 +2774,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2808,7 +2820,8 @@ public final class DenseNet121 {
   // concat 56x56x224 + 56x56x32 -> 56x56x256 (shapes HxWxC)
   // in place: features.transition1.norm (bn), features.transition1.relu (relu)
   private func concat6(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let p = y + (c &* 3136)
       let q = y + (c &* 3136)
       let scale52 = weights[347488 &+ c], shift52 = weights[347744 &+ c]
@@ -2826,7 +2839,7 @@ public final class DenseNet121 {
   private func features_transition1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2886,12 +2899,15 @@ public final class DenseNet121 {
           let rows = (min(top &+ 2, 56) &- top)
           let out = o + (oy &* 28)
           let scale = 1 / Float(rows &* 2)
-          for ox in 0..<28 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
+          for k in 0..<2 {
+            let ox = 0 &+ min(k &* 16, 12)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
             m += e1
-            out[ox] = m * scale
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m * scale, as: SIMD16<Float>.self)
           }
         }
       }
@@ -2929,7 +2945,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2977,7 +2993,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3056,7 +3072,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3104,7 +3120,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3183,7 +3199,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3231,7 +3247,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3310,7 +3326,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3358,7 +3374,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3437,7 +3453,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3487,7 +3503,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3566,7 +3582,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3616,7 +3632,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3695,7 +3711,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3745,7 +3761,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3824,7 +3840,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3874,7 +3890,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3953,7 +3969,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4003,7 +4019,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -4082,7 +4098,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4132,7 +4148,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -4211,7 +4227,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4261,7 +4277,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -4340,7 +4356,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4390,7 +4406,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -4461,7 +4477,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4504,34 +4520,77 @@ public final class DenseNet121 {
   // avgpool 28x28x256 -> 14x14x256, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: identity19 (identity)
   private func features_transition2_pool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
-      let plane = x0 + (c &* 784)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+    for block in 0..<1 {
+      let first = block &* 256, end = min(first &+ 256, 256)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 814) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 28)
-          let first = plane + (r0 &* 28)
-          for k in 0..<2 {
-            let ix = min(k &* 16, 12)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m += e
+        let q = buffer.baseAddress!
+        q.initialize(repeating: 0, count: 814)
+        for c in first..<end {
+          let plane = x0 + (c &* 784)
+          let o = y + (c &* 196)
+          do {
+            let oy0 = 0, rows = 14
+            for r in 0..<(rows &+ 0) {
+              let d = q + (r &* 14)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 28 {
+                let s = plane + (iy0 &* 28)
+                let even = d + 0
+                let odd = d + 196
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                }
+              }
+              else {
+                (d + 0).update(repeating: 0, count: 14)
+                (d + 196).update(repeating: 0, count: 14)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 28 {
+                let s = plane + (iy1 &* 28)
+                let even = d + 392
+                let odd = d + 588
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                }
+              }
+              else {
+                (d + 392).update(repeating: 0, count: 14)
+                (d + 588).update(repeating: 0, count: 14)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let rows = (min(top &+ 2, 28) &- top)
-          let out = o + (oy &* 14)
-          let scale = 1 / Float(rows &* 2)
-          for ox in 0..<14 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m += e1
-            out[ox] = m * scale
+            for k in 0..<((rows &* 14 &+ 15) / 16) {
+              let i = min(k &* 16, rows &* 14 &- 16)
+              let p = q + i
+              var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+              m += e0_1
+              let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+              m += e1_0
+              let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+              m += e1_1
+              m *= 0.25
+              UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -4569,7 +4628,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4617,7 +4676,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -4685,7 +4744,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 21 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4733,7 +4792,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -4801,7 +4860,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 19 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4849,7 +4908,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -4917,7 +4976,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 17 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4965,7 +5024,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5033,7 +5092,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5081,7 +5140,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5149,7 +5208,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 14 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5197,7 +5256,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5265,7 +5324,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 13 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5313,7 +5372,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5381,7 +5440,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5429,7 +5488,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5497,7 +5556,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5545,7 +5604,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5613,7 +5672,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5661,7 +5720,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5729,7 +5788,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5777,7 +5836,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5845,7 +5904,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5893,7 +5952,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -5961,7 +6020,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6009,7 +6068,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6077,7 +6136,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6125,7 +6184,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6193,7 +6252,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6241,7 +6300,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6309,7 +6368,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6357,7 +6416,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6425,7 +6484,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6473,7 +6532,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6541,7 +6600,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6589,7 +6648,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6657,7 +6716,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6705,7 +6764,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6773,7 +6832,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6821,7 +6880,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -6889,7 +6948,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6939,7 +6998,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -7007,7 +7066,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7057,7 +7116,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -7125,7 +7184,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7175,7 +7234,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -7243,7 +7302,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7293,7 +7352,7 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -7353,7 +7412,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7396,34 +7455,77 @@ public final class DenseNet121 {
   // avgpool 14x14x512 -> 7x7x512, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   // in place: identity43 (identity)
   private func features_transition3_pool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 49)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 512, end = min(first &+ 512, 512)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 219) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<7 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m += e
+        let q = buffer.baseAddress!
+        q.initialize(repeating: 0, count: 219)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 49)
+          do {
+            let oy0 = 0, rows = 7
+            for r in 0..<(rows &+ 0) {
+              let d = q + (r &* 7)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let even = d + 0
+                let odd = d + 49
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                }
+              }
+              else {
+                (d + 0).update(repeating: 0, count: 7)
+                (d + 49).update(repeating: 0, count: 7)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 14 {
+                let s = plane + (iy1 &* 14)
+                let even = d + 98
+                let odd = d + 147
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                }
+              }
+              else {
+                (d + 98).update(repeating: 0, count: 7)
+                (d + 147).update(repeating: 0, count: 7)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let rows = (min(top &+ 2, 14) &- top)
-          let out = o + (oy &* 7)
-          let scale = 1 / Float(rows &* 2)
-          for ox in 0..<7 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m += e1
-            out[ox] = m * scale
+            for k in 0..<((rows &* 7 &+ 15) / 16) {
+              let i = min(k &* 16, rows &* 7 &- 16)
+              let p = q + i
+              var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+              let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+              m += e0_1
+              let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+              m += e1_0
+              let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+              m += e1_1
+              m *= 0.25
+              UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+            }
           }
         }
       }
@@ -7461,8 +7563,8 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    do {
-      let first = 0, end = 11
+    Self.parallelRanges(11, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -7509,7 +7611,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -7519,7 +7624,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -7574,8 +7679,8 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    do {
-      let first = 0, end = 11
+    Self.parallelRanges(11, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -7622,7 +7727,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -7632,7 +7740,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -7687,8 +7795,8 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    do {
-      let first = 0, end = 11
+    Self.parallelRanges(11, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -7735,7 +7843,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -7745,7 +7856,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -7800,8 +7911,8 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    do {
-      let first = 0, end = 11
+    Self.parallelRanges(11, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -7848,7 +7959,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -7858,7 +7972,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -7913,7 +8027,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7961,7 +8075,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -7971,7 +8088,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8026,7 +8143,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8074,7 +8191,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8084,7 +8204,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8139,7 +8259,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8187,7 +8307,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8197,7 +8320,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8252,7 +8375,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8300,7 +8423,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8310,7 +8436,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8365,7 +8491,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8413,7 +8539,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8423,7 +8552,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8478,7 +8607,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8526,7 +8655,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8536,7 +8668,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8591,7 +8723,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8639,7 +8771,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8649,7 +8784,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8704,7 +8839,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8752,7 +8887,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8762,7 +8900,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8817,7 +8955,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8865,7 +9003,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8875,7 +9016,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -8930,7 +9071,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -8978,7 +9119,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -8988,7 +9132,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -9043,7 +9187,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -9091,7 +9235,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -9101,7 +9248,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -9156,7 +9303,7 @@ public final class DenseNet121 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -9204,7 +9351,10 @@ public final class DenseNet121 {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -9214,7 +9364,7 @@ public final class DenseNet121 {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<7 {
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
@@ -9271,7 +9421,8 @@ public final class DenseNet121 {
   // classifier: fc 1000   (line 97)
   // fc 1x1x1024 -> 1x1x1000 (shapes HxWxC)
   private func classifier(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<63 {
+    Self.parallelFor(63, threads: threads, pool: pool) {
+      block in
       let packed = weights + (7085392 &+ block &* 16384)
       var even = UnsafeRawPointer(weights + (8117584 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
@@ -11646,27 +11797,185 @@ public final class DenseNet121 {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

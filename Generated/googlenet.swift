@@ -582,6 +582,8 @@ public final class GoogLeNet {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -667,6 +669,7 @@ public final class GoogLeNet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -785,7 +788,7 @@ public final class GoogLeNet {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads) {
+    Self.parallelFor(262, threads: threads, pool: pool) {
       panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
@@ -860,7 +863,8 @@ public final class GoogLeNet {
   // maxpool1: maxpool 3 s2 ceil   (line 33)
   // maxpool 112x112x64 -> 56x56x64, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
@@ -888,14 +892,19 @@ public final class GoogLeNet {
             m = e1 > m || e1.isNaN ? e1 : m
             out[55] = m
           }
-          for ox in 0..<55 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+          for k in 0..<4 {
+            let ox = 0 &+ min(k &* 16, 39)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -909,7 +918,7 @@ public final class GoogLeNet {
   private func conv2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -956,7 +965,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads) {
+    Self.parallelFor(6, threads: threads, pool: pool) {
       block in
       let group = block / 6
       let firstChannel = group &* 192 &+ (block % 6) &* 32
@@ -1007,7 +1016,8 @@ public final class GoogLeNet {
   // maxpool2: maxpool 3 s2 ceil   (line 36)
   // maxpool 56x56x192 -> 28x28x192, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
+    Self.parallelFor(192, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 3136)
       let o = y + (c &* 784)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 56) {
@@ -1035,14 +1045,19 @@ public final class GoogLeNet {
             m = e1 > m || e1.isNaN ? e1 : m
             out[27] = m
           }
-          for ox in 0..<27 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+          for k in 0..<2 {
+            let ox = 0 &+ min(k &* 16, 11)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -1063,7 +1078,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1114,7 +1129,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 8 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(8, threads: threads) {
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1164,7 +1179,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1226,8 +1241,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 2 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    do {
-      let first = 0, end = 2
+    Self.parallelRanges(2, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
@@ -1276,7 +1291,10 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<1 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
@@ -1286,7 +1304,7 @@ public final class GoogLeNet {
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let stage = buffer.baseAddress!
-        for oy in 0..<28 {
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
@@ -1326,51 +1344,103 @@ public final class GoogLeNet {
   // inception3a.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 28x28x192 -> 28x28x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception3a_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
-      let plane = x0 + (c &* 784)
-      let o = y + (c &* 784)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+    Self.parallelFor(24, threads: threads, pool: pool) {
+      block in
+      let first = block &* 8, end = min(first &+ 8, 192)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1802) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<28 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 28)
-          let first = plane + (r0 &* 28)
-          for k in 0..<2 {
-            let ix = min(k &* 16, 12)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 946
+        q.initialize(repeating: -Float.infinity, count: 1802)
+        for c in first..<end {
+          let plane = x0 + (c &* 784)
+          let o = y + (c &* 784)
+          do {
+            let oy0 = 0, rows = 28
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 30)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 28 {
+                let s = plane + (iy0 &* 28)
+                let d0 = d + 1
+                var bad = SIMD16<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD16<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 12).storeBytes(of: v, as: SIMD16<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 30)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 28)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[26]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[27]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[27] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 16, 10)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD16<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 30 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 30 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 30)
+              let d = o + ((oy0 &+ r) &* 28)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(d + 12).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1391,7 +1461,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(3, threads: threads) {
+    Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1447,7 +1517,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1500,7 +1570,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1552,7 +1622,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads) {
+    Self.parallelFor(6, threads: threads, pool: pool) {
       block in
       let group = block / 6
       let firstChannel = group &* 192 &+ (block % 6) &* 32
@@ -1614,7 +1684,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(3, threads: threads) {
+    Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1666,7 +1736,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads) {
+    Self.parallelFor(6, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -1719,51 +1789,103 @@ public final class GoogLeNet {
   // inception3b.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 28x28x256 -> 28x28x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception3b_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
-      let plane = x0 + (c &* 784)
-      let o = y + (c &* 784)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+    Self.parallelFor(32, threads: threads, pool: pool) {
+      block in
+      let first = block &* 8, end = min(first &+ 8, 256)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1802) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<28 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 28)
-          let first = plane + (r0 &* 28)
-          for k in 0..<2 {
-            let ix = min(k &* 16, 12)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 946
+        q.initialize(repeating: -Float.infinity, count: 1802)
+        for c in first..<end {
+          let plane = x0 + (c &* 784)
+          let o = y + (c &* 784)
+          do {
+            let oy0 = 0, rows = 28
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 30)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 28 {
+                let s = plane + (iy0 &* 28)
+                let d0 = d + 1
+                var bad = SIMD16<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD16<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 12).storeBytes(of: v, as: SIMD16<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 30)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 28)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[26]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[27]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[27] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 16, 10)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD16<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 30 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 30 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 30).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 31).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 60).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 61).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 62).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 30)
+              let d = o + ((oy0 &+ r) &* 28)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(d + 12).storeBytes(of: v, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1784,7 +1906,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1831,42 +1953,134 @@ public final class GoogLeNet {
   // maxpool3: maxpool 3 s2 ceil   (line 39)
   // maxpool 28x28x480 -> 14x14x480, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<480 {
-      let plane = x0 + (c &* 784)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+    for block in 0..<1 {
+      let first = block &* 480, end = min(first &+ 480, 480)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1157) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 28)
-          let first = plane + (r0 &* 28)
-          for k in 0..<2 {
-            let ix = min(k &* 16, 12)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
-            }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 14)
+        let q = buffer.baseAddress!
+        let t = q + 931
+        q.initialize(repeating: -Float.infinity, count: 1157)
+        for c in first..<end {
+          let plane = x0 + (c &* 784)
+          let o = y + (c &* 196)
           do {
-            var m = -Float.infinity
-            let e0 = row[26]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[27]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[13] = m
-          }
-          for ox in 0..<13 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+            let oy0 = 0, rows = 14
+            var nan = false
+            for r in 0..<(rows &+ 1) {
+              let d = q + (r &* 15)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 28 {
+                let s = plane + (iy0 &* 28)
+                let even = d + 0
+                let odd = d + 225
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 15)
+                (d + 225).update(repeating: -Float.infinity, count: 15)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 28 {
+                let s = plane + (iy1 &* 28)
+                let even = d + 450
+                let odd = d + 675
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 450).update(repeating: -Float.infinity, count: 15)
+                (d + 675).update(repeating: -Float.infinity, count: 15)
+              }
+            }
+            if nan {
+              for k in 0..<((rows &* 15 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 225).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 450).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 675).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 451).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 240).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 15 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 225).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 450).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 675).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 451).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 240).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 15)
+              let d = o + ((oy0 &+ r) &* 14)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1887,7 +2101,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 16 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(16, threads: threads) {
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1938,7 +2152,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(8, threads: threads) {
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1988,7 +2202,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(14, threads: threads) {
+    Self.parallelFor(14, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2037,8 +2251,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 2 blocks of 8 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    do {
-      let first = 0, end = 2
+    Self.parallelRanges(2, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
@@ -2087,7 +2301,8 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<2 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
       let group = block / 2
       let firstChannel = group &* 48 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 16 : 32
@@ -2122,51 +2337,102 @@ public final class GoogLeNet {
   // inception4a.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x480 -> 14x14x480, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4a_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<480 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 480, end = min(first &+ 480, 480)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 288
+        q.initialize(repeating: -Float.infinity, count: 528)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 196)
+          do {
+            let oy0 = 0, rows = 14
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 16)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let d0 = d + 1
+                var bad = SIMD8<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 16)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 14)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[12]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[13]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[13] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 8, 4)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 16)
+              let d = o + ((oy0 &+ r) &* 14)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2187,7 +2453,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -2243,7 +2509,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 14 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(14, threads: threads) {
+    Self.parallelRanges(14, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2294,7 +2560,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 10 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(10, threads: threads) {
+    Self.parallelRanges(10, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2344,7 +2610,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(14, threads: threads) {
+    Self.parallelFor(14, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -2393,8 +2659,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 2 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    do {
-      let first = 0, end = 2
+    Self.parallelRanges(2, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -2443,7 +2709,8 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<2 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
@@ -2478,51 +2745,102 @@ public final class GoogLeNet {
   // inception4b.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4b_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 512, end = min(first &+ 512, 512)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 288
+        q.initialize(repeating: -Float.infinity, count: 528)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 196)
+          do {
+            let oy0 = 0, rows = 14
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 16)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let d0 = d + 1
+                var bad = SIMD8<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 16)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 14)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[12]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[13]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[13] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 8, 4)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 16)
+              let d = o + ((oy0 &+ r) &* 14)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2543,7 +2861,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -2599,7 +2917,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2650,7 +2968,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2700,7 +3018,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2747,8 +3065,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 2 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    do {
-      let first = 0, end = 2
+    Self.parallelRanges(2, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -2797,7 +3115,8 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<2 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
@@ -2832,51 +3151,102 @@ public final class GoogLeNet {
   // inception4c.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4c_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 512, end = min(first &+ 512, 512)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 288
+        q.initialize(repeating: -Float.infinity, count: 528)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 196)
+          do {
+            let oy0 = 0, rows = 14
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 16)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let d0 = d + 1
+                var bad = SIMD8<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 16)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 14)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[12]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[13]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[13] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 8, 4)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 16)
+              let d = o + ((oy0 &+ r) &* 14)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -2897,7 +3267,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -2953,7 +3323,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 10 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(10, threads: threads) {
+    Self.parallelRanges(10, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3004,7 +3374,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 12 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(12, threads: threads) {
+    Self.parallelRanges(12, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3054,7 +3424,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(18, threads: threads) {
+    Self.parallelFor(18, threads: threads, pool: pool) {
       item in
       let block = item / 2
       let half = item % 2
@@ -3103,8 +3473,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    do {
-      let first = 0, end = 3
+    Self.parallelRanges(3, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
@@ -3153,7 +3523,8 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<2 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
@@ -3188,51 +3559,102 @@ public final class GoogLeNet {
   // inception4d.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4d_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 512, end = min(first &+ 512, 512)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 288
+        q.initialize(repeating: -Float.infinity, count: 528)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 196)
+          do {
+            let oy0 = 0, rows = 14
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 16)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let d0 = d + 1
+                var bad = SIMD8<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 16)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 14)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[12]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[13]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[13] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 8, 4)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 16)
+              let d = o + ((oy0 &+ r) &* 14)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -3253,7 +3675,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -3309,7 +3731,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3360,7 +3782,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 14 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(14, threads: threads) {
+    Self.parallelRanges(14, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3410,7 +3832,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(10, threads: threads) {
+    Self.parallelFor(10, threads: threads, pool: pool) {
       block in
       let group = block / 10
       let firstChannel = group &* 320 &+ (block % 10) &* 32
@@ -3457,8 +3879,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    do {
-      let first = 0, end = 3
+    Self.parallelRanges(3, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
@@ -3507,7 +3929,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -3543,51 +3965,102 @@ public final class GoogLeNet {
   // inception4e.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 14x14x528 -> 14x14x528, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception4e_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<528 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 528, end = min(first &+ 528, 528)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 528) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 288
+        q.initialize(repeating: -Float.infinity, count: 528)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 196)
+          do {
+            let oy0 = 0, rows = 14
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 16)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let d0 = d + 1
+                var bad = SIMD8<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 16)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 14)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[12]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[13]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[13] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 8, 4)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD8<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD8<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD8<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 16 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 17).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 33).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 34).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 16)
+              let d = o + ((oy0 &+ r) &* 14)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 6).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -3608,7 +4081,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3653,32 +4126,101 @@ public final class GoogLeNet {
   // maxpool4: maxpool 2 s2 ceil   (line 45)
   // maxpool 14x14x832 -> 7x7x832, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func maxpool4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<832 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 49)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 832, end = min(first &+ 832, 832)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 219) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<7 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        q.initialize(repeating: -Float.infinity, count: 219)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 49)
+          do {
+            let oy0 = 0, rows = 7
+            var nan = false
+            for r in 0..<(rows &+ 0) {
+              let d = q + (r &* 7)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let even = d + 0
+                let odd = d + 49
+                var bad = SIMD4<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 7)
+                (d + 49).update(repeating: -Float.infinity, count: 7)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 14 {
+                let s = plane + (iy1 &* 14)
+                let even = d + 98
+                let odd = d + 147
+                var bad = SIMD4<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 98).update(repeating: -Float.infinity, count: 7)
+                (d + 147).update(repeating: -Float.infinity, count: 7)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 7)
-          for ox in 0..<7 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[ox] = m
+            if nan {
+              for k in 0..<((rows &* 7 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 7 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 7 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 7 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -3699,7 +4241,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3750,7 +4292,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(14, threads: threads) {
+    Self.parallelRanges(14, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3800,7 +4342,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(10, threads: threads) {
+    Self.parallelFor(10, threads: threads, pool: pool) {
       block in
       let group = block / 10
       let firstChannel = group &* 320 &+ (block % 10) &* 32
@@ -3847,8 +4389,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    do {
-      let first = 0, end = 3
+    Self.parallelRanges(3, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
@@ -3897,7 +4439,8 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<4 {
+    Self.parallelFor(4, threads: threads, pool: pool) {
+      block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
@@ -3932,51 +4475,102 @@ public final class GoogLeNet {
   // inception5a.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 7x7x832 -> 7x7x832, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception5a_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<832 {
-      let plane = x0 + (c &* 49)
-      let o = y + (c &* 49)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7) {
+    for block in 0..<1 {
+      let first = block &* 832, end = min(first &+ 832, 832)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 185) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<7 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 7)
-          let first = plane + (r0 &* 7)
-          for k in 0..<2 {
-            let ix = min(k &* 4, 3)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 7 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 106
+        q.initialize(repeating: -Float.infinity, count: 185)
+        for c in first..<end {
+          let plane = x0 + (c &* 49)
+          let o = y + (c &* 49)
+          do {
+            let oy0 = 0, rows = 7
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 9)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 7 {
+                let s = plane + (iy0 &* 7)
+                let d0 = d + 1
+                var bad = SIMD4<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 3).storeBytes(of: v, as: SIMD4<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 9)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
-          }
-          let out = o + (oy &* 7)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[5]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[6]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[6] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 4, 1)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD4<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD4<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD4<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 9 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 9 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 9)
+              let d = o + ((oy0 &+ r) &* 7)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
           }
         }
       }
@@ -3997,7 +4591,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4053,7 +4647,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 32 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(32, threads: threads) {
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4104,7 +4698,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 16 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(16, threads: threads) {
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4154,7 +4748,7 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(12, threads: threads) {
+    Self.parallelFor(12, threads: threads, pool: pool) {
       block in
       let group = block / 12
       let firstChannel = group &* 384 &+ (block % 12) &* 32
@@ -4202,8 +4796,8 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 4 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    do {
-      let first = 0, end = 4
+    Self.parallelRanges(4, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -4252,7 +4846,8 @@ public final class GoogLeNet {
       }
     }
     let src = UnsafePointer(scratch)
-    for block in 0..<4 {
+    Self.parallelFor(4, threads: threads, pool: pool) {
+      block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
@@ -4287,51 +4882,102 @@ public final class GoogLeNet {
   // inception5b.branch4.0: maxpool 3 s1 p1 ceil   (line 28)
   // maxpool 7x7x832 -> 7x7x832, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func inception5b_branch4_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<832 {
-      let plane = x0 + (c &* 49)
-      let o = y + (c &* 49)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 7) {
+    for block in 0..<1 {
+      let first = block &* 832, end = min(first &+ 832, 832)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 185) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<7 {
-          let top = oy &* 1 &- 1
-          let r0 = max(top, 0), r1 = min(top &+ 3, 7)
-          let first = plane + (r0 &* 7)
-          for k in 0..<2 {
-            let ix = min(k &* 4, 3)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD4<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 7 &+ ix)).loadUnaligned(as: SIMD4<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 106
+        q.initialize(repeating: -Float.infinity, count: 185)
+        for c in first..<end {
+          let plane = x0 + (c &* 49)
+          let o = y + (c &* 49)
+          do {
+            let oy0 = 0, rows = 7
+            var nan = false
+            for r in 0..<(rows &+ 2) {
+              let d = q + (r &* 9)
+              let iy0 = (oy0 &+ r) &- 1
+              if iy0 >= 0 && iy0 < 7 {
+                let s = plane + (iy0 &* 7)
+                let d0 = d + 1
+                var bad = SIMD4<Float>()
+                do {
+                  let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+                  bad += v * 0
+                }
+                do {
+                  let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(d0 + 3).storeBytes(of: v, as: SIMD4<Float>.self)
+                  bad += v * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 9)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD4<Float>.self)
-          }
-          let out = o + (oy &* 7)
-          do {
-            var m = -Float.infinity
-            let e0 = row[0]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[0] = m
-          }
-          do {
-            var m = -Float.infinity
-            let e0 = row[5]
-            m = e0 > m || e0.isNaN ? e0 : m
-            let e1 = row[6]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[6] = m
-          }
-          for k in 0..<2 {
-            let ox = 1 &+ min(k &* 4, 1)
-            let q = row + (ox &- 1)
-            var m = UnsafeRawPointer(q).loadUnaligned(as: SIMD4<Float>.self)
-            let e1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD4<Float>.self)
-            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
-            let e2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD4<Float>.self)
-            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
-            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD4<Float>.self)
+            if nan {
+              for k in 0..<((rows &* 9 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 9 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 2).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 9).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 10).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 18).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 19).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 20).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 9)
+              let d = o + ((oy0 &+ r) &* 7)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 3).loadUnaligned(as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(d + 3).storeBytes(of: v, as: SIMD4<Float>.self)
+              }
+            }
           }
         }
       }
@@ -4352,7 +4998,7 @@ public final class GoogLeNet {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4416,7 +5062,8 @@ public final class GoogLeNet {
   // fc: fc 1000   (line 51)
   // fc 1x1x1024 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<63 {
+    Self.parallelFor(63, threads: threads, pool: pool) {
+      block in
       let packed = weights + (5665552 &+ block &* 16384)
       var even = UnsafeRawPointer(weights + (6697744 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
@@ -7179,27 +7826,185 @@ public final class GoogLeNet {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

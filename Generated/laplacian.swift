@@ -47,6 +47,8 @@ public final class Laplacian {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -84,6 +86,7 @@ public final class Laplacian {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -112,10 +115,9 @@ public final class Laplacian {
   // dwconv 128x128x3 -> 128x128x3, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func laplacian(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 17942) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 16902) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 16902
         plane.update(repeating: 0, count: 16902)
         for c in (block &* 3 / 1)..<((block &+ 1) &* 3 / 1) {
           let kernel = weights + (0 &+ c &* 9)
@@ -130,8 +132,10 @@ public final class Laplacian {
           let w8 = SIMD16<Float>(repeating: kernel[8])
           let bias = SIMD16<Float>(repeating: weights[27 &+ c])
           var copied = 0
-          for strip in 0..<16 {
-            let need = min(128, strip &* 8 &+ 9)
+          for rowBlock in 0..<32 {
+            let top = min(rowBlock &* 4, 124)
+            let next = min((rowBlock &+ 1) &* 4, 124)
+            let need = min(128, next &* 1 &+ 5)
             for row in copied..<max(copied, need) {
               let src = x0 + ((c &* 128 &+ row) &* 128)
               let to = plane + ((row &+ 1) &* 130)
@@ -142,38 +146,72 @@ public final class Laplacian {
               }
             }
             copied = max(copied, need)
-            let first = strip &* 65
-            for i in first..<min(1040, first &+ 65) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
+            for chunk in 0..<8 {
+              let ox = min(chunk &* 16, 112)
+              let q = UnsafePointer(plane + (top &* 130 &+ ox))
+              let to = y + ((c &* 128 &+ top) &* 128 &+ ox)
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
               let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w0, p0)
+              acc0 = Self.__kernel0(acc0, w0, p0)
               let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w1, p1)
+              acc0 = Self.__kernel0(acc0, w1, p1)
               let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w2, p2)
+              acc0 = Self.__kernel0(acc0, w2, p2)
               let p3 = UnsafeRawPointer(q + 130).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w3, p3)
+              acc0 = Self.__kernel0(acc0, w3, p3)
+              acc1 = Self.__kernel0(acc1, w0, p3)
               let p4 = UnsafeRawPointer(q + 131).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w4, p4)
+              acc0 = Self.__kernel0(acc0, w4, p4)
+              acc1 = Self.__kernel0(acc1, w1, p4)
               let p5 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w5, p5)
+              acc0 = Self.__kernel0(acc0, w5, p5)
+              acc1 = Self.__kernel0(acc1, w2, p5)
               let p6 = UnsafeRawPointer(q + 260).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w6, p6)
+              acc0 = Self.__kernel0(acc0, w6, p6)
+              acc1 = Self.__kernel0(acc1, w3, p6)
+              acc2 = Self.__kernel0(acc2, w0, p6)
               let p7 = UnsafeRawPointer(q + 261).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w7, p7)
+              acc0 = Self.__kernel0(acc0, w7, p7)
+              acc1 = Self.__kernel0(acc1, w4, p7)
+              acc2 = Self.__kernel0(acc2, w1, p7)
               let p8 = UnsafeRawPointer(q + 262).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel0(acc, w8, p8)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 8
-            for oy in top..<min(128, top &+ 8) {
-              let even = y + ((c &* 128 &+ oy) &* 128)
-              let src = UnsafePointer(stage + ((oy &- top) &* 130))
-              for chunk in 0..<8 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
+              acc0 = Self.__kernel0(acc0, w8, p8)
+              acc1 = Self.__kernel0(acc1, w5, p8)
+              acc2 = Self.__kernel0(acc2, w2, p8)
+              let p9 = UnsafeRawPointer(q + 390).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel0(acc1, w6, p9)
+              acc2 = Self.__kernel0(acc2, w3, p9)
+              acc3 = Self.__kernel0(acc3, w0, p9)
+              let p10 = UnsafeRawPointer(q + 391).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel0(acc1, w7, p10)
+              acc2 = Self.__kernel0(acc2, w4, p10)
+              acc3 = Self.__kernel0(acc3, w1, p10)
+              let p11 = UnsafeRawPointer(q + 392).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel0(acc1, w8, p11)
+              acc2 = Self.__kernel0(acc2, w5, p11)
+              acc3 = Self.__kernel0(acc3, w2, p11)
+              let p12 = UnsafeRawPointer(q + 520).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel0(acc2, w6, p12)
+              acc3 = Self.__kernel0(acc3, w3, p12)
+              let p13 = UnsafeRawPointer(q + 521).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel0(acc2, w7, p13)
+              acc3 = Self.__kernel0(acc3, w4, p13)
+              let p14 = UnsafeRawPointer(q + 522).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel0(acc2, w8, p14)
+              acc3 = Self.__kernel0(acc3, w5, p14)
+              let p15 = UnsafeRawPointer(q + 650).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel0(acc3, w6, p15)
+              let p16 = UnsafeRawPointer(q + 651).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel0(acc3, w7, p16)
+              let p17 = UnsafeRawPointer(q + 652).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel0(acc3, w8, p17)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 256).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 384).storeBytes(of: acc3, as: SIMD16<Float>.self)
             }
           }
         }
@@ -243,27 +281,185 @@ public final class Laplacian {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

@@ -518,6 +518,8 @@ public final class MobileNetV2 {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -598,6 +600,7 @@ public final class MobileNetV2 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -699,7 +702,7 @@ public final class MobileNetV2 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads) {
+    Self.parallelFor(262, threads: threads, pool: pool) {
       panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
@@ -777,13 +780,13 @@ public final class MobileNetV2 {
   // folded: features.1.conv.0.1 (bn)
   // in place: features.1.conv.0.2 (relu6)
   private func features_1_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13910) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 12998) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 12998
         plane.update(repeating: 0, count: 12998)
-        for c in (block &* 32 / 1)..<((block &+ 1) &* 32 / 1) {
+        for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
           let kernel = weights + (896 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -798,8 +801,10 @@ public final class MobileNetV2 {
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
-          for strip in 0..<14 {
-            let need = min(112, strip &* 8 &+ 9)
+          for rowBlock in 0..<28 {
+            let top = min(rowBlock &* 4, 108)
+            let next = min((rowBlock &+ 1) &* 4, 108)
+            let need = min(112, next &* 1 &+ 5)
             for row in copied..<max(copied, need) {
               let src = x0 + ((c &* 112 &+ row) &* 112)
               let to = plane + ((row &+ 1) &* 114)
@@ -810,40 +815,80 @@ public final class MobileNetV2 {
               }
             }
             copied = max(copied, need)
-            let first = strip &* 57
-            for i in first..<min(798, first &+ 57) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
+            for chunk in 0..<7 {
+              let ox = min(chunk &* 16, 96)
+              let q = UnsafePointer(plane + (top &* 114 &+ ox))
+              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
               let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
+              acc0 = Self.__kernel1(acc0, w0, p0)
               let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
+              acc0 = Self.__kernel1(acc0, w1, p1)
               let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
+              acc0 = Self.__kernel1(acc0, w2, p2)
               let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
+              acc0 = Self.__kernel1(acc0, w3, p3)
+              acc1 = Self.__kernel1(acc1, w0, p3)
               let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
+              acc0 = Self.__kernel1(acc0, w4, p4)
+              acc1 = Self.__kernel1(acc1, w1, p4)
               let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
+              acc0 = Self.__kernel1(acc0, w5, p5)
+              acc1 = Self.__kernel1(acc1, w2, p5)
               let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
+              acc0 = Self.__kernel1(acc0, w6, p6)
+              acc1 = Self.__kernel1(acc1, w3, p6)
+              acc2 = Self.__kernel1(acc2, w0, p6)
               let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
+              acc0 = Self.__kernel1(acc0, w7, p7)
+              acc1 = Self.__kernel1(acc1, w4, p7)
+              acc2 = Self.__kernel1(acc2, w1, p7)
               let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 8
-            for oy in top..<min(112, top &+ 8) {
-              let even = y + ((c &* 112 &+ oy) &* 112)
-              let src = UnsafePointer(stage + ((oy &- top) &* 114))
-              for chunk in 0..<7 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
+              acc0 = Self.__kernel1(acc0, w8, p8)
+              acc1 = Self.__kernel1(acc1, w5, p8)
+              acc2 = Self.__kernel1(acc2, w2, p8)
+              let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, p9)
+              acc2 = Self.__kernel1(acc2, w3, p9)
+              acc3 = Self.__kernel1(acc3, w0, p9)
+              let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, p10)
+              acc2 = Self.__kernel1(acc2, w4, p10)
+              acc3 = Self.__kernel1(acc3, w1, p10)
+              let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, p11)
+              acc2 = Self.__kernel1(acc2, w5, p11)
+              acc3 = Self.__kernel1(acc3, w2, p11)
+              let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, p12)
+              acc3 = Self.__kernel1(acc3, w3, p12)
+              let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, p13)
+              acc3 = Self.__kernel1(acc3, w4, p13)
+              let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, p14)
+              acc3 = Self.__kernel1(acc3, w5, p14)
+              let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, p15)
+              let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, p16)
+              let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, p17)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
             }
           }
         }
@@ -857,20 +902,16 @@ public final class MobileNetV2 {
   private func features_1_conv_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 8 channels x 392 panels of 32 pixels, in 3 chunk(s) of 192 panels
-    Self.parallelRanges(2, threads: threads) {
+    Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
-          for block in first..<end {
-            let a = UnsafePointer(weights + (1216 &+ block &* 256))
-            let bias = UnsafePointer(weights + (1728 &+ block &* 8))
-            for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
-              let n = panel &* 32
-              do {
-                Self.__kernel2(a, src + n, bias, y + (block &* 100352 &+ n), 32, 12544, 12544)
-              }
+      for chunk in 0..<3 {
+        for block in first..<end {
+          let a = UnsafePointer(weights + (1216 &+ block &* 256))
+          let bias = UnsafePointer(weights + (1728 &+ block &* 8))
+          for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
+            let n = panel &* 32
+            do {
+              Self.__kernel2(a, src + n, bias, y + (block &* 100352 &+ n), 32, 12544, 12544)
             }
           }
         }
@@ -885,20 +926,16 @@ public final class MobileNetV2 {
   private func features_2_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 8 blocks of 12 channels x 392 panels of 32 pixels, in 2 chunk(s) of 384 panels
-    Self.parallelRanges(8, threads: threads) {
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
-          for block in first..<end {
-            let a = UnsafePointer(weights + (1744 &+ block &* 192))
-            let bias = UnsafePointer(weights + (3280 &+ block &* 12))
-            for panel in (chunk &* 384)..<min(chunk &* 384 &+ 384, 392) {
-              let n = panel &* 32
-              do {
-                Self.__kernel3(a, src + n, bias, y + (block &* 150528 &+ n), 16, 12544, 12544)
-              }
+      for chunk in 0..<2 {
+        for block in first..<end {
+          let a = UnsafePointer(weights + (1744 &+ block &* 192))
+          let bias = UnsafePointer(weights + (3280 &+ block &* 12))
+          for panel in (chunk &* 384)..<min(chunk &* 384 &+ 384, 392) {
+            let n = panel &* 32
+            do {
+              Self.__kernel3(a, src + n, bias, y + (block &* 150528 &+ n), 16, 12544, 12544)
             }
           }
         }
@@ -911,13 +948,13 @@ public final class MobileNetV2 {
   // folded: features.2.conv.1.1 (bn)
   // in place: features.2.conv.1.2 (relu6)
   private func features_2_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 13908) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 12996) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 12996
         plane.update(repeating: 0, count: 12996)
-        for c in (block &* 96 / 1)..<((block &+ 1) &* 96 / 1) {
+        for c in (block &* 96 / 8)..<((block &+ 1) &* 96 / 8) {
           let kernel = weights + (3376 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -932,8 +969,10 @@ public final class MobileNetV2 {
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
-          for strip in 0..<4 {
-            let need = min(112, strip &* 32 &+ 32)
+          for rowBlock in 0..<14 {
+            let top = min(rowBlock &* 4, 52)
+            let next = min((rowBlock &+ 1) &* 4, 52)
+            let need = min(112, next &* 2 &+ 8)
             for row in copied..<max(copied, need) {
               let src = x0 + ((c &* 112 &+ row) &* 112)
               let padded = row &+ 1
@@ -952,44 +991,89 @@ public final class MobileNetV2 {
               }
             }
             copied = max(copied, need)
-            let first = strip &* 57
-            for i in first..<min(200, first &+ 57) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
+            for chunk in 0..<4 {
+              let ox = min(chunk &* 16, 40)
+              let q = UnsafePointer(plane + (top &* 57 &+ ox))
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
               let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 16
-            for oy in top..<min(56, top &+ 16) {
-              let even = y + ((c &* 56 &+ oy) &* 56)
-              let src = UnsafePointer(stage + ((oy &- top) &* 57))
-              for chunk in 0..<3 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
+              acc0 = Self.__kernel1(acc0, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, p1)
+              let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, p2)
+              acc1 = Self.__kernel1(acc1, w0, p2)
+              let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, p3)
+              acc1 = Self.__kernel1(acc1, w2, p3)
+              let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, p4)
+              acc2 = Self.__kernel1(acc2, w0, p4)
+              let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, p5)
+              acc2 = Self.__kernel1(acc2, w2, p5)
+              let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, p6)
+              acc3 = Self.__kernel1(acc3, w0, p6)
+              let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, p7)
+              acc3 = Self.__kernel1(acc3, w2, p7)
+              let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, p8)
+              let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, p9)
+              let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, p10)
+              let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, p11)
+              acc1 = Self.__kernel1(acc1, w1, p11)
+              let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, p12)
+              acc2 = Self.__kernel1(acc2, w1, p12)
+              let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, p13)
+              acc3 = Self.__kernel1(acc3, w1, p13)
+              let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, p14)
+              let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, p15)
+              let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, p16)
+              let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w3, p17)
+              let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w5, p18)
+              let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w3, p19)
+              let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w5, p20)
+              let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w3, p21)
+              let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w5, p22)
+              let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, p23)
+              let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w4, p24)
+              let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w4, p25)
+              let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w4, p26)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
             }
           }
         }
@@ -1004,7 +1088,7 @@ public final class MobileNetV2 {
   private func features_2_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(2, threads: threads) {
+    Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1040,19 +1124,15 @@ public final class MobileNetV2 {
   private func features_3_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
-    Self.parallelRanges(12, threads: threads) {
+    Self.parallelRanges(12, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6672 &+ block &* 288))
-          let bias = UnsafePointer(weights + (10128 &+ block &* 12))
-          for panel in 0..<98 {
-            let n = panel &* 32
-            do {
-              Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
-            }
+      for block in first..<end {
+        let a = UnsafePointer(weights + (6672 &+ block &* 288))
+        let bias = UnsafePointer(weights + (10128 &+ block &* 12))
+        for panel in 0..<98 {
+          let n = panel &* 32
+          do {
+            Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
           }
         }
       }
@@ -1064,12 +1144,11 @@ public final class MobileNetV2 {
   // folded: features.3.conv.1.1 (bn)
   // in place: features.3.conv.1.2 (relu6)
   private func features_3_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4294) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3366) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 3366
         plane.update(repeating: 0, count: 3366)
         for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
           let kernel = weights + (10272 &+ c &* 9)
@@ -1086,8 +1165,10 @@ public final class MobileNetV2 {
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
-          for strip in 0..<4 {
-            let need = min(56, strip &* 16 &+ 17)
+          for rowBlock in 0..<14 {
+            let top = min(rowBlock &* 4, 52)
+            let next = min((rowBlock &+ 1) &* 4, 52)
+            let need = min(56, next &* 1 &+ 5)
             for row in copied..<max(copied, need) {
               let src = x0 + ((c &* 56 &+ row) &* 56)
               let to = plane + ((row &+ 1) &* 58)
@@ -1102,44 +1183,80 @@ public final class MobileNetV2 {
               }
             }
             copied = max(copied, need)
-            let first = strip &* 58
-            for i in first..<min(203, first &+ 58) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
+            for chunk in 0..<4 {
+              let ox = min(chunk &* 16, 40)
+              let q = UnsafePointer(plane + (top &* 58 &+ ox))
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
               let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
+              acc0 = Self.__kernel1(acc0, w0, p0)
               let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
+              acc0 = Self.__kernel1(acc0, w1, p1)
               let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
+              acc0 = Self.__kernel1(acc0, w2, p2)
               let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
+              acc0 = Self.__kernel1(acc0, w3, p3)
+              acc1 = Self.__kernel1(acc1, w0, p3)
               let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
+              acc0 = Self.__kernel1(acc0, w4, p4)
+              acc1 = Self.__kernel1(acc1, w1, p4)
               let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
+              acc0 = Self.__kernel1(acc0, w5, p5)
+              acc1 = Self.__kernel1(acc1, w2, p5)
               let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
+              acc0 = Self.__kernel1(acc0, w6, p6)
+              acc1 = Self.__kernel1(acc1, w3, p6)
+              acc2 = Self.__kernel1(acc2, w0, p6)
               let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
+              acc0 = Self.__kernel1(acc0, w7, p7)
+              acc1 = Self.__kernel1(acc1, w4, p7)
+              acc2 = Self.__kernel1(acc2, w1, p7)
               let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 16
-            for oy in top..<min(56, top &+ 16) {
-              let even = y + ((c &* 56 &+ oy) &* 56)
-              let src = UnsafePointer(stage + ((oy &- top) &* 58))
-              for chunk in 0..<3 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
+              acc0 = Self.__kernel1(acc0, w8, p8)
+              acc1 = Self.__kernel1(acc1, w5, p8)
+              acc2 = Self.__kernel1(acc2, w2, p8)
+              let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, p9)
+              acc2 = Self.__kernel1(acc2, w3, p9)
+              acc3 = Self.__kernel1(acc3, w0, p9)
+              let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, p10)
+              acc2 = Self.__kernel1(acc2, w4, p10)
+              acc3 = Self.__kernel1(acc3, w1, p10)
+              let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, p11)
+              acc2 = Self.__kernel1(acc2, w5, p11)
+              acc3 = Self.__kernel1(acc3, w2, p11)
+              let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, p12)
+              acc3 = Self.__kernel1(acc3, w3, p12)
+              let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, p13)
+              acc3 = Self.__kernel1(acc3, w4, p13)
+              let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, p14)
+              acc3 = Self.__kernel1(acc3, w5, p14)
+              let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, p15)
+              let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, p16)
+              let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, p17)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
             }
           }
         }
@@ -1153,20 +1270,16 @@ public final class MobileNetV2 {
   private func features_3_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 2 blocks of 12 channels x 98 panels of 32 pixels, in 3 chunk(s) of 42 panels
-    Self.parallelRanges(2, threads: threads) {
+    Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
-          for block in first..<end {
-            let a = UnsafePointer(weights + (11712 &+ block &* 1728))
-            let bias = UnsafePointer(weights + (15168 &+ block &* 12))
-            for panel in (chunk &* 42)..<min(chunk &* 42 &+ 42, 98) {
-              let n = panel &* 32
-              do {
-                Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136)
-              }
+      for chunk in 0..<3 {
+        for block in first..<end {
+          let a = UnsafePointer(weights + (11712 &+ block &* 1728))
+          let bias = UnsafePointer(weights + (15168 &+ block &* 12))
+          for panel in (chunk &* 42)..<min(chunk &* 42 &+ 42, 98) {
+            let n = panel &* 32
+            do {
+              Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136)
             }
           }
         }
@@ -1192,19 +1305,15 @@ public final class MobileNetV2 {
   private func features_4_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 12 blocks of 12 channels x 98 panels of 32 pixels, in 1 chunk(s) of 256 panels
-    Self.parallelRanges(12, threads: threads) {
+    Self.parallelRanges(12, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (15200 &+ block &* 288))
-          let bias = UnsafePointer(weights + (18656 &+ block &* 12))
-          for panel in 0..<98 {
-            let n = panel &* 32
-            do {
-              Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
-            }
+      for block in first..<end {
+        let a = UnsafePointer(weights + (15200 &+ block &* 288))
+        let bias = UnsafePointer(weights + (18656 &+ block &* 12))
+        for panel in 0..<98 {
+          let n = panel &* 32
+          do {
+            Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
           }
         }
       }
@@ -1216,13 +1325,13 @@ public final class MobileNetV2 {
   // folded: features.4.conv.1.1 (bn)
   // in place: features.4.conv.1.2 (relu6)
   private func features_4_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4180) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3364) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 3364
         plane.update(repeating: 0, count: 3364)
-        for c in (block &* 144 / 1)..<((block &+ 1) &* 144 / 1) {
+        for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
           let kernel = weights + (18800 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -1237,8 +1346,10 @@ public final class MobileNetV2 {
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
-          for strip in 0..<1 {
-            let need = min(56, strip &* 56 &+ 56)
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let next = min((rowBlock &+ 1) &* 4, 24)
+            let need = min(56, next &* 2 &+ 8)
             for row in copied..<max(copied, need) {
               let src = x0 + ((c &* 56 &+ row) &* 56)
               let padded = row &+ 1
@@ -1246,9 +1357,10 @@ public final class MobileNetV2 {
               let even = to + 841
               let odd = to + 1
               do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD32<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+                let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
               }
               do {
                 let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
@@ -1262,48 +1374,89 @@ public final class MobileNetV2 {
               }
             }
             copied = max(copied, need)
-            let first = strip &* 51
-            for i in first..<min(51, first &+ 51) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
+            for chunk in 0..<2 {
+              let ox = min(chunk &* 16, 12)
+              let q = UnsafePointer(plane + (top &* 29 &+ ox))
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
               let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 28
-            for oy in top..<min(28, top &+ 28) {
-              let even = y + ((c &* 28 &+ oy) &* 28)
-              let src = UnsafePointer(stage + ((oy &- top) &* 29))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
+              acc0 = Self.__kernel1(acc0, w0, p0)
+              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, p1)
+              let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, p2)
+              acc1 = Self.__kernel1(acc1, w0, p2)
+              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, p3)
+              acc1 = Self.__kernel1(acc1, w2, p3)
+              let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, p4)
+              acc2 = Self.__kernel1(acc2, w0, p4)
+              let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, p5)
+              acc2 = Self.__kernel1(acc2, w2, p5)
+              let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, p6)
+              acc3 = Self.__kernel1(acc3, w0, p6)
+              let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, p7)
+              acc3 = Self.__kernel1(acc3, w2, p7)
+              let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, p8)
+              let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, p9)
+              let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, p10)
+              let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, p11)
+              acc1 = Self.__kernel1(acc1, w1, p11)
+              let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, p12)
+              acc2 = Self.__kernel1(acc2, w1, p12)
+              let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, p13)
+              acc3 = Self.__kernel1(acc3, w1, p13)
+              let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, p14)
+              let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, p15)
+              let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, p16)
+              let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w3, p17)
+              let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w5, p18)
+              let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w3, p19)
+              let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w5, p20)
+              let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w3, p21)
+              let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w5, p22)
+              let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, p23)
+              let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w4, p24)
+              let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w4, p25)
+              let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w4, p26)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
             }
           }
         }
@@ -1325,8 +1478,8 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
-    do {
-      let first = 0, end = 3
+    Self.parallelRanges(3, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
@@ -1376,7 +1529,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(16, threads: threads) {
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1418,13 +1571,13 @@ public final class MobileNetV2 {
   // folded: features.5.conv.1.1 (bn)
   // in place: features.5.conv.1.2 (relu6)
   private func features_5_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1758) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 910
         plane.update(repeating: 0, count: 910)
-        for c in (block &* 192 / 1)..<((block &+ 1) &* 192 / 1) {
+        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
           let kernel = weights + (31376 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -1439,8 +1592,10 @@ public final class MobileNetV2 {
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
-          for strip in 0..<1 {
-            let need = min(28, strip &* 28 &+ 29)
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let next = min((rowBlock &+ 1) &* 4, 24)
+            let need = min(28, next &* 1 &+ 5)
             for row in copied..<max(copied, need) {
               let src = x0 + ((c &* 28 &+ row) &* 28)
               let to = plane + ((row &+ 1) &* 30)
@@ -1459,48 +1614,80 @@ public final class MobileNetV2 {
               }
             }
             copied = max(copied, need)
-            let first = strip &* 53
-            for i in first..<min(53, first &+ 53) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
+            for chunk in 0..<2 {
+              let ox = min(chunk &* 16, 12)
+              let q = UnsafePointer(plane + (top &* 30 &+ ox))
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
               let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
+              acc0 = Self.__kernel1(acc0, w0, p0)
               let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
+              acc0 = Self.__kernel1(acc0, w1, p1)
               let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
+              acc0 = Self.__kernel1(acc0, w2, p2)
               let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
+              acc0 = Self.__kernel1(acc0, w3, p3)
+              acc1 = Self.__kernel1(acc1, w0, p3)
               let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
+              acc0 = Self.__kernel1(acc0, w4, p4)
+              acc1 = Self.__kernel1(acc1, w1, p4)
               let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
+              acc0 = Self.__kernel1(acc0, w5, p5)
+              acc1 = Self.__kernel1(acc1, w2, p5)
               let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
+              acc0 = Self.__kernel1(acc0, w6, p6)
+              acc1 = Self.__kernel1(acc1, w3, p6)
+              acc2 = Self.__kernel1(acc2, w0, p6)
               let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
+              acc0 = Self.__kernel1(acc0, w7, p7)
+              acc1 = Self.__kernel1(acc1, w4, p7)
+              acc2 = Self.__kernel1(acc2, w1, p7)
               let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 28
-            for oy in top..<min(28, top &+ 28) {
-              let even = y + ((c &* 28 &+ oy) &* 28)
-              let src = UnsafePointer(stage + ((oy &- top) &* 30))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
+              acc0 = Self.__kernel1(acc0, w8, p8)
+              acc1 = Self.__kernel1(acc1, w5, p8)
+              acc2 = Self.__kernel1(acc2, w2, p8)
+              let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, p9)
+              acc2 = Self.__kernel1(acc2, w3, p9)
+              acc3 = Self.__kernel1(acc3, w0, p9)
+              let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, p10)
+              acc2 = Self.__kernel1(acc2, w4, p10)
+              acc3 = Self.__kernel1(acc3, w1, p10)
+              let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, p11)
+              acc2 = Self.__kernel1(acc2, w5, p11)
+              acc3 = Self.__kernel1(acc3, w2, p11)
+              let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, p12)
+              acc3 = Self.__kernel1(acc3, w3, p12)
+              let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, p13)
+              acc3 = Self.__kernel1(acc3, w4, p13)
+              let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, p14)
+              acc3 = Self.__kernel1(acc3, w5, p14)
+              let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, p15)
+              let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, p16)
+              let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, p17)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
             }
           }
         }
@@ -1521,7 +1708,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(3, threads: threads) {
+    Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1584,7 +1771,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(16, threads: threads) {
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1626,13 +1813,13 @@ public final class MobileNetV2 {
   // folded: features.6.conv.1.1 (bn)
   // in place: features.6.conv.1.2 (relu6)
   private func features_6_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1758) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 910
         plane.update(repeating: 0, count: 910)
-        for c in (block &* 192 / 1)..<((block &+ 1) &* 192 / 1) {
+        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
           let kernel = weights + (46016 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -1647,8 +1834,10 @@ public final class MobileNetV2 {
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
-          for strip in 0..<1 {
-            let need = min(28, strip &* 28 &+ 29)
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let next = min((rowBlock &+ 1) &* 4, 24)
+            let need = min(28, next &* 1 &+ 5)
             for row in copied..<max(copied, need) {
               let src = x0 + ((c &* 28 &+ row) &* 28)
               let to = plane + ((row &+ 1) &* 30)
@@ -1667,48 +1856,80 @@ public final class MobileNetV2 {
               }
             }
             copied = max(copied, need)
-            let first = strip &* 53
-            for i in first..<min(53, first &+ 53) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
+            for chunk in 0..<2 {
+              let ox = min(chunk &* 16, 12)
+              let q = UnsafePointer(plane + (top &* 30 &+ ox))
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
               let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
+              acc0 = Self.__kernel1(acc0, w0, p0)
               let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
+              acc0 = Self.__kernel1(acc0, w1, p1)
               let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
+              acc0 = Self.__kernel1(acc0, w2, p2)
               let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
+              acc0 = Self.__kernel1(acc0, w3, p3)
+              acc1 = Self.__kernel1(acc1, w0, p3)
               let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
+              acc0 = Self.__kernel1(acc0, w4, p4)
+              acc1 = Self.__kernel1(acc1, w1, p4)
               let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
+              acc0 = Self.__kernel1(acc0, w5, p5)
+              acc1 = Self.__kernel1(acc1, w2, p5)
               let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
+              acc0 = Self.__kernel1(acc0, w6, p6)
+              acc1 = Self.__kernel1(acc1, w3, p6)
+              acc2 = Self.__kernel1(acc2, w0, p6)
               let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
+              acc0 = Self.__kernel1(acc0, w7, p7)
+              acc1 = Self.__kernel1(acc1, w4, p7)
+              acc2 = Self.__kernel1(acc2, w1, p7)
               let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 28
-            for oy in top..<min(28, top &+ 28) {
-              let even = y + ((c &* 28 &+ oy) &* 28)
-              let src = UnsafePointer(stage + ((oy &- top) &* 30))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
+              acc0 = Self.__kernel1(acc0, w8, p8)
+              acc1 = Self.__kernel1(acc1, w5, p8)
+              acc2 = Self.__kernel1(acc2, w2, p8)
+              let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, p9)
+              acc2 = Self.__kernel1(acc2, w3, p9)
+              acc3 = Self.__kernel1(acc3, w0, p9)
+              let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, p10)
+              acc2 = Self.__kernel1(acc2, w4, p10)
+              acc3 = Self.__kernel1(acc3, w1, p10)
+              let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, p11)
+              acc2 = Self.__kernel1(acc2, w5, p11)
+              acc3 = Self.__kernel1(acc3, w2, p11)
+              let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, p12)
+              acc3 = Self.__kernel1(acc3, w3, p12)
+              let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, p13)
+              acc3 = Self.__kernel1(acc3, w4, p13)
+              let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, p14)
+              acc3 = Self.__kernel1(acc3, w5, p14)
+              let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, p15)
+              let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, p16)
+              let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, p17)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
             }
           }
         }
@@ -1729,7 +1950,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(3, threads: threads) {
+    Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1791,7 +2012,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(16, threads: threads) {
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1942,8 +2163,8 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    do {
-      let first = 0, end = 6
+    Self.parallelRanges(6, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
@@ -1993,7 +2214,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads) {
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2138,7 +2359,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -2201,7 +2422,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads) {
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2346,7 +2567,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -2409,7 +2630,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads) {
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2554,7 +2775,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -2616,7 +2837,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads) {
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2762,7 +2983,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(8, threads: threads) {
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2813,7 +3034,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
-    Self.parallelRanges(48, threads: threads) {
+    Self.parallelRanges(48, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2855,13 +3076,14 @@ public final class MobileNetV2 {
   // folded: features.12.conv.1.1 (bn)
   // in place: features.12.conv.1.2 (relu6)
   private func features_12_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
-        for c in (block &* 576 / 1)..<((block &+ 1) &* 576 / 1) {
+        for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
           let kernel = weights + (359632 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -2958,7 +3180,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(8, threads: threads) {
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3021,7 +3243,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
-    Self.parallelRanges(48, threads: threads) {
+    Self.parallelRanges(48, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3063,13 +3285,14 @@ public final class MobileNetV2 {
   // folded: features.13.conv.1.1 (bn)
   // in place: features.13.conv.1.2 (relu6)
   private func features_13_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
-        for c in (block &* 576 / 1)..<((block &+ 1) &* 576 / 1) {
+        for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
           let kernel = weights + (476656 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -3166,7 +3389,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(8, threads: threads) {
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3228,7 +3451,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
-    Self.parallelRanges(48, threads: threads) {
+    Self.parallelRanges(48, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3373,7 +3596,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(14, threads: threads) {
+    Self.parallelRanges(14, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3424,7 +3647,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(80, threads: threads) {
+    Self.parallelRanges(80, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3467,11 +3690,11 @@ public final class MobileNetV2 {
   // in place: features.15.conv.1.2 (relu6)
   private func features_15_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 148) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 84
-        plane.update(repeating: 0, count: 84)
+        let stage = plane + 90
+        plane.update(repeating: 0, count: 90)
         for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
           let kernel = weights + (850944 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -3563,7 +3786,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(14, threads: threads) {
+    Self.parallelRanges(14, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3626,7 +3849,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(80, threads: threads) {
+    Self.parallelRanges(80, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3669,11 +3892,11 @@ public final class MobileNetV2 {
   // in place: features.16.conv.1.2 (relu6)
   private func features_16_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 148) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 84
-        plane.update(repeating: 0, count: 84)
+        let stage = plane + 90
+        plane.update(repeating: 0, count: 90)
         for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
           let kernel = weights + (1176560 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -3765,7 +3988,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(14, threads: threads) {
+    Self.parallelRanges(14, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3827,7 +4050,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(80, threads: threads) {
+    Self.parallelRanges(80, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3870,11 +4093,11 @@ public final class MobileNetV2 {
   // in place: features.17.conv.1.2 (relu6)
   private func features_17_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 148) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
         buffer in
         let plane = buffer.baseAddress!
-        let stage = plane + 84
-        plane.update(repeating: 0, count: 84)
+        let stage = plane + 90
+        plane.update(repeating: 0, count: 90)
         for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
           let kernel = weights + (1502176 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
@@ -3966,7 +4189,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 27 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(27, threads: threads) {
+    Self.parallelRanges(27, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4017,7 +4240,7 @@ public final class MobileNetV2 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 107 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 19 panels
-    Self.parallelRanges(107, threads: threads) {
+    Self.parallelRanges(107, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4076,7 +4299,8 @@ public final class MobileNetV2 {
   // classifier.1: fc 1000   (line 62)
   // fc 1x1x1280 -> 1x1x1000 (shapes HxWxC)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<63 {
+    Self.parallelFor(63, threads: threads, pool: pool) {
+      block in
       let packed = weights + (2235328 &+ block &* 20480)
       var even = UnsafeRawPointer(weights + (3525568 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
@@ -4761,27 +4985,185 @@ public final class MobileNetV2 {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

@@ -80,6 +80,8 @@ public final class MTCNNONet {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -120,6 +122,7 @@ public final class MTCNNONet {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -163,7 +166,8 @@ public final class MTCNNONet {
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
-    for panel in 0..<45 {
+    Self.parallelFor(45, threads: threads, pool: pool) {
+      panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
         let packedInput = buffer.baseAddress!
@@ -265,14 +269,19 @@ public final class MTCNNONet {
             m = e1 > m || e1.isNaN ? e1 : m
             out[22] = m
           }
-          for ox in 0..<22 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+          for k in 0..<2 {
+            let ox = 0 &+ min(k &* 16, 6)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -284,7 +293,7 @@ public final class MTCNNONet {
   // in place: prelu2 (prelu)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -335,34 +344,140 @@ public final class MTCNNONet {
   // pool2: maxpool 3 s2 ceil   (line 19)
   // maxpool 21x21x64 -> 10x10x64, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func pool2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      let plane = x0 + (c &* 441)
-      let o = y + (c &* 100)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 21) {
+    for block in 0..<1 {
+      let first = block &* 64, end = min(first &+ 64, 64)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 637) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<10 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 21)
-          let first = plane + (r0 &* 21)
-          for k in 0..<2 {
-            let ix = min(k &* 16, 5)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 21 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 511
+        q.initialize(repeating: -Float.infinity, count: 637)
+        for c in first..<end {
+          let plane = x0 + (c &* 441)
+          let o = y + (c &* 100)
+          do {
+            let oy0 = 0, rows = 10
+            var nan = false
+            for r in 0..<(rows &+ 1) {
+              let d = q + (r &* 11)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 21 {
+                let s = plane + (iy0 &* 21)
+                let even = d + 0
+                let odd = d + 121
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 4 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 2).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 2).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+                let v20 = s[20]
+                d[10] = v20
+                if v20.isNaN { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 11)
+                (d + 121).update(repeating: -Float.infinity, count: 11)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 21 {
+                let s = plane + (iy1 &* 21)
+                let even = d + 242
+                let odd = d + 363
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 4).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 4 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 2).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 2).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+                let v20 = s[20]
+                d[252] = v20
+                if v20.isNaN { nan = true }
+              }
+              else {
+                (d + 242).update(repeating: -Float.infinity, count: 11)
+                (d + 363).update(repeating: -Float.infinity, count: 11)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 10)
-          for ox in 0..<10 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+            if nan {
+              for k in 0..<((rows &* 11 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 121).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 242).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 363).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 243).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 132).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 11 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 121).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 242).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 363).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 243).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 11).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 132).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 12).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 11)
+              let d = o + ((oy0 &+ r) &* 10)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 2).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 2).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -374,7 +489,8 @@ public final class MTCNNONet {
   // in place: prelu3 (prelu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    for block in 0..<2 {
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
@@ -409,32 +525,87 @@ public final class MTCNNONet {
   // pool3: maxpool 2 s2 ceil   (line 20)
   // maxpool 8x8x64 -> 4x4x64, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func pool3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
-      let plane = x0 + (c &* 64)
-      let o = y + (c &* 16)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) {
+    for block in 0..<1 {
+      let first = block &* 64, end = min(first &+ 64, 64)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 84) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<4 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 8)
-          let first = plane + (r0 &* 8)
-          for k in 0..<1 {
-            let ix = k &* 8
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 8 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        q.initialize(repeating: -Float.infinity, count: 84)
+        for c in first..<end {
+          let plane = x0 + (c &* 64)
+          let o = y + (c &* 16)
+          do {
+            let oy0 = 0, rows = 4
+            var nan = false
+            for r in 0..<(rows &+ 0) {
+              let d = q + (r &* 4)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 8 {
+                let s = plane + (iy0 &* 8)
+                let even = d + 0
+                let odd = d + 16
+                var bad = SIMD4<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 4)
+                (d + 16).update(repeating: -Float.infinity, count: 4)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 8 {
+                let s = plane + (iy1 &* 8)
+                let even = d + 32
+                let odd = d + 48
+                var bad = SIMD4<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 32).update(repeating: -Float.infinity, count: 4)
+                (d + 48).update(repeating: -Float.infinity, count: 4)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 4)
-          for ox in 0..<4 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[ox] = m
+            if nan {
+              for k in 0..<((rows &* 4 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 4 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e1_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 48).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                UnsafeMutableRawPointer(o + (oy0 &* 4 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 4 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 4 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 16).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e1_0 = UnsafeRawPointer(p + 32).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 48).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                UnsafeMutableRawPointer(o + (oy0 &* 4 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1905,27 +2076,185 @@ public final class MTCNNONet {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

@@ -1041,6 +1041,8 @@ public final class ResNet101 {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -1173,6 +1175,7 @@ public final class ResNet101 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -1350,7 +1353,7 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads) {
+    Self.parallelFor(262, threads: threads, pool: pool) {
       panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
@@ -1425,7 +1428,8 @@ public final class ResNet101 {
   // maxpool: maxpool 3 s2 p1   (line 40)
   // maxpool 112x112x64 -> 56x56x64, kernel 3x3 stride 2x2 pad 1,1,1,1 (shapes HxWxC)
   private func maxpool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
@@ -1453,14 +1457,19 @@ public final class ResNet101 {
             m = e1 > m || e1.isNaN ? e1 : m
             out[0] = m
           }
-          for ox in 1..<56 {
+          for k in 0..<4 {
+            let ox = 1 &+ min(k &* 16, 39)
             let q = row + (ox &* 2 &- 1)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -1474,7 +1483,7 @@ public final class ResNet101 {
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1521,7 +1530,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -1575,7 +1584,7 @@ public final class ResNet101 {
   private func layer1_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1615,7 +1624,7 @@ public final class ResNet101 {
   private func layer1_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1672,7 +1681,7 @@ public final class ResNet101 {
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1719,7 +1728,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -1773,7 +1782,7 @@ public final class ResNet101 {
   private func layer1_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1830,7 +1839,7 @@ public final class ResNet101 {
   private func layer1_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1877,7 +1886,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -1931,7 +1940,7 @@ public final class ResNet101 {
   private func layer1_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 22 blocks of 12 channels x 98 panels of 32 pixels, in 2 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1988,7 +1997,7 @@ public final class ResNet101 {
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2035,7 +2044,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -2096,7 +2105,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2157,7 +2166,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2226,7 +2235,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2278,7 +2287,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -2339,7 +2348,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2406,7 +2415,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2458,7 +2467,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -2519,7 +2528,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2586,7 +2595,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2638,7 +2647,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -2699,7 +2708,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2766,7 +2775,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2818,7 +2827,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2864,7 +2873,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2925,7 +2934,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2992,7 +3001,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3044,7 +3053,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -3090,7 +3099,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3157,7 +3166,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3209,7 +3218,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -3255,7 +3264,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3322,7 +3331,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3374,7 +3383,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -3420,7 +3429,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3487,7 +3496,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3539,7 +3548,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -3585,7 +3594,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3652,7 +3661,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3704,7 +3713,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -3750,7 +3759,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3817,7 +3826,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3869,7 +3878,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -3915,7 +3924,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3982,7 +3991,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4034,7 +4043,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -4080,7 +4089,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4147,7 +4156,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4199,7 +4208,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -4245,7 +4254,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4312,7 +4321,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4364,7 +4373,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -4410,7 +4419,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4477,7 +4486,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4529,7 +4538,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -4575,7 +4584,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4642,7 +4651,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4694,7 +4703,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -4740,7 +4749,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4807,7 +4816,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4859,7 +4868,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -4905,7 +4914,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -4972,7 +4981,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5024,7 +5033,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -5070,7 +5079,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5137,7 +5146,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5189,7 +5198,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -5235,7 +5244,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5302,7 +5311,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5354,7 +5363,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -5400,7 +5409,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5467,7 +5476,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5519,7 +5528,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -5565,7 +5574,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5632,7 +5641,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5684,7 +5693,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -5730,7 +5739,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5797,7 +5806,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5849,7 +5858,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -5895,7 +5904,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -5962,7 +5971,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6014,7 +6023,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -6060,7 +6069,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6127,7 +6136,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6179,7 +6188,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -6225,7 +6234,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6292,7 +6301,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6344,7 +6353,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -6390,7 +6399,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6457,7 +6466,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6509,7 +6518,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -6555,7 +6564,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads) {
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6622,7 +6631,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6674,7 +6683,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -6721,7 +6730,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads) {
+    Self.parallelRanges(171, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6782,7 +6791,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(171, threads: threads) {
+    Self.parallelRanges(171, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6849,7 +6858,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -6899,7 +6908,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -6946,7 +6955,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads) {
+    Self.parallelRanges(171, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7013,7 +7022,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7063,7 +7072,7 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -7110,7 +7119,7 @@ public final class ResNet101 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads) {
+    Self.parallelRanges(171, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -7185,7 +7194,8 @@ public final class ResNet101 {
   // fc: fc 1000   (line 76)
   // fc 1x1x2048 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<63 {
+    Self.parallelFor(63, threads: threads, pool: pool) {
+      block in
       let packed = weights + (42728288 &+ block &* 32768)
       var even = UnsafeRawPointer(weights + (44792672 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
@@ -10897,27 +10907,185 @@ public final class ResNet101 {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

@@ -397,6 +397,8 @@ public final class ResNet34 {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -461,6 +463,7 @@ public final class ResNet34 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -553,7 +556,7 @@ public final class ResNet34 {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(262, threads: threads) {
+    Self.parallelFor(262, threads: threads, pool: pool) {
       panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
@@ -629,7 +632,8 @@ public final class ResNet34 {
   // maxpool 112x112x64 -> 56x56x64, kernel 3x3 stride 2x2 pad 1,1,1,1 (shapes HxWxC)
   // in place: identity1 (identity)
   private func maxpool(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
@@ -657,14 +661,19 @@ public final class ResNet34 {
             m = e1 > m || e1.isNaN ? e1 : m
             out[0] = m
           }
-          for ox in 1..<56 {
+          for k in 0..<4 {
+            let ox = 1 &+ min(k &* 16, 39)
             let q = row + (ox &* 2 &- 1)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -684,7 +693,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -744,7 +753,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -813,7 +822,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -873,7 +882,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -942,7 +951,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -1002,7 +1011,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -1071,7 +1080,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1131,7 +1140,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1195,7 +1204,7 @@ public final class ResNet34 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1261,7 +1270,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1321,7 +1330,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1390,7 +1399,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1450,7 +1459,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1519,7 +1528,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1579,7 +1588,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1648,7 +1657,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -1693,7 +1702,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -1746,7 +1755,7 @@ public final class ResNet34 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1812,7 +1821,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -1857,7 +1866,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -1915,7 +1924,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -1960,7 +1969,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2018,7 +2027,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2063,7 +2072,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2121,7 +2130,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2166,7 +2175,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2224,7 +2233,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2269,7 +2278,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -2327,7 +2336,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -2373,7 +2382,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -2427,7 +2436,7 @@ public final class ResNet34 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(43, threads: threads) {
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -2493,7 +2502,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -2539,7 +2548,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -2598,7 +2607,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -2644,7 +2653,7 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -6139,27 +6148,185 @@ public final class ResNet34 {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

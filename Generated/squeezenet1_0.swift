@@ -159,6 +159,8 @@ public final class SqueezeNet1_0 {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -212,6 +214,7 @@ public final class SqueezeNet1_0 {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -279,7 +282,7 @@ public final class SqueezeNet1_0 {
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
-    Self.parallelFor(248, threads: threads) {
+    Self.parallelFor(248, threads: threads, pool: pool) {
       panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 7440) {
         buffer in
@@ -354,7 +357,8 @@ public final class SqueezeNet1_0 {
   // features.2: maxpool 3 s2 ceil   (line 29)
   // maxpool 109x109x96 -> 54x54x96, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
+    Self.parallelFor(96, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 11881)
       let o = y + (c &* 2916)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 109) {
@@ -374,14 +378,19 @@ public final class SqueezeNet1_0 {
             UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
           let out = o + (oy &* 54)
-          for ox in 0..<54 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+          for k in 0..<4 {
+            let ox = 0 &+ min(k &* 16, 38)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -401,7 +410,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
-    Self.parallelRanges(2, threads: threads) {
+    Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
@@ -453,8 +462,8 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    do {
-      let first = 0, end = 6
+    Self.parallelRanges(6, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
@@ -502,7 +511,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -568,7 +577,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(2, threads: threads) {
+    Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
@@ -620,8 +629,8 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
-    do {
-      let first = 0, end = 6
+    Self.parallelRanges(6, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
         let stage = buffer.baseAddress!
@@ -669,7 +678,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -735,7 +744,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
-    Self.parallelRanges(3, threads: threads) {
+    Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -787,7 +796,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    Self.parallelRanges(11, threads: threads) {
+    Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -836,7 +845,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -892,7 +901,8 @@ public final class SqueezeNet1_0 {
   // features.6: maxpool 3 s2 ceil   (line 33)
   // maxpool 54x54x256 -> 27x27x256, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 2916)
       let o = y + (c &* 729)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 54) {
@@ -920,14 +930,19 @@ public final class SqueezeNet1_0 {
             m = e1 > m || e1.isNaN ? e1 : m
             out[26] = m
           }
-          for ox in 0..<26 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+          for k in 0..<2 {
+            let ox = 0 &+ min(k &* 16, 10)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            let a1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+            let b1 = UnsafeRawPointer(q + 17).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            let e2 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+            m = m.replacing(with: e2, where: (e2 .> m) .| (e2 .!= e2))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -947,7 +962,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(3, threads: threads) {
+    Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -997,8 +1012,8 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
-    do {
-      let first = 0, end = 11
+    Self.parallelRanges(11, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -1046,7 +1061,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -1097,7 +1112,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(4, threads: threads) {
+    Self.parallelRanges(4, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1147,7 +1162,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(16, threads: threads) {
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1196,7 +1211,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads) {
+    Self.parallelFor(6, threads: threads, pool: pool) {
       block in
       let group = block / 6
       let firstChannel = group &* 192 &+ (block % 6) &* 32
@@ -1247,7 +1262,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    Self.parallelRanges(4, threads: threads) {
+    Self.parallelRanges(4, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1299,7 +1314,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(16, threads: threads) {
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1348,7 +1363,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(6, threads: threads) {
+    Self.parallelFor(6, threads: threads, pool: pool) {
       block in
       let group = block / 6
       let firstChannel = group &* 192 &+ (block % 6) &* 32
@@ -1399,7 +1414,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1451,7 +1466,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads) {
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -1500,7 +1515,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -1541,34 +1556,140 @@ public final class SqueezeNet1_0 {
   // features.11: maxpool 3 s2 ceil   (line 38)
   // maxpool 27x27x512 -> 13x13x512, kernel 3x3 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_11(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      let plane = x0 + (c &* 729)
-      let o = y + (c &* 169)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 27) {
+    for block in 0..<1 {
+      let first = block &* 512, end = min(first &+ 512, 512)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 1012) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<13 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 3, 27)
-          let first = plane + (r0 &* 27)
-          for k in 0..<2 {
-            let ix = min(k &* 16, 11)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 27 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        let t = q + 814
+        q.initialize(repeating: -Float.infinity, count: 1012)
+        for c in first..<end {
+          let plane = x0 + (c &* 729)
+          let o = y + (c &* 169)
+          do {
+            let oy0 = 0, rows = 13
+            var nan = false
+            for r in 0..<(rows &+ 1) {
+              let d = q + (r &* 14)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 27 {
+                let s = plane + (iy0 &* 27)
+                let even = d + 0
+                let odd = d + 196
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+                let v26 = s[26]
+                d[13] = v26
+                if v26.isNaN { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 14)
+                (d + 196).update(repeating: -Float.infinity, count: 14)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 27 {
+                let s = plane + (iy1 &* 27)
+                let even = d + 392
+                let odd = d + 588
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 10).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 10 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 5).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 5).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+                let v26 = s[26]
+                d[405] = v26
+                if v26.isNaN { nan = true }
+              }
+              else {
+                (d + 392).update(repeating: -Float.infinity, count: 14)
+                (d + 588).update(repeating: -Float.infinity, count: 14)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 13)
-          for ox in 0..<13 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            let e2 = q[2]
-            m = e2 > m || e2.isNaN ? e2 : m
-            out[ox] = m
+            if nan {
+              for k in 0..<((rows &* 14 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: (e0_2 .> m) .| (e0_2 .!= e0_2))
+                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: (e1_2 .> m) .| (e1_2 .!= e1_2))
+                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: (e2_0 .> m) .| (e2_0 .!= e2_0))
+                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: (e2_1 .> m) .| (e2_1 .!= e2_1))
+                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: (e2_2 .> m) .| (e2_2 .!= e2_2))
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 14 &+ 15) / 16) {
+                let i = k &* 16
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e0_2 = UnsafeRawPointer(p + 1).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_2, where: e0_2 .> m)
+                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                let e1_2 = UnsafeRawPointer(p + 393).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_2, where: e1_2 .> m)
+                let e2_0 = UnsafeRawPointer(p + 14).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_0, where: e2_0 .> m)
+                let e2_1 = UnsafeRawPointer(p + 210).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_1, where: e2_1 .> m)
+                let e2_2 = UnsafeRawPointer(p + 15).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e2_2, where: e2_2 .> m)
+                UnsafeMutableRawPointer(t + i).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            for r in 0..<rows {
+              let s = t + (r &* 14)
+              let d = o + ((oy0 &+ r) &* 13)
+              do {
+                let v = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 0).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+              do {
+                let v = UnsafeRawPointer(s + 5).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(d + 5).storeBytes(of: v, as: SIMD8<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1588,7 +1709,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 6 blocks of 11 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads) {
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
         buffer in
@@ -1638,8 +1759,8 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 22 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    do {
-      let first = 0, end = 22
+    Self.parallelRanges(22, threads: threads, pool: pool) {
+      first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
@@ -1687,7 +1808,7 @@ public final class SqueezeNet1_0 {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -1754,7 +1875,7 @@ public final class SqueezeNet1_0 {
     }
     let tailPanel = UnsafePointer(scratch)
     // 84 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(84, threads: threads) {
+    Self.parallelRanges(84, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
@@ -3948,27 +4069,185 @@ public final class SqueezeNet1_0 {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

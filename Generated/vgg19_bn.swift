@@ -221,6 +221,8 @@ public final class VGG19BN {
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
   /// changed between calls.
   public var threads: Int
+  /// Worker threads for the split layers, started by the first one (see `WorkerPool`).
+  private let pool = WorkerPool()
 
   /// Loads PyTorch weights from a safetensors file; throws `WeightsError` naming the tensor.
   public convenience init(weights url: URL) throws {
@@ -267,6 +269,7 @@ public final class VGG19BN {
     weights.deallocate()
     arena.deallocate()
     scratch.deallocate()
+    pool.stop()
   }
 
   /// Runs the network on `input` (C,H,W, `inputCount` floats) and writes every output, in
@@ -329,7 +332,7 @@ public final class VGG19BN {
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
-    Self.parallelFor(1046, threads: threads) {
+    Self.parallelFor(1046, threads: threads, pool: pool) {
       panel in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 1680) {
         buffer in
@@ -414,7 +417,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads) {
+    Self.parallelFor(2, threads: threads, pool: pool) {
       block in
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
@@ -465,7 +468,8 @@ public final class VGG19BN {
   // features.6: maxpool 2   (line 14)
   // maxpool 224x224x64 -> 112x112x64, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 50176)
       let o = y + (c &* 12544)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -485,12 +489,15 @@ public final class VGG19BN {
             UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
           let out = o + (oy &* 112)
-          for ox in 0..<112 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[ox] = m
+          for k in 0..<7 {
+            let ox = 0 &+ k &* 16
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -510,7 +517,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -571,7 +578,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads) {
+    Self.parallelFor(4, threads: threads, pool: pool) {
       block in
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
@@ -622,7 +629,8 @@ public final class VGG19BN {
   // features.13: maxpool 2   (line 16)
   // maxpool 112x112x128 -> 56x56x128, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_13(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = x0 + (c &* 12544)
       let o = y + (c &* 3136)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 112) {
@@ -642,12 +650,15 @@ public final class VGG19BN {
             UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
           let out = o + (oy &* 56)
-          for ox in 0..<56 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[ox] = m
+          for k in 0..<4 {
+            let ox = 0 &+ min(k &* 16, 40)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -667,7 +678,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -728,7 +739,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -789,7 +800,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -850,7 +861,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads) {
+    Self.parallelFor(8, threads: threads, pool: pool) {
       block in
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
@@ -921,12 +932,15 @@ public final class VGG19BN {
             UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
           }
           let out = o + (oy &* 28)
-          for ox in 0..<28 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[ox] = m
+          for k in 0..<2 {
+            let ox = 0 &+ min(k &* 16, 12)
+            let q = row + (ox &* 2)
+            let a0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+            let b0 = UnsafeRawPointer(q + 16).loadUnaligned(as: SIMD16<Float>.self)
+            var m = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14])
+            let e1 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+            m = m.replacing(with: e1, where: (e1 .> m) .| (e1 .!= e1))
+            UnsafeMutableRawPointer(out + ox).storeBytes(of: m, as: SIMD16<Float>.self)
           }
         }
       }
@@ -946,7 +960,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1007,7 +1021,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1068,7 +1082,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1129,7 +1143,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1180,32 +1194,101 @@ public final class VGG19BN {
   // features.39: maxpool 2   (line 24)
   // maxpool 28x28x512 -> 14x14x512, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_39(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      let plane = x0 + (c &* 784)
-      let o = y + (c &* 196)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 28) {
+    for block in 0..<1 {
+      let first = block &* 512, end = min(first &+ 512, 512)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 814) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<14 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 28)
-          let first = plane + (r0 &* 28)
-          for k in 0..<2 {
-            let ix = min(k &* 16, 12)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD16<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 28 &+ ix)).loadUnaligned(as: SIMD16<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        q.initialize(repeating: -Float.infinity, count: 814)
+        for c in first..<end {
+          let plane = x0 + (c &* 784)
+          let o = y + (c &* 196)
+          do {
+            let oy0 = 0, rows = 14
+            var nan = false
+            for r in 0..<(rows &+ 0) {
+              let d = q + (r &* 14)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 28 {
+                let s = plane + (iy0 &* 28)
+                let even = d + 0
+                let odd = d + 196
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 14)
+                (d + 196).update(repeating: -Float.infinity, count: 14)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 28 {
+                let s = plane + (iy1 &* 28)
+                let even = d + 392
+                let odd = d + 588
+                var bad = SIMD8<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 12).loadUnaligned(as: SIMD8<Float>.self)
+                  let b = UnsafeRawPointer(s + 12 + 8).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + 6).storeBytes(of: SIMD8<Float>(a[0], a[2], a[4], a[6], b[0], b[2], b[4], b[6]), as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + 6).storeBytes(of: SIMD8<Float>(a[1], a[3], a[5], a[7], b[1], b[3], b[5], b[7]), as: SIMD8<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 392).update(repeating: -Float.infinity, count: 14)
+                (d + 588).update(repeating: -Float.infinity, count: 14)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD16<Float>.self)
-          }
-          let out = o + (oy &* 14)
-          for ox in 0..<14 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[ox] = m
+            if nan {
+              for k in 0..<((rows &* 14 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 14 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 14 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 14 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 196).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e1_0 = UnsafeRawPointer(p + 392).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 588).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                UnsafeMutableRawPointer(o + (oy0 &* 14 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1225,7 +1308,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1271,7 +1354,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1317,7 +1400,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1363,7 +1446,7 @@ public final class VGG19BN {
       }
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads) {
+    Self.parallelFor(16, threads: threads, pool: pool) {
       block in
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
@@ -1399,32 +1482,101 @@ public final class VGG19BN {
   // features.52: maxpool 2   (line 28)
   // maxpool 14x14x512 -> 7x7x512, kernel 2x2 stride 2x2 pad 0,0,0,0 (shapes HxWxC)
   private func features_52(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
-      let plane = x0 + (c &* 196)
-      let o = y + (c &* 49)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 14) {
+    for block in 0..<1 {
+      let first = block &* 512, end = min(first &+ 512, 512)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 219) {
         buffer in
-        let row = buffer.baseAddress!
-        for oy in 0..<7 {
-          let top = oy &* 2 &- 0
-          let r0 = max(top, 0), r1 = min(top &+ 2, 14)
-          let first = plane + (r0 &* 14)
-          for k in 0..<2 {
-            let ix = min(k &* 8, 6)
-            var m = UnsafeRawPointer(first + ix).loadUnaligned(as: SIMD8<Float>.self)
-            for iy in (r0 &+ 1)..<r1 {
-              let e = UnsafeRawPointer(plane + (iy &* 14 &+ ix)).loadUnaligned(as: SIMD8<Float>.self)
-              m = m.replacing(with: e, where: (e .> m) .| (e .!= e))
+        let q = buffer.baseAddress!
+        q.initialize(repeating: -Float.infinity, count: 219)
+        for c in first..<end {
+          let plane = x0 + (c &* 196)
+          let o = y + (c &* 49)
+          do {
+            let oy0 = 0, rows = 7
+            var nan = false
+            for r in 0..<(rows &+ 0) {
+              let d = q + (r &* 7)
+              let iy0 = (oy0 &+ r) &* 2
+              if iy0 >= 0 && iy0 < 14 {
+                let s = plane + (iy0 &* 14)
+                let even = d + 0
+                let odd = d + 49
+                var bad = SIMD4<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 0).update(repeating: -Float.infinity, count: 7)
+                (d + 49).update(repeating: -Float.infinity, count: 7)
+              }
+              let iy1 = (oy0 &+ r) &* 2 &+ 1
+              if iy1 >= 0 && iy1 < 14 {
+                let s = plane + (iy1 &* 14)
+                let even = d + 98
+                let odd = d + 147
+                var bad = SIMD4<Float>()
+                do {
+                  let a = UnsafeRawPointer(s + 0).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 0).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 0).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                do {
+                  let a = UnsafeRawPointer(s + 6).loadUnaligned(as: SIMD4<Float>.self)
+                  let b = UnsafeRawPointer(s + 6 + 4).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + 3).storeBytes(of: SIMD4<Float>(a[0], a[2], b[0], b[2]), as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + 3).storeBytes(of: SIMD4<Float>(a[1], a[3], b[1], b[3]), as: SIMD4<Float>.self)
+                  bad += (a + b) * 0
+                }
+                if any(bad .!= bad) { nan = true }
+              }
+              else {
+                (d + 98).update(repeating: -Float.infinity, count: 7)
+                (d + 147).update(repeating: -Float.infinity, count: 7)
+              }
             }
-            UnsafeMutableRawPointer(row + ix).storeBytes(of: m, as: SIMD8<Float>.self)
-          }
-          let out = o + (oy &* 7)
-          for ox in 0..<7 {
-            let q = row + (ox &* 2 &- 0)
-            var m = q[0]
-            let e1 = q[1]
-            m = e1 > m || e1.isNaN ? e1 : m
-            out[ox] = m
+            if nan {
+              for k in 0..<((rows &* 7 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 7 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: (e0_1 .> m) .| (e0_1 .!= e0_1))
+                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: (e1_0 .> m) .| (e1_0 .!= e1_0))
+                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: (e1_1 .> m) .| (e1_1 .!= e1_1))
+                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
+            else {
+              for k in 0..<((rows &* 7 &+ 15) / 16) {
+                let i = min(k &* 16, rows &* 7 &- 16)
+                let p = q + i
+                var m = UnsafeRawPointer(p + 0).loadUnaligned(as: SIMD16<Float>.self)
+                let e0_1 = UnsafeRawPointer(p + 49).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e0_1, where: e0_1 .> m)
+                let e1_0 = UnsafeRawPointer(p + 98).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_0, where: e1_0 .> m)
+                let e1_1 = UnsafeRawPointer(p + 147).loadUnaligned(as: SIMD16<Float>.self)
+                m = m.replacing(with: e1_1, where: e1_1 .> m)
+                UnsafeMutableRawPointer(o + (oy0 &* 7 &+ i)).storeBytes(of: m, as: SIMD16<Float>.self)
+              }
+            }
           }
         }
       }
@@ -1461,7 +1613,7 @@ public final class VGG19BN {
   // fc 1x1x25088 -> 1x1x4096 (shapes HxWxC)
   // in place: relu17 (relu), classifier.2 (dropout)
   private func classifier_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads) {
+    Self.parallelFor(256, threads: threads, pool: pool) {
       block in
       let packed = weights + (20024384 &+ block &* 401408)
       var even = UnsafeRawPointer(weights + (122784832 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
@@ -1494,7 +1646,7 @@ public final class VGG19BN {
   // fc 1x1x4096 -> 1x1x4096 (shapes HxWxC)
   // in place: relu18 (relu), classifier.5 (dropout)
   private func classifier_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(256, threads: threads) {
+    Self.parallelFor(256, threads: threads, pool: pool) {
       block in
       let packed = weights + (122788928 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (139566144 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
@@ -1526,7 +1678,7 @@ public final class VGG19BN {
   // classifier.6: fc 1000   (line 33)
   // fc 1x1x4096 -> 1x1x1000 (shapes HxWxC)
   private func classifier_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    Self.parallelFor(63, threads: threads) {
+    Self.parallelFor(63, threads: threads, pool: pool) {
       block in
       let packed = weights + (139570240 &+ block &* 65536)
       var even = UnsafeRawPointer(weights + (143699008 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
@@ -4684,27 +4836,185 @@ public final class VGG19BN {
 
   // MARK: - Threading
 
-  /// Runs `body(0..<count)` cut into `threads` contiguous ranges, on the calling thread when
-  /// `threads <= 1` (or `count <= 1`); iterations must write disjoint memory.
-  private static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
-    parallelRanges(count, threads: threads) { first, end in
+  /// Runs `body(0..<count)` cut into `threads` contiguous ranges (part 0 on the calling thread, the
+  /// others on `pool`), all on the calling thread when `threads <= 1` (or `count <= 1`); iterations
+  /// must write disjoint memory.
+  private static func parallelFor(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int) -> Void) {
+    parallelRanges(count, threads: threads, pool: pool) { first, end in
       for index in first..<end { body(index) }
     }
   }
 
-  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count`, on the calling
-  /// thread when `threads <= 1` (or `count <= 1`); ranges must write disjoint memory.
-  private static func parallelRanges(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+  /// Runs `body(first, end)` for `threads` contiguous ranges covering `0..<count` (part 0 on the
+  /// calling thread, the others on `pool`), on the calling thread alone when `threads <= 1` (or
+  /// `count <= 1`); ranges must write disjoint memory. The cut depends only on `count` and
+  /// `threads`, so results do not depend on which thread runs which part.
+  private static func parallelRanges(_ count: Int, threads: Int, pool: WorkerPool, _ body: (Int, Int) -> Void) {
     let parts = min(threads, count)
     if parts <= 1 {
       body(0, count)
       return
     }
-    withoutActuallyEscaping(body) { body in
-      nonisolated(unsafe) let body = body
-      DispatchQueue.concurrentPerform(iterations: parts) { part in
-        body(part &* count / parts, (part &+ 1) &* count / parts)
+    pool.run(parts) { part in body(part &* count / parts, (part &+ 1) &* count / parts) }
+  }
+
+  /// Worker threads kept for the model's lifetime (started on the first split layer, `threads - 1`
+  /// of them), so the split layers of a forward pass do not each pay a thread wake-up (GCD's
+  /// `concurrentPerform` did: tens of µs per layer on a VM once its workers slept).
+  ///
+  /// `run` publishes a job (body, parts, generation), runs part 0 and then any part no worker has
+  /// claimed, and waits for the claimed ones. An idle worker polls for the next generation for
+  /// `spinNanoseconds` (`state.try()` between clock reads), then sleeps on `wake`; a caller waiting
+  /// for parts polls as long, then sleeps on `done`. Every field below is read and written only while
+  /// `state` is held, so the lock orders memory: a part's writes happen before `run` returns.
+  // Note: @unchecked Sendable because the compiler cannot see that `state` guards every field.
+  private final class WorkerPool: @unchecked Sendable {
+    private static let spinNanoseconds: UInt64 = 500_000
+    private let state = NSLock()
+    private let wake = NSCondition()
+    private let done = NSCondition()
+    private var body: ((Int) -> Void)?
+    private var generation = 0, parts = 0, claimed = 0, finished = 0
+    private var workers = 0, running = 0, sleepers = 0
+    private var callerSleeping = false, busy = false, stopping = false
+
+    /// Runs `body(part)` for every part in `0..<parts`, part 0 on the calling thread; returns when
+    /// all are done. A nested or concurrent call (or one after `stop`) runs its parts inline.
+    func run(_ parts: Int, _ body: (Int) -> Void) {
+      withoutActuallyEscaping(body) { body in
+        acquire()
+        if busy || stopping {
+          state.unlock()
+          for part in 0..<parts { body(part) }
+          return
+        }
+        let spawn = max(0, parts - 1 - workers)
+        (busy, self.body, self.parts, claimed, finished) = (true, body, parts, 1, 1)
+        generation &+= 1
+        (workers, running) = (workers + spawn, running + spawn)
+        let sleeping = sleepers > 0
+        state.unlock()
+        for _ in 0..<spawn { startWorker() }
+        if sleeping { wake.lock(); wake.broadcast(); wake.unlock() }
+        body(0)
+        while runClaimedPart() { finishPart() }
+        waitForParts()
+        acquire()
+        (self.body, busy) = (nil, false)
+        state.unlock()
       }
+    }
+
+    /// Stops and joins the workers (the model's `deinit`); later `run` calls stay inline.
+    func stop() {
+      acquire()
+      stopping = true
+      state.unlock()
+      wake.lock(); wake.broadcast(); wake.unlock()
+      done.lock()
+      while true {
+        acquire()
+        let left = running
+        state.unlock()
+        if left == 0 { break }
+        done.wait()
+      }
+      done.unlock()
+    }
+
+    private func startWorker() {
+      let thread = Thread { [self] in
+        var seen = 0
+        while let next = waitForJob(after: seen) {
+          seen = next
+          while runClaimedPart() { finishPart() }
+        }
+        acquire()
+        running -= 1
+        state.unlock()
+        done.lock(); done.broadcast(); done.unlock()
+      }
+      thread.name = "cnnc worker"
+      thread.start()
+    }
+
+    /// Claims the next unclaimed part of the current job and runs it; false when none is left.
+    /// Never inlined, so its reference to `body` is released before `finishPart` is called.
+    @inline(never) private func runClaimedPart() -> Bool {
+      acquire()
+      guard let body, claimed < parts else {
+        state.unlock()
+        return false
+      }
+      let part = claimed
+      claimed += 1
+      state.unlock()
+      body(part)
+      return true
+    }
+
+    private func finishPart() {
+      acquire()
+      finished += 1
+      let wakeCaller = finished == parts && callerSleeping
+      state.unlock()
+      if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let (next, stop) = (generation, stopping)
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        sched_yield()
+      }
+      wake.lock()
+      defer { wake.unlock() }
+      while true {
+        acquire()
+        let (next, stop) = (generation, stopping)
+        if next == seen && !stop { sleepers += 1 }
+        state.unlock()
+        if stop { return nil }
+        if next != seen { return next }
+        wake.wait()
+        acquire()
+        sleepers -= 1
+        state.unlock()
+      }
+    }
+
+    private func waitForParts() {
+      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
+      while DispatchTime.now().uptimeNanoseconds < deadline {
+        guard state.try() else { continue }
+        let left = parts - finished
+        state.unlock()
+        if left == 0 { return }
+        sched_yield()
+      }
+      done.lock()
+      defer { done.unlock() }
+      acquire()
+      callerSleeping = finished < parts
+      while callerSleeping {
+        state.unlock()
+        done.wait()
+        acquire()
+        callerSleeping = finished < parts
+      }
+      state.unlock()
+    }
+
+    /// `state.lock()` that polls first: the sections are a few instructions long, and a contended
+    /// `lock()` would put this thread to sleep in the kernel.
+    private func acquire() {
+      for _ in 0..<1_000 where state.try() { return }
+      state.lock()
     }
   }
 

@@ -172,10 +172,14 @@ extension Convolution {
     let splitBlocks = blocks >= 2
     let parallel = Threading.worthSplitting(work: macs(context), iterations: splitBlocks ? blocks : panels)
     out.line("// \(blocks) blocks of \(rows) channels x \(panels) panels of \(width) pixels, in \(chunks) chunk(s) of \(chunkPanels) panels")
+    // Direct stores when the block is whole, the panel is whole and the kernel clamps.
+    var conditions: [String] = []
+    if clamp == nil { conditions.append("false") }
+    if tail > 0 { conditions.append("panel != \(full)") }
+    if lastRows != rows { conditions.append("block != \(blocks - 1)") }
+    let direct = conditions.isEmpty ? "true" : conditions.joined(separator: " && ")
     Threading.emitRanges(splitBlocks ? blocks : panels, parallel: parallel, &out) { out in
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(rows * width))") { out in
-        out.line("buffer in")
-        out.line("let stage = buffer.baseAddress!")
+      let loops = { (out: inout SwiftEmitter) in
         let body = { (out: inout SwiftEmitter) in
           out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
           out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
@@ -184,12 +188,6 @@ extension Convolution {
             : "first..<end"
           out.block("for panel in \(panelRange)") { out in
             out.line("let n = panel &* \(width)")
-            // Direct stores when the block is whole, the panel is whole and the kernel clamps.
-            var conditions: [String] = []
-            if clamp == nil { conditions.append("false") }
-            if tail > 0 { conditions.append("panel != \(full)") }
-            if lastRows != rows { conditions.append("block != \(blocks - 1)") }
-            let direct = conditions.isEmpty ? "true" : conditions.joined(separator: " && ")
             if direct != "false" {
               out.block(direct == "true" ? "do" : "if \(direct)") { out in
                 out.line("Self.\(kernel)(a, src + n, bias, y + (block &* \(rows * n) &+ n), \(k), \(n), \(n))")
@@ -229,6 +227,16 @@ extension Convolution {
           if chunks > 1 { out.block(forLoop("chunk", chunks), blockLoop) } else { blockLoop(&out) }
         } else {
           out.block(forLoop("block", blocks), body)
+        }
+      }
+      // The staging buffer only when some tile goes through it (an unused one is a warning).
+      if direct == "true" {
+        loops(&out)
+      } else {
+        out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(rows * width))") { out in
+          out.line("buffer in")
+          out.line("let stage = buffer.baseAddress!")
+          loops(&out)
         }
       }
     }
