@@ -19,7 +19,7 @@ For each Specs/<stem>.cnn whose `cnnc report` lists a conv/dwconv/deconv/fc laye
      (torch.set_num_threads(T), inference_mode) in their own worker processes, same statistics
   6. Swift outputs vs PyTorch's: max |error| <= 1e-4 * max(1, max|expected|) per output (reported)
 Then OUT/results.md and OUT/results.json: the table, machine limits (Benchmarks/limits/), the cost of
-cnnc itself on a generated 10,000-layer spec, and the "no -target-cpu" cliff on one model.
+cnnc itself on a generated 10,000-layer spec, and the cliff of building one model without its build flags.
 A stage that fails is recorded in that spec's row; the run goes on.
 """
 
@@ -686,7 +686,7 @@ def markdown(doc):
         if c.get('error'):
             L.append(f'`{c["spec"]}`: {c["error"]}')
         else:
-            L.append(f'`{c["spec"]}` Model.swift compiled with `swiftc -O -parse-as-library` (no -target-cpu): '
+            L.append(f'`{c["spec"]}` Model.swift compiled with `swiftc -O -parse-as-library` (no -target-cpu, no -D CNNC_FMA): '
                      f'{fmt(c.get("median_ms"), 3)} ms vs {fmt(c.get("with_target_cpu_ms"), 3)} ms with it '
                      f'({fmt(c.get("slowdown"), 1)}× slower; 1 thread).')
     s = doc.get('scale')
