@@ -297,12 +297,16 @@ public final class AlexNet {
   // conv 27x27x96 -> 27x27x256, kernel 5x5 stride 1x1 pad 2,2,2,2 groups 2 (shapes HxWxC)
   // in place: relu2 (relu)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 92256)
     for c in 0..<96 {
+      let plane = scratch + (c &* 961)
+      plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
-        let to = scratch + ((c &* 31 &+ row &+ 2) &* 31 &+ 2)
+        let to = plane + ((row &+ 2) &* 31 &+ 2)
+        (to - 2).update(repeating: 0, count: 2)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 2)
       }
+      (plane + 899).update(repeating: 0, count: 62)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -503,12 +507,16 @@ public final class AlexNet {
   // conv 13x13x256 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu3 (relu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 57600)
     for c in 0..<256 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(12, threads: threads, pool: pool) {
@@ -563,12 +571,16 @@ public final class AlexNet {
   // conv 13x13x384 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 groups 2 (shapes HxWxC)
   // in place: relu4 (relu)
   private func conv4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 86400)
     for c in 0..<384 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(12, threads: threads, pool: pool) {
@@ -623,12 +635,16 @@ public final class AlexNet {
   // conv 13x13x384 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 groups 2 (shapes HxWxC)
   // in place: relu5 (relu)
   private func conv5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 86400)
     for c in 0..<384 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {

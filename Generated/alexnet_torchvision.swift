@@ -156,12 +156,16 @@ public final class AlexNetTorchvision {
   // conv 224x224x3 -> 55x55x64, kernel 11x11 stride 4x4 pad 2,2,2,2 (shapes HxWxC)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 155952)
     for c in 0..<3 {
+      let plane = scratch + (c &* 51984)
+      plane.update(repeating: 0, count: 456)
       for row in 0..<224 {
-        let to = scratch + ((c &* 228 &+ row &+ 2) &* 228 &+ 2)
+        let to = plane + ((row &+ 2) &* 228 &+ 2)
+        (to - 2).update(repeating: 0, count: 2)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 2)
       }
+      (plane + 51528).update(repeating: 0, count: 456)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 363 + SGEMM 8x48
@@ -283,12 +287,16 @@ public final class AlexNetTorchvision {
   // conv 27x27x64 -> 27x27x192, kernel 5x5 stride 1x1 pad 2,2,2,2 (shapes HxWxC)
   // in place: relu2 (relu)
   private func features_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 61504)
     for c in 0..<64 {
+      let plane = scratch + (c &* 961)
+      plane.update(repeating: 0, count: 62)
       for row in 0..<27 {
-        let to = scratch + ((c &* 31 &+ row &+ 2) &* 31 &+ 2)
+        let to = plane + ((row &+ 2) &* 31 &+ 2)
+        (to - 2).update(repeating: 0, count: 2)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 2)
       }
+      (plane + 899).update(repeating: 0, count: 62)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -471,12 +479,16 @@ public final class AlexNetTorchvision {
   // conv 13x13x192 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu3 (relu)
   private func features_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 43200)
     for c in 0..<192 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(12, threads: threads, pool: pool) {
@@ -531,12 +543,16 @@ public final class AlexNetTorchvision {
   // conv 13x13x384 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu4 (relu)
   private func features_8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 86400)
     for c in 0..<384 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -591,12 +607,16 @@ public final class AlexNetTorchvision {
   // conv 13x13x256 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu5 (relu)
   private func features_10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 57600)
     for c in 0..<256 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {

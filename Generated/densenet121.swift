@@ -1984,12 +1984,16 @@ public final class DenseNet121 {
   // folded: features.norm0 (bn)
   // in place: features.relu0 (relu)
   private func features_conv0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 158700)
     for c in 0..<3 {
+      let plane = scratch + (c &* 52900)
+      plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = scratch + ((c &* 230 &+ row &+ 3) &* 230 &+ 3)
+        let to = plane + ((row &+ 3) &* 230 &+ 3)
+        (to - 3).update(repeating: 0, count: 3)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 3)
       }
+      (plane + 52210).update(repeating: 0, count: 690)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
@@ -2178,12 +2182,16 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -2295,12 +2303,16 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -2412,12 +2424,16 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -2530,12 +2546,16 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -2648,12 +2668,16 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -2766,12 +2790,16 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -2985,12 +3013,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3112,12 +3144,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3239,12 +3275,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3366,12 +3406,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3495,12 +3539,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3624,12 +3672,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3753,12 +3805,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer7.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3882,12 +3938,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer8.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -4011,12 +4071,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer9.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -4140,12 +4204,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer10.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -4269,12 +4337,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer11.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -4398,12 +4470,16 @@ public final class DenseNet121 {
   // features.denseblock2.denselayer12.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 28x28x128 -> 28x28x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock2_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -4668,12 +4744,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -4784,12 +4864,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -4900,12 +4984,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5016,12 +5104,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5132,12 +5224,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5248,12 +5344,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5364,12 +5464,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer7.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5480,12 +5584,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer8.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5596,12 +5704,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer9.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5712,12 +5824,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer10.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5828,12 +5944,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer11.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -5944,12 +6064,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer12.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6060,12 +6184,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer13.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6176,12 +6304,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer14.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6292,12 +6424,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer15.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6408,12 +6544,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer16.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6524,12 +6664,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer17.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer17_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6640,12 +6784,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer18.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer18_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6756,12 +6904,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer19.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer19_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6872,12 +7024,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer20.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer20_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -6990,12 +7146,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer21.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer21_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -7108,12 +7268,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer22.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer22_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -7226,12 +7390,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer23.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer23_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -7344,12 +7512,16 @@ public final class DenseNet121 {
   // features.denseblock3.denselayer24.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 14x14x128 -> 14x14x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock3_denselayer24_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -7603,12 +7775,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -7719,12 +7895,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -7835,12 +8015,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -7951,12 +8135,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8067,12 +8255,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8183,12 +8375,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8299,12 +8495,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer7.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8415,12 +8615,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer8.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8531,12 +8735,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer9.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8647,12 +8855,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer10.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8763,12 +8975,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer11.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8879,12 +9095,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer12.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -8995,12 +9215,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer13.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -9111,12 +9335,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer14.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -9227,12 +9455,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer15.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -9343,12 +9575,16 @@ public final class DenseNet121 {
   // features.denseblock4.denselayer16.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10368)
     for c in 0..<128 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {

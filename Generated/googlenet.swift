@@ -779,12 +779,16 @@ public final class GoogLeNet {
   // folded: conv1.bn (bn)
   // in place: relu1 (relu)
   private func conv1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 158700)
     for c in 0..<3 {
+      let plane = scratch + (c &* 52900)
+      plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = scratch + ((c &* 230 &+ row &+ 3) &* 230 &+ 3)
+        let to = plane + ((row &+ 3) &* 230 &+ 3)
+        (to - 3).update(repeating: 0, count: 3)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 3)
       }
+      (plane + 52210).update(repeating: 0, count: 690)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
@@ -957,12 +961,16 @@ public final class GoogLeNet {
   // folded: conv3.bn (bn)
   // in place: relu3 (relu)
   private func conv3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -1171,12 +1179,16 @@ public final class GoogLeNet {
   // folded: inception3a.branch2.1.bn (bn)
   // in place: relu6 (relu)
   private func inception3a_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 86400)
     for c in 0..<96 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1283,12 +1295,16 @@ public final class GoogLeNet {
   // folded: inception3a.branch3.1.bn (bn)
   // in place: relu8 (relu)
   private func inception3a_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 14400)
     for c in 0..<16 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -1614,12 +1630,16 @@ public final class GoogLeNet {
   // folded: inception3b.branch2.1.bn (bn)
   // in place: relu12 (relu)
   private func inception3b_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -1728,12 +1748,16 @@ public final class GoogLeNet {
   // folded: inception3b.branch3.1.bn (bn)
   // in place: relu14 (relu)
   private func inception3b_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 28800)
     for c in 0..<32 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -2194,12 +2218,16 @@ public final class GoogLeNet {
   // folded: inception4a.branch2.1.bn (bn)
   // in place: relu18 (relu)
   private func inception4a_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 24576)
     for c in 0..<96 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(14, threads: threads, pool: pool) {
@@ -2293,12 +2321,16 @@ public final class GoogLeNet {
   // folded: inception4a.branch3.1.bn (bn)
   // in place: relu20 (relu)
   private func inception4a_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 4096)
     for c in 0..<16 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -2602,12 +2634,16 @@ public final class GoogLeNet {
   // folded: inception4b.branch2.1.bn (bn)
   // in place: relu24 (relu)
   private func inception4b_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 28672)
     for c in 0..<112 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(14, threads: threads, pool: pool) {
@@ -2701,12 +2737,16 @@ public final class GoogLeNet {
   // folded: inception4b.branch3.1.bn (bn)
   // in place: relu26 (relu)
   private func inception4b_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 6144)
     for c in 0..<24 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3010,12 +3050,16 @@ public final class GoogLeNet {
   // folded: inception4c.branch2.1.bn (bn)
   // in place: relu30 (relu)
   private func inception4c_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 32768)
     for c in 0..<128 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -3107,12 +3151,16 @@ public final class GoogLeNet {
   // folded: inception4c.branch3.1.bn (bn)
   // in place: relu32 (relu)
   private func inception4c_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 6144)
     for c in 0..<24 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3416,12 +3464,16 @@ public final class GoogLeNet {
   // folded: inception4d.branch2.1.bn (bn)
   // in place: relu36 (relu)
   private func inception4d_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 36864)
     for c in 0..<144 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(18, threads: threads, pool: pool) {
@@ -3515,12 +3567,16 @@ public final class GoogLeNet {
   // folded: inception4d.branch3.1.bn (bn)
   // in place: relu38 (relu)
   private func inception4d_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 8192)
     for c in 0..<32 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -3824,12 +3880,16 @@ public final class GoogLeNet {
   // folded: inception4e.branch2.1.bn (bn)
   // in place: relu42 (relu)
   private func inception4e_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 40960)
     for c in 0..<160 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(10, threads: threads, pool: pool) {
@@ -3921,12 +3981,16 @@ public final class GoogLeNet {
   // folded: inception4e.branch3.1.bn (bn)
   // in place: relu44 (relu)
   private func inception4e_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 8192)
     for c in 0..<32 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -4334,12 +4398,16 @@ public final class GoogLeNet {
   // folded: inception5a.branch2.1.bn (bn)
   // in place: relu48 (relu)
   private func inception5a_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 12960)
     for c in 0..<160 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(10, threads: threads, pool: pool) {
@@ -4431,12 +4499,16 @@ public final class GoogLeNet {
   // folded: inception5a.branch3.1.bn (bn)
   // in place: relu50 (relu)
   private func inception5a_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 2592)
     for c in 0..<32 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -4740,12 +4812,16 @@ public final class GoogLeNet {
   // folded: inception5b.branch2.1.bn (bn)
   // in place: relu54 (relu)
   private func inception5b_branch2_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 15552)
     for c in 0..<192 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(12, threads: threads, pool: pool) {
@@ -4838,12 +4914,16 @@ public final class GoogLeNet {
   // folded: inception5b.branch3.1.bn (bn)
   // in place: relu56 (relu)
   private func inception5b_branch3_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 3888)
     for c in 0..<48 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {

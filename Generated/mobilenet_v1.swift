@@ -405,12 +405,16 @@ public final class MobileNetV1 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 153228)
     for c in 0..<3 {
+      let plane = scratch + (c &* 51076)
+      plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = scratch + ((c &* 226 &+ row &+ 1) &* 226 &+ 1)
+        let to = plane + ((row &+ 1) &* 226 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 1)
       }
+      (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48

@@ -347,12 +347,16 @@ public final class ResNet18 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 158700)
     for c in 0..<3 {
+      let plane = scratch + (c &* 52900)
+      plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = scratch + ((c &* 230 &+ row &+ 3) &* 230 &+ 3)
+        let to = plane + ((row &+ 3) &* 230 &+ 3)
+        (to - 3).update(repeating: 0, count: 3)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 3)
       }
+      (plane + 52210).update(repeating: 0, count: 690)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
@@ -485,12 +489,16 @@ public final class ResNet18 {
   // folded: layer1.0.bn1 (bn)
   // in place: relu2 (relu)
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -545,12 +553,16 @@ public final class ResNet18 {
   // conv 56x56x64 -> 56x56x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer1.0.bn2 (bn)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -614,12 +626,16 @@ public final class ResNet18 {
   // folded: layer1.1.bn1 (bn)
   // in place: relu4 (relu)
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -674,12 +690,16 @@ public final class ResNet18 {
   // conv 56x56x64 -> 56x56x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer1.1.bn2 (bn)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -743,12 +763,16 @@ public final class ResNet18 {
   // folded: layer2.0.bn1 (bn)
   // in place: relu6 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -803,12 +827,16 @@ public final class ResNet18 {
   // conv 28x28x128 -> 28x28x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer2.0.bn2 (bn)
   private func layer2_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -933,12 +961,16 @@ public final class ResNet18 {
   // folded: layer2.1.bn1 (bn)
   // in place: relu8 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -993,12 +1025,16 @@ public final class ResNet18 {
   // conv 28x28x128 -> 28x28x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer2.1.bn2 (bn)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1062,12 +1098,16 @@ public final class ResNet18 {
   // folded: layer3.0.bn1 (bn)
   // in place: relu10 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1107,12 +1147,16 @@ public final class ResNet18 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.0.bn2 (bn)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1226,12 +1270,16 @@ public final class ResNet18 {
   // folded: layer3.1.bn1 (bn)
   // in place: relu12 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1271,12 +1319,16 @@ public final class ResNet18 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.1.bn2 (bn)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1329,12 +1381,16 @@ public final class ResNet18 {
   // folded: layer4.0.bn1 (bn)
   // in place: relu14 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1375,12 +1431,16 @@ public final class ResNet18 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.0.bn2 (bn)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1495,12 +1555,16 @@ public final class ResNet18 {
   // folded: layer4.1.bn1 (bn)
   // in place: relu16 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1541,12 +1605,16 @@ public final class ResNet18 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.1.bn2 (bn)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {

@@ -547,12 +547,16 @@ public final class ResNet34 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 158700)
     for c in 0..<3 {
+      let plane = scratch + (c &* 52900)
+      plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = scratch + ((c &* 230 &+ row &+ 3) &* 230 &+ 3)
+        let to = plane + ((row &+ 3) &* 230 &+ 3)
+        (to - 3).update(repeating: 0, count: 3)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 3)
       }
+      (plane + 52210).update(repeating: 0, count: 690)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
@@ -685,12 +689,16 @@ public final class ResNet34 {
   // folded: layer1.0.bn1 (bn)
   // in place: relu2 (relu)
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -745,12 +753,16 @@ public final class ResNet34 {
   // conv 56x56x64 -> 56x56x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer1.0.bn2 (bn)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -814,12 +826,16 @@ public final class ResNet34 {
   // folded: layer1.1.bn1 (bn)
   // in place: relu4 (relu)
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -874,12 +890,16 @@ public final class ResNet34 {
   // conv 56x56x64 -> 56x56x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer1.1.bn2 (bn)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -943,12 +963,16 @@ public final class ResNet34 {
   // folded: layer1.2.bn1 (bn)
   // in place: relu6 (relu)
   private func layer1_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -1003,12 +1027,16 @@ public final class ResNet34 {
   // conv 56x56x64 -> 56x56x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer1.2.bn2 (bn)
   private func layer1_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -1072,12 +1100,16 @@ public final class ResNet34 {
   // folded: layer2.0.bn1 (bn)
   // in place: relu8 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1132,12 +1164,16 @@ public final class ResNet34 {
   // conv 28x28x128 -> 28x28x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer2.0.bn2 (bn)
   private func layer2_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1262,12 +1298,16 @@ public final class ResNet34 {
   // folded: layer2.1.bn1 (bn)
   // in place: relu10 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1322,12 +1362,16 @@ public final class ResNet34 {
   // conv 28x28x128 -> 28x28x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer2.1.bn2 (bn)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1391,12 +1435,16 @@ public final class ResNet34 {
   // folded: layer2.2.bn1 (bn)
   // in place: relu12 (relu)
   private func layer2_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1451,12 +1499,16 @@ public final class ResNet34 {
   // conv 28x28x128 -> 28x28x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer2.2.bn2 (bn)
   private func layer2_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1520,12 +1572,16 @@ public final class ResNet34 {
   // folded: layer2.3.bn1 (bn)
   // in place: relu14 (relu)
   private func layer2_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1580,12 +1636,16 @@ public final class ResNet34 {
   // conv 28x28x128 -> 28x28x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer2.3.bn2 (bn)
   private func layer2_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1649,12 +1709,16 @@ public final class ResNet34 {
   // folded: layer3.0.bn1 (bn)
   // in place: relu16 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1694,12 +1758,16 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.0.bn2 (bn)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1813,12 +1881,16 @@ public final class ResNet34 {
   // folded: layer3.1.bn1 (bn)
   // in place: relu18 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1858,12 +1930,16 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.1.bn2 (bn)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1916,12 +1992,16 @@ public final class ResNet34 {
   // folded: layer3.2.bn1 (bn)
   // in place: relu20 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1961,12 +2041,16 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.2.bn2 (bn)
   private func layer3_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2019,12 +2103,16 @@ public final class ResNet34 {
   // folded: layer3.3.bn1 (bn)
   // in place: relu22 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2064,12 +2152,16 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.3.bn2 (bn)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2122,12 +2214,16 @@ public final class ResNet34 {
   // folded: layer3.4.bn1 (bn)
   // in place: relu24 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2167,12 +2263,16 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.4.bn2 (bn)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2225,12 +2325,16 @@ public final class ResNet34 {
   // folded: layer3.5.bn1 (bn)
   // in place: relu26 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2270,12 +2374,16 @@ public final class ResNet34 {
   // conv 14x14x256 -> 14x14x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer3.5.bn2 (bn)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2328,12 +2436,16 @@ public final class ResNet34 {
   // folded: layer4.0.bn1 (bn)
   // in place: relu28 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -2374,12 +2486,16 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.0.bn2 (bn)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -2494,12 +2610,16 @@ public final class ResNet34 {
   // folded: layer4.1.bn1 (bn)
   // in place: relu30 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -2540,12 +2660,16 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.1.bn2 (bn)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -2599,12 +2723,16 @@ public final class ResNet34 {
   // folded: layer4.2.bn1 (bn)
   // in place: relu32 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -2645,12 +2773,16 @@ public final class ResNet34 {
   // conv 7x7x512 -> 7x7x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer4.2.bn2 (bn)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {

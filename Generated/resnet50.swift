@@ -732,12 +732,16 @@ public final class ResNet50 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 158700)
     for c in 0..<3 {
+      let plane = scratch + (c &* 52900)
+      plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
-        let to = scratch + ((c &* 230 &+ row &+ 3) &* 230 &+ 3)
+        let to = plane + ((row &+ 3) &* 230 &+ 3)
+        (to - 3).update(repeating: 0, count: 3)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 3)
       }
+      (plane + 52210).update(repeating: 0, count: 690)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
@@ -910,12 +914,16 @@ public final class ResNet50 {
   // folded: layer1.0.bn2 (bn)
   // in place: relu3 (relu)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -1108,12 +1116,16 @@ public final class ResNet50 {
   // folded: layer1.1.bn2 (bn)
   // in place: relu6 (relu)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -1266,12 +1278,16 @@ public final class ResNet50 {
   // folded: layer1.2.bn2 (bn)
   // in place: relu9 (relu)
   private func layer1_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 215296)
     for c in 0..<64 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -1424,12 +1440,16 @@ public final class ResNet50 {
   // folded: layer2.0.bn2 (bn)
   // in place: relu12 (relu)
   private func layer2_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1667,12 +1687,16 @@ public final class ResNet50 {
   // folded: layer2.1.bn2 (bn)
   // in place: relu15 (relu)
   private func layer2_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1847,12 +1871,16 @@ public final class ResNet50 {
   // folded: layer2.2.bn2 (bn)
   // in place: relu18 (relu)
   private func layer2_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -2027,12 +2055,16 @@ public final class ResNet50 {
   // folded: layer2.3.bn2 (bn)
   // in place: relu21 (relu)
   private func layer2_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 115200)
     for c in 0..<128 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -2207,12 +2239,16 @@ public final class ResNet50 {
   // folded: layer3.0.bn2 (bn)
   // in place: relu24 (relu)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 230400)
     for c in 0..<256 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2433,12 +2469,16 @@ public final class ResNet50 {
   // folded: layer3.1.bn2 (bn)
   // in place: relu27 (relu)
   private func layer3_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2598,12 +2638,16 @@ public final class ResNet50 {
   // folded: layer3.2.bn2 (bn)
   // in place: relu30 (relu)
   private func layer3_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2763,12 +2807,16 @@ public final class ResNet50 {
   // folded: layer3.3.bn2 (bn)
   // in place: relu33 (relu)
   private func layer3_3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -2928,12 +2976,16 @@ public final class ResNet50 {
   // folded: layer3.4.bn2 (bn)
   // in place: relu36 (relu)
   private func layer3_4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -3093,12 +3145,16 @@ public final class ResNet50 {
   // folded: layer3.5.bn2 (bn)
   // in place: relu39 (relu)
   private func layer3_5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 65536)
     for c in 0..<256 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -3258,12 +3314,16 @@ public final class ResNet50 {
   // folded: layer4.0.bn2 (bn)
   // in place: relu42 (relu)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -3483,12 +3543,16 @@ public final class ResNet50 {
   // folded: layer4.1.bn2 (bn)
   // in place: relu45 (relu)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -3647,12 +3711,16 @@ public final class ResNet50 {
   // folded: layer4.2.bn2 (bn)
   // in place: relu48 (relu)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 41472)
     for c in 0..<512 {
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = scratch + ((c &* 9 &+ row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
+        (to + 7).update(repeating: 0, count: 1)
       }
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {

@@ -503,12 +503,16 @@ public final class SqueezeNet1_0 {
   // conv 54x54x16 -> 54x54x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 50176)
     for c in 0..<16 {
+      let plane = scratch + (c &* 3136)
+      plane.update(repeating: 0, count: 56)
       for row in 0..<54 {
-        let to = scratch + ((c &* 56 &+ row &+ 1) &* 56 &+ 1)
+        let to = plane + ((row &+ 1) &* 56 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 54 &+ row) &* 54), count: 54)
+        (to + 54).update(repeating: 0, count: 1)
       }
+      (plane + 3080).update(repeating: 0, count: 56)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -670,12 +674,16 @@ public final class SqueezeNet1_0 {
   // conv 54x54x16 -> 54x54x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 50176)
     for c in 0..<16 {
+      let plane = scratch + (c &* 3136)
+      plane.update(repeating: 0, count: 56)
       for row in 0..<54 {
-        let to = scratch + ((c &* 56 &+ row &+ 1) &* 56 &+ 1)
+        let to = plane + ((row &+ 1) &* 56 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 54 &+ row) &* 54), count: 54)
+        (to + 54).update(repeating: 0, count: 1)
       }
+      (plane + 3080).update(repeating: 0, count: 56)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -837,12 +845,16 @@ public final class SqueezeNet1_0 {
   // conv 54x54x32 -> 54x54x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.5.expand3x3_activation (relu)
   private func features_5_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 100352)
     for c in 0..<32 {
+      let plane = scratch + (c &* 3136)
+      plane.update(repeating: 0, count: 56)
       for row in 0..<54 {
-        let to = scratch + ((c &* 56 &+ row &+ 1) &* 56 &+ 1)
+        let to = plane + ((row &+ 1) &* 56 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 54 &+ row) &* 54), count: 54)
+        (to + 54).update(repeating: 0, count: 1)
       }
+      (plane + 3080).update(repeating: 0, count: 56)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1053,12 +1065,16 @@ public final class SqueezeNet1_0 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.7.expand3x3_activation (relu)
   private func features_7_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 26912)
     for c in 0..<32 {
+      let plane = scratch + (c &* 841)
+      plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = scratch + ((c &* 29 &+ row &+ 1) &* 29 &+ 1)
+        let to = plane + ((row &+ 1) &* 29 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 1)
       }
+      (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1203,12 +1219,16 @@ public final class SqueezeNet1_0 {
   // conv 27x27x48 -> 27x27x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.8.expand3x3_activation (relu)
   private func features_8_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 40368)
     for c in 0..<48 {
+      let plane = scratch + (c &* 841)
+      plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = scratch + ((c &* 29 &+ row &+ 1) &* 29 &+ 1)
+        let to = plane + ((row &+ 1) &* 29 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 1)
       }
+      (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -1355,12 +1375,16 @@ public final class SqueezeNet1_0 {
   // conv 27x27x48 -> 27x27x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.9.expand3x3_activation (relu)
   private func features_9_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 40368)
     for c in 0..<48 {
+      let plane = scratch + (c &* 841)
+      plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = scratch + ((c &* 29 &+ row &+ 1) &* 29 &+ 1)
+        let to = plane + ((row &+ 1) &* 29 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 1)
       }
+      (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -1507,12 +1531,16 @@ public final class SqueezeNet1_0 {
   // conv 27x27x64 -> 27x27x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.10.expand3x3_activation (relu)
   private func features_10_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 53824)
     for c in 0..<64 {
+      let plane = scratch + (c &* 841)
+      plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = scratch + ((c &* 29 &+ row &+ 1) &* 29 &+ 1)
+        let to = plane + ((row &+ 1) &* 29 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 1)
       }
+      (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1800,12 +1828,16 @@ public final class SqueezeNet1_0 {
   // conv 13x13x64 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.12.expand3x3_activation (relu)
   private func features_12_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 14400)
     for c in 0..<64 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {

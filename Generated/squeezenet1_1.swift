@@ -501,12 +501,16 @@ public final class SqueezeNet1_1 {
   // conv 55x55x16 -> 55x55x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 51984)
     for c in 0..<16 {
+      let plane = scratch + (c &* 3249)
+      plane.update(repeating: 0, count: 57)
       for row in 0..<55 {
-        let to = scratch + ((c &* 57 &+ row &+ 1) &* 57 &+ 1)
+        let to = plane + ((row &+ 1) &* 57 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 55 &+ row) &* 55), count: 55)
+        (to + 55).update(repeating: 0, count: 1)
       }
+      (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -653,12 +657,16 @@ public final class SqueezeNet1_1 {
   // conv 55x55x16 -> 55x55x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 51984)
     for c in 0..<16 {
+      let plane = scratch + (c &* 3249)
+      plane.update(repeating: 0, count: 57)
       for row in 0..<55 {
-        let to = scratch + ((c &* 57 &+ row &+ 1) &* 57 &+ 1)
+        let to = plane + ((row &+ 1) &* 57 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 55 &+ row) &* 55), count: 55)
+        (to + 55).update(repeating: 0, count: 1)
       }
+      (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -845,12 +853,16 @@ public final class SqueezeNet1_1 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.6.expand3x3_activation (relu)
   private func features_6_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 26912)
     for c in 0..<32 {
+      let plane = scratch + (c &* 841)
+      plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = scratch + ((c &* 29 &+ row &+ 1) &* 29 &+ 1)
+        let to = plane + ((row &+ 1) &* 29 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 1)
       }
+      (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -995,12 +1007,16 @@ public final class SqueezeNet1_1 {
   // conv 27x27x32 -> 27x27x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.7.expand3x3_activation (relu)
   private func features_7_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 26912)
     for c in 0..<32 {
+      let plane = scratch + (c &* 841)
+      plane.update(repeating: 0, count: 29)
       for row in 0..<27 {
-        let to = scratch + ((c &* 29 &+ row &+ 1) &* 29 &+ 1)
+        let to = plane + ((row &+ 1) &* 29 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 27 &+ row) &* 27), count: 27)
+        (to + 27).update(repeating: 0, count: 1)
       }
+      (plane + 812).update(repeating: 0, count: 29)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -1288,12 +1304,16 @@ public final class SqueezeNet1_1 {
   // conv 13x13x48 -> 13x13x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.9.expand3x3_activation (relu)
   private func features_9_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10800)
     for c in 0..<48 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -1453,12 +1473,16 @@ public final class SqueezeNet1_1 {
   // conv 13x13x48 -> 13x13x192, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.10.expand3x3_activation (relu)
   private func features_10_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 10800)
     for c in 0..<48 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(6, threads: threads, pool: pool) {
@@ -1618,12 +1642,16 @@ public final class SqueezeNet1_1 {
   // conv 13x13x64 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.11.expand3x3_activation (relu)
   private func features_11_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 14400)
     for c in 0..<64 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -1783,12 +1811,16 @@ public final class SqueezeNet1_1 {
   // conv 13x13x64 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: features.12.expand3x3_activation (relu)
   private func features_12_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 14400)
     for c in 0..<64 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {

@@ -208,12 +208,16 @@ public final class VGG16 {
   // conv 224x224x3 -> 224x224x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 153228)
     for c in 0..<3 {
+      let plane = scratch + (c &* 51076)
+      plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = scratch + ((c &* 226 &+ row &+ 1) &* 226 &+ 1)
+        let to = plane + ((row &+ 1) &* 226 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 1)
       }
+      (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
@@ -293,12 +297,16 @@ public final class VGG16 {
   // conv 224x224x64 -> 224x224x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu2 (relu)
   private func features_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 3268864)
     for c in 0..<64 {
+      let plane = scratch + (c &* 51076)
+      plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = scratch + ((c &* 226 &+ row &+ 1) &* 226 &+ 1)
+        let to = plane + ((row &+ 1) &* 226 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 1)
       }
+      (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -392,12 +400,16 @@ public final class VGG16 {
   // conv 112x112x64 -> 112x112x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu3 (relu)
   private func features_5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 831744)
     for c in 0..<64 {
+      let plane = scratch + (c &* 12996)
+      plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
+        let to = plane + ((row &+ 1) &* 114 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
+        (to + 112).update(repeating: 0, count: 1)
       }
+      (plane + 12882).update(repeating: 0, count: 114)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -452,12 +464,16 @@ public final class VGG16 {
   // conv 112x112x128 -> 112x112x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu4 (relu)
   private func features_7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 1663488)
     for c in 0..<128 {
+      let plane = scratch + (c &* 12996)
+      plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
+        let to = plane + ((row &+ 1) &* 114 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
+        (to + 112).update(repeating: 0, count: 1)
       }
+      (plane + 12882).update(repeating: 0, count: 114)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -551,12 +567,16 @@ public final class VGG16 {
   // conv 56x56x128 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu5 (relu)
   private func features_10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -611,12 +631,16 @@ public final class VGG16 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu6 (relu)
   private func features_12(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 861184)
     for c in 0..<256 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -671,12 +695,16 @@ public final class VGG16 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu7 (relu)
   private func features_14(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 861184)
     for c in 0..<256 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -769,12 +797,16 @@ public final class VGG16 {
   // conv 28x28x256 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu8 (relu)
   private func features_17(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 230400)
     for c in 0..<256 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -829,12 +861,16 @@ public final class VGG16 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu9 (relu)
   private func features_19(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 460800)
     for c in 0..<512 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -889,12 +925,16 @@ public final class VGG16 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu10 (relu)
   private func features_21(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 460800)
     for c in 0..<512 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1053,12 +1093,16 @@ public final class VGG16 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu11 (relu)
   private func features_24(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1098,12 +1142,16 @@ public final class VGG16 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu12 (relu)
   private func features_26(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1143,12 +1191,16 @@ public final class VGG16 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu13 (relu)
   private func features_28(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {

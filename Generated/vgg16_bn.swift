@@ -287,12 +287,16 @@ public final class VGG16BN {
   // folded: features.1 (bn)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 153228)
     for c in 0..<3 {
+      let plane = scratch + (c &* 51076)
+      plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = scratch + ((c &* 226 &+ row &+ 1) &* 226 &+ 1)
+        let to = plane + ((row &+ 1) &* 226 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 1)
       }
+      (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 27 + SGEMM 8x48
@@ -373,12 +377,16 @@ public final class VGG16BN {
   // folded: features.4 (bn)
   // in place: relu2 (relu)
   private func features_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 3268864)
     for c in 0..<64 {
+      let plane = scratch + (c &* 51076)
+      plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = scratch + ((c &* 226 &+ row &+ 1) &* 226 &+ 1)
+        let to = plane + ((row &+ 1) &* 226 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 1)
       }
+      (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(2, threads: threads, pool: pool) {
@@ -473,12 +481,16 @@ public final class VGG16BN {
   // folded: features.8 (bn)
   // in place: relu3 (relu)
   private func features_7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 831744)
     for c in 0..<64 {
+      let plane = scratch + (c &* 12996)
+      plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
+        let to = plane + ((row &+ 1) &* 114 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
+        (to + 112).update(repeating: 0, count: 1)
       }
+      (plane + 12882).update(repeating: 0, count: 114)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -534,12 +546,16 @@ public final class VGG16BN {
   // folded: features.11 (bn)
   // in place: relu4 (relu)
   private func features_10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 1663488)
     for c in 0..<128 {
+      let plane = scratch + (c &* 12996)
+      plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
-        let to = scratch + ((c &* 114 &+ row &+ 1) &* 114 &+ 1)
+        let to = plane + ((row &+ 1) &* 114 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 112 &+ row) &* 112), count: 112)
+        (to + 112).update(repeating: 0, count: 1)
       }
+      (plane + 12882).update(repeating: 0, count: 114)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(4, threads: threads, pool: pool) {
@@ -634,12 +650,16 @@ public final class VGG16BN {
   // folded: features.15 (bn)
   // in place: relu5 (relu)
   private func features_14(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 430592)
     for c in 0..<128 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -695,12 +715,16 @@ public final class VGG16BN {
   // folded: features.18 (bn)
   // in place: relu6 (relu)
   private func features_17(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 861184)
     for c in 0..<256 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -756,12 +780,16 @@ public final class VGG16BN {
   // folded: features.21 (bn)
   // in place: relu7 (relu)
   private func features_20(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 861184)
     for c in 0..<256 {
+      let plane = scratch + (c &* 3364)
+      plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
-        let to = scratch + ((c &* 58 &+ row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 56 &+ row) &* 56), count: 56)
+        (to + 56).update(repeating: 0, count: 1)
       }
+      (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {
@@ -855,12 +883,16 @@ public final class VGG16BN {
   // folded: features.25 (bn)
   // in place: relu8 (relu)
   private func features_24(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 230400)
     for c in 0..<256 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -916,12 +948,16 @@ public final class VGG16BN {
   // folded: features.28 (bn)
   // in place: relu9 (relu)
   private func features_27(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 460800)
     for c in 0..<512 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -977,12 +1013,16 @@ public final class VGG16BN {
   // folded: features.31 (bn)
   // in place: relu10 (relu)
   private func features_30(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 460800)
     for c in 0..<512 {
+      let plane = scratch + (c &* 900)
+      plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
-        let to = scratch + ((c &* 30 &+ row &+ 1) &* 30 &+ 1)
+        let to = plane + ((row &+ 1) &* 30 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 28 &+ row) &* 28), count: 28)
+        (to + 28).update(repeating: 0, count: 1)
       }
+      (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1142,12 +1182,16 @@ public final class VGG16BN {
   // folded: features.35 (bn)
   // in place: relu11 (relu)
   private func features_34(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1188,12 +1232,16 @@ public final class VGG16BN {
   // folded: features.38 (bn)
   // in place: relu12 (relu)
   private func features_37(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {
@@ -1234,12 +1282,16 @@ public final class VGG16BN {
   // folded: features.41 (bn)
   // in place: relu13 (relu)
   private func features_40(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 131072)
     for c in 0..<512 {
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
-        let to = scratch + ((c &* 16 &+ row &+ 1) &* 16 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 14 &+ row) &* 14), count: 14)
+        (to + 14).update(repeating: 0, count: 1)
       }
+      (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(16, threads: threads, pool: pool) {

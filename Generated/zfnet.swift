@@ -159,12 +159,16 @@ public final class ZFNet {
   // conv 224x224x3 -> 110x110x96, kernel 7x7 stride 2x2 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 153228)
     for c in 0..<3 {
+      let plane = scratch + (c &* 51076)
+      plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
-        let to = scratch + ((c &* 226 &+ row &+ 1) &* 226 &+ 1)
+        let to = plane + ((row &+ 1) &* 226 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 224 &+ row) &* 224), count: 224)
+        (to + 224).update(repeating: 0, count: 1)
       }
+      (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
     // im2col panels of 48 pixels x 147 + SGEMM 8x48
@@ -521,12 +525,16 @@ public final class ZFNet {
   // conv 13x13x256 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu3 (relu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 57600)
     for c in 0..<256 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(12, threads: threads, pool: pool) {
@@ -581,12 +589,16 @@ public final class ZFNet {
   // conv 13x13x384 -> 13x13x384, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu4 (relu)
   private func conv4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 86400)
     for c in 0..<384 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(12, threads: threads, pool: pool) {
@@ -641,12 +653,16 @@ public final class ZFNet {
   // conv 13x13x384 -> 13x13x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu5 (relu)
   private func conv5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 86400)
     for c in 0..<384 {
+      let plane = scratch + (c &* 225)
+      plane.update(repeating: 0, count: 15)
       for row in 0..<13 {
-        let to = scratch + ((c &* 15 &+ row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
+        (to + 13).update(repeating: 0, count: 1)
       }
+      (plane + 210).update(repeating: 0, count: 15)
     }
     let src = UnsafePointer(scratch)
     Self.parallelFor(8, threads: threads, pool: pool) {

@@ -118,12 +118,16 @@ public final class Tiny {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func c(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    scratch.update(repeating: 0, count: 112)
     for c in 0..<2 {
+      let plane = scratch + (c &* 56)
+      plane.update(repeating: 0, count: 7)
       for row in 0..<6 {
-        let to = scratch + ((c &* 8 &+ row &+ 1) &* 7 &+ 1)
+        let to = plane + ((row &+ 1) &* 7 &+ 1)
+        (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 6 &+ row) &* 5), count: 5)
+        (to + 5).update(repeating: 0, count: 1)
       }
+      (plane + 49).update(repeating: 0, count: 7)
     }
     let src = UnsafePointer(scratch)
     for c in 0..<3 {

@@ -95,11 +95,22 @@ enum Convolution {
       out.line("let src = x0")
       return
     }
-    out.line("scratch.update(repeating: 0, count: \(input.channels * g.paddedH * g.paddedW))")
+    // Only the border is zeroed: the interior is overwritten by the copy (zeroing the whole
+    // buffer first doubled the memory traffic: VGG-16's first layers write 13 MB twice).
+    let plane = g.paddedH * g.paddedW
+    let rightPad = g.paddedW - g.padLeft - input.width
+    let bottomRows = g.paddedH - g.padTop - input.height
     out.block(forLoop("c", input.channels)) { out in
+      out.line("let plane = scratch + (c &* \(plane))")
+      if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * g.paddedW))") }
       out.block(forLoop("row", input.height)) { out in
-        out.line("let to = scratch + ((c &* \(g.paddedH) &+ row &+ \(g.padTop)) &* \(g.paddedW) &+ \(g.padLeft))")
+        out.line("let to = plane + ((row &+ \(g.padTop)) &* \(g.paddedW) &+ \(g.padLeft))")
+        if g.padLeft > 0 { out.line("(to - \(g.padLeft)).update(repeating: 0, count: \(g.padLeft))") }
         out.line("to.update(from: x0 + ((c &* \(input.height) &+ row) &* \(input.width)), count: \(input.width))")
+        if rightPad > 0 { out.line("(to + \(input.width)).update(repeating: 0, count: \(rightPad))") }
+      }
+      if bottomRows > 0 {
+        out.line("(plane + \((g.padTop + input.height) * g.paddedW)).update(repeating: 0, count: \(bottomRows * g.paddedW))")
       }
     }
     out.line("let src = UnsafePointer(scratch)")
