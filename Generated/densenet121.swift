@@ -4545,6 +4545,14 @@ public final class DenseNet121 {
   // conv 28x28x512 -> 28x28x256, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 24 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<24 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 16 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -4565,14 +4573,14 @@ public final class DenseNet121 {
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
                 }
                 else {
-                  Self.__kernel5(a, src + n, bias, stage, 512, 784, 32)
+                  Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
                 }
                 let columns = panel == 24 ? 16 : 32
                 let valid = block == 21 ? 4 : 12
@@ -7576,6 +7584,14 @@ public final class DenseNet121 {
   // conv 14x14x1024 -> 14x14x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -7596,14 +7612,14 @@ public final class DenseNet121 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 42 {
-                Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel5(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel5(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 42 ? 8 : 12

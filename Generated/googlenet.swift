@@ -2117,6 +2117,14 @@ public final class GoogLeNet {
   // in place: relu16 (relu)
   private func inception4a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][480][32]
+    let packedPanels = scratch + 15360
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 15360)
+      for i in 0..<480 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<480 {
       let row = scratch + (i &* 32)
@@ -2136,14 +2144,14 @@ public final class GoogLeNet {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 480, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 15360)), bias, y + (block &* 2352 &+ n), 480, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 480, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 480, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 15360)), bias, stage, 480, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 15 ? 12 : 12
@@ -3779,6 +3787,14 @@ public final class GoogLeNet {
   // in place: relu40 (relu)
   private func inception4e_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][528][32]
+    let packedPanels = scratch + 16896
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16896)
+      for i in 0..<528 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<528 {
       let row = scratch + (i &* 32)
@@ -3798,14 +3814,14 @@ public final class GoogLeNet {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 21 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 528, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16896)), bias, y + (block &* 2352 &+ n), 528, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 528, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 528, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16896)), bias, stage, 528, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 21 ? 4 : 12
@@ -4297,6 +4313,14 @@ public final class GoogLeNet {
   // in place: relu46 (relu)
   private func inception5a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][832][32]
+    let packedPanels = scratch + 26624
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 26624)
+      for i in 0..<832 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<832 {
       let row = scratch + (i &* 32)
@@ -4316,14 +4340,14 @@ public final class GoogLeNet {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 21 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, y + (block &* 588 &+ n), 832, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 832, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 832, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, stage, 832, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 21 ? 4 : 12
@@ -4711,6 +4735,14 @@ public final class GoogLeNet {
   // in place: relu52 (relu)
   private func inception5b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][832][32]
+    let packedPanels = scratch + 26624
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 26624)
+      for i in 0..<832 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<832 {
       let row = scratch + (i &* 32)
@@ -4730,14 +4762,14 @@ public final class GoogLeNet {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, y + (block &* 588 &+ n), 832, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 832, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 832, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, stage, 832, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 31 ? 12 : 12
@@ -4762,6 +4794,14 @@ public final class GoogLeNet {
   // in place: relu53 (relu)
   private func inception5b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][832][32]
+    let packedPanels = scratch + 26624
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 26624)
+      for i in 0..<832 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<832 {
       let row = scratch + (i &* 32)
@@ -4781,14 +4821,14 @@ public final class GoogLeNet {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, y + (block &* 588 &+ n), 832, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 832, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 832, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, stage, 832, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 15 ? 12 : 12

@@ -284,7 +284,7 @@ public final class MobileNetV1 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1204224 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 153228 floats.
+  /// Zero-padded copies of convolution inputs, 204800 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -311,8 +311,8 @@ public final class MobileNetV1 {
     weights.initialize(repeating: 0, count: 4256896)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
     arena.initialize(repeating: 0, count: 1204224)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
-    scratch.initialize(repeating: 0, count: 153228)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 819200, alignment: 64).bindMemory(to: Float.self, capacity: 204800)
+    scratch.initialize(repeating: 0, count: 204800)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "layers.0.dw.weight", bias: nil, norm: Self.fold(file, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
@@ -1301,6 +1301,14 @@ public final class MobileNetV1 {
   // in place: layers.4.pw_relu (relu)
   private func layers_4_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 24 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<24 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 16 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -1321,14 +1329,14 @@ public final class MobileNetV1 {
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
                 }
                 else {
-                  Self.__kernel3(a, src + n, bias, stage, 256, 784, 32)
+                  Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
                 }
                 let columns = panel == 24 ? 16 : 32
                 let valid = block == 21 ? 4 : 12
@@ -1452,6 +1460,14 @@ public final class MobileNetV1 {
   // in place: layers.5.pw_relu (relu)
   private func layers_5_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -1471,14 +1487,14 @@ public final class MobileNetV1 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 42 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 42 ? 8 : 12
@@ -1596,6 +1612,14 @@ public final class MobileNetV1 {
   // in place: layers.6.pw_relu (relu)
   private func layers_6_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -1615,14 +1639,14 @@ public final class MobileNetV1 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 42 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 42 ? 8 : 12
@@ -1740,6 +1764,14 @@ public final class MobileNetV1 {
   // in place: layers.7.pw_relu (relu)
   private func layers_7_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -1759,14 +1791,14 @@ public final class MobileNetV1 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 42 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 42 ? 8 : 12
@@ -1884,6 +1916,14 @@ public final class MobileNetV1 {
   // in place: layers.8.pw_relu (relu)
   private func layers_8_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -1903,14 +1943,14 @@ public final class MobileNetV1 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 42 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 42 ? 8 : 12
@@ -2028,6 +2068,14 @@ public final class MobileNetV1 {
   // in place: layers.9.pw_relu (relu)
   private func layers_9_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -2047,14 +2095,14 @@ public final class MobileNetV1 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 42 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 42 ? 8 : 12
@@ -2172,6 +2220,14 @@ public final class MobileNetV1 {
   // in place: layers.10.pw_relu (relu)
   private func layers_10_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -2191,14 +2247,14 @@ public final class MobileNetV1 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 42 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 196, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 42 ? 8 : 12
@@ -2315,6 +2371,14 @@ public final class MobileNetV1 {
   // in place: layers.11.pw_relu (relu)
   private func layers_11_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -2334,14 +2398,14 @@ public final class MobileNetV1 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 85 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 49, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 85 ? 4 : 12
@@ -2453,6 +2517,14 @@ public final class MobileNetV1 {
   // in place: layers.12.pw_relu (relu)
   private func layers_12_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -2472,14 +2544,14 @@ public final class MobileNetV1 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 85 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 1024, 49, 49)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 588 &+ n), 1024, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel3(a, tailPanel, bias, stage, 1024, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 1024, 49, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 85 ? 4 : 12

@@ -4185,6 +4185,14 @@ public final class MobileNetV2 {
   // folded: features.17.conv.3 (bn)
   private func features_17_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][960][32]
+    let packedPanels = scratch + 30720
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 30720)
+      for i in 0..<960 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<960 {
       let row = scratch + (i &* 32)
@@ -4204,14 +4212,14 @@ public final class MobileNetV2 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 26 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+              Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, y + (block &* 588 &+ n), 960, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel4(a, tailPanel, bias, stage, 960, 32, 32)
               }
               else {
-                Self.__kernel4(a, src + n, bias, stage, 960, 49, 32)
+                Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, stage, 960, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 26 ? 8 : 12
@@ -4236,6 +4244,14 @@ public final class MobileNetV2 {
   // in place: features.18.2 (relu6)
   private func features_18_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][320][32]
+    let packedPanels = scratch + 10240
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 10240)
+      for i in 0..<320 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<320 {
       let row = scratch + (i &* 32)
@@ -4255,14 +4271,14 @@ public final class MobileNetV2 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 106 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 320, 49, 49)
+              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 10240)), bias, y + (block &* 588 &+ n), 320, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel3(a, tailPanel, bias, stage, 320, 32, 32)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 320, 49, 32)
+                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 10240)), bias, stage, 320, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 106 ? 8 : 12

@@ -89,7 +89,7 @@ public final class NiN {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 559872 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 92256 floats.
+  /// Zero-padded copies of convolution inputs, 188416 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -116,8 +116,8 @@ public final class NiN {
     weights.initialize(repeating: 0, count: 7615712)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 2239488, alignment: 64).bindMemory(to: Float.self, capacity: 559872)
     arena.initialize(repeating: 0, count: 559872)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 369024, alignment: 64).bindMemory(to: Float.self, capacity: 92256)
-    scratch.initialize(repeating: 0, count: 92256)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 753664, alignment: 64).bindMemory(to: Float.self, capacity: 188416)
+    scratch.initialize(repeating: 0, count: 188416)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "cccp1.weight", bias: "cccp1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 34944)
     Self.pack(file, "cccp2.weight", bias: "cccp2.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 96, lanes: 12, into: weights + 44256)
@@ -462,6 +462,14 @@ public final class NiN {
   // in place: relu5 (relu)
   private func cccp3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 22 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<22 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 25 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -481,14 +489,14 @@ public final class NiN {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 21 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
+              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
             }
             else {
               if panel == 22 {
                 Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 256, 729, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 22 ? 25 : 32
               let valid = block == 21 ? 4 : 12
@@ -512,6 +520,14 @@ public final class NiN {
   // in place: relu6 (relu)
   private func cccp4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 22 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<22 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 25 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -531,14 +547,14 @@ public final class NiN {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 21 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
+              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
             }
             else {
               if panel == 22 {
                 Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 256, 729, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 22 ? 25 : 32
               let valid = block == 21 ? 4 : 12
@@ -769,6 +785,14 @@ public final class NiN {
   // in place: relu8 (relu)
   private func cccp5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 5 full panels packed as [panel][384][32]
+    let packedPanels = scratch + 12288
+    for panel in 0..<5 {
+      let to = packedPanels + (panel &* 12288)
+      for i in 0..<384 {
+        (to + (i &* 32)).update(from: src + (i &* 169 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 9 pixels, zero-filled to a whole panel
     for i in 0..<384 {
       let row = scratch + (i &* 32)
@@ -788,14 +812,14 @@ public final class NiN {
           for panel in 0..<6 {
             let n = panel &* 32
             if panel != 5 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2028 &+ n), 384, 169, 169)
+              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, y + (block &* 2028 &+ n), 384, 32, 169)
             }
             else {
               if panel == 5 {
                 Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 384, 169, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, stage, 384, 32, 32)
               }
               let columns = panel == 5 ? 9 : 32
               let valid = block == 31 ? 12 : 12
@@ -819,6 +843,14 @@ public final class NiN {
   // in place: relu9 (relu)
   private func cccp6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 5 full panels packed as [panel][384][32]
+    let packedPanels = scratch + 12288
+    for panel in 0..<5 {
+      let to = packedPanels + (panel &* 12288)
+      for i in 0..<384 {
+        (to + (i &* 32)).update(from: src + (i &* 169 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 9 pixels, zero-filled to a whole panel
     for i in 0..<384 {
       let row = scratch + (i &* 32)
@@ -838,14 +870,14 @@ public final class NiN {
           for panel in 0..<6 {
             let n = panel &* 32
             if panel != 5 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2028 &+ n), 384, 169, 169)
+              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, y + (block &* 2028 &+ n), 384, 32, 169)
             }
             else {
               if panel == 5 {
                 Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 384, 169, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, stage, 384, 32, 32)
               }
               let columns = panel == 5 ? 9 : 32
               let valid = block == 31 ? 12 : 12
@@ -1063,6 +1095,14 @@ public final class NiN {
   // in place: relu11 (relu)
   private func cccp7_1024(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 36 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -1082,14 +1122,14 @@ public final class NiN {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 85 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 432 &+ n), 1024, 36, 36)
+              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 432 &+ n), 1024, 32, 36)
             }
             else {
               if panel == 1 {
                 Self.__kernel2(a, tailPanel, bias, stage, 1024, 32, 32)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 1024, 36, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
               }
               let columns = panel == 1 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -1113,6 +1153,14 @@ public final class NiN {
   // in place: relu12 (relu)
   private func cccp8_1024(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 36 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -1132,14 +1180,14 @@ public final class NiN {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 83 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 432 &+ n), 1024, 36, 36)
+              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 432 &+ n), 1024, 32, 36)
             }
             else {
               if panel == 1 {
                 Self.__kernel2(a, tailPanel, bias, stage, 1024, 32, 32)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 1024, 36, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
               }
               let columns = panel == 1 ? 4 : 32
               let valid = block == 83 ? 4 : 12

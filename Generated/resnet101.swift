@@ -2178,6 +2178,14 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
+    // the 24 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 208896
+    for panel in 0..<24 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 16 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -2198,14 +2206,14 @@ public final class ResNet101 {
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 42 {
-                Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
                 }
                 else {
-                  Self.__kernel5(a, src + n, bias, stage, 256, 784, 32)
+                  Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
                 }
                 let columns = panel == 24 ? 16 : 32
                 let valid = block == 42 ? 8 : 12
@@ -2799,6 +2807,14 @@ public final class ResNet101 {
   // in place: relu23 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 24 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<24 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 16 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -2819,14 +2835,14 @@ public final class ResNet101 {
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 512, 784, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
                 }
                 let columns = panel == 24 ? 16 : 32
                 let valid = block == 21 ? 4 : 12
@@ -2901,6 +2917,14 @@ public final class ResNet101 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -2920,14 +2944,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -2962,6 +2986,14 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
+    // the 6 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 116736
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -2981,14 +3013,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3029,6 +3061,14 @@ public final class ResNet101 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3049,14 +3089,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3131,6 +3171,14 @@ public final class ResNet101 {
   // folded: layer3.1.bn3 (bn)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3150,14 +3198,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3198,6 +3246,14 @@ public final class ResNet101 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3218,14 +3274,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3300,6 +3356,14 @@ public final class ResNet101 {
   // folded: layer3.2.bn3 (bn)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3319,14 +3383,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3367,6 +3431,14 @@ public final class ResNet101 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3387,14 +3459,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3469,6 +3541,14 @@ public final class ResNet101 {
   // folded: layer3.3.bn3 (bn)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3488,14 +3568,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3536,6 +3616,14 @@ public final class ResNet101 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3556,14 +3644,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3638,6 +3726,14 @@ public final class ResNet101 {
   // folded: layer3.4.bn3 (bn)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3657,14 +3753,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3705,6 +3801,14 @@ public final class ResNet101 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3725,14 +3829,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3807,6 +3911,14 @@ public final class ResNet101 {
   // folded: layer3.5.bn3 (bn)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3826,14 +3938,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3874,6 +3986,14 @@ public final class ResNet101 {
   // in place: relu41 (relu)
   private func layer3_6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3894,14 +4014,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3976,6 +4096,14 @@ public final class ResNet101 {
   // folded: layer3.6.bn3 (bn)
   private func layer3_6_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3995,14 +4123,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -4043,6 +4171,14 @@ public final class ResNet101 {
   // in place: relu44 (relu)
   private func layer3_7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -4063,14 +4199,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -4145,6 +4281,14 @@ public final class ResNet101 {
   // folded: layer3.7.bn3 (bn)
   private func layer3_7_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -4164,14 +4308,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -4212,6 +4356,14 @@ public final class ResNet101 {
   // in place: relu47 (relu)
   private func layer3_8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -4232,14 +4384,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -4314,6 +4466,14 @@ public final class ResNet101 {
   // folded: layer3.8.bn3 (bn)
   private func layer3_8_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -4333,14 +4493,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -4381,6 +4541,14 @@ public final class ResNet101 {
   // in place: relu50 (relu)
   private func layer3_9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -4401,14 +4569,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -4483,6 +4651,14 @@ public final class ResNet101 {
   // folded: layer3.9.bn3 (bn)
   private func layer3_9_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -4502,14 +4678,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -4550,6 +4726,14 @@ public final class ResNet101 {
   // in place: relu53 (relu)
   private func layer3_10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -4570,14 +4754,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -4652,6 +4836,14 @@ public final class ResNet101 {
   // folded: layer3.10.bn3 (bn)
   private func layer3_10_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -4671,14 +4863,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -4719,6 +4911,14 @@ public final class ResNet101 {
   // in place: relu56 (relu)
   private func layer3_11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -4739,14 +4939,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -4821,6 +5021,14 @@ public final class ResNet101 {
   // folded: layer3.11.bn3 (bn)
   private func layer3_11_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -4840,14 +5048,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -4888,6 +5096,14 @@ public final class ResNet101 {
   // in place: relu59 (relu)
   private func layer3_12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -4908,14 +5124,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -4990,6 +5206,14 @@ public final class ResNet101 {
   // folded: layer3.12.bn3 (bn)
   private func layer3_12_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -5009,14 +5233,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -5057,6 +5281,14 @@ public final class ResNet101 {
   // in place: relu62 (relu)
   private func layer3_13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -5077,14 +5309,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -5159,6 +5391,14 @@ public final class ResNet101 {
   // folded: layer3.13.bn3 (bn)
   private func layer3_13_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -5178,14 +5418,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -5226,6 +5466,14 @@ public final class ResNet101 {
   // in place: relu65 (relu)
   private func layer3_14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -5246,14 +5494,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -5328,6 +5576,14 @@ public final class ResNet101 {
   // folded: layer3.14.bn3 (bn)
   private func layer3_14_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -5347,14 +5603,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -5395,6 +5651,14 @@ public final class ResNet101 {
   // in place: relu68 (relu)
   private func layer3_15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -5415,14 +5679,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -5497,6 +5761,14 @@ public final class ResNet101 {
   // folded: layer3.15.bn3 (bn)
   private func layer3_15_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -5516,14 +5788,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -5564,6 +5836,14 @@ public final class ResNet101 {
   // in place: relu71 (relu)
   private func layer3_16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -5584,14 +5864,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -5666,6 +5946,14 @@ public final class ResNet101 {
   // folded: layer3.16.bn3 (bn)
   private func layer3_16_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -5685,14 +5973,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -5733,6 +6021,14 @@ public final class ResNet101 {
   // in place: relu74 (relu)
   private func layer3_17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -5753,14 +6049,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -5835,6 +6131,14 @@ public final class ResNet101 {
   // folded: layer3.17.bn3 (bn)
   private func layer3_17_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -5854,14 +6158,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -5902,6 +6206,14 @@ public final class ResNet101 {
   // in place: relu77 (relu)
   private func layer3_18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -5922,14 +6234,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -6004,6 +6316,14 @@ public final class ResNet101 {
   // folded: layer3.18.bn3 (bn)
   private func layer3_18_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -6023,14 +6343,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -6071,6 +6391,14 @@ public final class ResNet101 {
   // in place: relu80 (relu)
   private func layer3_19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -6091,14 +6419,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -6173,6 +6501,14 @@ public final class ResNet101 {
   // folded: layer3.19.bn3 (bn)
   private func layer3_19_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -6192,14 +6528,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -6240,6 +6576,14 @@ public final class ResNet101 {
   // in place: relu83 (relu)
   private func layer3_20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -6260,14 +6604,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -6342,6 +6686,14 @@ public final class ResNet101 {
   // folded: layer3.20.bn3 (bn)
   private func layer3_20_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -6361,14 +6713,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -6409,6 +6761,14 @@ public final class ResNet101 {
   // in place: relu86 (relu)
   private func layer3_21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -6429,14 +6789,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -6511,6 +6871,14 @@ public final class ResNet101 {
   // folded: layer3.21.bn3 (bn)
   private func layer3_21_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -6530,14 +6898,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -6578,6 +6946,14 @@ public final class ResNet101 {
   // in place: relu89 (relu)
   private func layer3_22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -6598,14 +6974,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -6680,6 +7056,14 @@ public final class ResNet101 {
   // folded: layer3.22.bn3 (bn)
   private func layer3_22_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -6699,14 +7083,14 @@ public final class ResNet101 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -6747,6 +7131,14 @@ public final class ResNet101 {
   // in place: relu92 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -6767,14 +7159,14 @@ public final class ResNet101 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 42 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 42 ? 8 : 12
@@ -6850,6 +7242,14 @@ public final class ResNet101 {
   // folded: layer4.0.bn3 (bn)
   private func layer4_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -6869,14 +7269,14 @@ public final class ResNet101 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12
@@ -6911,6 +7311,14 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
+    // the 1 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 82944
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -6930,14 +7338,14 @@ public final class ResNet101 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 1024, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 588 &+ n), 1024, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 1024, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 1024, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12
@@ -6978,6 +7386,14 @@ public final class ResNet101 {
   // in place: relu95 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][2048][32]
+    let packedPanels = scratch + 65536
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 65536)
+      for i in 0..<2048 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<2048 {
       let row = scratch + (i &* 32)
@@ -6997,14 +7413,14 @@ public final class ResNet101 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 2048, 49, 49)
+              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel6(a, tailPanel, bias, stage, 2048, 32, 32)
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 2048, 49, 32)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 42 ? 8 : 12
@@ -7079,6 +7495,14 @@ public final class ResNet101 {
   // folded: layer4.1.bn3 (bn)
   private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -7098,14 +7522,14 @@ public final class ResNet101 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12
@@ -7146,6 +7570,14 @@ public final class ResNet101 {
   // in place: relu98 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][2048][32]
+    let packedPanels = scratch + 65536
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 65536)
+      for i in 0..<2048 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<2048 {
       let row = scratch + (i &* 32)
@@ -7165,14 +7597,14 @@ public final class ResNet101 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 2048, 49, 49)
+              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel6(a, tailPanel, bias, stage, 2048, 32, 32)
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 2048, 49, 32)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 42 ? 8 : 12
@@ -7247,6 +7679,14 @@ public final class ResNet101 {
   // folded: layer4.2.bn3 (bn)
   private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -7266,14 +7706,14 @@ public final class ResNet101 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12

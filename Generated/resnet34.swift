@@ -2544,6 +2544,14 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(subsampled)
+    // the 1 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 20736
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -2563,14 +2571,14 @@ public final class ResNet34 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 42 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 588 &+ n), 256, 49, 49)
+              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 588 &+ n), 256, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel8(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 256, 49, 32)
+                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 42 ? 8 : 12

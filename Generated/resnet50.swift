@@ -1566,6 +1566,14 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(subsampled)
+    // the 24 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 208896
+    for panel in 0..<24 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 16 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -1586,14 +1594,14 @@ public final class ResNet50 {
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 42 {
-                Self.__kernel5(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
                 }
                 else {
-                  Self.__kernel5(a, src + n, bias, stage, 256, 784, 32)
+                  Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
                 }
                 let columns = panel == 24 ? 16 : 32
                 let valid = block == 42 ? 8 : 12
@@ -2187,6 +2195,14 @@ public final class ResNet50 {
   // in place: relu23 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 24 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<24 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 16 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -2207,14 +2223,14 @@ public final class ResNet50 {
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
                   Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 512, 784, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
                 }
                 let columns = panel == 24 ? 16 : 32
                 let valid = block == 21 ? 4 : 12
@@ -2289,6 +2305,14 @@ public final class ResNet50 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -2308,14 +2332,14 @@ public final class ResNet50 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -2350,6 +2374,14 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(subsampled)
+    // the 6 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 116736
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -2369,14 +2401,14 @@ public final class ResNet50 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -2417,6 +2449,14 @@ public final class ResNet50 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -2437,14 +2477,14 @@ public final class ResNet50 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -2519,6 +2559,14 @@ public final class ResNet50 {
   // folded: layer3.1.bn3 (bn)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -2538,14 +2586,14 @@ public final class ResNet50 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -2586,6 +2634,14 @@ public final class ResNet50 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -2606,14 +2662,14 @@ public final class ResNet50 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -2688,6 +2744,14 @@ public final class ResNet50 {
   // folded: layer3.2.bn3 (bn)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -2707,14 +2771,14 @@ public final class ResNet50 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -2755,6 +2819,14 @@ public final class ResNet50 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -2775,14 +2847,14 @@ public final class ResNet50 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -2857,6 +2929,14 @@ public final class ResNet50 {
   // folded: layer3.3.bn3 (bn)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -2876,14 +2956,14 @@ public final class ResNet50 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -2924,6 +3004,14 @@ public final class ResNet50 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -2944,14 +3032,14 @@ public final class ResNet50 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3026,6 +3114,14 @@ public final class ResNet50 {
   // folded: layer3.4.bn3 (bn)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3045,14 +3141,14 @@ public final class ResNet50 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3093,6 +3189,14 @@ public final class ResNet50 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3113,14 +3217,14 @@ public final class ResNet50 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 21 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 21 ? 4 : 12
@@ -3195,6 +3299,14 @@ public final class ResNet50 {
   // folded: layer3.5.bn3 (bn)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][256][32]
+    let packedPanels = scratch + 8192
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 8192)
+      for i in 0..<256 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<256 {
       let row = scratch + (i &* 32)
@@ -3214,14 +3326,14 @@ public final class ResNet50 {
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 85 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
             }
             else {
               if panel == 6 {
                 Self.__kernel5(a, tailPanel, bias, stage, 256, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 196, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
               }
               let columns = panel == 6 ? 4 : 32
               let valid = block == 85 ? 4 : 12
@@ -3262,6 +3374,14 @@ public final class ResNet50 {
   // in place: relu41 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 6 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 32768
+    for panel in 0..<6 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 4 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3282,14 +3402,14 @@ public final class ResNet50 {
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 42 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 1024, 196, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
                   Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 1024, 196, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 42 ? 8 : 12
@@ -3365,6 +3485,14 @@ public final class ResNet50 {
   // folded: layer4.0.bn3 (bn)
   private func layer4_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -3384,14 +3512,14 @@ public final class ResNet50 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12
@@ -3426,6 +3554,14 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(subsampled)
+    // the 1 full panels packed as [panel][1024][32]
+    let packedPanels = scratch + 82944
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 32768)
+      for i in 0..<1024 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<1024 {
       let row = scratch + (i &* 32)
@@ -3445,14 +3581,14 @@ public final class ResNet50 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 1024, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 588 &+ n), 1024, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 1024, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 1024, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12
@@ -3493,6 +3629,14 @@ public final class ResNet50 {
   // in place: relu44 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][2048][32]
+    let packedPanels = scratch + 65536
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 65536)
+      for i in 0..<2048 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<2048 {
       let row = scratch + (i &* 32)
@@ -3512,14 +3656,14 @@ public final class ResNet50 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 2048, 49, 49)
+              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel6(a, tailPanel, bias, stage, 2048, 32, 32)
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 2048, 49, 32)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 42 ? 8 : 12
@@ -3594,6 +3738,14 @@ public final class ResNet50 {
   // folded: layer4.1.bn3 (bn)
   private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -3613,14 +3765,14 @@ public final class ResNet50 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12
@@ -3661,6 +3813,14 @@ public final class ResNet50 {
   // in place: relu47 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][2048][32]
+    let packedPanels = scratch + 65536
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 65536)
+      for i in 0..<2048 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<2048 {
       let row = scratch + (i &* 32)
@@ -3680,14 +3840,14 @@ public final class ResNet50 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 42 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 2048, 49, 49)
+              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel6(a, tailPanel, bias, stage, 2048, 32, 32)
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 2048, 49, 32)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 42 ? 8 : 12
@@ -3762,6 +3922,14 @@ public final class ResNet50 {
   // folded: layer4.2.bn3 (bn)
   private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 1 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 17 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -3781,14 +3949,14 @@ public final class ResNet50 {
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 170 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
             }
             else {
               if panel == 1 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 49, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 1 ? 17 : 32
               let valid = block == 170 ? 8 : 12

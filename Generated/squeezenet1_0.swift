@@ -1899,6 +1899,14 @@ public final class SqueezeNet1_0 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 5 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<5 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 169 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 9 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -1918,14 +1926,14 @@ public final class SqueezeNet1_0 {
           for panel in 0..<6 {
             let n = panel &* 32
             if panel != 5 && block != 83 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2028 &+ n), 512, 169, 169)
+              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2028 &+ n), 512, 32, 169)
             }
             else {
               if panel == 5 {
                 Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 169, 32)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 5 ? 9 : 32
               let valid = block == 83 ? 4 : 12

@@ -153,7 +153,7 @@ public final class SqueezeNet1_1 {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 982144 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 51984 floats.
+  /// Zero-padded copies of convolution inputs, 98304 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -180,8 +180,8 @@ public final class SqueezeNet1_1 {
     weights.initialize(repeating: 0, count: 1243280)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 3928576, alignment: 64).bindMemory(to: Float.self, capacity: 982144)
     arena.initialize(repeating: 0, count: 982144)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 207936, alignment: 64).bindMemory(to: Float.self, capacity: 51984)
-    scratch.initialize(repeating: 0, count: 51984)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 393216, alignment: 64).bindMemory(to: Float.self, capacity: 98304)
+    scratch.initialize(repeating: 0, count: 98304)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 64, lanes: 8, into: weights + 1792)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 2832)
@@ -1882,6 +1882,14 @@ public final class SqueezeNet1_1 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
+    // the 5 full panels packed as [panel][512][32]
+    let packedPanels = scratch + 16384
+    for panel in 0..<5 {
+      let to = packedPanels + (panel &* 16384)
+      for i in 0..<512 {
+        (to + (i &* 32)).update(from: src + (i &* 169 &+ panel &* 32), count: 32)
+      }
+    }
     // the last 9 pixels, zero-filled to a whole panel
     for i in 0..<512 {
       let row = scratch + (i &* 32)
@@ -1901,14 +1909,14 @@ public final class SqueezeNet1_1 {
           for panel in 0..<6 {
             let n = panel &* 32
             if panel != 5 && block != 83 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2028 &+ n), 512, 169, 169)
+              Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2028 &+ n), 512, 32, 169)
             }
             else {
               if panel == 5 {
                 Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 512, 169, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
               }
               let columns = panel == 5 ? 9 : 32
               let valid = block == 83 ? 4 : 12

@@ -52,7 +52,7 @@ enum Convolution {
     let g = geometry(context)
     if isPointwise(context) {
       let cut = pointwiseScratch(context)
-      return cut.tail + cut.subsampled
+      return cut.tail + cut.subsampled + cut.packed
     }
     if usesDepthwise(context) { return 0 }
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
