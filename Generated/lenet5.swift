@@ -820,16 +820,26 @@ public final class LeNet5 {
       if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
     }
 
-    /// The generation of the next job, or nil once stopping.
-    private func waitForJob(after seen: Int) -> Int? {
+    /// Polls `ready` (evaluated while `state` is held) for `spinNanoseconds`; whether it held.
+    private func spin(until ready: () -> Bool) -> Bool {
       let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
       while DispatchTime.now().uptimeNanoseconds < deadline {
         guard state.try() else { continue }
+        let holds = ready()
+        state.unlock()
+        if holds { return true }
+        sched_yield()
+      }
+      return false
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      if spin(until: { generation != seen || stopping }) {
+        acquire()
         let (next, stop) = (generation, stopping)
         state.unlock()
-        if stop { return nil }
-        if next != seen { return next }
-        sched_yield()
+        return stop ? nil : next
       }
       wake.lock()
       defer { wake.unlock() }
@@ -848,14 +858,7 @@ public final class LeNet5 {
     }
 
     private func waitForParts() {
-      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
-      while DispatchTime.now().uptimeNanoseconds < deadline {
-        guard state.try() else { continue }
-        let left = parts - finished
-        state.unlock()
-        if left == 0 { return }
-        sched_yield()
-      }
+      if spin(until: { finished == parts }) { return }
       done.lock()
       defer { done.unlock() }
       acquire()

@@ -1492,25 +1492,20 @@ public final class MobileNetV2 {
           let bias = UnsafePointer(weights + (24992 &+ block &* 11))
           for panel in 0..<25 {
             let n = panel &* 32
-            if false && panel != 24 && block != 2 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 8624 &+ n), 144, 784, 784)
+            if panel == 24 {
+              Self.__kernel5(a, tailPanel, bias, stage, 144, 32, 32)
             }
             else {
-              if panel == 24 {
-                Self.__kernel5(a, tailPanel, bias, stage, 144, 32, 32)
-              }
-              else {
-                Self.__kernel5(a, src + n, bias, stage, 144, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
-                }
+              Self.__kernel5(a, src + n, bias, stage, 144, 784, 32)
+            }
+            let columns = panel == 24 ? 16 : 32
+            let valid = block == 2 ? 10 : 11
+            for r in 0..<valid {
+              let c = block &* 11 &+ r
+              let o = y + (c &* 784 &+ n)
+              let s = stage + (r &* 32)
+              for p in 0..<columns {
+                o[p] = s[p]
               }
             }
           }
@@ -2177,25 +2172,20 @@ public final class MobileNetV2 {
           let bias = UnsafePointer(weights + (75248 &+ block &* 11))
           for panel in 0..<7 {
             let n = panel &* 32
-            if false && panel != 6 && block != 5 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 192, 196, 196)
+            if panel == 6 {
+              Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
             }
             else {
-              if panel == 6 {
-                Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
-              }
-              else {
-                Self.__kernel5(a, src + n, bias, stage, 192, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
-                }
+              Self.__kernel5(a, src + n, bias, stage, 192, 196, 32)
+            }
+            let columns = panel == 6 ? 4 : 32
+            let valid = block == 5 ? 9 : 11
+            for r in 0..<valid {
+              let c = block &* 11 &+ r
+              let o = y + (c &* 196 &+ n)
+              let s = stage + (r &* 32)
+              for p in 0..<columns {
+                o[p] = s[p]
               }
             }
           }
@@ -2997,25 +2987,20 @@ public final class MobileNetV2 {
           let bias = UnsafePointer(weights + (303664 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
-            if false && panel != 6 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 2352 &+ n), 384, 196, 196)
+            if panel == 6 {
+              Self.__kernel4(a, tailPanel, bias, stage, 384, 32, 32)
             }
             else {
-              if panel == 6 {
-                Self.__kernel4(a, tailPanel, bias, stage, 384, 32, 32)
-              }
-              else {
-                Self.__kernel4(a, src + n, bias, stage, 384, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 7 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
-                }
+              Self.__kernel4(a, src + n, bias, stage, 384, 196, 32)
+            }
+            let columns = panel == 6 ? 4 : 32
+            let valid = block == 7 ? 12 : 12
+            for r in 0..<valid {
+              let c = block &* 12 &+ r
+              let o = y + (c &* 196 &+ n)
+              let s = stage + (r &* 32)
+              for p in 0..<columns {
+                o[p] = s[p]
               }
             }
           }
@@ -3610,25 +3595,20 @@ public final class MobileNetV2 {
           let bias = UnsafePointer(weights + (696208 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
-            if false && panel != 1 && block != 13 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 576, 49, 49)
+            if panel == 1 {
+              Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
             }
             else {
-              if panel == 1 {
-                Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
-              }
-              else {
-                Self.__kernel4(a, src + n, bias, stage, 576, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 13 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
-                }
+              Self.__kernel4(a, src + n, bias, stage, 576, 49, 32)
+            }
+            let columns = panel == 1 ? 17 : 32
+            let valid = block == 13 ? 4 : 12
+            for r in 0..<valid {
+              let c = block &* 12 &+ r
+              let o = y + (c &* 49 &+ n)
+              let s = stage + (r &* 32)
+              for p in 0..<columns {
+                o[p] = s[p]
               }
             }
           }
@@ -5130,16 +5110,26 @@ public final class MobileNetV2 {
       if wakeCaller { done.lock(); done.broadcast(); done.unlock() }
     }
 
-    /// The generation of the next job, or nil once stopping.
-    private func waitForJob(after seen: Int) -> Int? {
+    /// Polls `ready` (evaluated while `state` is held) for `spinNanoseconds`; whether it held.
+    private func spin(until ready: () -> Bool) -> Bool {
       let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
       while DispatchTime.now().uptimeNanoseconds < deadline {
         guard state.try() else { continue }
+        let holds = ready()
+        state.unlock()
+        if holds { return true }
+        sched_yield()
+      }
+      return false
+    }
+
+    /// The generation of the next job, or nil once stopping.
+    private func waitForJob(after seen: Int) -> Int? {
+      if spin(until: { generation != seen || stopping }) {
+        acquire()
         let (next, stop) = (generation, stopping)
         state.unlock()
-        if stop { return nil }
-        if next != seen { return next }
-        sched_yield()
+        return stop ? nil : next
       }
       wake.lock()
       defer { wake.unlock() }
@@ -5158,14 +5148,7 @@ public final class MobileNetV2 {
     }
 
     private func waitForParts() {
-      let deadline = DispatchTime.now().uptimeNanoseconds &+ Self.spinNanoseconds
-      while DispatchTime.now().uptimeNanoseconds < deadline {
-        guard state.try() else { continue }
-        let left = parts - finished
-        state.unlock()
-        if left == 0 { return }
-        sched_yield()
-      }
+      if spin(until: { finished == parts }) { return }
       done.lock()
       defer { done.unlock() }
       acquire()

@@ -106,10 +106,12 @@ extension Convolution {
     let g = geometry(context)
     let pixels = context.output.height * context.output.width
     let width = panelWidth(context)
-    let tail = pixels % width == 0 ? 0 : g.inPerGroup * width
+    let cut = GEMMPanels(m: context.output.channels, k: g.inPerGroup, n: pixels,
+                         rows: pointwiseRows(context), width: width, weightOffset: 0)
     let strided = g.strideH != 1 || g.strideW != 1
-    let packed = packsPanels(context) ? g.inPerGroup * (pixels / width) * width : 0
-    return (tail, strided ? g.inPerGroup * pixels : 0, packed)
+    return (tail: cut.tail > 0 ? g.inPerGroup * width : 0,
+            subsampled: strided ? g.inPerGroup * pixels : 0,
+            packed: packsPanels(context) ? g.inPerGroup * cut.full * width : 0)
   }
 
   /// Whether the full pixel panels are first copied contiguous: when a panel (`k` rows of
@@ -119,9 +121,10 @@ extension Convolution {
   /// channels: 2.0 → 1.6 ms packed); the copy costs one pass over the input.
   static func packsPanels(_ context: KernelContext) -> Bool {
     let k = geometry(context).inPerGroup
-    let blocks = (context.output.channels + pointwiseRows(context) - 1) / pointwiseRows(context)
-    let pixels = context.output.height * context.output.width
-    return k * panelWidth(context) * 4 > 24 * 1024 && blocks >= 16 && pixels >= panelWidth(context)
+    let width = panelWidth(context)
+    let cut = GEMMPanels(m: context.output.channels, k: k, n: context.output.height * context.output.width,
+                         rows: pointwiseRows(context), width: width, weightOffset: 0)
+    return k * width * 4 > 24 * 1024 && cut.blocks >= 16 && cut.full > 0
   }
 
   /// The clamp the micro-kernel can apply itself when the fused followers are exactly it.
@@ -201,12 +204,11 @@ extension Convolution {
     let splitBlocks = blocks >= 2
     let parallel = Threading.worthSplitting(work: macs(context), iterations: splitBlocks ? blocks : panels)
     out.line("// \(blocks) blocks of \(rows) channels x \(panels) panels of \(width) pixels, in \(chunks) chunk(s) of \(chunkPanels) panels")
-    // Direct stores when the block is whole, the panel is whole and the kernel clamps.
-    var conditions: [String] = []
-    if clamp == nil { conditions.append("false") }
-    if tail > 0 { conditions.append("panel != \(full)") }
-    if lastRows != rows { conditions.append("block != \(blocks - 1)") }
-    let direct = conditions.isEmpty ? "true" : conditions.joined(separator: " && ")
+    // Direct stores when the kernel clamps and the block and the panel are whole: "false" (the
+    // epilogue needs the staging buffer), "true", or the runtime condition.
+    let whole = [tail > 0 ? "panel != \(full)" : nil, lastRows != rows ? "block != \(blocks - 1)" : nil]
+      .compactMap { $0 }
+    let direct = clamp == nil ? "false" : whole.isEmpty ? "true" : whole.joined(separator: " && ")
     Threading.emitRanges(splitBlocks ? blocks : panels, parallel: parallel, &out) { out in
       let loops = { (out: inout SwiftEmitter) in
         let body = { (out: inout SwiftEmitter) in
