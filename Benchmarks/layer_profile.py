@@ -146,19 +146,8 @@ def main():
 
     if args.no_ort:
         return
-    import numpy as np
     import onnxruntime as ort
-    meta = json.load(open(os.path.join(d, 'meta.json')))
-    h, w, c = meta['input_shape_hwc']
-    x = np.fromfile(os.path.join(d, 'input.bin'), dtype='<f4').reshape(1, c, h, w)
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = args.threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.enable_profiling = True
-    so.profile_file_prefix = os.path.join(tempfile.mkdtemp(), 'ort')
-    sess = ort.InferenceSession(os.path.join(d, 'model.onnx'), so, providers=['CPUExecutionProvider'])
+    sess, x = bench.ort_session(d, args.threads, profile_prefix=os.path.join(tempfile.mkdtemp(), 'ort'))
     name = sess.get_inputs()[0].name
     for _ in range(5):
         sess.run(None, {name: x})

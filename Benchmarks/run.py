@@ -507,7 +507,10 @@ def time_calls(fn, runs, warmup):
     return stats_ms(times)
 
 
-def worker_ort(stem, d, threads, runs, warmup):
+def ort_session(d, threads, profile_prefix=None):
+    """onnxruntime on OUT/<stem>/model.onnx as the benchmark runs it (intra-op `threads`, one
+    inter-op thread, sequential, all graph optimizations; per-node profiling when
+    `profile_prefix` is given), and the input as an NCHW array."""
     import numpy as np
     import onnxruntime as ort
     meta = json.load(open(os.path.join(d, 'meta.json')))
@@ -518,8 +521,17 @@ def worker_ort(stem, d, threads, runs, warmup):
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    start = time.perf_counter()
+    if profile_prefix:
+        so.enable_profiling = True
+        so.profile_file_prefix = profile_prefix
     sess = ort.InferenceSession(os.path.join(d, 'model.onnx'), so, providers=['CPUExecutionProvider'])
+    return sess, x
+
+
+def worker_ort(stem, d, threads, runs, warmup):
+    import numpy as np
+    start = time.perf_counter()
+    sess, x = ort_session(d, threads)
     init_ms = (time.perf_counter() - start) * 1e3
     name = sess.get_inputs()[0].name
     r = time_calls(lambda: sess.run(None, {name: x}), runs, warmup)
