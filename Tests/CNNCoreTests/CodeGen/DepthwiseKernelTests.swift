@@ -50,4 +50,41 @@ final class DepthwiseKernelTests: XCTestCase {
   func testEveryLayerAgreesWithInterpreter() throws {
     try helpers.checkEveryLayer(Self.spec, outputs: Self.outputs)
   }
+
+  /// The direct row kernel (`Convolution+DepthwiseRows.swift`): no padding (no masks, no
+  /// row-block planes), dilation, stride 2 with `ceil` (masks on the right), stride 2 on an odd
+  /// width, `conv` with groups == channels, an output exactly one vector wide (both masks on one
+  /// vector), a middle loop of column vectors; then 5x5 stride 2 with asymmetric padding and two
+  /// channels (both are boundary planes, which take the row-block kernel).
+  static let rowsSpecs = [
+    """
+    network DepthwiseRows
+    input 37x70x5
+    nopad: dwconv 3x3 | relu
+    dil: dwconv 3x3 d2 p2 | relu6
+    ceilr: dwconv 3x3 s2 p1 ceil | relu
+    odd: dwconv 3x3 s2 p1 | relu
+    one: conv 5 3x3 g5 | relu
+    both: dwconv 3x3 p1 | relu6
+
+    """,
+    """
+    network DepthwiseRows
+    input 37x70x5
+    asym5: dwconv 5x5 s2 pad=2,1,1,2 floor | relu6
+    two: conv 2 1x1 | relu
+    pair: dwconv 3x3 p1 | relu
+
+    """,
+  ]
+
+  func testDirectRowsAgreeWithInterpreterAndThreadsAreIdentical() throws {
+    let source = try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[0], type: "DepthwiseRows")
+    XCTAssertTrue(source.contains("for chunk in 1..<"), "wide planes loop over middle vectors")
+    XCTAssertTrue(source.contains(".replacing(with: zero, where: high"), "right padding is masked")
+    XCTAssertTrue(source.contains("if c == 0 || c == "), "boundary planes take the row blocks")
+    try helpers.checkEveryLayer(Self.rowsSpecs[0], outputs: "output @nopad, @dil, @ceilr, @odd, @one, @both\n")
+    try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows")
+    try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: "output @asym5, @pair\n")
+  }
 }

@@ -9,7 +9,8 @@
 /// at a literal offset and one FMA, and the few columns past the output width are computed and
 /// dropped when the valid columns are copied out (through the fused epilogue; relu and relu6 on
 /// the vectors). Planes at least one vector wide whose followers are none, relu or relu6 are
-/// instead computed in row blocks stored straight into the output (below). Weights stay in
+/// instead computed from the input rows directly (`Convolution+DepthwiseRows.swift`), their
+/// first and last planes in row blocks stored straight into the output (below). Weights stay in
 /// PyTorch's order (`[C][kh][kw]`, bias `[C]` after them).
 extension Convolution {
   /// Whether the SIMD depthwise kernel applies (else the axpy-row kernel).
@@ -88,8 +89,8 @@ extension Convolution {
 
   static func emitPolyphase(_ context: KernelContext, _ plan: PhasePlan,
                             _ out: inout SwiftEmitter) {
-    if let rows = RowBlocks(context, plan) {
-      emitRowBlocks(context, plan, rows, &out)
+    if let rows = DepthwiseRows(context) {
+      emitDepthwiseRows(context, plan, rows, &out)
       return
     }
     let output = context.output
@@ -255,9 +256,9 @@ extension Convolution {
   }
 }
 
-/// Output rows computed `rows` at a time straight into `y`, for planes at least one vector wide
-/// whose fused followers the vector loop applies itself: every loaded vector of the buffer feeds
-/// every output row of the block that reads it (a 3x3 stride-1 block of 4 rows loads 18 vectors
+/// Output rows computed `rows` at a time straight into `y` from the padded plane, for the first
+/// and last planes of the direct-row kernel (their edge rows have no neighbours to read past):
+/// every loaded vector of the buffer feeds every output row of the block that reads it (a 3x3 stride-1 block of 4 rows loads 18 vectors
 /// for 36 multiply-adds instead of 36), and the columns are vectors at `ox = 0, lanes, ...`, the
 /// last one moved back to end at the output width (it recomputes, and rewrites with the same
 /// values, a few columns). The last block likewise ends at the last output row. Input rows are
@@ -278,26 +279,6 @@ extension Convolution {
       blocks = (output.height + rows - 1) / rows
       chunks = (output.width + context.lanes - 1) / context.lanes
       needBase = g.strideH * (rows - 1) + (g.kernelH - 1) * g.dilationH + 1 - g.padTop
-    }
-  }
-
-  static func emitRowBlocks(_ context: KernelContext, _ plan: PhasePlan, _ rows: RowBlocks,
-                            _ out: inout SwiftEmitter) {
-    let output = context.output
-    let parallel = Threading.worthSplitting(work: macs(context), iterations: output.channels)
-    let blocks = parallel ? min(output.channels, 8) : 1
-    let channels = output.channels
-    Threading.emitLoop("block", blocks, parallel: parallel, &out) { out in
-      out.block("withUnsafeTemporaryAllocation(of: Float.self, capacity: \(plan.count))") { out in
-        out.line("buffer in")
-        out.line("let plane = buffer.baseAddress!")
-        out.line("plane.update(repeating: 0, count: \(plan.count))")
-        out.block("for c in (block &* \(channels) / \(blocks))..<((block &+ 1) &* \(channels) / \(blocks))") { out in
-          emitWeights(context, plan, &out)
-          out.line("var copied = 0")
-          emitRowBlockLoop(context, plan, rows, &out)
-        }
-      }
     }
   }
 
