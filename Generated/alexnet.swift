@@ -71,11 +71,11 @@ public final class AlexNet {
     Expected(name: "fc8.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 60998000 floats.
+  /// Packed weights, 61686144 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 580800 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 92256 floats.
+  /// Zero-padded copies of convolution inputs, 567296 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -98,20 +98,20 @@ public final class AlexNet {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 243992000, alignment: 64).bindMemory(to: Float.self, capacity: 60998000)
-    weights.initialize(repeating: 0, count: 60998000)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 246744576, alignment: 64).bindMemory(to: Float.self, capacity: 61686144)
+    weights.initialize(repeating: 0, count: 61686144)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 2323200, alignment: 64).bindMemory(to: Float.self, capacity: 580800)
     arena.initialize(repeating: 0, count: 580800)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 369024, alignment: 64).bindMemory(to: Float.self, capacity: 92256)
-    scratch.initialize(repeating: 0, count: 92256)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2269184, alignment: 64).bindMemory(to: Float.self, capacity: 567296)
+    scratch.initialize(repeating: 0, count: 567296)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 96, inner: 363, lanes: 8, into: weights + 0)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 2, outPerGroup: 128, inner: 1200, lanes: 32, into: weights + 34944)
-    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 384, inner: 2304, lanes: 32, into: weights + 342400)
-    Self.pack(file, "conv4.weight", bias: "conv4.bias", norm: nil, groups: 2, outPerGroup: 192, inner: 1728, lanes: 32, into: weights + 1227520)
-    Self.pack(file, "conv5.weight", bias: "conv5.bias", norm: nil, groups: 2, outPerGroup: 128, inner: 1728, lanes: 32, into: weights + 1891456)
-    Self.pack(file, "fc6.weight", bias: "fc6.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 9216, lanes: 16, into: weights + 2334080)
-    Self.pack(file, "fc7.weight", bias: "fc7.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 40086912)
-    Self.pack(file, "fc8.weight", bias: "fc8.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 56868224)
+    Self.packWinograd(file, "conv3.weight", bias: "conv3.bias", norm: nil, outputs: 384, inputs: 256, lanes: 12, into: weights + 342400)
+    Self.pack(file, "conv4.weight", bias: "conv4.bias", norm: nil, groups: 2, outPerGroup: 192, inner: 1728, lanes: 32, into: weights + 1915664)
+    Self.pack(file, "conv5.weight", bias: "conv5.bias", norm: nil, groups: 2, outPerGroup: 128, inner: 1728, lanes: 32, into: weights + 2579600)
+    Self.pack(file, "fc6.weight", bias: "fc6.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 9216, lanes: 16, into: weights + 3022224)
+    Self.pack(file, "fc7.weight", bias: "fc7.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 40775056)
+    Self.pack(file, "fc8.weight", bias: "fc8.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 57556368)
   }
 
   deinit {
@@ -508,59 +508,46 @@ public final class AlexNet {
   // in place: relu3 (relu)
   private func conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<256 {
-      let plane = scratch + (c &* 225)
-      plane.update(repeating: 0, count: 15)
+      let plane = scratch + (c &* 256)
+      plane.update(repeating: 0, count: 16)
       for row in 0..<13 {
-        let to = plane + ((row &+ 1) &* 15 &+ 1)
+        let to = plane + ((row &+ 1) &* 16 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 13 &+ row) &* 13), count: 13)
-        (to + 13).update(repeating: 0, count: 1)
+        (to + 13).update(repeating: 0, count: 2)
       }
-      (plane + 210).update(repeating: 0, count: 15)
+      (plane + 224).update(repeating: 0, count: 32)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(12, threads: threads, pool: pool) {
-      block in
-      let group = block / 12
-      let firstChannel = group &* 384 &+ (block % 12) &* 32
-      let valid = block % 12 == 11 ? 32 : 32
-      let packed = UnsafePointer(weights + (342400 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (1227136 &+ block &* 32))
-      let groupInput = src + (group &* 57600)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<13 {
-          let row = groupInput + (oy &* 15)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel3(row + (ox &* 1), 256, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 65536
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1915648)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(256, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel4(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (342400 &+ (block &* 16 &+ xi) &* 3072))
+            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
             }
           }
-          do {
-            let ox = 7
-            Self.__kernel4(row + (ox &* 1), 256, 225, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 169 &+ oy &* 13 &+ ox)
-              for p in 0..<6 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 31 ? 12 : 12
+          let bias = UnsafePointer(weights + (1915264 &+ block &* 12))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
+          for r in 0..<valid {
+            Self.__kernel5(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
           }
         }
       }
@@ -588,8 +575,8 @@ public final class AlexNet {
       let group = block / 6
       let firstChannel = group &* 192 &+ (block % 6) &* 32
       let valid = block % 6 == 5 ? 32 : 32
-      let packed = UnsafePointer(weights + (1227520 &+ block &* 55296))
-      let bias = UnsafePointer(weights + (1891072 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1915664 &+ block &* 55296))
+      let bias = UnsafePointer(weights + (2579216 &+ block &* 32))
       let groupInput = src + (group &* 43200)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -598,7 +585,7 @@ public final class AlexNet {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel3(row + (ox &* 1), 192, 225, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 192, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -613,7 +600,7 @@ public final class AlexNet {
           }
           do {
             let ox = 7
-            Self.__kernel4(row + (ox &* 1), 192, 225, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 192, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -652,8 +639,8 @@ public final class AlexNet {
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (1891456 &+ block &* 55296))
-      let bias = UnsafePointer(weights + (2333824 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2579600 &+ block &* 55296))
+      let bias = UnsafePointer(weights + (3021968 &+ block &* 32))
       let groupInput = src + (group &* 43200)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -662,7 +649,7 @@ public final class AlexNet {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel3(row + (ox &* 1), 192, 225, packed, bias, stage)
+            Self.__kernel6(row + (ox &* 1), 192, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -677,7 +664,7 @@ public final class AlexNet {
           }
           do {
             let ox = 7
-            Self.__kernel4(row + (ox &* 1), 192, 225, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 192, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -845,8 +832,8 @@ public final class AlexNet {
   private func fc6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (2334080 &+ block &* 147456)
-      var even = UnsafeRawPointer(weights + (40082816 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (3022224 &+ block &* 147456)
+      var even = UnsafeRawPointer(weights + (40770960 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -878,8 +865,8 @@ public final class AlexNet {
   private func fc7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (40086912 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (56864128 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (40775056 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (57552272 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -911,8 +898,8 @@ public final class AlexNet {
   private func fc8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (56868224 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (60996992 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (57556368 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (61685136 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -1331,10 +1318,259 @@ public final class AlexNet {
     UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var c11_1 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+  }
+
+  /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel4(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD4<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d00 = SIMD4<Float>(a0[0], a0[2], b0[0], b0[2]), d01 = SIMD4<Float>(a0[1], a0[3], b0[1], b0[3])
+      let d02 = SIMD4<Float>(e0[0], e0[2], f0[0], f0[2]), d03 = SIMD4<Float>(e0[1], e0[3], f0[1], f0[3])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD4<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d10 = SIMD4<Float>(a1[0], a1[2], b1[0], b1[2]), d11 = SIMD4<Float>(a1[1], a1[3], b1[1], b1[3])
+      let d12 = SIMD4<Float>(e1[0], e1[2], f1[0], f1[2]), d13 = SIMD4<Float>(e1[1], e1[3], f1[1], f1[3])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD4<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d20 = SIMD4<Float>(a2[0], a2[2], b2[0], b2[2]), d21 = SIMD4<Float>(a2[1], a2[3], b2[1], b2[3])
+      let d22 = SIMD4<Float>(e2[0], e2[2], f2[0], f2[2]), d23 = SIMD4<Float>(e2[1], e2[3], f2[1], f2[3])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD4<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d30 = SIMD4<Float>(a3[0], a3[2], b3[0], b3[2]), d31 = SIMD4<Float>(a3[1], a3[3], b3[1], b3[3])
+      let d32 = SIMD4<Float>(e3[0], e3[2], f3[0], f3[2]), d33 = SIMD4<Float>(e3[1], e3[3], f3[1], f3[3])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD4<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD4<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD4<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD4<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD4<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD4<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD4<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD4<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD4<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD4<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD4<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD4<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD4<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD4<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD4<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD4<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
+      }
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel5(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD4<Float>(repeating: bias)
+    let zero = SIMD4<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
+      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
+      if partial {
+        for i in 0..<3 {
+          top[4 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
+        if partial {
+          for i in 0..<3 {
+            (top + width)[4 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
+      }
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+    }
+  }
+
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -1601,7 +1837,7 @@ public final class AlexNet {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -2278,6 +2514,47 @@ public final class AlexNet {
       let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
       target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
+  }
+
+  /// Writes the 3x3 tensor `name` (`[outputs][inputs][3][3]`) as Winograd F(2x2, 3x3) filters
+  /// `U = G g Gᵀ` (`G` = rows (1, 0, 0), (½, ½, ½), (½, -½, ½), (0, 0, 1); computed in Double, a
+  /// folded batch norm's scale applied) in `[block][ξ][input][lanes]` panels for the 16 points ξ,
+  /// then `bias` as `[block][lanes]`, then `lanes` zeros.
+  private static func packWinograd(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inputs: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+    let blocks = (outputs + lanes - 1) / lanes
+    // One row of `G` applied to three values: `(a, (a + b + c) / 2, (a - b + c) / 2, c)`.
+    func transform(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double, Double) {
+      (a, (a + b + c) / 2, (a - b + c) / 2, c)
+    }
+    var g = [Double](repeating: 0, count: 9)
+    file.stream(name) { first, values in
+      var index = first
+      for value in values {
+        guard index < outputs * inputs * 9 else { return }
+        g[index % 9] = Double(value)
+        if index % 9 == 8 {
+          let k = index / (inputs * 9), c = index / 9 % inputs
+          let scale = Double(norm?.scale[k] ?? 1)
+          // `G g`: the three filter rows combined into four; then each of those rows by `G`.
+          let column = (0..<3).map { transform(g[$0], g[3 + $0], g[6 + $0]) }
+          let rows = [column.map(\.0), column.map(\.1), column.map(\.2), column.map(\.3)]
+          let panel = target + ((k / lanes * 16) * inputs + c) * lanes + k % lanes
+          for (i, row) in rows.enumerated() {
+            let u = transform(row[0], row[1], row[2])
+            for (j, value) in [u.0, u.1, u.2, u.3].enumerated() {
+              panel[(i * 4 + j) * inputs * lanes] = Float(value * scale)
+            }
+          }
+        }
+        index += 1
+      }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    let biasBase = blocks * 16 * inputs * lanes
+    for c in 0..<outputs {
+      target[biasBase + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+    }
+    (target + biasBase + blocks * lanes).update(repeating: 0, count: lanes)
   }
 
   /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then

@@ -1243,11 +1243,11 @@ public final class DenseNet121 {
     Expected(name: "classifier.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 8118592 floats.
+  /// Packed weights, 9868512 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1906688 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 430592 floats.
+  /// Zero-padded copies of convolution inputs, 719104 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -1270,12 +1270,12 @@ public final class DenseNet121 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 32474368, alignment: 64).bindMemory(to: Float.self, capacity: 8118592)
-    weights.initialize(repeating: 0, count: 8118592)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 39474048, alignment: 64).bindMemory(to: Float.self, capacity: 9868512)
+    weights.initialize(repeating: 0, count: 9868512)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
     arena.initialize(repeating: 0, count: 1906688)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
-    scratch.initialize(repeating: 0, count: 430592)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2876416, alignment: 64).bindMemory(to: Float.self, capacity: 719104)
+    scratch.initialize(repeating: 0, count: 719104)
     Self.pack(file, "features.conv0.weight", bias: nil, norm: Self.fold(file, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
@@ -1283,430 +1283,430 @@ public final class DenseNet121 {
       (weights + 9536).update(from: norm.shift, count: 64)
     }
     Self.pack(file, "features.denseblock1.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 9600)
-    Self.pack(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 18192)
+    Self.packWinograd(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 18192)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer2.norm1", epsilon: 1e-05, channels: 96)
-      (weights + 55088).update(from: norm.scale, count: 96)
-      (weights + 55184).update(from: norm.shift, count: 96)
+      (weights + 85824).update(from: norm.scale, count: 96)
+      (weights + 85920).update(from: norm.shift, count: 96)
     }
-    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 55280)
-    Self.pack(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 68096)
+    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 86016)
+    Self.packWinograd(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 98832)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer3.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 104992).update(from: norm.scale, count: 128)
-      (weights + 105120).update(from: norm.shift, count: 128)
+      (weights + 166464).update(from: norm.scale, count: 128)
+      (weights + 166592).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 105248)
-    Self.pack(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 122288)
+    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 166720)
+    Self.packWinograd(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 183760)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer4.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 159184).update(from: norm.scale, count: 160)
-      (weights + 159344).update(from: norm.shift, count: 160)
+      (weights + 251392).update(from: norm.scale, count: 160)
+      (weights + 251552).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 159504)
-    Self.pack(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 180768)
+    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 251712)
+    Self.packWinograd(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 272976)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer5.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 217664).update(from: norm.scale, count: 192)
-      (weights + 217856).update(from: norm.shift, count: 192)
+      (weights + 340608).update(from: norm.scale, count: 192)
+      (weights + 340800).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 218048)
-    Self.pack(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 243536)
+    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 340992)
+    Self.packWinograd(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 366480)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer6.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 280432).update(from: norm.scale, count: 224)
-      (weights + 280656).update(from: norm.shift, count: 224)
+      (weights + 434112).update(from: norm.scale, count: 224)
+      (weights + 434336).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 280880)
-    Self.pack(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 310592)
+    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 434560)
+    Self.packWinograd(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 464272)
     do {
       let norm = Self.fold(file, "features.transition1.norm", epsilon: 1e-05, channels: 256)
-      (weights + 347488).update(from: norm.scale, count: 256)
-      (weights + 347744).update(from: norm.shift, count: 256)
+      (weights + 531904).update(from: norm.scale, count: 256)
+      (weights + 532160).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 348000)
+    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 532416)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer1.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 381936).update(from: norm.scale, count: 128)
-      (weights + 382064).update(from: norm.shift, count: 128)
+      (weights + 566352).update(from: norm.scale, count: 128)
+      (weights + 566480).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 382192)
-    Self.pack(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 399232)
+    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 566608)
+    Self.packWinograd(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 583648)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer2.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 436128).update(from: norm.scale, count: 160)
-      (weights + 436288).update(from: norm.shift, count: 160)
+      (weights + 651280).update(from: norm.scale, count: 160)
+      (weights + 651440).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 436448)
-    Self.pack(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 457712)
+    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 651600)
+    Self.packWinograd(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 672864)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer3.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 494608).update(from: norm.scale, count: 192)
-      (weights + 494800).update(from: norm.shift, count: 192)
+      (weights + 740496).update(from: norm.scale, count: 192)
+      (weights + 740688).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 494992)
-    Self.pack(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 520480)
+    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 740880)
+    Self.packWinograd(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 766368)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer4.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 557376).update(from: norm.scale, count: 224)
-      (weights + 557600).update(from: norm.shift, count: 224)
+      (weights + 834000).update(from: norm.scale, count: 224)
+      (weights + 834224).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 557824)
-    Self.pack(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 587536)
+    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 834448)
+    Self.packWinograd(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 864160)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer5.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 624432).update(from: norm.scale, count: 256)
-      (weights + 624688).update(from: norm.shift, count: 256)
+      (weights + 931792).update(from: norm.scale, count: 256)
+      (weights + 932048).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 624944)
-    Self.pack(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 658880)
+    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 932304)
+    Self.packWinograd(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 966240)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer6.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 695776).update(from: norm.scale, count: 288)
-      (weights + 696064).update(from: norm.shift, count: 288)
+      (weights + 1033872).update(from: norm.scale, count: 288)
+      (weights + 1034160).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 696352)
-    Self.pack(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 734512)
+    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 1034448)
+    Self.packWinograd(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1072608)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer7.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 771408).update(from: norm.scale, count: 320)
-      (weights + 771728).update(from: norm.shift, count: 320)
+      (weights + 1140240).update(from: norm.scale, count: 320)
+      (weights + 1140560).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 772048)
-    Self.pack(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 814432)
+    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 1140880)
+    Self.packWinograd(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1183264)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer8.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 851328).update(from: norm.scale, count: 352)
-      (weights + 851680).update(from: norm.shift, count: 352)
+      (weights + 1250896).update(from: norm.scale, count: 352)
+      (weights + 1251248).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 852032)
-    Self.pack(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 898640)
+    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 1251600)
+    Self.packWinograd(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1298208)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer9.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 935536).update(from: norm.scale, count: 384)
-      (weights + 935920).update(from: norm.shift, count: 384)
+      (weights + 1365840).update(from: norm.scale, count: 384)
+      (weights + 1366224).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 936304)
-    Self.pack(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 987136)
+    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 1366608)
+    Self.packWinograd(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1417440)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer10.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 1024032).update(from: norm.scale, count: 416)
-      (weights + 1024448).update(from: norm.shift, count: 416)
+      (weights + 1485072).update(from: norm.scale, count: 416)
+      (weights + 1485488).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1024864)
-    Self.pack(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1079920)
+    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1485904)
+    Self.packWinograd(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1540960)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer11.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 1116816).update(from: norm.scale, count: 448)
-      (weights + 1117264).update(from: norm.shift, count: 448)
+      (weights + 1608592).update(from: norm.scale, count: 448)
+      (weights + 1609040).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1117712)
-    Self.pack(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1176992)
+    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1609488)
+    Self.packWinograd(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1668768)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer12.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 1213888).update(from: norm.scale, count: 480)
-      (weights + 1214368).update(from: norm.shift, count: 480)
+      (weights + 1736400).update(from: norm.scale, count: 480)
+      (weights + 1736880).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1214848)
-    Self.pack(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1278352)
+    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1737360)
+    Self.packWinograd(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1800864)
     do {
       let norm = Self.fold(file, "features.transition2.norm", epsilon: 1e-05, channels: 512)
-      (weights + 1315248).update(from: norm.scale, count: 512)
-      (weights + 1315760).update(from: norm.shift, count: 512)
+      (weights + 1868496).update(from: norm.scale, count: 512)
+      (weights + 1869008).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1316272)
+    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1869520)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer1.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 1451712).update(from: norm.scale, count: 256)
-      (weights + 1451968).update(from: norm.shift, count: 256)
+      (weights + 2004960).update(from: norm.scale, count: 256)
+      (weights + 2005216).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 1452224)
-    Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1486160)
+    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 2005472)
+    Self.packWinograd(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2039408)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 1523056).update(from: norm.scale, count: 288)
-      (weights + 1523344).update(from: norm.shift, count: 288)
+      (weights + 2107040).update(from: norm.scale, count: 288)
+      (weights + 2107328).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 1523632)
-    Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1561792)
+    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 2107616)
+    Self.packWinograd(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2145776)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 1598688).update(from: norm.scale, count: 320)
-      (weights + 1599008).update(from: norm.shift, count: 320)
+      (weights + 2213408).update(from: norm.scale, count: 320)
+      (weights + 2213728).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 1599328)
-    Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1641712)
+    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 2214048)
+    Self.packWinograd(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2256432)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 1678608).update(from: norm.scale, count: 352)
-      (weights + 1678960).update(from: norm.shift, count: 352)
+      (weights + 2324064).update(from: norm.scale, count: 352)
+      (weights + 2324416).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 1679312)
-    Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1725920)
+    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 2324768)
+    Self.packWinograd(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2371376)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 1762816).update(from: norm.scale, count: 384)
-      (weights + 1763200).update(from: norm.shift, count: 384)
+      (weights + 2439008).update(from: norm.scale, count: 384)
+      (weights + 2439392).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 1763584)
-    Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1814416)
+    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 2439776)
+    Self.packWinograd(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2490608)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 1851312).update(from: norm.scale, count: 416)
-      (weights + 1851728).update(from: norm.shift, count: 416)
+      (weights + 2558240).update(from: norm.scale, count: 416)
+      (weights + 2558656).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1852144)
-    Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1907200)
+    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 2559072)
+    Self.packWinograd(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2614128)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 1944096).update(from: norm.scale, count: 448)
-      (weights + 1944544).update(from: norm.shift, count: 448)
+      (weights + 2681760).update(from: norm.scale, count: 448)
+      (weights + 2682208).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1944992)
-    Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2004272)
+    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 2682656)
+    Self.packWinograd(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2741936)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 2041168).update(from: norm.scale, count: 480)
-      (weights + 2041648).update(from: norm.shift, count: 480)
+      (weights + 2809568).update(from: norm.scale, count: 480)
+      (weights + 2810048).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 2042128)
-    Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2105632)
+    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 2810528)
+    Self.packWinograd(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2874032)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 2142528).update(from: norm.scale, count: 512)
-      (weights + 2143040).update(from: norm.shift, count: 512)
+      (weights + 2941664).update(from: norm.scale, count: 512)
+      (weights + 2942176).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 2143552)
-    Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2211280)
+    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 2942688)
+    Self.packWinograd(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3010416)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 2248176).update(from: norm.scale, count: 544)
-      (weights + 2248720).update(from: norm.shift, count: 544)
+      (weights + 3078048).update(from: norm.scale, count: 544)
+      (weights + 3078592).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 2249264)
-    Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2321216)
+    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 3079136)
+    Self.packWinograd(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3151088)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 2358112).update(from: norm.scale, count: 576)
-      (weights + 2358688).update(from: norm.shift, count: 576)
+      (weights + 3218720).update(from: norm.scale, count: 576)
+      (weights + 3219296).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 2359264)
-    Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2435440)
+    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 3219872)
+    Self.packWinograd(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3296048)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 2472336).update(from: norm.scale, count: 608)
-      (weights + 2472944).update(from: norm.shift, count: 608)
+      (weights + 3363680).update(from: norm.scale, count: 608)
+      (weights + 3364288).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 2473552)
-    Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2553952)
+    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 3364896)
+    Self.packWinograd(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3445296)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 2590848).update(from: norm.scale, count: 640)
-      (weights + 2591488).update(from: norm.shift, count: 640)
+      (weights + 3512928).update(from: norm.scale, count: 640)
+      (weights + 3513568).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 2592128)
-    Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2676752)
+    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 3514208)
+    Self.packWinograd(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3598832)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 2713648).update(from: norm.scale, count: 672)
-      (weights + 2714320).update(from: norm.shift, count: 672)
+      (weights + 3666464).update(from: norm.scale, count: 672)
+      (weights + 3667136).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 2714992)
-    Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2803840)
+    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 3667808)
+    Self.packWinograd(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3756656)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 2840736).update(from: norm.scale, count: 704)
-      (weights + 2841440).update(from: norm.shift, count: 704)
+      (weights + 3824288).update(from: norm.scale, count: 704)
+      (weights + 3824992).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 2842144)
-    Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2935216)
+    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 3825696)
+    Self.packWinograd(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3918768)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 2972112).update(from: norm.scale, count: 736)
-      (weights + 2972848).update(from: norm.shift, count: 736)
+      (weights + 3986400).update(from: norm.scale, count: 736)
+      (weights + 3987136).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 2973584)
-    Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3070880)
+    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 3987872)
+    Self.packWinograd(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4085168)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 3107776).update(from: norm.scale, count: 768)
-      (weights + 3108544).update(from: norm.shift, count: 768)
+      (weights + 4152800).update(from: norm.scale, count: 768)
+      (weights + 4153568).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 3109312)
-    Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3210832)
+    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 4154336)
+    Self.packWinograd(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4255856)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 3247728).update(from: norm.scale, count: 800)
-      (weights + 3248528).update(from: norm.shift, count: 800)
+      (weights + 4323488).update(from: norm.scale, count: 800)
+      (weights + 4324288).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 3249328)
-    Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3355072)
+    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 4325088)
+    Self.packWinograd(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4430832)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 3391968).update(from: norm.scale, count: 832)
-      (weights + 3392800).update(from: norm.shift, count: 832)
+      (weights + 4498464).update(from: norm.scale, count: 832)
+      (weights + 4499296).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 3393632)
-    Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3503600)
+    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 4500128)
+    Self.packWinograd(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4610096)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 3540496).update(from: norm.scale, count: 864)
-      (weights + 3541360).update(from: norm.shift, count: 864)
+      (weights + 4677728).update(from: norm.scale, count: 864)
+      (weights + 4678592).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 3542224)
-    Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3656416)
+    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 4679456)
+    Self.packWinograd(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4793648)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 3693312).update(from: norm.scale, count: 896)
-      (weights + 3694208).update(from: norm.shift, count: 896)
+      (weights + 4861280).update(from: norm.scale, count: 896)
+      (weights + 4862176).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 3695104)
-    Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3813520)
+    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 4863072)
+    Self.packWinograd(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4981488)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 3850416).update(from: norm.scale, count: 928)
-      (weights + 3851344).update(from: norm.shift, count: 928)
+      (weights + 5049120).update(from: norm.scale, count: 928)
+      (weights + 5050048).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 3852272)
-    Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3974912)
+    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 5050976)
+    Self.packWinograd(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 5173616)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 4011808).update(from: norm.scale, count: 960)
-      (weights + 4012768).update(from: norm.shift, count: 960)
+      (weights + 5241248).update(from: norm.scale, count: 960)
+      (weights + 5242208).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 4013728)
-    Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4140592)
+    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 5243168)
+    Self.packWinograd(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 5370032)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 4177488).update(from: norm.scale, count: 992)
-      (weights + 4178480).update(from: norm.shift, count: 992)
+      (weights + 5437664).update(from: norm.scale, count: 992)
+      (weights + 5438656).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 4179472)
-    Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4310560)
+    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 5439648)
+    Self.packWinograd(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 5570736)
     do {
       let norm = Self.fold(file, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
-      (weights + 4347456).update(from: norm.scale, count: 1024)
-      (weights + 4348480).update(from: norm.shift, count: 1024)
+      (weights + 5638368).update(from: norm.scale, count: 1024)
+      (weights + 5639392).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 4349504)
+    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 5640416)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 4878416).update(from: norm.scale, count: 512)
-      (weights + 4878928).update(from: norm.shift, count: 512)
+      (weights + 6169328).update(from: norm.scale, count: 512)
+      (weights + 6169840).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 4879440)
-    Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4947168)
+    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 6170352)
+    Self.packWinograd(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6238080)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 4984064).update(from: norm.scale, count: 544)
-      (weights + 4984608).update(from: norm.shift, count: 544)
+      (weights + 6303664).update(from: norm.scale, count: 544)
+      (weights + 6304208).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 4985152)
-    Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5057104)
+    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 6304752)
+    Self.packWinograd(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6376704)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 5094000).update(from: norm.scale, count: 576)
-      (weights + 5094576).update(from: norm.shift, count: 576)
+      (weights + 6442288).update(from: norm.scale, count: 576)
+      (weights + 6442864).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 5095152)
-    Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5171328)
+    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 6443440)
+    Self.packWinograd(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6519616)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 5208224).update(from: norm.scale, count: 608)
-      (weights + 5208832).update(from: norm.shift, count: 608)
+      (weights + 6585200).update(from: norm.scale, count: 608)
+      (weights + 6585808).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 5209440)
-    Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5289840)
+    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 6586416)
+    Self.packWinograd(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6666816)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 5326736).update(from: norm.scale, count: 640)
-      (weights + 5327376).update(from: norm.shift, count: 640)
+      (weights + 6732400).update(from: norm.scale, count: 640)
+      (weights + 6733040).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 5328016)
-    Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5412640)
+    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 6733680)
+    Self.packWinograd(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6818304)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 5449536).update(from: norm.scale, count: 672)
-      (weights + 5450208).update(from: norm.shift, count: 672)
+      (weights + 6883888).update(from: norm.scale, count: 672)
+      (weights + 6884560).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 5450880)
-    Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5539728)
+    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 6885232)
+    Self.packWinograd(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6974080)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 5576624).update(from: norm.scale, count: 704)
-      (weights + 5577328).update(from: norm.shift, count: 704)
+      (weights + 7039664).update(from: norm.scale, count: 704)
+      (weights + 7040368).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 5578032)
-    Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5671104)
+    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 7041072)
+    Self.packWinograd(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7134144)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 5708000).update(from: norm.scale, count: 736)
-      (weights + 5708736).update(from: norm.shift, count: 736)
+      (weights + 7199728).update(from: norm.scale, count: 736)
+      (weights + 7200464).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 5709472)
-    Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5806768)
+    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 7201200)
+    Self.packWinograd(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7298496)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 5843664).update(from: norm.scale, count: 768)
-      (weights + 5844432).update(from: norm.shift, count: 768)
+      (weights + 7364080).update(from: norm.scale, count: 768)
+      (weights + 7364848).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 5845200)
-    Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5946720)
+    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 7365616)
+    Self.packWinograd(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7467136)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 5983616).update(from: norm.scale, count: 800)
-      (weights + 5984416).update(from: norm.shift, count: 800)
+      (weights + 7532720).update(from: norm.scale, count: 800)
+      (weights + 7533520).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 5985216)
-    Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6090960)
+    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 7534320)
+    Self.packWinograd(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7640064)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 6127856).update(from: norm.scale, count: 832)
-      (weights + 6128688).update(from: norm.shift, count: 832)
+      (weights + 7705648).update(from: norm.scale, count: 832)
+      (weights + 7706480).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 6129520)
-    Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6239488)
+    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 7707312)
+    Self.packWinograd(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7817280)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 6276384).update(from: norm.scale, count: 864)
-      (weights + 6277248).update(from: norm.shift, count: 864)
+      (weights + 7882864).update(from: norm.scale, count: 864)
+      (weights + 7883728).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 6278112)
-    Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6392304)
+    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 7884592)
+    Self.packWinograd(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7998784)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 6429200).update(from: norm.scale, count: 896)
-      (weights + 6430096).update(from: norm.shift, count: 896)
+      (weights + 8064368).update(from: norm.scale, count: 896)
+      (weights + 8065264).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 6430992)
-    Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6549408)
+    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 8066160)
+    Self.packWinograd(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8184576)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 6586304).update(from: norm.scale, count: 928)
-      (weights + 6587232).update(from: norm.shift, count: 928)
+      (weights + 8250160).update(from: norm.scale, count: 928)
+      (weights + 8251088).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 6588160)
-    Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6710800)
+    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 8252016)
+    Self.packWinograd(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8374656)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 6747696).update(from: norm.scale, count: 960)
-      (weights + 6748656).update(from: norm.shift, count: 960)
+      (weights + 8440240).update(from: norm.scale, count: 960)
+      (weights + 8441200).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 6749616)
-    Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6876480)
+    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 8442160)
+    Self.packWinograd(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8569024)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 6913376).update(from: norm.scale, count: 992)
-      (weights + 6914368).update(from: norm.shift, count: 992)
+      (weights + 8634608).update(from: norm.scale, count: 992)
+      (weights + 8635600).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 6915360)
-    Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7046448)
+    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 8636592)
+    Self.packWinograd(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8767680)
     do {
       let norm = Self.fold(file, "features.norm5", epsilon: 1e-05, channels: 1024)
-      (weights + 7083344).update(from: norm.scale, count: 1024)
-      (weights + 7084368).update(from: norm.shift, count: 1024)
+      (weights + 8833264).update(from: norm.scale, count: 1024)
+      (weights + 8834288).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 7085392)
+    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 8835312)
   }
 
   deinit {
@@ -2194,42 +2194,35 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (18192 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (55056 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 430592
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 85809)
+    for rowBlock in 0..<7 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (18192 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (85776 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          for r in 0..<valid {
+            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2249,7 +2242,7 @@ public final class DenseNet121 {
     for c in 0..<96 {
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale13 = weights[55088 &+ c], shift13 = weights[55184 &+ c]
+      let scale13 = weights[85824 &+ c], shift13 = weights[85920 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale13 + shift13
@@ -2273,8 +2266,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (55280 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (67952 &+ block &* 12))
+            let a = UnsafePointer(weights + (86016 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (98688 &+ block &* 12))
             for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2315,42 +2308,35 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (68096 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (104960 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 430592
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 166449)
+    for rowBlock in 0..<7 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (98832 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (166416 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          for r in 0..<valid {
+            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2370,7 +2356,7 @@ public final class DenseNet121 {
     for c in 0..<128 {
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale21 = weights[104992 &+ c], shift21 = weights[105120 &+ c]
+      let scale21 = weights[166464 &+ c], shift21 = weights[166592 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale21 + shift21
@@ -2394,8 +2380,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (105248 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (122144 &+ block &* 12))
+            let a = UnsafePointer(weights + (166720 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (183616 &+ block &* 12))
             for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2436,42 +2422,35 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (122288 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (159152 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 430592
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 251377)
+    for rowBlock in 0..<7 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (183760 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (251344 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          for r in 0..<valid {
+            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2492,7 +2471,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale29 = weights[159184 &+ c], shift29 = weights[159344 &+ c]
+      let scale29 = weights[251392 &+ c], shift29 = weights[251552 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale29 + shift29
@@ -2516,8 +2495,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (159504 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (180624 &+ block &* 12))
+            let a = UnsafePointer(weights + (251712 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (272832 &+ block &* 12))
             for panel in (chunk &* 38)..<min(chunk &* 38 &+ 38, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2558,42 +2537,35 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (180768 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (217632 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 430592
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 340593)
+    for rowBlock in 0..<7 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (272976 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (340560 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          for r in 0..<valid {
+            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2614,7 +2586,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale37 = weights[217664 &+ c], shift37 = weights[217856 &+ c]
+      let scale37 = weights[340608 &+ c], shift37 = weights[340800 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale37 + shift37
@@ -2638,8 +2610,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<4 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (218048 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (243392 &+ block &* 12))
+            let a = UnsafePointer(weights + (340992 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (366336 &+ block &* 12))
             for panel in (chunk &* 32)..<min(chunk &* 32 &+ 32, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2680,42 +2652,35 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (243536 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (280400 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 430592
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 434097)
+    for rowBlock in 0..<7 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (366480 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (434064 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          for r in 0..<valid {
+            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2736,7 +2701,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale45 = weights[280432 &+ c], shift45 = weights[280656 &+ c]
+      let scale45 = weights[434112 &+ c], shift45 = weights[434336 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale45 + shift45
@@ -2760,8 +2725,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<4 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (280880 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (310448 &+ block &* 12))
+            let a = UnsafePointer(weights + (434560 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (464128 &+ block &* 12))
             for panel in (chunk &* 27)..<min(chunk &* 27 &+ 27, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2802,42 +2767,35 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (310592 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (347456 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 430592
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 531889)
+    for rowBlock in 0..<7 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (464272 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (531856 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          for r in 0..<valid {
+            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2852,7 +2810,7 @@ public final class DenseNet121 {
       c in
       let p = y + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale52 = weights[347488 &+ c], shift52 = weights[347744 &+ c]
+      let scale52 = weights[531904 &+ c], shift52 = weights[532160 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale52 + shift52
@@ -2874,15 +2832,15 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<5 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (348000 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (381792 &+ block &* 12))
+            let a = UnsafePointer(weights + (532416 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (566208 &+ block &* 12))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 256, 3136, 3136)
+                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 256, 3136, 3136)
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 256, 3136, 32)
+                Self.__kernel6(a, src + n, bias, stage, 256, 3136, 32)
                 let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
@@ -2949,7 +2907,7 @@ public final class DenseNet121 {
     for c in 0..<128 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale57 = weights[381936 &+ c], shift57 = weights[382064 &+ c]
+      let scale57 = weights[566352 &+ c], shift57 = weights[566480 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale57 + shift57
@@ -2979,8 +2937,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (382192 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (399088 &+ block &* 12))
+          let a = UnsafePointer(weights + (566608 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (583504 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3025,42 +2983,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (399232 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (436096 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 651265)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (583648 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (651232 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3080,7 +3031,7 @@ public final class DenseNet121 {
     for c in 0..<160 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale65 = weights[436128 &+ c], shift65 = weights[436288 &+ c]
+      let scale65 = weights[651280 &+ c], shift65 = weights[651440 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale65 + shift65
@@ -3110,8 +3061,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (436448 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (457568 &+ block &* 12))
+          let a = UnsafePointer(weights + (651600 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (672720 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3156,42 +3107,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (457712 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (494576 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 740481)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (672864 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (740448 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3211,7 +3155,7 @@ public final class DenseNet121 {
     for c in 0..<192 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale73 = weights[494608 &+ c], shift73 = weights[494800 &+ c]
+      let scale73 = weights[740496 &+ c], shift73 = weights[740688 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale73 + shift73
@@ -3241,8 +3185,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (494992 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (520336 &+ block &* 12))
+          let a = UnsafePointer(weights + (740880 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (766224 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3287,42 +3231,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (520480 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (557344 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 833985)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (766368 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (833952 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3342,7 +3279,7 @@ public final class DenseNet121 {
     for c in 0..<224 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale81 = weights[557376 &+ c], shift81 = weights[557600 &+ c]
+      let scale81 = weights[834000 &+ c], shift81 = weights[834224 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale81 + shift81
@@ -3372,8 +3309,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (557824 &+ block &* 2688))
-          let bias = UnsafePointer(weights + (587392 &+ block &* 12))
+          let a = UnsafePointer(weights + (834448 &+ block &* 2688))
+          let bias = UnsafePointer(weights + (864016 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3418,42 +3355,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (587536 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (624400 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 931777)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (864160 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (931744 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3473,7 +3403,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale89 = weights[624432 &+ c], shift89 = weights[624688 &+ c]
+      let scale89 = weights[931792 &+ c], shift89 = weights[932048 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale89 + shift89
@@ -3504,8 +3434,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (624944 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (658736 &+ block &* 12))
+            let a = UnsafePointer(weights + (932304 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (966096 &+ block &* 12))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3551,42 +3481,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (658880 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (695744 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1033857)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (966240 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1033824 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3606,7 +3529,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale97 = weights[695776 &+ c], shift97 = weights[696064 &+ c]
+      let scale97 = weights[1033872 &+ c], shift97 = weights[1034160 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale97 + shift97
@@ -3637,8 +3560,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (696352 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (734368 &+ block &* 12))
+            let a = UnsafePointer(weights + (1034448 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (1072464 &+ block &* 12))
             for panel in (chunk &* 21)..<min(chunk &* 21 &+ 21, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3684,42 +3607,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (734512 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (771376 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1140225)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1072608 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1140192 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3739,7 +3655,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale105 = weights[771408 &+ c], shift105 = weights[771728 &+ c]
+      let scale105 = weights[1140240 &+ c], shift105 = weights[1140560 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale105 + shift105
@@ -3770,8 +3686,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (772048 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (814288 &+ block &* 12))
+            let a = UnsafePointer(weights + (1140880 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (1183120 &+ block &* 12))
             for panel in (chunk &* 19)..<min(chunk &* 19 &+ 19, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3817,42 +3733,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (814432 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (851296 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1250881)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1183264 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1250848 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3872,7 +3781,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale113 = weights[851328 &+ c], shift113 = weights[851680 &+ c]
+      let scale113 = weights[1250896 &+ c], shift113 = weights[1251248 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale113 + shift113
@@ -3903,8 +3812,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (852032 &+ block &* 4224))
-            let bias = UnsafePointer(weights + (898496 &+ block &* 12))
+            let a = UnsafePointer(weights + (1251600 &+ block &* 4224))
+            let bias = UnsafePointer(weights + (1298064 &+ block &* 12))
             for panel in (chunk &* 17)..<min(chunk &* 17 &+ 17, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3950,42 +3859,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (898640 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (935504 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1365825)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1298208 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1365792 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4005,7 +3907,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale121 = weights[935536 &+ c], shift121 = weights[935920 &+ c]
+      let scale121 = weights[1365840 &+ c], shift121 = weights[1366224 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale121 + shift121
@@ -4036,8 +3938,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (936304 &+ block &* 4608))
-            let bias = UnsafePointer(weights + (986992 &+ block &* 12))
+            let a = UnsafePointer(weights + (1366608 &+ block &* 4608))
+            let bias = UnsafePointer(weights + (1417296 &+ block &* 12))
             for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4083,42 +3985,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (987136 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1024000 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1485057)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1417440 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1485024 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4138,7 +4033,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale129 = weights[1024032 &+ c], shift129 = weights[1024448 &+ c]
+      let scale129 = weights[1485072 &+ c], shift129 = weights[1485488 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale129 + shift129
@@ -4169,8 +4064,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
-            let bias = UnsafePointer(weights + (1079776 &+ block &* 12))
+            let a = UnsafePointer(weights + (1485904 &+ block &* 4992))
+            let bias = UnsafePointer(weights + (1540816 &+ block &* 12))
             for panel in (chunk &* 14)..<min(chunk &* 14 &+ 14, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4216,42 +4111,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1079920 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1116784 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1608577)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1540960 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1608544 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4271,7 +4159,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale137 = weights[1116816 &+ c], shift137 = weights[1117264 &+ c]
+      let scale137 = weights[1608592 &+ c], shift137 = weights[1609040 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale137 + shift137
@@ -4302,8 +4190,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
-            let bias = UnsafePointer(weights + (1176848 &+ block &* 12))
+            let a = UnsafePointer(weights + (1609488 &+ block &* 5376))
+            let bias = UnsafePointer(weights + (1668624 &+ block &* 12))
             for panel in (chunk &* 13)..<min(chunk &* 13 &+ 13, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4349,42 +4237,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1176992 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1213856 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1736385)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1668768 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1736352 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4404,7 +4285,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale145 = weights[1213888 &+ c], shift145 = weights[1214368 &+ c]
+      let scale145 = weights[1736400 &+ c], shift145 = weights[1736880 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale145 + shift145
@@ -4435,8 +4316,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
-            let bias = UnsafePointer(weights + (1278208 &+ block &* 12))
+            let a = UnsafePointer(weights + (1737360 &+ block &* 5760))
+            let bias = UnsafePointer(weights + (1800720 &+ block &* 12))
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4482,42 +4363,35 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1278352 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1315216 &+ block &* 32))
-      let groupInput = src + (group &* 115200)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel6(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 115200
+    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 1868481)
+    for rowBlock in 0..<2 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 12544)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1800864 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 66)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (1868448 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          for r in 0..<valid {
+            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4531,7 +4405,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = y + (c &* 784)
       let q = y + (c &* 784)
-      let scale152 = weights[1315248 &+ c], shift152 = weights[1315760 &+ c]
+      let scale152 = weights[1868496 &+ c], shift152 = weights[1869008 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale152 + shift152
@@ -4568,19 +4442,19 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1451440 &+ block &* 12))
+            let a = UnsafePointer(weights + (1869520 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (2004688 &+ block &* 12))
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel5(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
                 }
                 else {
-                  Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
                 }
                 let columns = panel == 24 ? 16 : 32
                 let valid = block == 21 ? 4 : 12
@@ -4688,7 +4562,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale157 = weights[1451712 &+ c], shift157 = weights[1451968 &+ c]
+      let scale157 = weights[2004960 &+ c], shift157 = weights[2005216 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale157 + shift157
@@ -4718,8 +4592,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1452224 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (1486016 &+ block &* 12))
+          let a = UnsafePointer(weights + (2005472 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (2039264 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -4764,31 +4638,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1486160 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1523024 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2107025)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2039408 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2106992 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4808,7 +4685,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale165 = weights[1523056 &+ c], shift165 = weights[1523344 &+ c]
+      let scale165 = weights[2107040 &+ c], shift165 = weights[2107328 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale165 + shift165
@@ -4838,8 +4715,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1523632 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (1561648 &+ block &* 12))
+          let a = UnsafePointer(weights + (2107616 &+ block &* 3456))
+          let bias = UnsafePointer(weights + (2145632 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -4884,31 +4761,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1561792 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1598656 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2213393)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2145776 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2213360 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4928,7 +4808,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale173 = weights[1598688 &+ c], shift173 = weights[1599008 &+ c]
+      let scale173 = weights[2213408 &+ c], shift173 = weights[2213728 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale173 + shift173
@@ -4958,8 +4838,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1599328 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (1641568 &+ block &* 12))
+          let a = UnsafePointer(weights + (2214048 &+ block &* 3840))
+          let bias = UnsafePointer(weights + (2256288 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5004,31 +4884,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1641712 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1678576 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2324049)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2256432 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2324016 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5048,7 +4931,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale181 = weights[1678608 &+ c], shift181 = weights[1678960 &+ c]
+      let scale181 = weights[2324064 &+ c], shift181 = weights[2324416 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale181 + shift181
@@ -5078,8 +4961,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1679312 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (1725776 &+ block &* 12))
+          let a = UnsafePointer(weights + (2324768 &+ block &* 4224))
+          let bias = UnsafePointer(weights + (2371232 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5124,31 +5007,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1725920 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1762784 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2438993)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2371376 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2438960 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5168,7 +5054,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale189 = weights[1762816 &+ c], shift189 = weights[1763200 &+ c]
+      let scale189 = weights[2439008 &+ c], shift189 = weights[2439392 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale189 + shift189
@@ -5198,8 +5084,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1763584 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (1814272 &+ block &* 12))
+          let a = UnsafePointer(weights + (2439776 &+ block &* 4608))
+          let bias = UnsafePointer(weights + (2490464 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5244,31 +5130,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1814416 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1851280 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2558225)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2490608 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2558192 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5288,7 +5177,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale197 = weights[1851312 &+ c], shift197 = weights[1851728 &+ c]
+      let scale197 = weights[2558240 &+ c], shift197 = weights[2558656 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale197 + shift197
@@ -5318,8 +5207,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1852144 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (1907056 &+ block &* 12))
+          let a = UnsafePointer(weights + (2559072 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (2613984 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5364,31 +5253,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1907200 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1944064 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2681745)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2614128 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2681712 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5408,7 +5300,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale205 = weights[1944096 &+ c], shift205 = weights[1944544 &+ c]
+      let scale205 = weights[2681760 &+ c], shift205 = weights[2682208 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale205 + shift205
@@ -5438,8 +5330,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1944992 &+ block &* 5376))
-          let bias = UnsafePointer(weights + (2004128 &+ block &* 12))
+          let a = UnsafePointer(weights + (2682656 &+ block &* 5376))
+          let bias = UnsafePointer(weights + (2741792 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5484,31 +5376,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2004272 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2041136 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2809553)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2741936 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2809520 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5528,7 +5423,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale213 = weights[2041168 &+ c], shift213 = weights[2041648 &+ c]
+      let scale213 = weights[2809568 &+ c], shift213 = weights[2810048 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale213 + shift213
@@ -5558,8 +5453,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2042128 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (2105488 &+ block &* 12))
+          let a = UnsafePointer(weights + (2810528 &+ block &* 5760))
+          let bias = UnsafePointer(weights + (2873888 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5604,31 +5499,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2105632 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2142496 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2941649)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2874032 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (2941616 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5648,7 +5546,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale221 = weights[2142528 &+ c], shift221 = weights[2143040 &+ c]
+      let scale221 = weights[2941664 &+ c], shift221 = weights[2942176 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale221 + shift221
@@ -5678,8 +5576,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2143552 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (2211136 &+ block &* 12))
+          let a = UnsafePointer(weights + (2942688 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (3010272 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5724,31 +5622,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2211280 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2248144 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 3078033)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3010416 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (3078000 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5768,7 +5669,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale229 = weights[2248176 &+ c], shift229 = weights[2248720 &+ c]
+      let scale229 = weights[3078048 &+ c], shift229 = weights[3078592 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale229 + shift229
@@ -5798,8 +5699,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2249264 &+ block &* 6528))
-          let bias = UnsafePointer(weights + (2321072 &+ block &* 12))
+          let a = UnsafePointer(weights + (3079136 &+ block &* 6528))
+          let bias = UnsafePointer(weights + (3150944 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5844,31 +5745,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2321216 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2358080 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 3218705)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3151088 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (3218672 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5888,7 +5792,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale237 = weights[2358112 &+ c], shift237 = weights[2358688 &+ c]
+      let scale237 = weights[3218720 &+ c], shift237 = weights[3219296 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale237 + shift237
@@ -5918,8 +5822,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2359264 &+ block &* 6912))
-          let bias = UnsafePointer(weights + (2435296 &+ block &* 12))
+          let a = UnsafePointer(weights + (3219872 &+ block &* 6912))
+          let bias = UnsafePointer(weights + (3295904 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -5964,31 +5868,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2435440 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2472304 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 3363665)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3296048 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (3363632 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6008,7 +5915,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale245 = weights[2472336 &+ c], shift245 = weights[2472944 &+ c]
+      let scale245 = weights[3363680 &+ c], shift245 = weights[3364288 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale245 + shift245
@@ -6038,8 +5945,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2473552 &+ block &* 7296))
-          let bias = UnsafePointer(weights + (2553808 &+ block &* 12))
+          let a = UnsafePointer(weights + (3364896 &+ block &* 7296))
+          let bias = UnsafePointer(weights + (3445152 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6084,31 +5991,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2553952 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2590816 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 3512913)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3445296 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (3512880 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6128,7 +6038,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale253 = weights[2590848 &+ c], shift253 = weights[2591488 &+ c]
+      let scale253 = weights[3512928 &+ c], shift253 = weights[3513568 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale253 + shift253
@@ -6158,8 +6068,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2592128 &+ block &* 7680))
-          let bias = UnsafePointer(weights + (2676608 &+ block &* 12))
+          let a = UnsafePointer(weights + (3514208 &+ block &* 7680))
+          let bias = UnsafePointer(weights + (3598688 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6204,31 +6114,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2676752 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2713616 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 3666449)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3598832 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (3666416 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6248,7 +6161,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale261 = weights[2713648 &+ c], shift261 = weights[2714320 &+ c]
+      let scale261 = weights[3666464 &+ c], shift261 = weights[3667136 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale261 + shift261
@@ -6278,8 +6191,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2714992 &+ block &* 8064))
-          let bias = UnsafePointer(weights + (2803696 &+ block &* 12))
+          let a = UnsafePointer(weights + (3667808 &+ block &* 8064))
+          let bias = UnsafePointer(weights + (3756512 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6324,31 +6237,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2803840 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2840704 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 3824273)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3756656 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (3824240 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6368,7 +6284,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale269 = weights[2840736 &+ c], shift269 = weights[2841440 &+ c]
+      let scale269 = weights[3824288 &+ c], shift269 = weights[3824992 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale269 + shift269
@@ -6398,8 +6314,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2842144 &+ block &* 8448))
-          let bias = UnsafePointer(weights + (2935072 &+ block &* 12))
+          let a = UnsafePointer(weights + (3825696 &+ block &* 8448))
+          let bias = UnsafePointer(weights + (3918624 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6444,31 +6360,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2935216 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2972080 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 3986385)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3918768 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (3986352 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6488,7 +6407,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale277 = weights[2972112 &+ c], shift277 = weights[2972848 &+ c]
+      let scale277 = weights[3986400 &+ c], shift277 = weights[3987136 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale277 + shift277
@@ -6518,8 +6437,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2973584 &+ block &* 8832))
-          let bias = UnsafePointer(weights + (3070736 &+ block &* 12))
+          let a = UnsafePointer(weights + (3987872 &+ block &* 8832))
+          let bias = UnsafePointer(weights + (4085024 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6564,31 +6483,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3070880 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3107744 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 4152785)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (4085168 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (4152752 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6608,7 +6530,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale285 = weights[3107776 &+ c], shift285 = weights[3108544 &+ c]
+      let scale285 = weights[4152800 &+ c], shift285 = weights[4153568 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale285 + shift285
@@ -6638,8 +6560,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3109312 &+ block &* 9216))
-          let bias = UnsafePointer(weights + (3210688 &+ block &* 12))
+          let a = UnsafePointer(weights + (4154336 &+ block &* 9216))
+          let bias = UnsafePointer(weights + (4255712 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6684,31 +6606,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3210832 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3247696 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 4323473)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (4255856 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (4323440 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6728,7 +6653,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale293 = weights[3247728 &+ c], shift293 = weights[3248528 &+ c]
+      let scale293 = weights[4323488 &+ c], shift293 = weights[4324288 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale293 + shift293
@@ -6758,8 +6683,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3249328 &+ block &* 9600))
-          let bias = UnsafePointer(weights + (3354928 &+ block &* 12))
+          let a = UnsafePointer(weights + (4325088 &+ block &* 9600))
+          let bias = UnsafePointer(weights + (4430688 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6804,31 +6729,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3355072 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3391936 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 4498449)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (4430832 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (4498416 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6848,7 +6776,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale301 = weights[3391968 &+ c], shift301 = weights[3392800 &+ c]
+      let scale301 = weights[4498464 &+ c], shift301 = weights[4499296 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale301 + shift301
@@ -6878,8 +6806,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3393632 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (3503456 &+ block &* 12))
+          let a = UnsafePointer(weights + (4500128 &+ block &* 9984))
+          let bias = UnsafePointer(weights + (4609952 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -6924,31 +6852,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3503600 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3540464 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 4677713)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (4610096 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (4677680 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6968,7 +6899,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale309 = weights[3540496 &+ c], shift309 = weights[3541360 &+ c]
+      let scale309 = weights[4677728 &+ c], shift309 = weights[4678592 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale309 + shift309
@@ -6998,8 +6929,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3542224 &+ block &* 10368))
-          let bias = UnsafePointer(weights + (3656272 &+ block &* 12))
+          let a = UnsafePointer(weights + (4679456 &+ block &* 10368))
+          let bias = UnsafePointer(weights + (4793504 &+ block &* 12))
           for panel in 0..<7 {
             let n = panel &* 32
             if panel != 6 && block != 10 {
@@ -7044,31 +6975,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3656416 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3693280 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 4861265)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (4793648 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (4861232 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7088,7 +7022,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale317 = weights[3693312 &+ c], shift317 = weights[3694208 &+ c]
+      let scale317 = weights[4861280 &+ c], shift317 = weights[4862176 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale317 + shift317
@@ -7119,8 +7053,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (3695104 &+ block &* 10752))
-            let bias = UnsafePointer(weights + (3813376 &+ block &* 12))
+            let a = UnsafePointer(weights + (4863072 &+ block &* 10752))
+            let bias = UnsafePointer(weights + (4981344 &+ block &* 12))
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 10 {
@@ -7166,31 +7100,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3813520 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3850384 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 5049105)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (4981488 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (5049072 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7210,7 +7147,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale325 = weights[3850416 &+ c], shift325 = weights[3851344 &+ c]
+      let scale325 = weights[5049120 &+ c], shift325 = weights[5050048 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale325 + shift325
@@ -7241,8 +7178,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (3852272 &+ block &* 11136))
-            let bias = UnsafePointer(weights + (3974768 &+ block &* 12))
+            let a = UnsafePointer(weights + (5050976 &+ block &* 11136))
+            let bias = UnsafePointer(weights + (5173472 &+ block &* 12))
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 10 {
@@ -7288,31 +7225,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3974912 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4011776 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 5241233)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (5173616 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (5241200 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7332,7 +7272,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale333 = weights[4011808 &+ c], shift333 = weights[4012768 &+ c]
+      let scale333 = weights[5241248 &+ c], shift333 = weights[5242208 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale333 + shift333
@@ -7363,8 +7303,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4013728 &+ block &* 11520))
-            let bias = UnsafePointer(weights + (4140448 &+ block &* 12))
+            let a = UnsafePointer(weights + (5243168 &+ block &* 11520))
+            let bias = UnsafePointer(weights + (5369888 &+ block &* 12))
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 10 {
@@ -7410,31 +7350,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4140592 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4177456 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 5437649)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (5370032 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (5437616 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7454,7 +7397,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale341 = weights[4177488 &+ c], shift341 = weights[4178480 &+ c]
+      let scale341 = weights[5437664 &+ c], shift341 = weights[5438656 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale341 + shift341
@@ -7485,8 +7428,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4179472 &+ block &* 11904))
-            let bias = UnsafePointer(weights + (4310416 &+ block &* 12))
+            let a = UnsafePointer(weights + (5439648 &+ block &* 11904))
+            let bias = UnsafePointer(weights + (5570592 &+ block &* 12))
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 10 {
@@ -7532,31 +7475,34 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4310560 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4347424 &+ block &* 32))
-      let groupInput = src + (group &* 32768)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 128, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 32768
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 5638353)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+      }
+      Self.parallelRanges(3, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 6272)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (5570736 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 2 ? 10 : 11
+          let bias = UnsafePointer(weights + (5638320 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7570,7 +7516,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 196)
       let q = y + (c &* 196)
-      let scale348 = weights[4347456 &+ c], shift348 = weights[4348480 &+ c]
+      let scale348 = weights[5638368 &+ c], shift348 = weights[5639392 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale348 + shift348
@@ -7607,19 +7553,19 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4349504 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (4877888 &+ block &* 12))
+            let a = UnsafePointer(weights + (5640416 &+ block &* 12288))
+            let bias = UnsafePointer(weights + (6168800 &+ block &* 12))
             for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
               let n = panel &* 32
               if panel != 6 && block != 42 {
-                Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
               }
               else {
                 if panel == 6 {
-                  Self.__kernel5(a, tailPanel, bias, stage, 1024, 32, 32)
+                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
                 }
                 else {
-                  Self.__kernel5(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
                 }
                 let columns = panel == 6 ? 4 : 32
                 let valid = block == 42 ? 8 : 12
@@ -7727,7 +7673,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale353 = weights[4878416 &+ c], shift353 = weights[4878928 &+ c]
+      let scale353 = weights[6169328 &+ c], shift353 = weights[6169840 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale353 + shift353
@@ -7757,8 +7703,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4879440 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (4947024 &+ block &* 12))
+          let a = UnsafePointer(weights + (6170352 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (6237936 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -7792,42 +7738,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4947168 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4984032 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 6303648)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (6238080 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (6303616 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -7847,7 +7796,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale361 = weights[4984064 &+ c], shift361 = weights[4984608 &+ c]
+      let scale361 = weights[6303664 &+ c], shift361 = weights[6304208 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale361 + shift361
@@ -7877,8 +7826,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4985152 &+ block &* 6528))
-          let bias = UnsafePointer(weights + (5056960 &+ block &* 12))
+          let a = UnsafePointer(weights + (6304752 &+ block &* 6528))
+          let bias = UnsafePointer(weights + (6376560 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -7912,42 +7861,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5057104 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5093968 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 6442272)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (6376704 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (6442240 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -7967,7 +7919,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale369 = weights[5094000 &+ c], shift369 = weights[5094576 &+ c]
+      let scale369 = weights[6442288 &+ c], shift369 = weights[6442864 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale369 + shift369
@@ -7997,8 +7949,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5095152 &+ block &* 6912))
-          let bias = UnsafePointer(weights + (5171184 &+ block &* 12))
+          let a = UnsafePointer(weights + (6443440 &+ block &* 6912))
+          let bias = UnsafePointer(weights + (6519472 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8032,42 +7984,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5171328 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5208192 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 6585184)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (6519616 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (6585152 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8087,7 +8042,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale377 = weights[5208224 &+ c], shift377 = weights[5208832 &+ c]
+      let scale377 = weights[6585200 &+ c], shift377 = weights[6585808 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale377 + shift377
@@ -8117,8 +8072,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5209440 &+ block &* 7296))
-          let bias = UnsafePointer(weights + (5289696 &+ block &* 12))
+          let a = UnsafePointer(weights + (6586416 &+ block &* 7296))
+          let bias = UnsafePointer(weights + (6666672 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8152,42 +8107,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5289840 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5326704 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 6732384)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (6666816 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (6732352 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8207,7 +8165,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale385 = weights[5326736 &+ c], shift385 = weights[5327376 &+ c]
+      let scale385 = weights[6732400 &+ c], shift385 = weights[6733040 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale385 + shift385
@@ -8237,8 +8195,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5328016 &+ block &* 7680))
-          let bias = UnsafePointer(weights + (5412496 &+ block &* 12))
+          let a = UnsafePointer(weights + (6733680 &+ block &* 7680))
+          let bias = UnsafePointer(weights + (6818160 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8272,42 +8230,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5412640 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5449504 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 6883872)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (6818304 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (6883840 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8327,7 +8288,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale393 = weights[5449536 &+ c], shift393 = weights[5450208 &+ c]
+      let scale393 = weights[6883888 &+ c], shift393 = weights[6884560 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale393 + shift393
@@ -8357,8 +8318,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5450880 &+ block &* 8064))
-          let bias = UnsafePointer(weights + (5539584 &+ block &* 12))
+          let a = UnsafePointer(weights + (6885232 &+ block &* 8064))
+          let bias = UnsafePointer(weights + (6973936 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8392,42 +8353,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5539728 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5576592 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 7039648)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (6974080 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (7039616 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8447,7 +8411,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale401 = weights[5576624 &+ c], shift401 = weights[5577328 &+ c]
+      let scale401 = weights[7039664 &+ c], shift401 = weights[7040368 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale401 + shift401
@@ -8477,8 +8441,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5578032 &+ block &* 8448))
-          let bias = UnsafePointer(weights + (5670960 &+ block &* 12))
+          let a = UnsafePointer(weights + (7041072 &+ block &* 8448))
+          let bias = UnsafePointer(weights + (7134000 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8512,42 +8476,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5671104 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5707968 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 7199712)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (7134144 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (7199680 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8567,7 +8534,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale409 = weights[5708000 &+ c], shift409 = weights[5708736 &+ c]
+      let scale409 = weights[7199728 &+ c], shift409 = weights[7200464 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale409 + shift409
@@ -8597,8 +8564,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5709472 &+ block &* 8832))
-          let bias = UnsafePointer(weights + (5806624 &+ block &* 12))
+          let a = UnsafePointer(weights + (7201200 &+ block &* 8832))
+          let bias = UnsafePointer(weights + (7298352 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8632,42 +8599,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5806768 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5843632 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 7364064)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (7298496 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (7364032 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8687,7 +8657,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale417 = weights[5843664 &+ c], shift417 = weights[5844432 &+ c]
+      let scale417 = weights[7364080 &+ c], shift417 = weights[7364848 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale417 + shift417
@@ -8717,8 +8687,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5845200 &+ block &* 9216))
-          let bias = UnsafePointer(weights + (5946576 &+ block &* 12))
+          let a = UnsafePointer(weights + (7365616 &+ block &* 9216))
+          let bias = UnsafePointer(weights + (7466992 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8752,42 +8722,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5946720 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5983584 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 7532704)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (7467136 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (7532672 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8807,7 +8780,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale425 = weights[5983616 &+ c], shift425 = weights[5984416 &+ c]
+      let scale425 = weights[7532720 &+ c], shift425 = weights[7533520 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale425 + shift425
@@ -8837,8 +8810,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5985216 &+ block &* 9600))
-          let bias = UnsafePointer(weights + (6090816 &+ block &* 12))
+          let a = UnsafePointer(weights + (7534320 &+ block &* 9600))
+          let bias = UnsafePointer(weights + (7639920 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8872,42 +8845,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6090960 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6127824 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 7705632)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (7640064 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (7705600 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8927,7 +8903,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale433 = weights[6127856 &+ c], shift433 = weights[6128688 &+ c]
+      let scale433 = weights[7705648 &+ c], shift433 = weights[7706480 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale433 + shift433
@@ -8957,8 +8933,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6129520 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (6239344 &+ block &* 12))
+          let a = UnsafePointer(weights + (7707312 &+ block &* 9984))
+          let bias = UnsafePointer(weights + (7817136 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -8992,42 +8968,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6239488 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6276352 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 7882848)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (7817280 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (7882816 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9047,7 +9026,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale441 = weights[6276384 &+ c], shift441 = weights[6277248 &+ c]
+      let scale441 = weights[7882864 &+ c], shift441 = weights[7883728 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale441 + shift441
@@ -9077,8 +9056,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6278112 &+ block &* 10368))
-          let bias = UnsafePointer(weights + (6392160 &+ block &* 12))
+          let a = UnsafePointer(weights + (7884592 &+ block &* 10368))
+          let bias = UnsafePointer(weights + (7998640 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -9112,42 +9091,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6392304 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6429168 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 8064352)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (7998784 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (8064320 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9167,7 +9149,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale449 = weights[6429200 &+ c], shift449 = weights[6430096 &+ c]
+      let scale449 = weights[8064368 &+ c], shift449 = weights[8065264 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale449 + shift449
@@ -9197,8 +9179,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6430992 &+ block &* 10752))
-          let bias = UnsafePointer(weights + (6549264 &+ block &* 12))
+          let a = UnsafePointer(weights + (8066160 &+ block &* 10752))
+          let bias = UnsafePointer(weights + (8184432 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -9232,42 +9214,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6549408 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6586272 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 8250144)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (8184576 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (8250112 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9287,7 +9272,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale457 = weights[6586304 &+ c], shift457 = weights[6587232 &+ c]
+      let scale457 = weights[8250160 &+ c], shift457 = weights[8251088 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale457 + shift457
@@ -9317,8 +9302,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6588160 &+ block &* 11136))
-          let bias = UnsafePointer(weights + (6710656 &+ block &* 12))
+          let a = UnsafePointer(weights + (8252016 &+ block &* 11136))
+          let bias = UnsafePointer(weights + (8374512 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -9352,42 +9337,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6710800 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6747664 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 8440224)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (8374656 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (8440192 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9407,7 +9395,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale465 = weights[6747696 &+ c], shift465 = weights[6748656 &+ c]
+      let scale465 = weights[8440240 &+ c], shift465 = weights[8441200 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale465 + shift465
@@ -9437,8 +9425,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6749616 &+ block &* 11520))
-          let bias = UnsafePointer(weights + (6876336 &+ block &* 12))
+          let a = UnsafePointer(weights + (8442160 &+ block &* 11520))
+          let bias = UnsafePointer(weights + (8568880 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -9472,42 +9460,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6876480 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6913344 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 8634592)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (8569024 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (8634560 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9527,7 +9518,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale473 = weights[6913376 &+ c], shift473 = weights[6914368 &+ c]
+      let scale473 = weights[8634608 &+ c], shift473 = weights[8635600 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale473 + shift473
@@ -9557,8 +9548,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6915360 &+ block &* 11904))
-          let bias = UnsafePointer(weights + (7046304 &+ block &* 12))
+          let a = UnsafePointer(weights + (8636592 &+ block &* 11904))
+          let bias = UnsafePointer(weights + (8767536 &+ block &* 12))
           for panel in 0..<2 {
             let n = panel &* 32
             if panel != 1 && block != 10 {
@@ -9592,42 +9583,45 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 81)
-      plane.update(repeating: 0, count: 9)
+      let plane = scratch + (c &* 100)
+      plane.update(repeating: 0, count: 10)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 9 &+ 1)
+        let to = plane + ((row &+ 1) &* 10 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 1)
+        (to + 7).update(repeating: 0, count: 2)
       }
-      (plane + 72).update(repeating: 0, count: 9)
+      (plane + 80).update(repeating: 0, count: 20)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      item in
-      let block = item / 2
-      let half = item % 2
-      let group = block / 1
-      let firstChannel = group &* 32 &+ (block % 1) &* 32
-      let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (7046448 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (7083312 &+ block &* 32))
-      let groupInput = src + (group &* 10368)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
-          let row = groupInput + (oy &* 9)
-          for t in 0..<1 {
-            let ox = t &* 7
-            Self.__kernel9(row + (ox &* 1), 128, 81, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
-              for p in 0..<7 {
-                o[p] = stage[p &* 32 &+ lane]
-              }
+    let transformed = scratch + 12800
+    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 8833248)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 4
+      for ic in 0..<128 {
+        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+      }
+      Self.parallelRanges(2, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 2048)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (8767680 &+ (block &* 16 &+ xi) &* 2048))
+            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
+            for tilePanel in 0..<1 {
+              let firstTile = min(tilePanel &* 16, 0)
+              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 16
+          let valid = block == 1 ? 16 : 16
+          let bias = UnsafePointer(weights + (8833216 &+ block &* 16))
+          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
+          for r in 0..<valid {
+            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9641,7 +9635,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 49)
       let q = y + (c &* 49)
-      let scale480 = weights[7083344 &+ c], shift480 = weights[7084368 &+ c]
+      let scale480 = weights[8833264 &+ c], shift480 = weights[8834288 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale480 + shift480
@@ -9675,8 +9669,8 @@ public final class DenseNet121 {
   private func classifier(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (7085392 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (8117584 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (8835312 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (9867504 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -10014,729 +10008,244 @@ public final class DenseNet121 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[10]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[11]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[9]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[10]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[11]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[12]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[10]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[11]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[12]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[13]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[58]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[59]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[60]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[61]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[62]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[63]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[64]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[65]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[66]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[67]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[68]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[69]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[59]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[60]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[61]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[62]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[63]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[64]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[65]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[66]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[67]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[68]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[69]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[70]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[68]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[69]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[70]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[71]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[116]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[117]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[118]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[119]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[120]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[121]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[122]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[123]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[124]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[125]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[126]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[127]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[117]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[118]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[119]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[120]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[121]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[122]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[123]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[124]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[125]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[126]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[127]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[128]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[118]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[119]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[120]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[121]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[122]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[123]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[124]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[125]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[126]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[127]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[128]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[129]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      xi += plane
-      wi += 288
+  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      ai += 11
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[58]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[59]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[60]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[61]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[62]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[63]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[64]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[65]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[59]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[60]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[61]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[62]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[63]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[64]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[65]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[66]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[116]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[117]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[118]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[119]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[120]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[121]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[122]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[123]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[117]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[118]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[119]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[120]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[121]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[122]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[123]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[124]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[118]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[119]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[120]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[121]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[122]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[123]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[124]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[125]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      xi += plane
-      wi += 288
+  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel4(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
+      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
+      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel5(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD16<Float>(repeating: bias)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 16 == tilesWide
+      let low0 = SIMD16<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3], y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7]), high0 = SIMD16<Float>(y00[8], y01[8], y00[9], y01[9], y00[10], y01[10], y00[11], y01[11], y00[12], y01[12], y00[13], y01[13], y00[14], y01[14], y00[15], y01[15])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD16<Float>.self)
+      if partial {
+        for i in 0..<15 {
+          top[16 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 16).storeBytes(of: high0, as: SIMD16<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD16<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3], y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7]), high1 = SIMD16<Float>(y10[8], y11[8], y10[9], y11[9], y10[10], y11[10], y10[11], y11[11], y10[12], y11[12], y10[13], y11[13], y10[14], y11[14], y10[15], y11[15])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD16<Float>.self)
+        if partial {
+          for i in 0..<15 {
+            (top + width)[16 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 16).storeBytes(of: high1, as: SIMD16<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
   }
 
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10855,1196 +10364,358 @@ public final class DenseNet121 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[9]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[10]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[10]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[11]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[30]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[31]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[32]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[33]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[34]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[35]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[36]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[37]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[38]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[39]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[31]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[32]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[33]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[34]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[35]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[36]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[37]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[38]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[39]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[40]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[39]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[40]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[41]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[68]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[69]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[61]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[62]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[63]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[64]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[65]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[66]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[67]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[68]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[69]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[70]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[62]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[63]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[64]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[65]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[66]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[67]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[68]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[69]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[70]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[71]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      xi += plane
-      wi += 288
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel7(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD8<Float>(repeating: bias)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
+      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
+      if partial {
+        for i in 0..<7 {
+          top[8 &+ i] = high0[i]
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      else {
+        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
+        if partial {
+          for i in 0..<7 {
+            (top + width)[8 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[30]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[31]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[32]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[33]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[34]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[35]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[36]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[37]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[31]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[32]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[33]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[34]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[35]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[36]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[37]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[38]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[39]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[61]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[62]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[63]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[64]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[65]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[66]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[67]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[68]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[62]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[63]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[64]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[65]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[66]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[67]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[68]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[69]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      xi += plane
-      wi += 288
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[16]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[17]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[18]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[19]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[20]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[21]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[22]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[17]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[18]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[19]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[20]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[21]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[22]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[23]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[18]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[19]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[20]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[21]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[22]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[23]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[24]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[33]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[34]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[35]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[36]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[37]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[38]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[39]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[34]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[35]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[36]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[37]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[38]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[39]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[40]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      xi += plane
-      wi += 288
+  /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel9(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD4<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d00 = SIMD4<Float>(a0[0], a0[2], b0[0], b0[2]), d01 = SIMD4<Float>(a0[1], a0[3], b0[1], b0[3])
+      let d02 = SIMD4<Float>(e0[0], e0[2], f0[0], f0[2]), d03 = SIMD4<Float>(e0[1], e0[3], f0[1], f0[3])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD4<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d10 = SIMD4<Float>(a1[0], a1[2], b1[0], b1[2]), d11 = SIMD4<Float>(a1[1], a1[3], b1[1], b1[3])
+      let d12 = SIMD4<Float>(e1[0], e1[2], f1[0], f1[2]), d13 = SIMD4<Float>(e1[1], e1[3], f1[1], f1[3])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD4<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d20 = SIMD4<Float>(a2[0], a2[2], b2[0], b2[2]), d21 = SIMD4<Float>(a2[1], a2[3], b2[1], b2[3])
+      let d22 = SIMD4<Float>(e2[0], e2[2], f2[0], f2[2]), d23 = SIMD4<Float>(e2[1], e2[3], f2[1], f2[3])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD4<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d30 = SIMD4<Float>(a3[0], a3[2], b3[0], b3[2]), d31 = SIMD4<Float>(a3[1], a3[3], b3[1], b3[3])
+      let d32 = SIMD4<Float>(e3[0], e3[2], f3[0], f3[2]), d33 = SIMD4<Float>(e3[1], e3[3], f3[1], f3[3])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD4<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD4<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD4<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD4<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD4<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD4<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD4<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD4<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD4<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD4<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD4<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD4<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD4<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD4<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD4<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD4<Float>.self)
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
+      }
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
+  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel10(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD4<Float>(repeating: bias)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
+      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
+      if partial {
+        for i in 0..<3 {
+          top[4 &+ i] = high0[i]
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      else {
+        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
+        if partial {
+          for i in 0..<3 {
+            (top + width)[4 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[9]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[10]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[11]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[12]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[13]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[14]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[15]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[10]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[11]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[12]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[13]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[14]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[15]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[16]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[11]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[12]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[13]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[14]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[15]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[16]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[17]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[18]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[19]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[20]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[21]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[22]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[23]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[24]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[19]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[20]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[21]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[22]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[23]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[24]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[25]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[20]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[21]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[22]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[23]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[24]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[25]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[26]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      xi += plane
-      wi += 288
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
+      }
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+    }
+  }
+
+  /// SGEMM micro-kernel: gemm rows16 width16 none lanes16 fmatrue.
+  /// `a`: `[k][16]`, `b`: k rows of 16 floats `bStride` apart, `out`: 16 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    let bias12 = SIMD16<Float>(repeating: bias[12])
+    var c12_0 = bias12
+    let bias13 = SIMD16<Float>(repeating: bias[13])
+    var c13_0 = bias13
+    let bias14 = SIMD16<Float>(repeating: bias[14])
+    var c14_0 = bias14
+    let bias15 = SIMD16<Float>(repeating: bias[15])
+    var c15_0 = bias15
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      let a12 = ai[12]
+      c12_0 = Self.__kernel1(c12_0, b0, a12)
+      let a13 = ai[13]
+      c13_0 = Self.__kernel1(c13_0, b0, a13)
+      let a14 = ai[14]
+      c14_0 = Self.__kernel1(c14_0, b0, a14)
+      let a15 = ai[15]
+      c15_0 = Self.__kernel1(c15_0, b0, a15)
+      ai += 16
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    let o12 = UnsafeMutableRawPointer(out + 12 &* outStride)
+    (o12 + 0).storeBytes(of: c12_0, as: SIMD16<Float>.self)
+    let o13 = UnsafeMutableRawPointer(out + 13 &* outStride)
+    (o13 + 0).storeBytes(of: c13_0, as: SIMD16<Float>.self)
+    let o14 = UnsafeMutableRawPointer(out + 14 &* outStride)
+    (o14 + 0).storeBytes(of: c14_0, as: SIMD16<Float>.self)
+    let o15 = UnsafeMutableRawPointer(out + 15 &* outStride)
+    (o15 + 0).storeBytes(of: c15_0, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -12491,6 +11162,47 @@ public final class DenseNet121 {
       let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
       target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
+  }
+
+  /// Writes the 3x3 tensor `name` (`[outputs][inputs][3][3]`) as Winograd F(2x2, 3x3) filters
+  /// `U = G g Gᵀ` (`G` = rows (1, 0, 0), (½, ½, ½), (½, -½, ½), (0, 0, 1); computed in Double, a
+  /// folded batch norm's scale applied) in `[block][ξ][input][lanes]` panels for the 16 points ξ,
+  /// then `bias` as `[block][lanes]`, then `lanes` zeros.
+  private static func packWinograd(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inputs: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+    let blocks = (outputs + lanes - 1) / lanes
+    // One row of `G` applied to three values: `(a, (a + b + c) / 2, (a - b + c) / 2, c)`.
+    func transform(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double, Double) {
+      (a, (a + b + c) / 2, (a - b + c) / 2, c)
+    }
+    var g = [Double](repeating: 0, count: 9)
+    file.stream(name) { first, values in
+      var index = first
+      for value in values {
+        guard index < outputs * inputs * 9 else { return }
+        g[index % 9] = Double(value)
+        if index % 9 == 8 {
+          let k = index / (inputs * 9), c = index / 9 % inputs
+          let scale = Double(norm?.scale[k] ?? 1)
+          // `G g`: the three filter rows combined into four; then each of those rows by `G`.
+          let column = (0..<3).map { transform(g[$0], g[3 + $0], g[6 + $0]) }
+          let rows = [column.map(\.0), column.map(\.1), column.map(\.2), column.map(\.3)]
+          let panel = target + ((k / lanes * 16) * inputs + c) * lanes + k % lanes
+          for (i, row) in rows.enumerated() {
+            let u = transform(row[0], row[1], row[2])
+            for (j, value) in [u.0, u.1, u.2, u.3].enumerated() {
+              panel[(i * 4 + j) * inputs * lanes] = Float(value * scale)
+            }
+          }
+        }
+        index += 1
+      }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    let biasBase = blocks * 16 * inputs * lanes
+    for c in 0..<outputs {
+      target[biasBase + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+    }
+    (target + biasBase + blocks * lanes).update(repeating: 0, count: lanes)
   }
 
   /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then

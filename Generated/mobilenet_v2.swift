@@ -5429,6 +5429,47 @@ public final class MobileNetV2 {
     }
   }
 
+  /// Writes the 3x3 tensor `name` (`[outputs][inputs][3][3]`) as Winograd F(2x2, 3x3) filters
+  /// `U = G g Gᵀ` (`G` = rows (1, 0, 0), (½, ½, ½), (½, -½, ½), (0, 0, 1); computed in Double, a
+  /// folded batch norm's scale applied) in `[block][ξ][input][lanes]` panels for the 16 points ξ,
+  /// then `bias` as `[block][lanes]`, then `lanes` zeros.
+  private static func packWinograd(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inputs: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+    let blocks = (outputs + lanes - 1) / lanes
+    // One row of `G` applied to three values: `(a, (a + b + c) / 2, (a - b + c) / 2, c)`.
+    func transform(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double, Double) {
+      (a, (a + b + c) / 2, (a - b + c) / 2, c)
+    }
+    var g = [Double](repeating: 0, count: 9)
+    file.stream(name) { first, values in
+      var index = first
+      for value in values {
+        guard index < outputs * inputs * 9 else { return }
+        g[index % 9] = Double(value)
+        if index % 9 == 8 {
+          let k = index / (inputs * 9), c = index / 9 % inputs
+          let scale = Double(norm?.scale[k] ?? 1)
+          // `G g`: the three filter rows combined into four; then each of those rows by `G`.
+          let column = (0..<3).map { transform(g[$0], g[3 + $0], g[6 + $0]) }
+          let rows = [column.map(\.0), column.map(\.1), column.map(\.2), column.map(\.3)]
+          let panel = target + ((k / lanes * 16) * inputs + c) * lanes + k % lanes
+          for (i, row) in rows.enumerated() {
+            let u = transform(row[0], row[1], row[2])
+            for (j, value) in [u.0, u.1, u.2, u.3].enumerated() {
+              panel[(i * 4 + j) * inputs * lanes] = Float(value * scale)
+            }
+          }
+        }
+        index += 1
+      }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    let biasBase = blocks * 16 * inputs * lanes
+    for c in 0..<outputs {
+      target[biasBase + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+    }
+    (target + biasBase + blocks * lanes).update(repeating: 0, count: lanes)
+  }
+
   /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then
   /// `bias` as `[out]` at `biasOffset`, folding a batch norm.
   private static func packPlain(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inner: Int, biasOffset: Int, into target: UnsafeMutablePointer<Float>) {

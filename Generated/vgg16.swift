@@ -103,11 +103,11 @@ public final class VGG16 {
     Expected(name: "classifier.6.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 138390320 floats.
+  /// Packed weights, 150107168 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 6422528 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 3268864 floats.
+  /// Zero-padded copies of convolution inputs, 3734784 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -130,28 +130,28 @@ public final class VGG16 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 553561280, alignment: 64).bindMemory(to: Float.self, capacity: 138390320)
-    weights.initialize(repeating: 0, count: 138390320)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 600428672, alignment: 64).bindMemory(to: Float.self, capacity: 150107168)
+    weights.initialize(repeating: 0, count: 150107168)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 25690112, alignment: 64).bindMemory(to: Float.self, capacity: 6422528)
     arena.initialize(repeating: 0, count: 6422528)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 13075456, alignment: 64).bindMemory(to: Float.self, capacity: 3268864)
-    scratch.initialize(repeating: 0, count: 3268864)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 14939136, alignment: 64).bindMemory(to: Float.self, capacity: 3734784)
+    scratch.initialize(repeating: 0, count: 3734784)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
-    Self.pack(file, "features.2.weight", bias: "features.2.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 576, lanes: 32, into: weights + 1792)
-    Self.pack(file, "features.5.weight", bias: "features.5.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 38720)
-    Self.pack(file, "features.7.weight", bias: "features.7.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 1152, lanes: 32, into: weights + 112576)
-    Self.pack(file, "features.10.weight", bias: "features.10.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 260160)
-    Self.pack(file, "features.12.weight", bias: "features.12.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 555328)
-    Self.pack(file, "features.14.weight", bias: "features.14.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 1145408)
-    Self.pack(file, "features.17.weight", bias: "features.17.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 1735488)
-    Self.pack(file, "features.19.weight", bias: "features.19.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 2915648)
-    Self.pack(file, "features.21.weight", bias: "features.21.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 5275456)
-    Self.pack(file, "features.24.weight", bias: "features.24.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 7635264)
-    Self.pack(file, "features.26.weight", bias: "features.26.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 9995072)
-    Self.pack(file, "features.28.weight", bias: "features.28.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 12354880)
-    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 14714688)
-    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 117479232)
-    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 134260544)
+    Self.packWinograd(file, "features.2.weight", bias: "features.2.bias", norm: nil, outputs: 64, inputs: 64, lanes: 11, into: weights + 1792)
+    Self.packWinograd(file, "features.5.weight", bias: "features.5.bias", norm: nil, outputs: 128, inputs: 64, lanes: 12, into: weights + 69456)
+    Self.packWinograd(file, "features.7.weight", bias: "features.7.bias", norm: nil, outputs: 128, inputs: 128, lanes: 12, into: weights + 204768)
+    Self.packWinograd(file, "features.10.weight", bias: "features.10.bias", norm: nil, outputs: 256, inputs: 128, lanes: 12, into: weights + 475248)
+    Self.packWinograd(file, "features.12.weight", bias: "features.12.bias", norm: nil, outputs: 256, inputs: 256, lanes: 12, into: weights + 1016208)
+    Self.packWinograd(file, "features.14.weight", bias: "features.14.bias", norm: nil, outputs: 256, inputs: 256, lanes: 12, into: weights + 2097840)
+    Self.packWinograd(file, "features.17.weight", bias: "features.17.bias", norm: nil, outputs: 512, inputs: 256, lanes: 12, into: weights + 3179472)
+    Self.packWinograd(file, "features.19.weight", bias: "features.19.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 5293536)
+    Self.packWinograd(file, "features.21.weight", bias: "features.21.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 9521136)
+    Self.packWinograd(file, "features.24.weight", bias: "features.24.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 13748736)
+    Self.packWinograd(file, "features.26.weight", bias: "features.26.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 17976336)
+    Self.packWinograd(file, "features.28.weight", bias: "features.28.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 22203936)
+    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 26431536)
+    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 129196080)
+    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 145977392)
   }
 
   deinit {
@@ -309,48 +309,35 @@ public final class VGG16 {
       (plane + 50850).update(repeating: 0, count: 226)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (1792 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (38656 &+ block &* 32))
-      let groupInput = src + (group &* 3268864)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<224 {
-          let row = groupInput + (oy &* 226)
-          for t in 0..<18 {
-            let ox = t &* 12
-            Self.__kernel2(row + (ox &* 1), 64, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 3268864
+    // Winograd F(2x2, 3x3): 112x112 tiles, 56 block(s) of 2 tile row(s)
+    let zero = UnsafePointer(weights + 69442)
+    for rowBlock in 0..<56 {
+      let firstTileRow = rowBlock &* 2
+      Self.parallelFor(64, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel3(src + (ic &* 51076 &+ firstTileRow &* 452), 226, transformed + ic &* 224, 14336, 2, 112)
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
+            let results = transformed + (229376 &+ block &* 39424 &+ xi &* 2464)
+            for tilePanel in 0..<7 {
+              let firstTile = min(tilePanel &* 32, 192)
+              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
             }
           }
-          do {
-            let ox = 216
-            Self.__kernel3(row + (ox &* 1), 64, 51076, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 50176 &+ oy &* 224 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 5 ? 9 : 11
+          let bias = UnsafePointer(weights + (69376 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 39424))
+          for r in 0..<valid {
+            Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 224 &+ firstTileRow &* 2) &* 224, 224, 2, 112, false, bias[r])
           }
         }
       }
@@ -412,48 +399,35 @@ public final class VGG16 {
       (plane + 12882).update(repeating: 0, count: 114)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads, pool: pool) {
-      block in
-      let group = block / 4
-      let firstChannel = group &* 128 &+ (block % 4) &* 32
-      let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (38720 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (112448 &+ block &* 32))
-      let groupInput = src + (group &* 831744)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<112 {
-          let row = groupInput + (oy &* 114)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel4(row + (ox &* 1), 64, 12996, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 831744
+    // Winograd F(2x2, 3x3): 56x56 tiles, 14 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 204756)
+    for rowBlock in 0..<14 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(64, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel3(src + (ic &* 12996 &+ firstTileRow &* 228), 114, transformed + ic &* 224, 14336, 4, 56)
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (69456 &+ (block &* 16 &+ xi) &* 768))
+            let results = transformed + (229376 &+ block &* 43008 &+ xi &* 2688)
+            for tilePanel in 0..<7 {
+              let firstTile = min(tilePanel &* 32, 192)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel5(row + (ox &* 1), 64, 12996, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<4 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 10 ? 8 : 12
+          let bias = UnsafePointer(weights + (204624 &+ block &* 12))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 43008))
+          for r in 0..<valid {
+            Self.__kernel4(products + r &* 224, 2688, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
           }
         }
       }
@@ -476,48 +450,35 @@ public final class VGG16 {
       (plane + 12882).update(repeating: 0, count: 114)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(4, threads: threads, pool: pool) {
-      block in
-      let group = block / 4
-      let firstChannel = group &* 128 &+ (block % 4) &* 32
-      let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (112576 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (260032 &+ block &* 32))
-      let groupInput = src + (group &* 1663488)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<112 {
-          let row = groupInput + (oy &* 114)
-          for t in 0..<9 {
-            let ox = t &* 12
-            Self.__kernel4(row + (ox &* 1), 128, 12996, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 1663488
+    // Winograd F(2x2, 3x3): 56x56 tiles, 28 block(s) of 2 tile row(s)
+    let zero = UnsafePointer(weights + 475236)
+    for rowBlock in 0..<28 {
+      let firstTileRow = rowBlock &* 2
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel3(src + (ic &* 12996 &+ firstTileRow &* 228), 114, transformed + ic &* 112, 14336, 2, 56)
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (204768 &+ (block &* 16 &+ xi) &* 1536))
+            let results = transformed + (229376 &+ block &* 21504 &+ xi &* 1344)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 108
-            Self.__kernel5(row + (ox &* 1), 128, 12996, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 12544 &+ oy &* 112 &+ ox)
-              for p in 0..<4 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 10 ? 8 : 12
+          let bias = UnsafePointer(weights + (475104 &+ block &* 12))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 21504))
+          for r in 0..<valid {
+            Self.__kernel4(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 2, 56, false, bias[r])
           }
         }
       }
@@ -579,48 +540,35 @@ public final class VGG16 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (260160 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (555072 &+ block &* 32))
-      let groupInput = src + (group &* 430592)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<56 {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel6(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 430592
+    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
+    let zero = UnsafePointer(weights + 1016184)
+    for rowBlock in 0..<7 {
+      let firstTileRow = rowBlock &* 4
+      Self.parallelFor(128, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel3(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (475248 &+ (block &* 16 &+ xi) &* 1536))
+            let results = transformed + (229376 &+ block &* 21504 &+ xi &* 1344)
+            for tilePanel in 0..<4 {
+              let firstTile = min(tilePanel &* 32, 80)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel7(row + (ox &* 1), 128, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 21 ? 4 : 12
+          let bias = UnsafePointer(weights + (1015920 &+ block &* 12))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 21504))
+          for r in 0..<valid {
+            Self.__kernel4(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -643,48 +591,35 @@ public final class VGG16 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (555328 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (1145152 &+ block &* 32))
-      let groupInput = src + (group &* 861184)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<56 {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel6(row + (ox &* 1), 256, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 861184
+    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
+    let zero = UnsafePointer(weights + 2097816)
+    for rowBlock in 0..<14 {
+      let firstTileRow = rowBlock &* 2
+      Self.parallelFor(256, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel3(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (1016208 &+ (block &* 16 &+ xi) &* 3072))
+            let results = transformed + (229376 &+ block &* 10752 &+ xi &* 672)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 24)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel7(row + (ox &* 1), 256, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 21 ? 4 : 12
+          let bias = UnsafePointer(weights + (2097552 &+ block &* 12))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 10752))
+          for r in 0..<valid {
+            Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
           }
         }
       }
@@ -707,48 +642,35 @@ public final class VGG16 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(8, threads: threads, pool: pool) {
-      block in
-      let group = block / 8
-      let firstChannel = group &* 256 &+ (block % 8) &* 32
-      let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (1145408 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (1735232 &+ block &* 32))
-      let groupInput = src + (group &* 861184)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<56 {
-          let row = groupInput + (oy &* 58)
-          for t in 0..<4 {
-            let ox = t &* 12
-            Self.__kernel6(row + (ox &* 1), 256, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<12 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 861184
+    // Winograd F(2x2, 3x3): 28x28 tiles, 14 block(s) of 2 tile row(s)
+    let zero = UnsafePointer(weights + 3179448)
+    for rowBlock in 0..<14 {
+      let firstTileRow = rowBlock &* 2
+      Self.parallelFor(256, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel3(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 56, 14336, 2, 28)
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 14336)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2097840 &+ (block &* 16 &+ xi) &* 3072))
+            let results = transformed + (229376 &+ block &* 10752 &+ xi &* 672)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 24)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
             }
           }
-          do {
-            let ox = 48
-            Self.__kernel7(row + (ox &* 1), 256, 3364, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 21 ? 4 : 12
+          let bias = UnsafePointer(weights + (3179184 &+ block &* 12))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 10752))
+          for r in 0..<valid {
+            Self.__kernel4(products + r &* 56, 672, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 2, 28, false, bias[r])
           }
         }
       }
@@ -809,48 +731,35 @@ public final class VGG16 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (1735488 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (2915136 &+ block &* 32))
-      let groupInput = src + (group &* 230400)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<28 {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel8(row + (ox &* 1), 256, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 230400
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
+    let zero = UnsafePointer(weights + 5293524)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 14
+      Self.parallelFor(256, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 50176, 14, 14)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 50176)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (3179472 &+ (block &* 16 &+ xi) &* 3072))
+            let results = transformed + (802816 &+ block &* 37632 &+ xi &* 2352)
+            for tilePanel in 0..<7 {
+              let firstTile = min(tilePanel &* 32, 164)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 196, 196)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel9(row + (ox &* 1), 256, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (5293008 &+ block &* 12))
+          let products = UnsafePointer(transformed + (802816 &+ block &* 37632))
+          for r in 0..<valid {
+            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -873,48 +782,35 @@ public final class VGG16 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (2915648 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (5274944 &+ block &* 32))
-      let groupInput = src + (group &* 460800)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<28 {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel8(row + (ox &* 1), 512, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 460800
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
+    let zero = UnsafePointer(weights + 9521124)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 14
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 100352)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (5293536 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (1605632 &+ block &* 37632 &+ xi &* 2352)
+            for tilePanel in 0..<7 {
+              let firstTile = min(tilePanel &* 32, 164)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel9(row + (ox &* 1), 512, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (9520608 &+ block &* 12))
+          let products = UnsafePointer(transformed + (1605632 &+ block &* 37632))
+          for r in 0..<valid {
+            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -937,48 +833,35 @@ public final class VGG16 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (5275456 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (7634752 &+ block &* 32))
-      let groupInput = src + (group &* 460800)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<28 {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel8(row + (ox &* 1), 512, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 460800
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
+    let zero = UnsafePointer(weights + 13748724)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 14
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 100352)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (9521136 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (1605632 &+ block &* 37632 &+ xi &* 2352)
+            for tilePanel in 0..<7 {
+              let firstTile = min(tilePanel &* 32, 164)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel9(row + (ox &* 1), 512, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (13748208 &+ block &* 12))
+          let products = UnsafePointer(transformed + (1605632 &+ block &* 37632))
+          for r in 0..<valid {
+            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -1105,33 +988,35 @@ public final class VGG16 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (7635264 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (9994560 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 131072
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 17976324)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel8(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 25088)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (13748736 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (17975808 &+ block &* 12))
+          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
+          for r in 0..<valid {
+            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1154,33 +1039,35 @@ public final class VGG16 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (9995072 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (12354368 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 131072
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 22203924)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel8(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 25088)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (17976336 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (22203408 &+ block &* 12))
+          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
+          for r in 0..<valid {
+            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1203,33 +1090,35 @@ public final class VGG16 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (12354880 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (14714176 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 131072
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 26431524)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel8(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 25088)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (22203936 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (26431008 &+ block &* 12))
+          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
+          for r in 0..<valid {
+            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1372,8 +1261,8 @@ public final class VGG16 {
   private func classifier_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (14714688 &+ block &* 401408)
-      var even = UnsafeRawPointer(weights + (117475136 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (26431536 &+ block &* 401408)
+      var even = UnsafeRawPointer(weights + (129191984 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1405,8 +1294,8 @@ public final class VGG16 {
   private func classifier_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (117479232 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (134256448 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (129196080 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (145973296 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1437,8 +1326,8 @@ public final class VGG16 {
   private func classifier_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (134260544 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (138389312 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (145977392 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (150106160 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -1630,2965 +1519,621 @@ public final class VGG16 {
     #endif
   }
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row226 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[10]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[11]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[9]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[10]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[11]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[12]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[10]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[11]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[12]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[13]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[227]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[228]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[229]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[230]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[231]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[232]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[233]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[234]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[235]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[236]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[237]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[228]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[229]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[230]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[231]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[232]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[233]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[234]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[235]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[236]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[237]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[238]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[229]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[230]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[231]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[232]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[233]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[234]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[235]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[236]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[237]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[238]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[239]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[453]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[454]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[455]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[456]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[457]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[458]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[459]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[460]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[461]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[462]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[463]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[454]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[455]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[456]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[457]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[458]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[459]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[460]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[461]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[462]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[463]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[464]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[455]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[456]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[457]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[458]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[459]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[460]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[461]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[462]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[463]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[464]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[465]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      xi += plane
-      wi += 288
+  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      ai += 11
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row226 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[226]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[227]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[228]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[229]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[230]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[231]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[232]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[233]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[227]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[228]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[229]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[230]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[231]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[232]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[233]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[234]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[229]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[230]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[231]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[232]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[233]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[234]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[235]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[452]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[453]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[454]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[455]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[456]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[457]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[458]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[459]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[453]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[454]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[455]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[456]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[457]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[458]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[459]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[460]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[454]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[455]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[456]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[457]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[458]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[459]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[460]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[461]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      xi += plane
-      wi += 288
+  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel3(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
+      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
+      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
+      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
+      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
+      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row114 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[10]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[11]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
+  /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel4(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD16<Float>(repeating: bias)
+    let zero = SIMD16<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 16 == tilesWide
+      let low0 = SIMD16<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3], y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7]), high0 = SIMD16<Float>(y00[8], y01[8], y00[9], y01[9], y00[10], y01[10], y00[11], y01[11], y00[12], y01[12], y00[13], y01[13], y00[14], y01[14], y00[15], y01[15])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD16<Float>.self)
+      if partial {
+        for i in 0..<15 {
+          top[16 &+ i] = high0[i]
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[9]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[10]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[11]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[12]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      else {
+        UnsafeMutableRawPointer(top + 16).storeBytes(of: high0, as: SIMD16<Float>.self)
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[10]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[11]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[12]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[13]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD16<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3], y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7]), high1 = SIMD16<Float>(y10[8], y11[8], y10[9], y11[9], y10[10], y11[10], y10[11], y11[11], y10[12], y11[12], y10[13], y11[13], y10[14], y11[14], y10[15], y11[15])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD16<Float>.self)
+        if partial {
+          for i in 0..<15 {
+            (top + width)[16 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 16).storeBytes(of: high1, as: SIMD16<Float>.self)
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[114]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[115]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[116]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[117]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[118]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[119]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[120]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[121]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[122]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[123]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[124]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[125]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[115]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[116]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[117]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[118]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[119]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[120]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[121]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[122]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[123]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[124]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[125]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[126]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[116]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[117]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[118]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[119]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[120]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[121]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[122]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[123]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[124]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[125]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[126]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[127]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[229]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[230]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[231]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[232]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[233]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[234]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[235]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[236]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[237]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[238]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[239]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[229]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[230]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[231]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[232]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[233]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[234]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[235]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[236]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[237]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[238]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[239]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[240]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[230]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[231]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[232]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[233]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[234]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[235]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[236]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[237]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[238]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[239]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[240]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[241]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      xi += plane
-      wi += 288
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 16) {
+        vectorOfTiles(tileRow, vectorIndex &* 16)
+      }
+      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 4 columns; direct k3x3 s1 d1x1 row114 tile32x4 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[114]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[115]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[116]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[117]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[115]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[116]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[117]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[118]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[116]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[117]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[118]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[119]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[228]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[229]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[230]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[231]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[229]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[230]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[231]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[232]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[230]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[231]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[232]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[233]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-      }
-      xi += plane
-      wi += 288
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var c11_1 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
+      ai += 12
+      bi += bStride
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel6(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    var a0_10 = b0
-    var a0_11 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var a1_10 = b1
-    var a1_11 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[10]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[11]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[9]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[10]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[11]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[12]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[10]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[11]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[12]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[13]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[58]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[59]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[60]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[61]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[62]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[63]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[64]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[65]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[66]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[67]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[68]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[69]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[59]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[60]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[61]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[62]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[63]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[64]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[65]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[66]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[67]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[68]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[69]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[70]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[68]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[69]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[70]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[71]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[116]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[117]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[118]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[119]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[120]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[121]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[122]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[123]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[124]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[125]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[126]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[127]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[117]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[118]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[119]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[120]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[121]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[122]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[123]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[124]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[125]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[126]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[127]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[128]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[118]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[119]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[120]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[121]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[122]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[123]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[124]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[125]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[126]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[127]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-        let x10 = xi[128]
-        a0_10 = Self.__kernel1(a0_10, w0, x10)
-        a1_10 = Self.__kernel1(a1_10, w1, x10)
-        let x11 = xi[129]
-        a0_11 = Self.__kernel1(a0_11, w0, x11)
-        a1_11 = Self.__kernel1(a1_11, w1, x11)
-      }
-      xi += plane
-      wi += 288
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel6(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel7(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD8<Float>(repeating: bias)
+    let zero = SIMD8<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
+      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
+      if partial {
+        for i in 0..<7 {
+          top[8 &+ i] = high0[i]
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      else {
+        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
+        if partial {
+          for i in 0..<7 {
+            (top + width)[8 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[58]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[59]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[60]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[61]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[62]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[63]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[64]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[65]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[59]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[60]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[61]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[62]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[63]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[64]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[65]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[66]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[116]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[117]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[118]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[119]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[120]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[121]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[122]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[123]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[117]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[118]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[119]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[120]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[121]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[122]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[123]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[124]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[118]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[119]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[120]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[121]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[122]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[123]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[124]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[125]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      xi += plane
-      wi += 288
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[9]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[10]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[10]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[11]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[30]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[31]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[32]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[33]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[34]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[35]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[36]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[37]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[38]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[39]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[31]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[32]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[33]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[34]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[35]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[36]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[37]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[38]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[39]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[40]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[39]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[40]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[41]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[68]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[69]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[61]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[62]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[63]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[64]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[65]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[66]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[67]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[68]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[69]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[70]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[62]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[63]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[64]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[65]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[66]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[67]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[68]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[69]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[70]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[71]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      xi += plane
-      wi += 288
+  /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD4<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d00 = SIMD4<Float>(a0[0], a0[2], b0[0], b0[2]), d01 = SIMD4<Float>(a0[1], a0[3], b0[1], b0[3])
+      let d02 = SIMD4<Float>(e0[0], e0[2], f0[0], f0[2]), d03 = SIMD4<Float>(e0[1], e0[3], f0[1], f0[3])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD4<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d10 = SIMD4<Float>(a1[0], a1[2], b1[0], b1[2]), d11 = SIMD4<Float>(a1[1], a1[3], b1[1], b1[3])
+      let d12 = SIMD4<Float>(e1[0], e1[2], f1[0], f1[2]), d13 = SIMD4<Float>(e1[1], e1[3], f1[1], f1[3])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD4<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d20 = SIMD4<Float>(a2[0], a2[2], b2[0], b2[2]), d21 = SIMD4<Float>(a2[1], a2[3], b2[1], b2[3])
+      let d22 = SIMD4<Float>(e2[0], e2[2], f2[0], f2[2]), d23 = SIMD4<Float>(e2[1], e2[3], f2[1], f2[3])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD4<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d30 = SIMD4<Float>(a3[0], a3[2], b3[0], b3[2]), d31 = SIMD4<Float>(a3[1], a3[3], b3[1], b3[3])
+      let d32 = SIMD4<Float>(e3[0], e3[2], f3[0], f3[2]), d33 = SIMD4<Float>(e3[1], e3[3], f3[1], f3[3])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD4<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD4<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD4<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD4<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD4<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD4<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD4<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD4<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD4<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD4<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD4<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD4<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD4<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD4<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD4<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD4<Float>.self)
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
+      }
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+    }
   }
 
-  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD4<Float>(repeating: bias)
+    let zero = SIMD4<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
+      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
+      if partial {
+        for i in 0..<3 {
+          top[4 &+ i] = high0[i]
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      else {
+        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
+        if partial {
+          for i in 0..<3 {
+            (top + width)[4 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
+        }
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[30]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[31]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[32]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[33]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[34]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[35]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[36]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[37]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[31]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[32]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[33]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[34]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[35]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[36]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[37]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[38]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[39]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[61]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[62]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[63]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[64]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[65]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[66]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[67]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[68]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[62]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[63]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[64]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[65]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[66]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[67]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[68]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[69]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      xi += plane
-      wi += 288
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
       }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[16]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[17]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[18]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[19]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[20]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[21]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[22]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[17]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[18]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[19]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[20]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[21]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[22]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[23]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[18]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[19]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[20]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[21]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[22]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[23]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[24]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[33]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[34]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[35]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[36]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[37]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[38]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[39]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[34]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[35]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[36]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[37]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[38]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[39]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[40]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      xi += plane
-      wi += 288
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
     }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading
@@ -5035,6 +2580,47 @@ public final class VGG16 {
       let at = biasBase + (c / outPerGroup * blocks + c % outPerGroup / lanes) * lanes + c % outPerGroup % lanes
       target[at] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
     }
+  }
+
+  /// Writes the 3x3 tensor `name` (`[outputs][inputs][3][3]`) as Winograd F(2x2, 3x3) filters
+  /// `U = G g Gᵀ` (`G` = rows (1, 0, 0), (½, ½, ½), (½, -½, ½), (0, 0, 1); computed in Double, a
+  /// folded batch norm's scale applied) in `[block][ξ][input][lanes]` panels for the 16 points ξ,
+  /// then `bias` as `[block][lanes]`, then `lanes` zeros.
+  private static func packWinograd(_ file: Safetensors, _ name: String, bias: String?, norm: (scale: [Float], shift: [Float])?, outputs: Int, inputs: Int, lanes: Int, into target: UnsafeMutablePointer<Float>) {
+    let blocks = (outputs + lanes - 1) / lanes
+    // One row of `G` applied to three values: `(a, (a + b + c) / 2, (a - b + c) / 2, c)`.
+    func transform(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double, Double) {
+      (a, (a + b + c) / 2, (a - b + c) / 2, c)
+    }
+    var g = [Double](repeating: 0, count: 9)
+    file.stream(name) { first, values in
+      var index = first
+      for value in values {
+        guard index < outputs * inputs * 9 else { return }
+        g[index % 9] = Double(value)
+        if index % 9 == 8 {
+          let k = index / (inputs * 9), c = index / 9 % inputs
+          let scale = Double(norm?.scale[k] ?? 1)
+          // `G g`: the three filter rows combined into four; then each of those rows by `G`.
+          let column = (0..<3).map { transform(g[$0], g[3 + $0], g[6 + $0]) }
+          let rows = [column.map(\.0), column.map(\.1), column.map(\.2), column.map(\.3)]
+          let panel = target + ((k / lanes * 16) * inputs + c) * lanes + k % lanes
+          for (i, row) in rows.enumerated() {
+            let u = transform(row[0], row[1], row[2])
+            for (j, value) in [u.0, u.1, u.2, u.3].enumerated() {
+              panel[(i * 4 + j) * inputs * lanes] = Float(value * scale)
+            }
+          }
+        }
+        index += 1
+      }
+    }
+    let b = bias.map { file.values($0) } ?? []
+    let biasBase = blocks * 16 * inputs * lanes
+    for c in 0..<outputs {
+      target[biasBase + c] = (c < b.count ? b[c] : 0) * (norm?.scale[c] ?? 1) + (norm?.shift[c] ?? 0)
+    }
+    (target + biasBase + blocks * lanes).update(repeating: 0, count: lanes)
   }
 
   /// Copies tensor `name` in PyTorch order (`[out][inner]`, at most `biasOffset` values), then

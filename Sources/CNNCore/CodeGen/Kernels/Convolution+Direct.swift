@@ -100,7 +100,7 @@ extension Convolution {
   }
 
   /// The shared tile function for this geometry and `width` output columns; its name.
-  private static func tileFunction(_ context: KernelContext, _ g: Geometry, width: Int,
+  static func tileFunction(_ context: KernelContext, _ g: Geometry, width: Int,
                                    touch: Int) -> String {
     let tile = channelTile(context)
     let lanes = context.lanes

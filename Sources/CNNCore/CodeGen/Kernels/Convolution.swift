@@ -55,6 +55,7 @@ enum Convolution {
       return cut.tail + cut.subsampled + cut.packed
     }
     if usesDepthwise(context) { return 0 }
+    if usesWinograd(context) { return winogradScratch(context) }
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
   }
 
@@ -76,6 +77,13 @@ enum Convolution {
     if usesDepthwise(context) {
       emitDepthwise(context, g, &out)
       Elementwise.emitPasses(context.passFollowers, context, &out)
+      return
+    }
+    if usesWinograd(context) {
+      emitWinograd(context, g, &out)
+      // The transform clamps relu/relu6 itself; any other follower runs as a pass.
+      let clamps = vectorClamp(context) != nil
+      Elementwise.emitPasses(clamps ? context.passFollowers : context.step.followers, context, &out)
       return
     }
     emitPaddedCopy(context.input, g, &out)

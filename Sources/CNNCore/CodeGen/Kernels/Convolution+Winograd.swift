@@ -1,0 +1,323 @@
+/// 3x3 stride-1 convolutions by Winograd's minimal filtering F(2x2, 3x3) (Lavin & Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", 2016): each 2x2 block of outputs ("tile") of
+/// one channel costs 16 multiply-adds per input channel instead of 36, 2.25x fewer.
+///
+/// With `d` the tile's 4x4 input patch, `g` a 3x3 filter and `⊙` the element-wise product,
+/// `Y = Aᵀ [Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)] A`. The filter transform `U = G g Gᵀ` is done once at load
+/// (`packWinograd`, in Double), as `[block of output channels][ξ][ic][rows]` panels for
+/// the 16 points ξ of the 4x4 transform domain. For each block of tile rows the step
+///
+/// 1. transforms the input: `V[ξ][ic][tile] = Bᵀ d B`, SIMD over consecutive tiles of a tile row
+///    (the patch columns `2t…2t+3` are picked from two vectors with literal lanes: one two-source
+///    permute each), all channels, into `scratch` (sized by `winogradBlockRows`);
+/// 2. for each block of output channels (threads split these), runs the SGEMM micro-kernel of
+///    `GEMM.swift` once per ξ and panel of tiles: `M[ξ][channel][tile] = Σ_ic U V`, and
+/// 3. transforms back channel by channel, SIMD over the tiles of a tile row again: `Y = Aᵀ M A`
+///    plus the bias, clamped in registers, the two output columns of each tile interleaved by
+///    literal-lane permutes and stored as whole vectors into the two output rows. (Stored lane
+///    by lane from a `[tile][channel]` layout, the outputs cost more than the products for the
+///    64-channel layers of VGG: 224² x 64 ran 38 ms against 40 ms for the direct kernel.)
+///
+/// Used for one-group 3x3 stride-1 undilated convolutions with at least 16 input channels (the
+/// output transform costs about as much as 16 channels' multiply-adds) and one vector of output
+/// channels, on outputs at least 7 wide with at least one vector of 2x2 tiles. Accuracy: the transforms only add, subtract and halve,
+/// so results stay within a few ulps of the direct sum (checked against PyTorch at 1e-4).
+extension Convolution {
+  /// The cut of one Winograd step.
+  struct WinogradPlan {
+    /// Tiles down and across the output (`ceil(H / 2)`, `ceil(W / 2)`).
+    var tilesHigh, tilesWide: Int
+    /// The zero-padded input copy: every tile's 4x4 patch lies inside it.
+    var paddedH, paddedW: Int
+    var needsPadding: Bool
+    /// Tile rows per block (a divisor of `tilesHigh`).
+    var blockRows: Int
+    var inputChannels: Int
+    /// Output channels per micro-kernel call (its rows) and the number of such blocks.
+    var channelTile, channelBlocks: Int
+    /// Tiles per micro-kernel call: two vectors, or one when the block has fewer tiles.
+    var panelWidth: Int
+    /// Lanes of the input transform's vectors of tiles.
+    var transformLanes: Int
+
+    var blockTiles: Int { blockRows * tilesWide }
+    var blocks: Int { tilesHigh / blockRows }
+    var paddedCount: Int { needsPadding ? inputChannels * paddedH * paddedW : 0 }
+    /// Floats of the transformed input of one block: `[16][ic][tile]`.
+    var transformedCount: Int { 16 * inputChannels * blockTiles }
+    /// Floats of the products `M` of one block of output channels: `[16][rows][tile]`.
+    var productsCount: Int { 16 * blockTiles * channelTile }
+  }
+
+  /// Bytes of transformed input per block that stay in L2 (2 MB here) next to the filters
+  /// streaming through.
+  static let winogradL2Bytes = 1024 * 1024
+
+  /// Tile rows per block: the divisor of `tilesHigh` with the least estimated memory traffic.
+  /// Every block reads all transformed filters once (`filterBytes`), and every block of output
+  /// channels reads the block's transformed input once — from L2 when a block fits
+  /// `winogradL2Bytes` (counted at a quarter), else from L3. Big planes with few channels (VGG's
+  /// 224² and 112² layers) get blocks of a tile row or two; small planes with many channels (14²
+  /// x 512: 16 MB of filters) one block, which reads the filters only once.
+  /// Blocks hold at least `minimumTiles` tiles (one two-vector panel) when the plane has them.
+  static func winogradBlockRows(tilesHigh: Int, tilesWide: Int, minimumTiles: Int, rowBytes: Int,
+                                filterBytes: Int, channelBlocks: Int) -> Int {
+    func traffic(_ rows: Int) -> Double {
+      let blocks = Double(tilesHigh / rows)
+      let transformed = Double(tilesHigh * rowBytes) * Double(channelBlocks)
+      return blocks * Double(filterBytes) + transformed * (rows * rowBytes <= winogradL2Bytes ? 0.25 : 1)
+    }
+    let divisors = (1...tilesHigh).filter {
+      tilesHigh % $0 == 0 && ($0 * tilesWide >= minimumTiles || $0 == tilesHigh)
+    }
+    return divisors.min { traffic($0) < traffic($1) } ?? 1
+  }
+
+  static func usesWinograd(_ context: KernelContext) -> Bool {
+    let g = geometry(context)
+    return context.layer.kind == .conv && g.groups == 1 && g.kernelH == 3 && g.kernelW == 3
+      && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
+      && g.inPerGroup >= 16 && g.outPerGroup >= context.lanes
+      && context.output.width >= 7
+      && (context.output.height + 1) / 2 * ((context.output.width + 1) / 2) >= context.lanes
+  }
+
+  static func winogradPlan(_ context: KernelContext) -> WinogradPlan {
+    let g = geometry(context)
+    let output = context.output
+    let lanes = context.lanes
+    let tilesHigh = (output.height + 1) / 2
+    let tilesWide = (output.width + 1) / 2
+    let paddedH = max(g.paddedH, 2 * tilesHigh + 2)
+    let paddedW = max(g.paddedW, 2 * tilesWide + 2)
+    // Two-vector panels (12 rows: 24 accumulators) wherever a block can hold one.
+    let wideRows = GEMM.rows(g.outPerGroup, maxRows: 12)
+    let wideBlocks = (g.outPerGroup + wideRows - 1) / wideRows
+    let blockRows = winogradBlockRows(
+      tilesHigh: tilesHigh, tilesWide: tilesWide, minimumTiles: 2 * lanes,
+      rowBytes: 16 * g.inPerGroup * tilesWide * 4,
+      filterBytes: 16 * g.inPerGroup * wideBlocks * wideRows * 4, channelBlocks: wideBlocks)
+    let panelWidth = blockRows * tilesWide >= 2 * lanes ? 2 * lanes : lanes
+    let rows = panelWidth == 2 * lanes ? wideRows : GEMM.rows(g.outPerGroup, maxRows: 24)
+    let transformLanes = [lanes, 8, 4].first { $0 <= tilesWide && $0 <= lanes } ?? 4
+    return WinogradPlan(
+      tilesHigh: tilesHigh, tilesWide: tilesWide, paddedH: paddedH, paddedW: paddedW,
+      needsPadding: paddedH != context.input.height || paddedW != context.input.width,
+      blockRows: blockRows, inputChannels: g.inPerGroup,
+      channelTile: rows, channelBlocks: (g.outPerGroup + rows - 1) / rows, panelWidth: panelWidth,
+      transformLanes: transformLanes)
+  }
+
+  /// Floats of packed weights: the transformed filters, the bias (`[block][channels]`) and one
+  /// tile of zeros (the bias the register tile adds to `M`).
+  static func winogradWeightCount(_ context: KernelContext) -> Int {
+    let plan = winogradPlan(context)
+    return plan.channelBlocks * plan.channelTile * (16 * plan.inputChannels + 1) + plan.channelTile
+  }
+
+  static func winogradScratch(_ context: KernelContext) -> Int {
+    let plan = winogradPlan(context)
+    return plan.paddedCount + plan.transformedCount + plan.channelBlocks * plan.productsCount
+  }
+
+  static func emitWinograd(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
+    let plan = winogradPlan(context)
+    let output = context.output
+    let channels = plan.inputChannels
+    let rows = plan.channelTile
+    let blockTiles = plan.blockTiles
+    var padded = g
+    padded.paddedH = plan.paddedH
+    padded.paddedW = plan.paddedW
+    padded.needsPadding = plan.needsPadding
+    emitPaddedCopy(context.input, padded, &out)
+    out.line("let transformed = scratch + \(plan.paddedCount)")
+    let filterFloats = plan.channelBlocks * 16 * channels * rows
+    let biasOffset = context.weightOffset + filterFloats
+    let zeroOffset = biasOffset + plan.channelBlocks * rows
+    let lastValid = g.outPerGroup - (plan.channelBlocks - 1) * rows
+    let width = plan.panelWidth
+    let kernel = GEMM.microKernel(context, rows: rows, width: width, clamp: .none)
+    let panels = (blockTiles + width - 1) / width
+    let transformWork = 16 * channels * blockTiles
+    let gemmWork = 16 * channels * blockTiles * output.channels
+    let splitTransform = Threading.worthSplitting(work: transformWork * 8, iterations: channels)
+    let splitGEMM = Threading.worthSplitting(work: gemmWork, iterations: plan.channelBlocks)
+    out.line("// Winograd F(2x2, 3x3): \(plan.tilesHigh)x\(plan.tilesWide) tiles, \(plan.blocks) block(s) of \(plan.blockRows) tile row(s)")
+    let input = winogradInputFunction(context, lanes: plan.transformLanes)
+    let outputFunction = winogradOutputFunction(context, lanes: plan.transformLanes,
+                                                clamp: vectorClamp(context) ?? .none)
+    let lastRowSingle = output.height % 2 == 1 ? "rowBlock == \(plan.blocks - 1)" : "false"
+    out.line("let zero = UnsafePointer(weights + \(zeroOffset))")
+    out.block(forLoop("rowBlock", plan.blocks)) { out in
+      out.line("let firstTileRow = rowBlock &* \(plan.blockRows)")
+      Threading.emitLoop("ic", channels, parallel: splitTransform, &out) { out in
+        out.line("Self.\(input)(src + (ic &* \(plan.paddedH * plan.paddedW) &+ firstTileRow &* \(2 * plan.paddedW)), \(plan.paddedW), transformed + ic &* \(blockTiles), \(channels * blockTiles), \(plan.blockRows), \(plan.tilesWide))")
+      }
+      // Each thread takes a range of the blocks of output channels. ξ outermost: the point's
+      // transformed input (`[ic][tile]`, 400 KB for 28² x 512) stays in L2 while every block of
+      // the range runs over it (block-outermost re-read it once per 11-channel block from L3:
+      // 25 ms instead of 18 for that layer), and each block's filter panel (`[ic][rows]`) stays
+      // in L1 across the panels of tiles. A block of tile rows that is not a whole number of
+      // panels ends with one overlapping the previous (the same values written twice).
+      Threading.emitRanges(plan.channelBlocks, parallel: splitGEMM, &out) { out in
+        out.block("for xi in 0..<16") { out in
+          out.line("let points = UnsafePointer(transformed + xi &* \(channels * blockTiles))")
+          out.block("for block in first..<end") { out in
+            out.line("let panel = UnsafePointer(weights + (\(context.weightOffset) &+ (block &* 16 &+ xi) &* \(channels * rows)))")
+            out.line("let results = transformed + (\(plan.transformedCount) &+ block &* \(plan.productsCount) &+ xi &* \(rows * blockTiles))")
+            out.block(forLoop("tilePanel", panels)) { out in
+              out.line("let firstTile = min(tilePanel &* \(width), \(blockTiles - width))")
+              out.line("Self.\(kernel)(panel, points + firstTile, zero, results + firstTile, \(channels), \(blockTiles), \(blockTiles))")
+            }
+          }
+        }
+        out.block("for block in first..<end") { out in
+          out.line("let firstChannel = block &* \(rows)")
+          out.line("let valid = block == \(plan.channelBlocks - 1) ? \(lastValid) : \(rows)")
+          out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
+          out.line("let products = UnsafePointer(transformed + (\(plan.transformedCount) &+ block &* \(plan.productsCount)))")
+          out.block("for r in 0..<valid") { out in
+            out.line("Self.\(outputFunction)(products + r &* \(blockTiles), \(rows * blockTiles), y + ((firstChannel &+ r) &* \(output.height) &+ firstTileRow &* 2) &* \(output.width), \(output.width), \(plan.blockRows), \(plan.tilesWide), \(lastRowSingle), bias[r])")
+          }
+        }
+      }
+    }
+  }
+
+  /// The shared input transform for `lanes`-tile vectors: `V = Bᵀ d B` for one channel's
+  /// `tileRows` rows of `tilesWide` tiles, into `slots` (point ξ at `slots + ξ * pointStride`).
+  /// A row that is not a whole number of vectors ends with one overlapping the previous. Row by
+  /// row, `d B` is `(d0 - d2, d1 + d2, d2 - d1, d1 - d3)` over the patch columns
+  /// `d0…d3 = x[2t…2t+3]`, picked from two vectors with literal lanes (one two-source permute
+  /// each); the same over the rows gives `Bᵀ (d B)`. Sizes are arguments, so every layer with
+  /// the same vector width shares the function (58 inlined copies made DenseNet-121 compile in
+  /// 150 s).
+  static func winogradInputFunction(_ context: KernelContext, lanes l: Int) -> String {
+    let vector = "SIMD\(l)<Float>"
+    let key = "winograd input lanes\(l)"
+    let body = { (name: String) -> String in
+      var out = SwiftEmitter()
+      out.line("/// Winograd F(2x2, 3x3) input transform, \(l) tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.")
+      out.block("@inline(never) private static func \(name)(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int)") { out in
+        func pick(_ a: String, _ b: String, _ parity: Int) -> String {
+          let lanesPicked = (0..<l).map { lane -> String in
+            let index = 2 * lane + parity
+            return index < l ? "\(a)[\(index)]" : "\(b)[\(index - l)]"
+          }
+          return "\(vector)(\(lanesPicked.joined(separator: ", ")))"
+        }
+        out.block("func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int)") { out in
+          out.line("let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)")
+          for i in 0..<4 {
+            out.line("let r\(i) = rowStart + \(i == 0 ? "0" : "\(i) &* rowStride")")
+            out.line("let a\(i) = UnsafeRawPointer(r\(i)).loadUnaligned(as: \(vector).self)")
+            out.line("let b\(i) = UnsafeRawPointer(r\(i) + \(l)).loadUnaligned(as: \(vector).self)")
+            out.line("let e\(i) = UnsafeRawPointer(r\(i) + 2).loadUnaligned(as: \(vector).self)")
+            out.line("let f\(i) = UnsafeRawPointer(r\(i) + \(l + 2)).loadUnaligned(as: \(vector).self)")
+            out.line("let d\(i)0 = \(pick("a\(i)", "b\(i)", 0)), d\(i)1 = \(pick("a\(i)", "b\(i)", 1))")
+            out.line("let d\(i)2 = \(pick("e\(i)", "f\(i)", 0)), d\(i)3 = \(pick("e\(i)", "f\(i)", 1))")
+            out.line("let h\(i)0 = d\(i)0 - d\(i)2, h\(i)1 = d\(i)1 + d\(i)2, h\(i)2 = d\(i)2 - d\(i)1, h\(i)3 = d\(i)1 - d\(i)3")
+          }
+          out.line("let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))")
+          out.line("let point = pointStride &* 4")
+          let rows = [("h0", "-", "h2"), ("h1", "+", "h2"), ("h2", "-", "h1"), ("h1", "-", "h3")]
+          for (i, (left, op, right)) in rows.enumerated() {
+            for j in 0..<4 {
+              out.line("(to + \(i * 4 + j) &* point).storeBytes(of: \(left)\(j) \(op) \(right)\(j), as: \(vector).self)")
+            }
+          }
+        }
+        out.block("for tileRow in 0..<tileRows") { out in
+          out.block("for vectorIndex in 0..<(tilesWide / \(l))") { out in
+            out.line("vectorOfTiles(tileRow, vectorIndex &* \(l))")
+          }
+          out.line("if tilesWide % \(l) != 0 { vectorOfTiles(tileRow, tilesWide &- \(l)) }  // overlaps the previous vector")
+        }
+      }
+      var text = out.text
+      while text.hasSuffix("\n") { text.removeLast() }
+      return text
+    }
+    return context.helpers?.function(key, body) ?? "missingHelpers"
+  }
+
+  /// The shared output transform for `lanes`-tile vectors and `clamp`: `Y = Aᵀ M A` + `bias` for
+  /// one channel's `tileRows` rows of `tilesWide` tiles (`M` point ξ at
+  /// `results + ξ * pointStride`), clamped in registers; the two output columns of each tile are
+  /// interleaved by literal-lane permutes and stored as whole vectors into the tile's two output
+  /// rows of `o` (`width` floats each). With an odd `width` the vector holding a row's last tile
+  /// stores one float fewer; with `lastRowSingle` the last tile row stores only its first row.
+  static func winogradOutputFunction(_ context: KernelContext, lanes l: Int, clamp: GEMM.Clamp) -> String {
+    let vector = "SIMD\(l)<Float>"
+    let key = "winograd output lanes\(l) \(clamp)"
+    let body = { (name: String) -> String in
+      var out = SwiftEmitter()
+      func interleave(_ a: String, _ b: String, half: Int) -> String {
+        let picks = (0..<l).map { lane -> String in
+          let index = half * l / 2 + lane / 2
+          return lane % 2 == 0 ? "\(a)[\(index)]" : "\(b)[\(index)]"
+        }
+        return "\(vector)(\(picks.joined(separator: ", ")))"
+      }
+      out.line("/// Winograd F(2x2, 3x3) output transform, \(l) tiles per vector, clamp \(clamp): `results`: `[16][pointStride]`, `o`: output rows `width` apart.")
+      out.block("@inline(never) private static func \(name)(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float)") { out in
+        out.line("let b = \(vector)(repeating: bias)")
+        if clamp != .none {
+          out.line("let zero = \(vector)(repeating: 0)")
+          if clamp == .relu6 { out.line("let six = \(vector)(repeating: 6)") }
+        }
+        out.block("func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int)") { out in
+          out.line("let m = results + (tileRow &* tilesWide &+ firstColumn)")
+          for xi in 0..<16 {
+            out.line("let m\(xi) = UnsafeRawPointer(m + \(xi == 0 ? "0" : "\(xi) &* pointStride")).loadUnaligned(as: \(vector).self)")
+          }
+          // Aᵀ M: rows (m0 + m1 + m2, m1 - m2 - m3); then the same over the columns.
+          for j in 0..<4 {
+            out.line("let t0\(j) = m\(j) + m\(4 + j) + m\(8 + j), t1\(j) = m\(4 + j) - m\(8 + j) - m\(12 + j)")
+          }
+          let binding = clamp == .none ? "let" : "var"
+          for r in 0..<2 {
+            out.line("\(binding) y\(r)0 = t\(r)0 + t\(r)1 + t\(r)2 + b, y\(r)1 = t\(r)1 - t\(r)2 - t\(r)3 + b")
+          }
+          if clamp != .none {
+            for name in ["y00", "y01", "y10", "y11"] {
+              out.line("\(name) = \(name).replacing(with: zero, where: \(name) .< zero)")
+              if clamp == .relu6 { out.line("\(name) = \(name).replacing(with: six, where: \(name) .> six)") }
+            }
+          }
+          out.line("let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)")
+          out.line("let partial = width % 2 == 1 && firstColumn &+ \(l) == tilesWide")
+          for r in 0..<2 {
+            let row = r == 0 ? "top" : "(top + width)"
+            let store = { (out: inout SwiftEmitter) in
+              out.line("let low\(r) = \(interleave("y\(r)0", "y\(r)1", half: 0)), high\(r) = \(interleave("y\(r)0", "y\(r)1", half: 1))")
+              out.line("UnsafeMutableRawPointer(\(row)).storeBytes(of: low\(r), as: \(vector).self)")
+              out.block("if partial") { out in
+                out.block(forLoop("i", l - 1)) { out in out.line("\(row)[\(l) &+ i] = high\(r)[i]") }
+              }
+              out.block("else") { out in
+                out.line("UnsafeMutableRawPointer(\(row) + \(l)).storeBytes(of: high\(r), as: \(vector).self)")
+              }
+            }
+            if r == 1 {
+              out.block("if !(lastRowSingle && tileRow == tileRows &- 1)", store)
+            } else {
+              store(&out)
+            }
+          }
+        }
+        out.block("for tileRow in 0..<tileRows") { out in
+          out.block("for vectorIndex in 0..<(tilesWide / \(l))") { out in
+            out.line("vectorOfTiles(tileRow, vectorIndex &* \(l))")
+          }
+          out.line("if tilesWide % \(l) != 0 { vectorOfTiles(tileRow, tilesWide &- \(l)) }  // overlaps the previous vector")
+        }
+      }
+      var text = out.text
+      while text.hasSuffix("\n") { text.removeLast() }
+      return text
+    }
+    return context.helpers?.function(key, body) ?? "missingHelpers"
+  }
+}

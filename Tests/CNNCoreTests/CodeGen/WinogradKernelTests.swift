@@ -1,0 +1,52 @@
+import CNNCore
+import Foundation
+import XCTest
+
+/// The Winograd F(2x2, 3x3) path (`Convolution+Winograd.swift`) against the naive interpreter:
+/// odd and even output sizes (partial 2x2 tiles at the bottom and right), tile rows that are a
+/// whole number of vectors or end with an overlapping one (16-, 8- and 4-tile vectors), blocks of
+/// one tile row and of all rows, output channels that are not a whole number of register tiles
+/// (40, 33) or a single 16-channel tile, asymmetric and no padding, a folded batch norm, fused
+/// followers (relu, relu6, leakyrelu) and a pass follower (softmax); and `threads = 2`
+/// bit-identical to `threads = 1`.
+final class WinogradKernelTests: XCTestCase {
+  static let spec = """
+    network WinogradPaths
+    input 37x35x20
+    a: conv 40 3x3 p1 | relu
+    b: conv 16 3x3 | bn | relu6
+    c: conv 33 3x3 pad=2,0,1,1 | leakyrelu 0.1
+    d: conv 64 3x3 p1 bias=false
+    big: conv 96 3x3 p1 | relu
+    p1: maxpool 2 s2 floor
+    e: conv 40 3x3 p1 | softmax
+    p2: maxpool 2 s2 floor
+    f: conv 32 3x3 p1
+    fc1: fc 10
+
+    """
+
+  static let outputs = "output @a, @b, @c, @d, @big, @e, @f, @fc1\n"
+
+  /// The build-and-compare helpers of `ConvolutionKernelTests`.
+  var helpers: ConvolutionKernelTests {
+    ConvolutionKernelTests(name: "winograd helpers", testClosure: { _ in })
+  }
+
+  func testPathsAgreeWithInterpreterAndThreadsAreIdentical() throws {
+    let source = try helpers.checkThreadsAndInterpreter(Self.spec, type: "WinogradPaths")
+    XCTAssertEqual(source.components(separatedBy: "// Winograd F(2x2, 3x3): ").count - 1, 7,
+                   "every 3x3 layer takes the Winograd path")
+    XCTAssertTrue(source.contains("2 block(s) of 9 tile row(s)"), "big transforms half its tile rows at a time")
+    XCTAssertTrue(source.contains("1 block(s) of 19 tile row(s)"), "a transforms all its tile rows at once")
+    for lanes in [16, 8, 4] {
+      XCTAssertTrue(source.contains("let d00 = SIMD\(lanes)<Float>(a0[0], a0[2]"), "\(lanes)-tile vectors")
+    }
+    XCTAssertTrue(source.contains("overlaps the previous vector"))
+    XCTAssertTrue(source.contains("Self.parallelFor("), "the big layers are threaded")
+  }
+
+  func testEveryLayerAgreesWithInterpreter() throws {
+    try helpers.checkEveryLayer(Self.spec, outputs: Self.outputs)
+  }
+}
