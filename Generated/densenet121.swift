@@ -1243,11 +1243,11 @@ public final class DenseNet121 {
     Expected(name: "classifier.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 9868512 floats.
+  /// Packed weights, 9718096 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1906688 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 719104 floats.
+  /// Zero-padded copies of convolution inputs, 717312 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -1270,12 +1270,12 @@ public final class DenseNet121 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 39474048, alignment: 64).bindMemory(to: Float.self, capacity: 9868512)
-    weights.initialize(repeating: 0, count: 9868512)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 38872384, alignment: 64).bindMemory(to: Float.self, capacity: 9718096)
+    weights.initialize(repeating: 0, count: 9718096)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
     arena.initialize(repeating: 0, count: 1906688)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2876416, alignment: 64).bindMemory(to: Float.self, capacity: 719104)
-    scratch.initialize(repeating: 0, count: 719104)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2869248, alignment: 64).bindMemory(to: Float.self, capacity: 717312)
+    scratch.initialize(repeating: 0, count: 717312)
     Self.pack(file, "features.conv0.weight", bias: nil, norm: Self.fold(file, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
@@ -1283,430 +1283,430 @@ public final class DenseNet121 {
       (weights + 9536).update(from: norm.shift, count: 64)
     }
     Self.pack(file, "features.denseblock1.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 9600)
-    Self.packWinograd(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 18192)
+    Self.packWinograd(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 18192)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer2.norm1", epsilon: 1e-05, channels: 96)
-      (weights + 85824).update(from: norm.scale, count: 96)
-      (weights + 85920).update(from: norm.shift, count: 96)
+      (weights + 83776).update(from: norm.scale, count: 96)
+      (weights + 83872).update(from: norm.shift, count: 96)
     }
-    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 86016)
-    Self.packWinograd(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 98832)
+    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 83968)
+    Self.packWinograd(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 96784)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer3.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 166464).update(from: norm.scale, count: 128)
-      (weights + 166592).update(from: norm.shift, count: 128)
+      (weights + 162368).update(from: norm.scale, count: 128)
+      (weights + 162496).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 166720)
-    Self.packWinograd(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 183760)
+    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 162624)
+    Self.packWinograd(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 179664)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer4.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 251392).update(from: norm.scale, count: 160)
-      (weights + 251552).update(from: norm.shift, count: 160)
+      (weights + 245248).update(from: norm.scale, count: 160)
+      (weights + 245408).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 251712)
-    Self.packWinograd(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 272976)
+    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 245568)
+    Self.packWinograd(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 266832)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer5.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 340608).update(from: norm.scale, count: 192)
-      (weights + 340800).update(from: norm.shift, count: 192)
+      (weights + 332416).update(from: norm.scale, count: 192)
+      (weights + 332608).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 340992)
-    Self.packWinograd(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 366480)
+    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 332800)
+    Self.packWinograd(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 358288)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer6.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 434112).update(from: norm.scale, count: 224)
-      (weights + 434336).update(from: norm.shift, count: 224)
+      (weights + 423872).update(from: norm.scale, count: 224)
+      (weights + 424096).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 434560)
-    Self.packWinograd(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 464272)
+    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 424320)
+    Self.packWinograd(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 454032)
     do {
       let norm = Self.fold(file, "features.transition1.norm", epsilon: 1e-05, channels: 256)
-      (weights + 531904).update(from: norm.scale, count: 256)
-      (weights + 532160).update(from: norm.shift, count: 256)
+      (weights + 519616).update(from: norm.scale, count: 256)
+      (weights + 519872).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 532416)
+    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 520128)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer1.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 566352).update(from: norm.scale, count: 128)
-      (weights + 566480).update(from: norm.shift, count: 128)
+      (weights + 554064).update(from: norm.scale, count: 128)
+      (weights + 554192).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 566608)
-    Self.packWinograd(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 583648)
+    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 554320)
+    Self.packWinograd(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 571360)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer2.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 651280).update(from: norm.scale, count: 160)
-      (weights + 651440).update(from: norm.shift, count: 160)
+      (weights + 636944).update(from: norm.scale, count: 160)
+      (weights + 637104).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 651600)
-    Self.packWinograd(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 672864)
+    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 637264)
+    Self.packWinograd(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 658528)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer3.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 740496).update(from: norm.scale, count: 192)
-      (weights + 740688).update(from: norm.shift, count: 192)
+      (weights + 724112).update(from: norm.scale, count: 192)
+      (weights + 724304).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 740880)
-    Self.packWinograd(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 766368)
+    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 724496)
+    Self.packWinograd(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 749984)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer4.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 834000).update(from: norm.scale, count: 224)
-      (weights + 834224).update(from: norm.shift, count: 224)
+      (weights + 815568).update(from: norm.scale, count: 224)
+      (weights + 815792).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 834448)
-    Self.packWinograd(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 864160)
+    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 816016)
+    Self.packWinograd(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 845728)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer5.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 931792).update(from: norm.scale, count: 256)
-      (weights + 932048).update(from: norm.shift, count: 256)
+      (weights + 911312).update(from: norm.scale, count: 256)
+      (weights + 911568).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 932304)
-    Self.packWinograd(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 966240)
+    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 911824)
+    Self.packWinograd(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 945760)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer6.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 1033872).update(from: norm.scale, count: 288)
-      (weights + 1034160).update(from: norm.shift, count: 288)
+      (weights + 1011344).update(from: norm.scale, count: 288)
+      (weights + 1011632).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 1034448)
-    Self.packWinograd(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1072608)
+    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 1011920)
+    Self.packWinograd(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1050080)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer7.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 1140240).update(from: norm.scale, count: 320)
-      (weights + 1140560).update(from: norm.shift, count: 320)
+      (weights + 1115664).update(from: norm.scale, count: 320)
+      (weights + 1115984).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 1140880)
-    Self.packWinograd(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1183264)
+    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 1116304)
+    Self.packWinograd(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1158688)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer8.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 1250896).update(from: norm.scale, count: 352)
-      (weights + 1251248).update(from: norm.shift, count: 352)
+      (weights + 1224272).update(from: norm.scale, count: 352)
+      (weights + 1224624).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 1251600)
-    Self.packWinograd(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1298208)
+    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 1224976)
+    Self.packWinograd(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1271584)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer9.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 1365840).update(from: norm.scale, count: 384)
-      (weights + 1366224).update(from: norm.shift, count: 384)
+      (weights + 1337168).update(from: norm.scale, count: 384)
+      (weights + 1337552).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 1366608)
-    Self.packWinograd(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1417440)
+    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 1337936)
+    Self.packWinograd(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1388768)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer10.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 1485072).update(from: norm.scale, count: 416)
-      (weights + 1485488).update(from: norm.shift, count: 416)
+      (weights + 1454352).update(from: norm.scale, count: 416)
+      (weights + 1454768).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1485904)
-    Self.packWinograd(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1540960)
+    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1455184)
+    Self.packWinograd(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1510240)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer11.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 1608592).update(from: norm.scale, count: 448)
-      (weights + 1609040).update(from: norm.shift, count: 448)
+      (weights + 1575824).update(from: norm.scale, count: 448)
+      (weights + 1576272).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1609488)
-    Self.packWinograd(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1668768)
+    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1576720)
+    Self.packWinograd(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1636000)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer12.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 1736400).update(from: norm.scale, count: 480)
-      (weights + 1736880).update(from: norm.shift, count: 480)
+      (weights + 1701584).update(from: norm.scale, count: 480)
+      (weights + 1702064).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1737360)
-    Self.packWinograd(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 1800864)
+    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1702544)
+    Self.packWinograd(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1766048)
     do {
       let norm = Self.fold(file, "features.transition2.norm", epsilon: 1e-05, channels: 512)
-      (weights + 1868496).update(from: norm.scale, count: 512)
-      (weights + 1869008).update(from: norm.shift, count: 512)
+      (weights + 1831632).update(from: norm.scale, count: 512)
+      (weights + 1832144).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1869520)
+    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1832656)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer1.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 2004960).update(from: norm.scale, count: 256)
-      (weights + 2005216).update(from: norm.shift, count: 256)
+      (weights + 1968096).update(from: norm.scale, count: 256)
+      (weights + 1968352).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 2005472)
-    Self.packWinograd(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2039408)
+    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1968608)
+    Self.packWinograd(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2001504)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 2107040).update(from: norm.scale, count: 288)
-      (weights + 2107328).update(from: norm.shift, count: 288)
+      (weights + 2067088).update(from: norm.scale, count: 288)
+      (weights + 2067376).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 2107616)
-    Self.packWinograd(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2145776)
+    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 2067664)
+    Self.packWinograd(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2104656)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 2213408).update(from: norm.scale, count: 320)
-      (weights + 2213728).update(from: norm.shift, count: 320)
+      (weights + 2170240).update(from: norm.scale, count: 320)
+      (weights + 2170560).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 2214048)
-    Self.packWinograd(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2256432)
+    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 2170880)
+    Self.packWinograd(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2211968)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 2324064).update(from: norm.scale, count: 352)
-      (weights + 2324416).update(from: norm.shift, count: 352)
+      (weights + 2277552).update(from: norm.scale, count: 352)
+      (weights + 2277904).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 2324768)
-    Self.packWinograd(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2371376)
+    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 2278256)
+    Self.packWinograd(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2323440)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 2439008).update(from: norm.scale, count: 384)
-      (weights + 2439392).update(from: norm.shift, count: 384)
+      (weights + 2389024).update(from: norm.scale, count: 384)
+      (weights + 2389408).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 2439776)
-    Self.packWinograd(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2490608)
+    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 2389792)
+    Self.packWinograd(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2439072)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 2558240).update(from: norm.scale, count: 416)
-      (weights + 2558656).update(from: norm.shift, count: 416)
+      (weights + 2504656).update(from: norm.scale, count: 416)
+      (weights + 2505072).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 2559072)
-    Self.packWinograd(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2614128)
+    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 2505488)
+    Self.packWinograd(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2558864)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 2681760).update(from: norm.scale, count: 448)
-      (weights + 2682208).update(from: norm.shift, count: 448)
+      (weights + 2624448).update(from: norm.scale, count: 448)
+      (weights + 2624896).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 2682656)
-    Self.packWinograd(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2741936)
+    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 2625344)
+    Self.packWinograd(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2682816)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 2809568).update(from: norm.scale, count: 480)
-      (weights + 2810048).update(from: norm.shift, count: 480)
+      (weights + 2748400).update(from: norm.scale, count: 480)
+      (weights + 2748880).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 2810528)
-    Self.packWinograd(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 2874032)
+    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2749360)
+    Self.packWinograd(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2810928)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 2941664).update(from: norm.scale, count: 512)
-      (weights + 2942176).update(from: norm.shift, count: 512)
+      (weights + 2876512).update(from: norm.scale, count: 512)
+      (weights + 2877024).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 2942688)
-    Self.packWinograd(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3010416)
+    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2877536)
+    Self.packWinograd(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2943200)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 3078048).update(from: norm.scale, count: 544)
-      (weights + 3078592).update(from: norm.shift, count: 544)
+      (weights + 3008784).update(from: norm.scale, count: 544)
+      (weights + 3009328).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 3079136)
-    Self.packWinograd(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3151088)
+    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 3009872)
+    Self.packWinograd(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3079632)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 3218720).update(from: norm.scale, count: 576)
-      (weights + 3219296).update(from: norm.shift, count: 576)
+      (weights + 3145216).update(from: norm.scale, count: 576)
+      (weights + 3145792).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 3219872)
-    Self.packWinograd(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3296048)
+    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 3146368)
+    Self.packWinograd(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3220224)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 3363680).update(from: norm.scale, count: 608)
-      (weights + 3364288).update(from: norm.shift, count: 608)
+      (weights + 3285808).update(from: norm.scale, count: 608)
+      (weights + 3286416).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 3364896)
-    Self.packWinograd(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3445296)
+    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 3287024)
+    Self.packWinograd(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3364976)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 3512928).update(from: norm.scale, count: 640)
-      (weights + 3513568).update(from: norm.shift, count: 640)
+      (weights + 3430560).update(from: norm.scale, count: 640)
+      (weights + 3431200).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 3514208)
-    Self.packWinograd(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3598832)
+    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 3431840)
+    Self.packWinograd(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3513888)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 3666464).update(from: norm.scale, count: 672)
-      (weights + 3667136).update(from: norm.shift, count: 672)
+      (weights + 3579472).update(from: norm.scale, count: 672)
+      (weights + 3580144).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 3667808)
-    Self.packWinograd(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3756656)
+    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 3580816)
+    Self.packWinograd(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3666960)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 3824288).update(from: norm.scale, count: 704)
-      (weights + 3824992).update(from: norm.shift, count: 704)
+      (weights + 3732544).update(from: norm.scale, count: 704)
+      (weights + 3733248).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 3825696)
-    Self.packWinograd(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 3918768)
+    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 3733952)
+    Self.packWinograd(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3824192)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 3986400).update(from: norm.scale, count: 736)
-      (weights + 3987136).update(from: norm.shift, count: 736)
+      (weights + 3889776).update(from: norm.scale, count: 736)
+      (weights + 3890512).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 3987872)
-    Self.packWinograd(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4085168)
+    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 3891248)
+    Self.packWinograd(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3985584)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 4152800).update(from: norm.scale, count: 768)
-      (weights + 4153568).update(from: norm.shift, count: 768)
+      (weights + 4051168).update(from: norm.scale, count: 768)
+      (weights + 4051936).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 4154336)
-    Self.packWinograd(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4255856)
+    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 4052704)
+    Self.packWinograd(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4151136)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 4323488).update(from: norm.scale, count: 800)
-      (weights + 4324288).update(from: norm.shift, count: 800)
+      (weights + 4216720).update(from: norm.scale, count: 800)
+      (weights + 4217520).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 4325088)
-    Self.packWinograd(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4430832)
+    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 4218320)
+    Self.packWinograd(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4320848)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 4498464).update(from: norm.scale, count: 832)
-      (weights + 4499296).update(from: norm.shift, count: 832)
+      (weights + 4386432).update(from: norm.scale, count: 832)
+      (weights + 4387264).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 4500128)
-    Self.packWinograd(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4610096)
+    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 4388096)
+    Self.packWinograd(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4494720)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 4677728).update(from: norm.scale, count: 864)
-      (weights + 4678592).update(from: norm.shift, count: 864)
+      (weights + 4560304).update(from: norm.scale, count: 864)
+      (weights + 4561168).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 4679456)
-    Self.packWinograd(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4793648)
+    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 4562032)
+    Self.packWinograd(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4672752)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 4861280).update(from: norm.scale, count: 896)
-      (weights + 4862176).update(from: norm.shift, count: 896)
+      (weights + 4738336).update(from: norm.scale, count: 896)
+      (weights + 4739232).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 4863072)
-    Self.packWinograd(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 4981488)
+    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 4740128)
+    Self.packWinograd(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4854944)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 5049120).update(from: norm.scale, count: 928)
-      (weights + 5050048).update(from: norm.shift, count: 928)
+      (weights + 4920528).update(from: norm.scale, count: 928)
+      (weights + 4921456).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 5050976)
-    Self.packWinograd(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 5173616)
+    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 4922384)
+    Self.packWinograd(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 5041296)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 5241248).update(from: norm.scale, count: 960)
-      (weights + 5242208).update(from: norm.shift, count: 960)
+      (weights + 5106880).update(from: norm.scale, count: 960)
+      (weights + 5107840).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 5243168)
-    Self.packWinograd(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 5370032)
+    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 5108800)
+    Self.packWinograd(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 5231808)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 5437664).update(from: norm.scale, count: 992)
-      (weights + 5438656).update(from: norm.shift, count: 992)
+      (weights + 5297392).update(from: norm.scale, count: 992)
+      (weights + 5298384).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 5439648)
-    Self.packWinograd(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 11, into: weights + 5570736)
+    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 5299376)
+    Self.packWinograd(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 5426480)
     do {
       let norm = Self.fold(file, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
-      (weights + 5638368).update(from: norm.scale, count: 1024)
-      (weights + 5639392).update(from: norm.shift, count: 1024)
+      (weights + 5492064).update(from: norm.scale, count: 1024)
+      (weights + 5493088).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 5640416)
+    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 5494112)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 6169328).update(from: norm.scale, count: 512)
-      (weights + 6169840).update(from: norm.shift, count: 512)
+      (weights + 6018912).update(from: norm.scale, count: 512)
+      (weights + 6019424).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 6170352)
-    Self.packWinograd(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6238080)
+    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 6, into: weights + 6019936)
+    Self.packWinograd(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6087664)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 6303664).update(from: norm.scale, count: 544)
-      (weights + 6304208).update(from: norm.shift, count: 544)
+      (weights + 6153248).update(from: norm.scale, count: 544)
+      (weights + 6153792).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 12, into: weights + 6304752)
-    Self.packWinograd(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6376704)
+    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 6, into: weights + 6154336)
+    Self.packWinograd(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6226288)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 6442288).update(from: norm.scale, count: 576)
-      (weights + 6442864).update(from: norm.shift, count: 576)
+      (weights + 6291872).update(from: norm.scale, count: 576)
+      (weights + 6292448).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 12, into: weights + 6443440)
-    Self.packWinograd(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6519616)
+    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 6, into: weights + 6293024)
+    Self.packWinograd(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6369200)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 6585200).update(from: norm.scale, count: 608)
-      (weights + 6585808).update(from: norm.shift, count: 608)
+      (weights + 6434784).update(from: norm.scale, count: 608)
+      (weights + 6435392).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 12, into: weights + 6586416)
-    Self.packWinograd(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6666816)
+    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 6, into: weights + 6436000)
+    Self.packWinograd(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6516400)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 6732400).update(from: norm.scale, count: 640)
-      (weights + 6733040).update(from: norm.shift, count: 640)
+      (weights + 6581984).update(from: norm.scale, count: 640)
+      (weights + 6582624).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 12, into: weights + 6733680)
-    Self.packWinograd(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6818304)
+    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 6, into: weights + 6583264)
+    Self.packWinograd(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6667888)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 6883888).update(from: norm.scale, count: 672)
-      (weights + 6884560).update(from: norm.shift, count: 672)
+      (weights + 6733472).update(from: norm.scale, count: 672)
+      (weights + 6734144).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 12, into: weights + 6885232)
-    Self.packWinograd(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6974080)
+    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 6, into: weights + 6734816)
+    Self.packWinograd(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6823664)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 7039664).update(from: norm.scale, count: 704)
-      (weights + 7040368).update(from: norm.shift, count: 704)
+      (weights + 6889248).update(from: norm.scale, count: 704)
+      (weights + 6889952).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 12, into: weights + 7041072)
-    Self.packWinograd(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7134144)
+    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 6, into: weights + 6890656)
+    Self.packWinograd(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6983728)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 7199728).update(from: norm.scale, count: 736)
-      (weights + 7200464).update(from: norm.shift, count: 736)
+      (weights + 7049312).update(from: norm.scale, count: 736)
+      (weights + 7050048).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 12, into: weights + 7201200)
-    Self.packWinograd(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7298496)
+    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 6, into: weights + 7050784)
+    Self.packWinograd(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7148080)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 7364080).update(from: norm.scale, count: 768)
-      (weights + 7364848).update(from: norm.shift, count: 768)
+      (weights + 7213664).update(from: norm.scale, count: 768)
+      (weights + 7214432).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 12, into: weights + 7365616)
-    Self.packWinograd(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7467136)
+    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 6, into: weights + 7215200)
+    Self.packWinograd(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7316720)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 7532720).update(from: norm.scale, count: 800)
-      (weights + 7533520).update(from: norm.shift, count: 800)
+      (weights + 7382304).update(from: norm.scale, count: 800)
+      (weights + 7383104).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 12, into: weights + 7534320)
-    Self.packWinograd(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7640064)
+    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 6, into: weights + 7383904)
+    Self.packWinograd(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7489648)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 7705648).update(from: norm.scale, count: 832)
-      (weights + 7706480).update(from: norm.shift, count: 832)
+      (weights + 7555232).update(from: norm.scale, count: 832)
+      (weights + 7556064).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 7707312)
-    Self.packWinograd(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7817280)
+    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 7556896)
+    Self.packWinograd(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7666864)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 7882864).update(from: norm.scale, count: 864)
-      (weights + 7883728).update(from: norm.shift, count: 864)
+      (weights + 7732448).update(from: norm.scale, count: 864)
+      (weights + 7733312).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 12, into: weights + 7884592)
-    Self.packWinograd(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7998784)
+    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 6, into: weights + 7734176)
+    Self.packWinograd(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7848368)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 8064368).update(from: norm.scale, count: 896)
-      (weights + 8065264).update(from: norm.shift, count: 896)
+      (weights + 7913952).update(from: norm.scale, count: 896)
+      (weights + 7914848).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 12, into: weights + 8066160)
-    Self.packWinograd(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8184576)
+    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 6, into: weights + 7915744)
+    Self.packWinograd(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8034160)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 8250160).update(from: norm.scale, count: 928)
-      (weights + 8251088).update(from: norm.shift, count: 928)
+      (weights + 8099744).update(from: norm.scale, count: 928)
+      (weights + 8100672).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 12, into: weights + 8252016)
-    Self.packWinograd(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8374656)
+    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 6, into: weights + 8101600)
+    Self.packWinograd(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8224240)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 8440240).update(from: norm.scale, count: 960)
-      (weights + 8441200).update(from: norm.shift, count: 960)
+      (weights + 8289824).update(from: norm.scale, count: 960)
+      (weights + 8290784).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 12, into: weights + 8442160)
-    Self.packWinograd(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8569024)
+    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 6, into: weights + 8291744)
+    Self.packWinograd(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8418608)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 8634608).update(from: norm.scale, count: 992)
-      (weights + 8635600).update(from: norm.shift, count: 992)
+      (weights + 8484192).update(from: norm.scale, count: 992)
+      (weights + 8485184).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 12, into: weights + 8636592)
-    Self.packWinograd(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8767680)
+    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 6, into: weights + 8486176)
+    Self.packWinograd(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8617264)
     do {
       let norm = Self.fold(file, "features.norm5", epsilon: 1e-05, channels: 1024)
-      (weights + 8833264).update(from: norm.scale, count: 1024)
-      (weights + 8834288).update(from: norm.shift, count: 1024)
+      (weights + 8682848).update(from: norm.scale, count: 1024)
+      (weights + 8683872).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 8835312)
+    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 8684896)
   }
 
   deinit {
@@ -2161,13 +2161,12 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2196,20 +2195,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 430592
     // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 85809)
+    let zero = UnsafePointer(weights + 83760)
     for rowBlock in 0..<7 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
         Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (18192 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            let panel = UnsafePointer(weights + (18192 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
@@ -2217,12 +2216,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (85776 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (83728 &+ block &* 8))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
           for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2242,7 +2241,7 @@ public final class DenseNet121 {
     for c in 0..<96 {
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale13 = weights[85824 &+ c], shift13 = weights[85920 &+ c]
+      let scale13 = weights[83776 &+ c], shift13 = weights[83872 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale13 + shift13
@@ -2266,8 +2265,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (86016 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (98688 &+ block &* 12))
+            let a = UnsafePointer(weights + (83968 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (96640 &+ block &* 12))
             for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2275,13 +2274,12 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 96, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2310,20 +2308,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 430592
     // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 166449)
+    let zero = UnsafePointer(weights + 162352)
     for rowBlock in 0..<7 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
         Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (98832 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            let panel = UnsafePointer(weights + (96784 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
@@ -2331,12 +2329,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (166416 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (162320 &+ block &* 8))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
           for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2356,7 +2354,7 @@ public final class DenseNet121 {
     for c in 0..<128 {
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale21 = weights[166464 &+ c], shift21 = weights[166592 &+ c]
+      let scale21 = weights[162368 &+ c], shift21 = weights[162496 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale21 + shift21
@@ -2380,8 +2378,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (166720 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (183616 &+ block &* 12))
+            let a = UnsafePointer(weights + (162624 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (179520 &+ block &* 12))
             for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2389,13 +2387,12 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 128, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2424,20 +2421,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 430592
     // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 251377)
+    let zero = UnsafePointer(weights + 245232)
     for rowBlock in 0..<7 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
         Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (183760 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            let panel = UnsafePointer(weights + (179664 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
@@ -2445,12 +2442,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (251344 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (245200 &+ block &* 8))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
           for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2471,7 +2468,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale29 = weights[251392 &+ c], shift29 = weights[251552 &+ c]
+      let scale29 = weights[245248 &+ c], shift29 = weights[245408 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale29 + shift29
@@ -2495,8 +2492,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (251712 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (272832 &+ block &* 12))
+            let a = UnsafePointer(weights + (245568 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (266688 &+ block &* 12))
             for panel in (chunk &* 38)..<min(chunk &* 38 &+ 38, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2504,13 +2501,12 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 160, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2539,20 +2535,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 430592
     // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 340593)
+    let zero = UnsafePointer(weights + 332400)
     for rowBlock in 0..<7 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
         Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (272976 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            let panel = UnsafePointer(weights + (266832 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
@@ -2560,12 +2556,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (340560 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (332368 &+ block &* 8))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
           for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2586,7 +2582,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale37 = weights[340608 &+ c], shift37 = weights[340800 &+ c]
+      let scale37 = weights[332416 &+ c], shift37 = weights[332608 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale37 + shift37
@@ -2610,8 +2606,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<4 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (340992 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (366336 &+ block &* 12))
+            let a = UnsafePointer(weights + (332800 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (358144 &+ block &* 12))
             for panel in (chunk &* 32)..<min(chunk &* 32 &+ 32, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2619,13 +2615,12 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 192, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2654,20 +2649,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 430592
     // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 434097)
+    let zero = UnsafePointer(weights + 423856)
     for rowBlock in 0..<7 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
         Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (366480 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            let panel = UnsafePointer(weights + (358288 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
@@ -2675,12 +2670,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (434064 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (423824 &+ block &* 8))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
           for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2701,7 +2696,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale45 = weights[434112 &+ c], shift45 = weights[434336 &+ c]
+      let scale45 = weights[423872 &+ c], shift45 = weights[424096 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale45 + shift45
@@ -2725,8 +2720,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<4 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (434560 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (464128 &+ block &* 12))
+            let a = UnsafePointer(weights + (424320 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (453888 &+ block &* 12))
             for panel in (chunk &* 27)..<min(chunk &* 27 &+ 27, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2734,13 +2729,12 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 224, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2769,20 +2763,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 430592
     // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 531889)
+    let zero = UnsafePointer(weights + 519600)
     for rowBlock in 0..<7 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
         Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (464272 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
+            let panel = UnsafePointer(weights + (454032 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
@@ -2790,12 +2784,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (531856 &+ block &* 11))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (519568 &+ block &* 8))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
           for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
           }
         }
       }
@@ -2810,7 +2804,7 @@ public final class DenseNet121 {
       c in
       let p = y + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale52 = weights[531904 &+ c], shift52 = weights[532160 &+ c]
+      let scale52 = weights[519616 &+ c], shift52 = weights[519872 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale52 + shift52
@@ -2832,8 +2826,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<5 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (532416 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (566208 &+ block &* 12))
+            let a = UnsafePointer(weights + (520128 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (553920 &+ block &* 12))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2841,13 +2835,12 @@ public final class DenseNet121 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 256, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2907,7 +2900,7 @@ public final class DenseNet121 {
     for c in 0..<128 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale57 = weights[566352 &+ c], shift57 = weights[566480 &+ c]
+      let scale57 = weights[554064 &+ c], shift57 = weights[554192 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale57 + shift57
@@ -2923,13 +2916,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer1.relu2 (relu)
   private func features_denseblock2_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -2937,8 +2924,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (566608 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (583504 &+ block &* 12))
+          let a = UnsafePointer(weights + (554320 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (571216 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -2946,19 +2933,27 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel2(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel7(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2985,20 +2980,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 651265)
+    let zero = UnsafePointer(weights + 636928)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (583648 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (571360 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3006,12 +3001,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (651232 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (636896 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3031,7 +3026,7 @@ public final class DenseNet121 {
     for c in 0..<160 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale65 = weights[651280 &+ c], shift65 = weights[651440 &+ c]
+      let scale65 = weights[636944 &+ c], shift65 = weights[637104 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale65 + shift65
@@ -3047,13 +3042,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer2.relu2 (relu)
   private func features_denseblock2_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<160 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 38 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3061,8 +3050,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (651600 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (672720 &+ block &* 12))
+          let a = UnsafePointer(weights + (637264 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (658384 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3070,19 +3059,27 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel2(a, tailPanel, bias, stage, 160, 32, 32)
+                Self.__kernel7(a, src + 768, bias, stage, 160, 784, 16)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 160, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3109,20 +3106,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 740481)
+    let zero = UnsafePointer(weights + 724096)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (672864 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (658528 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3130,12 +3127,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (740448 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (724064 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3155,7 +3152,7 @@ public final class DenseNet121 {
     for c in 0..<192 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale73 = weights[740496 &+ c], shift73 = weights[740688 &+ c]
+      let scale73 = weights[724112 &+ c], shift73 = weights[724304 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale73 + shift73
@@ -3171,13 +3168,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer3.relu2 (relu)
   private func features_denseblock2_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3185,8 +3176,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (740880 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (766224 &+ block &* 12))
+          let a = UnsafePointer(weights + (724496 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (749840 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3194,19 +3185,27 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel2(a, tailPanel, bias, stage, 192, 32, 32)
+                Self.__kernel7(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3233,20 +3232,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 833985)
+    let zero = UnsafePointer(weights + 815552)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (766368 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (749984 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3254,12 +3253,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (833952 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (815520 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3279,7 +3278,7 @@ public final class DenseNet121 {
     for c in 0..<224 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale81 = weights[834000 &+ c], shift81 = weights[834224 &+ c]
+      let scale81 = weights[815568 &+ c], shift81 = weights[815792 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale81 + shift81
@@ -3295,13 +3294,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer4.relu2 (relu)
   private func features_denseblock2_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<224 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3309,8 +3302,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (834448 &+ block &* 2688))
-          let bias = UnsafePointer(weights + (864016 &+ block &* 12))
+          let a = UnsafePointer(weights + (816016 &+ block &* 2688))
+          let bias = UnsafePointer(weights + (845584 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3318,19 +3311,27 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel2(a, tailPanel, bias, stage, 224, 32, 32)
+                Self.__kernel7(a, src + 768, bias, stage, 224, 784, 16)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 224, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3357,20 +3358,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 931777)
+    let zero = UnsafePointer(weights + 911296)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (864160 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (845728 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3378,12 +3379,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (931744 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (911264 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3403,7 +3404,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale89 = weights[931792 &+ c], shift89 = weights[932048 &+ c]
+      let scale89 = weights[911312 &+ c], shift89 = weights[911568 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale89 + shift89
@@ -3419,13 +3420,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer5.relu2 (relu)
   private func features_denseblock2_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3434,8 +3429,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (932304 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (966096 &+ block &* 12))
+            let a = UnsafePointer(weights + (911824 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (945616 &+ block &* 12))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3443,19 +3438,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 256, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3483,20 +3486,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1033857)
+    let zero = UnsafePointer(weights + 1011328)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (966240 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (945760 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3504,12 +3507,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1033824 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1011296 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3529,7 +3532,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale97 = weights[1033872 &+ c], shift97 = weights[1034160 &+ c]
+      let scale97 = weights[1011344 &+ c], shift97 = weights[1011632 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale97 + shift97
@@ -3545,13 +3548,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer6.relu2 (relu)
   private func features_denseblock2_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<288 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3560,8 +3557,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1034448 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (1072464 &+ block &* 12))
+            let a = UnsafePointer(weights + (1011920 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (1049936 &+ block &* 12))
             for panel in (chunk &* 21)..<min(chunk &* 21 &+ 21, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3569,19 +3566,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 288, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 288, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 288, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3609,20 +3614,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1140225)
+    let zero = UnsafePointer(weights + 1115648)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1072608 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (1050080 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3630,12 +3635,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1140192 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1115616 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3655,7 +3660,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale105 = weights[1140240 &+ c], shift105 = weights[1140560 &+ c]
+      let scale105 = weights[1115664 &+ c], shift105 = weights[1115984 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale105 + shift105
@@ -3671,13 +3676,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer7.relu2 (relu)
   private func features_denseblock2_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<320 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3686,8 +3685,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1140880 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (1183120 &+ block &* 12))
+            let a = UnsafePointer(weights + (1116304 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (1158544 &+ block &* 12))
             for panel in (chunk &* 19)..<min(chunk &* 19 &+ 19, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3695,19 +3694,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 320, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 320, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 320, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3735,20 +3742,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1250881)
+    let zero = UnsafePointer(weights + 1224256)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1183264 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (1158688 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3756,12 +3763,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1250848 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1224224 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3781,7 +3788,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale113 = weights[1250896 &+ c], shift113 = weights[1251248 &+ c]
+      let scale113 = weights[1224272 &+ c], shift113 = weights[1224624 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale113 + shift113
@@ -3797,13 +3804,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer8.relu2 (relu)
   private func features_denseblock2_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<352 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3812,8 +3813,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1251600 &+ block &* 4224))
-            let bias = UnsafePointer(weights + (1298064 &+ block &* 12))
+            let a = UnsafePointer(weights + (1224976 &+ block &* 4224))
+            let bias = UnsafePointer(weights + (1271440 &+ block &* 12))
             for panel in (chunk &* 17)..<min(chunk &* 17 &+ 17, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3821,19 +3822,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 352, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 352, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 352, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3861,20 +3870,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1365825)
+    let zero = UnsafePointer(weights + 1337152)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1298208 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (1271584 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -3882,12 +3891,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1365792 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1337120 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -3907,7 +3916,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale121 = weights[1365840 &+ c], shift121 = weights[1366224 &+ c]
+      let scale121 = weights[1337168 &+ c], shift121 = weights[1337552 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale121 + shift121
@@ -3923,13 +3932,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer9.relu2 (relu)
   private func features_denseblock2_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -3938,8 +3941,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1366608 &+ block &* 4608))
-            let bias = UnsafePointer(weights + (1417296 &+ block &* 12))
+            let a = UnsafePointer(weights + (1337936 &+ block &* 4608))
+            let bias = UnsafePointer(weights + (1388624 &+ block &* 12))
             for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3947,19 +3950,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 384, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 384, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3987,20 +3998,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1485057)
+    let zero = UnsafePointer(weights + 1454336)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1417440 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (1388768 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -4008,12 +4019,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1485024 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1454304 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4033,7 +4044,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale129 = weights[1485072 &+ c], shift129 = weights[1485488 &+ c]
+      let scale129 = weights[1454352 &+ c], shift129 = weights[1454768 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale129 + shift129
@@ -4049,13 +4060,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer10.relu2 (relu)
   private func features_denseblock2_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<416 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -4064,8 +4069,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1485904 &+ block &* 4992))
-            let bias = UnsafePointer(weights + (1540816 &+ block &* 12))
+            let a = UnsafePointer(weights + (1455184 &+ block &* 4992))
+            let bias = UnsafePointer(weights + (1510096 &+ block &* 12))
             for panel in (chunk &* 14)..<min(chunk &* 14 &+ 14, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4073,19 +4078,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 416, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 416, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 416, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4113,20 +4126,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1608577)
+    let zero = UnsafePointer(weights + 1575808)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1540960 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (1510240 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -4134,12 +4147,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1608544 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1575776 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4159,7 +4172,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale137 = weights[1608592 &+ c], shift137 = weights[1609040 &+ c]
+      let scale137 = weights[1575824 &+ c], shift137 = weights[1576272 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale137 + shift137
@@ -4175,13 +4188,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer11.relu2 (relu)
   private func features_denseblock2_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<448 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -4190,8 +4197,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1609488 &+ block &* 5376))
-            let bias = UnsafePointer(weights + (1668624 &+ block &* 12))
+            let a = UnsafePointer(weights + (1576720 &+ block &* 5376))
+            let bias = UnsafePointer(weights + (1635856 &+ block &* 12))
             for panel in (chunk &* 13)..<min(chunk &* 13 &+ 13, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4199,19 +4206,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 448, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 448, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 448, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4239,20 +4254,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1736385)
+    let zero = UnsafePointer(weights + 1701568)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1668768 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (1636000 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -4260,12 +4275,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1736352 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1701536 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4285,7 +4300,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale145 = weights[1736400 &+ c], shift145 = weights[1736880 &+ c]
+      let scale145 = weights[1701584 &+ c], shift145 = weights[1702064 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale145 + shift145
@@ -4301,13 +4316,7 @@ public final class DenseNet121 {
   // in place: features.denseblock2.denselayer12.relu2 (relu)
   private func features_denseblock2_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<480 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -4316,8 +4325,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1737360 &+ block &* 5760))
-            let bias = UnsafePointer(weights + (1800720 &+ block &* 12))
+            let a = UnsafePointer(weights + (1702544 &+ block &* 5760))
+            let bias = UnsafePointer(weights + (1765904 &+ block &* 12))
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4325,19 +4334,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 480, 32, 32)
+                  Self.__kernel7(a, src + 768, bias, stage, 480, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 480, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4365,20 +4382,20 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1868481)
+    let zero = UnsafePointer(weights + 1831616)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1800864 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
+            let panel = UnsafePointer(weights + (1766048 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
@@ -4386,12 +4403,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (1868448 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (1831584 &+ block &* 8))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -4405,7 +4422,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = y + (c &* 784)
       let q = y + (c &* 784)
-      let scale152 = weights[1868496 &+ c], shift152 = weights[1869008 &+ c]
+      let scale152 = weights[1831632 &+ c], shift152 = weights[1832144 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale152 + shift152
@@ -4420,20 +4437,14 @@ public final class DenseNet121 {
   private func features_transition2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the 24 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
+    let packedPanels = scratch + 0
     for panel in 0..<24 {
       let to = packedPanels + (panel &* 16384)
       for i in 0..<512 {
         (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
       }
     }
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
@@ -4442,8 +4453,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1869520 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (2004688 &+ block &* 12))
+            let a = UnsafePointer(weights + (1832656 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (1967824 &+ block &* 12))
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
@@ -4451,19 +4462,27 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel10(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4562,7 +4581,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale157 = weights[2004960 &+ c], shift157 = weights[2005216 &+ c]
+      let scale157 = weights[1968096 &+ c], shift157 = weights[1968352 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale157 + shift157
@@ -4578,42 +4597,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer1.relu2 (relu)
   private func features_denseblock3_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
+      for i in 0..<256 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2005472 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (2039264 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 256, 196, 196)
+          let a = UnsafePointer(weights + (1968608 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (2001376 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 256, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4640,19 +4669,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2107025)
+    let zero = UnsafePointer(weights + 2067072)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2039408 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2001504 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -4660,12 +4689,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2106992 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2067040 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4685,7 +4714,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale165 = weights[2107040 &+ c], shift165 = weights[2107328 &+ c]
+      let scale165 = weights[2067088 &+ c], shift165 = weights[2067376 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale165 + shift165
@@ -4701,42 +4730,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer2.relu2 (relu)
   private func features_denseblock3_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<288 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][288][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 27648)
+      for i in 0..<288 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 21 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 7 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2107616 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (2145632 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 288, 196, 196)
+          let a = UnsafePointer(weights + (2067664 &+ block &* 1152))
+          let bias = UnsafePointer(weights + (2104528 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 288, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 288, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 288, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, stage, 288, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4763,19 +4802,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2213393)
+    let zero = UnsafePointer(weights + 2170224)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2145776 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2104656 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -4783,12 +4822,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2213360 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2170192 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4808,7 +4847,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale173 = weights[2213408 &+ c], shift173 = weights[2213728 &+ c]
+      let scale173 = weights[2170240 &+ c], shift173 = weights[2170560 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale173 + shift173
@@ -4824,42 +4863,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer3.relu2 (relu)
   private func features_denseblock3_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<320 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][320][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 30720)
+      for i in 0..<320 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 19 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2214048 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (2256288 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 320, 196, 196)
+          let a = UnsafePointer(weights + (2170880 &+ block &* 1280))
+          let bias = UnsafePointer(weights + (2211840 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 320, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 320, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 320, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, stage, 320, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4886,19 +4935,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2324049)
+    let zero = UnsafePointer(weights + 2277536)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2256432 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2211968 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -4906,12 +4955,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2324016 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2277504 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4931,7 +4980,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale181 = weights[2324064 &+ c], shift181 = weights[2324416 &+ c]
+      let scale181 = weights[2277552 &+ c], shift181 = weights[2277904 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale181 + shift181
@@ -4947,42 +4996,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer4.relu2 (relu)
   private func features_denseblock3_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<352 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][352][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 33792)
+      for i in 0..<352 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 17 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2324768 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (2371232 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 352, 196, 196)
+          let a = UnsafePointer(weights + (2278256 &+ block &* 1408))
+          let bias = UnsafePointer(weights + (2323312 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 352, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 352, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 352, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, stage, 352, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5009,19 +5068,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2438993)
+    let zero = UnsafePointer(weights + 2389008)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2371376 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2323440 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5029,12 +5088,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2438960 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2388976 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5054,7 +5113,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale189 = weights[2439008 &+ c], shift189 = weights[2439392 &+ c]
+      let scale189 = weights[2389024 &+ c], shift189 = weights[2389408 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale189 + shift189
@@ -5070,42 +5129,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer5.relu2 (relu)
   private func features_denseblock3_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][384][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 36864)
+      for i in 0..<384 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2439776 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (2490464 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 384, 196, 196)
+          let a = UnsafePointer(weights + (2389792 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (2438944 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 384, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 384, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5132,19 +5201,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2558225)
+    let zero = UnsafePointer(weights + 2504640)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2490608 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2439072 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5152,12 +5221,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2558192 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2504608 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5177,7 +5246,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale197 = weights[2558240 &+ c], shift197 = weights[2558656 &+ c]
+      let scale197 = weights[2504656 &+ c], shift197 = weights[2505072 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale197 + shift197
@@ -5193,42 +5262,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer6.relu2 (relu)
   private func features_denseblock3_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<416 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][416][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 39936)
+      for i in 0..<416 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 14 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2559072 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (2613984 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 416, 196, 196)
+          let a = UnsafePointer(weights + (2505488 &+ block &* 1664))
+          let bias = UnsafePointer(weights + (2558736 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 416, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 416, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 416, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, stage, 416, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5255,19 +5334,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2681745)
+    let zero = UnsafePointer(weights + 2624432)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2614128 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2558864 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5275,12 +5354,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2681712 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2624400 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5300,7 +5379,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale205 = weights[2681760 &+ c], shift205 = weights[2682208 &+ c]
+      let scale205 = weights[2624448 &+ c], shift205 = weights[2624896 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale205 + shift205
@@ -5316,42 +5395,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer7.relu2 (relu)
   private func features_denseblock3_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<448 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][448][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 43008)
+      for i in 0..<448 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 13 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2682656 &+ block &* 5376))
-          let bias = UnsafePointer(weights + (2741792 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 448, 196, 196)
+          let a = UnsafePointer(weights + (2625344 &+ block &* 1792))
+          let bias = UnsafePointer(weights + (2682688 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 448, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 448, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 448, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, stage, 448, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5378,19 +5467,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2809553)
+    let zero = UnsafePointer(weights + 2748384)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2741936 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2682816 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5398,12 +5487,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2809520 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2748352 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5423,7 +5512,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale213 = weights[2809568 &+ c], shift213 = weights[2810048 &+ c]
+      let scale213 = weights[2748400 &+ c], shift213 = weights[2748880 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale213 + shift213
@@ -5439,42 +5528,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer8.relu2 (relu)
   private func features_denseblock3_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<480 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][480][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 46080)
+      for i in 0..<480 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2810528 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (2873888 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 480, 196, 196)
+          let a = UnsafePointer(weights + (2749360 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (2810800 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 480, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 480, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 480, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5501,19 +5600,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2941649)
+    let zero = UnsafePointer(weights + 2876496)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2874032 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2810928 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5521,12 +5620,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (2941616 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (2876464 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5546,7 +5645,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale221 = weights[2941664 &+ c], shift221 = weights[2942176 &+ c]
+      let scale221 = weights[2876512 &+ c], shift221 = weights[2877024 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale221 + shift221
@@ -5562,42 +5661,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer9.relu2 (relu)
   private func features_denseblock3_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2942688 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (3010272 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2877536 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2943072 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5624,19 +5733,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3078033)
+    let zero = UnsafePointer(weights + 3008768)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3010416 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (2943200 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5644,12 +5753,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (3078000 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (3008736 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5669,7 +5778,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale229 = weights[3078048 &+ c], shift229 = weights[3078592 &+ c]
+      let scale229 = weights[3008784 &+ c], shift229 = weights[3009328 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale229 + shift229
@@ -5685,42 +5794,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer10.relu2 (relu)
   private func features_denseblock3_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<544 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][544][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 52224)
+      for i in 0..<544 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3079136 &+ block &* 6528))
-          let bias = UnsafePointer(weights + (3150944 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 544, 196, 196)
+          let a = UnsafePointer(weights + (3009872 &+ block &* 2176))
+          let bias = UnsafePointer(weights + (3079504 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 544, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 544, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 544, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, stage, 544, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5747,19 +5866,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3218705)
+    let zero = UnsafePointer(weights + 3145200)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3151088 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (3079632 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5767,12 +5886,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (3218672 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (3145168 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5792,7 +5911,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale237 = weights[3218720 &+ c], shift237 = weights[3219296 &+ c]
+      let scale237 = weights[3145216 &+ c], shift237 = weights[3145792 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale237 + shift237
@@ -5808,42 +5927,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer11.relu2 (relu)
   private func features_denseblock3_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<576 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][576][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 55296)
+      for i in 0..<576 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3219872 &+ block &* 6912))
-          let bias = UnsafePointer(weights + (3295904 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 576, 196, 196)
+          let a = UnsafePointer(weights + (3146368 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (3220096 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 576, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 576, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5870,19 +5999,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3363665)
+    let zero = UnsafePointer(weights + 3285792)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3296048 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (3220224 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -5890,12 +6019,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (3363632 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (3285760 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5915,7 +6044,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale245 = weights[3363680 &+ c], shift245 = weights[3364288 &+ c]
+      let scale245 = weights[3285808 &+ c], shift245 = weights[3286416 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale245 + shift245
@@ -5931,42 +6060,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer12.relu2 (relu)
   private func features_denseblock3_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<608 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][608][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 58368)
+      for i in 0..<608 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3364896 &+ block &* 7296))
-          let bias = UnsafePointer(weights + (3445152 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 608, 196, 196)
+          let a = UnsafePointer(weights + (3287024 &+ block &* 2432))
+          let bias = UnsafePointer(weights + (3364848 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 608, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 608, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 608, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, stage, 608, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5993,19 +6132,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3512913)
+    let zero = UnsafePointer(weights + 3430544)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3445296 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (3364976 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6013,12 +6152,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (3512880 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (3430512 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6038,7 +6177,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale253 = weights[3512928 &+ c], shift253 = weights[3513568 &+ c]
+      let scale253 = weights[3430560 &+ c], shift253 = weights[3431200 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale253 + shift253
@@ -6054,42 +6193,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer13.relu2 (relu)
   private func features_denseblock3_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<640 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][640][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 61440)
+      for i in 0..<640 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3514208 &+ block &* 7680))
-          let bias = UnsafePointer(weights + (3598688 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 640, 196, 196)
+          let a = UnsafePointer(weights + (3431840 &+ block &* 2560))
+          let bias = UnsafePointer(weights + (3513760 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 640, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 640, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 640, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, stage, 640, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -6116,19 +6265,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3666449)
+    let zero = UnsafePointer(weights + 3579456)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3598832 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (3513888 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6136,12 +6285,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (3666416 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (3579424 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6161,7 +6310,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale261 = weights[3666464 &+ c], shift261 = weights[3667136 &+ c]
+      let scale261 = weights[3579472 &+ c], shift261 = weights[3580144 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale261 + shift261
@@ -6177,42 +6326,52 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer14.relu2 (relu)
   private func features_denseblock3_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<672 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][672][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 64512)
+      for i in 0..<672 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3667808 &+ block &* 8064))
-          let bias = UnsafePointer(weights + (3756512 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 672, 196, 196)
+          let a = UnsafePointer(weights + (3580816 &+ block &* 2688))
+          let bias = UnsafePointer(weights + (3666832 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 672, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 672, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 672, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, stage, 672, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -6239,19 +6398,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3824273)
+    let zero = UnsafePointer(weights + 3732528)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3756656 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (3666960 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6259,12 +6418,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (3824240 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (3732496 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6284,7 +6443,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale269 = weights[3824288 &+ c], shift269 = weights[3824992 &+ c]
+      let scale269 = weights[3732544 &+ c], shift269 = weights[3733248 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale269 + shift269
@@ -6300,42 +6459,54 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer15.relu2 (relu)
   private func features_denseblock3_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<704 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][704][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 67584)
+      for i in 0..<704 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (3825696 &+ block &* 8448))
-          let bias = UnsafePointer(weights + (3918624 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 704, 196, 196)
-            }
-            else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 704, 32, 32)
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3733952 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (3824064 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 704, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 704, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, stage, 704, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
               }
             }
@@ -6362,19 +6533,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3986385)
+    let zero = UnsafePointer(weights + 3889760)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3918768 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (3824192 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6382,12 +6553,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (3986352 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (3889728 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6407,7 +6578,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale277 = weights[3986400 &+ c], shift277 = weights[3987136 &+ c]
+      let scale277 = weights[3889776 &+ c], shift277 = weights[3890512 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale277 + shift277
@@ -6423,42 +6594,54 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer16.relu2 (relu)
   private func features_denseblock3_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<736 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][736][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 70656)
+      for i in 0..<736 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (3987872 &+ block &* 8832))
-          let bias = UnsafePointer(weights + (4085024 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 736, 196, 196)
-            }
-            else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 736, 32, 32)
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3891248 &+ block &* 2944))
+            let bias = UnsafePointer(weights + (3985456 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 736, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 736, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, stage, 736, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
               }
             }
@@ -6485,19 +6668,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4152785)
+    let zero = UnsafePointer(weights + 4051152)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4085168 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (3985584 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6505,12 +6688,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (4152752 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (4051120 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6530,7 +6713,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale285 = weights[4152800 &+ c], shift285 = weights[4153568 &+ c]
+      let scale285 = weights[4051168 &+ c], shift285 = weights[4051936 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale285 + shift285
@@ -6546,42 +6729,54 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer17.relu2 (relu)
   private func features_denseblock3_denselayer17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<768 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][768][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 73728)
+      for i in 0..<768 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (4154336 &+ block &* 9216))
-          let bias = UnsafePointer(weights + (4255712 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 768, 196, 196)
-            }
-            else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 768, 32, 32)
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4052704 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (4151008 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 768, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 768, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, stage, 768, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
               }
             }
@@ -6608,19 +6803,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4323473)
+    let zero = UnsafePointer(weights + 4216704)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4255856 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (4151136 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6628,12 +6823,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (4323440 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (4216672 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6653,7 +6848,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale293 = weights[4323488 &+ c], shift293 = weights[4324288 &+ c]
+      let scale293 = weights[4216720 &+ c], shift293 = weights[4217520 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale293 + shift293
@@ -6669,42 +6864,54 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer18.relu2 (relu)
   private func features_denseblock3_denselayer18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<800 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][800][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 76800)
+      for i in 0..<800 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (4325088 &+ block &* 9600))
-          let bias = UnsafePointer(weights + (4430688 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 800, 196, 196)
-            }
-            else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 800, 32, 32)
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4218320 &+ block &* 3200))
+            let bias = UnsafePointer(weights + (4320720 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 800, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 800, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, stage, 800, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
               }
             }
@@ -6731,19 +6938,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4498449)
+    let zero = UnsafePointer(weights + 4386416)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4430832 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (4320848 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6751,12 +6958,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (4498416 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (4386384 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6776,7 +6983,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale301 = weights[4498464 &+ c], shift301 = weights[4499296 &+ c]
+      let scale301 = weights[4386432 &+ c], shift301 = weights[4387264 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale301 + shift301
@@ -6792,42 +6999,54 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer19.relu2 (relu)
   private func features_denseblock3_denselayer19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][832][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 79872)
+      for i in 0..<832 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (4500128 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (4609952 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 832, 196, 196)
-            }
-            else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 832, 32, 32)
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4388096 &+ block &* 3328))
+            let bias = UnsafePointer(weights + (4494592 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 832, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 832, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, stage, 832, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
               }
             }
@@ -6854,19 +7073,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4677713)
+    let zero = UnsafePointer(weights + 4560288)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4610096 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (4494720 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6874,12 +7093,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (4677680 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (4560256 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6899,7 +7118,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale309 = weights[4677728 &+ c], shift309 = weights[4678592 &+ c]
+      let scale309 = weights[4560304 &+ c], shift309 = weights[4561168 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale309 + shift309
@@ -6915,42 +7134,54 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer20.relu2 (relu)
   private func features_denseblock3_denselayer20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<864 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][864][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 82944)
+      for i in 0..<864 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (4679456 &+ block &* 10368))
-          let bias = UnsafePointer(weights + (4793504 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 864, 196, 196)
-            }
-            else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 864, 32, 32)
+        for chunk in 0..<2 {
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4562032 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (4672624 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 864, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 864, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, stage, 864, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
               }
             }
@@ -6977,19 +7208,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4861265)
+    let zero = UnsafePointer(weights + 4738320)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4793648 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (4672752 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -6997,12 +7228,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (4861232 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (4738288 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7022,7 +7253,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale317 = weights[4861280 &+ c], shift317 = weights[4862176 &+ c]
+      let scale317 = weights[4738336 &+ c], shift317 = weights[4739232 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale317 + shift317
@@ -7038,43 +7269,53 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer21.relu2 (relu)
   private func features_denseblock3_denselayer21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<896 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][896][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 86016)
+      for i in 0..<896 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4863072 &+ block &* 10752))
-            let bias = UnsafePointer(weights + (4981344 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 896, 196, 196)
+            let a = UnsafePointer(weights + (4740128 &+ block &* 3584))
+            let bias = UnsafePointer(weights + (4854816 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 896, 32, 32)
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 896, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 896, 196, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, stage, 896, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -7102,19 +7343,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 5049105)
+    let zero = UnsafePointer(weights + 4920512)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4981488 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (4854944 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -7122,12 +7363,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (5049072 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (4920480 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7147,7 +7388,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale325 = weights[5049120 &+ c], shift325 = weights[5050048 &+ c]
+      let scale325 = weights[4920528 &+ c], shift325 = weights[4921456 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale325 + shift325
@@ -7163,43 +7404,53 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer22.relu2 (relu)
   private func features_denseblock3_denselayer22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<928 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][928][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 89088)
+      for i in 0..<928 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5050976 &+ block &* 11136))
-            let bias = UnsafePointer(weights + (5173472 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 928, 196, 196)
+            let a = UnsafePointer(weights + (4922384 &+ block &* 3712))
+            let bias = UnsafePointer(weights + (5041168 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 928, 32, 32)
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 928, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 928, 196, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, stage, 928, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -7227,19 +7478,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 5241233)
+    let zero = UnsafePointer(weights + 5106864)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (5173616 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (5041296 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -7247,12 +7498,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (5241200 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (5106832 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7272,7 +7523,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale333 = weights[5241248 &+ c], shift333 = weights[5242208 &+ c]
+      let scale333 = weights[5106880 &+ c], shift333 = weights[5107840 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale333 + shift333
@@ -7288,43 +7539,53 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer23.relu2 (relu)
   private func features_denseblock3_denselayer23_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<960 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][960][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 92160)
+      for i in 0..<960 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5243168 &+ block &* 11520))
-            let bias = UnsafePointer(weights + (5369888 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 960, 196, 196)
+            let a = UnsafePointer(weights + (5108800 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (5231680 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 960, 32, 32)
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 960, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 960, 196, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, stage, 960, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -7352,19 +7613,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 5437649)
+    let zero = UnsafePointer(weights + 5297376)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (5370032 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (5231808 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -7372,12 +7633,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (5437616 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (5297344 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7397,7 +7658,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale341 = weights[5437664 &+ c], shift341 = weights[5438656 &+ c]
+      let scale341 = weights[5297392 &+ c], shift341 = weights[5298384 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale341 + shift341
@@ -7413,43 +7674,53 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer24.relu2 (relu)
   private func features_denseblock3_denselayer24_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<992 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][992][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 95232)
+      for i in 0..<992 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5439648 &+ block &* 11904))
-            let bias = UnsafePointer(weights + (5570592 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 2352 &+ n), 992, 196, 196)
+            let a = UnsafePointer(weights + (5299376 &+ block &* 3968))
+            let bias = UnsafePointer(weights + (5426352 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 992, 32, 32)
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 992, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 992, 196, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, stage, 992, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -7477,19 +7748,19 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 5638353)
+    let zero = UnsafePointer(weights + 5492048)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (5570736 &+ (block &* 16 &+ xi) &* 1408))
-            let results = transformed + (100352 &+ block &* 8624 &+ xi &* 539)
+            let panel = UnsafePointer(weights + (5426480 &+ (block &* 16 &+ xi) &* 1024))
+            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
               Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
@@ -7497,12 +7768,12 @@ public final class DenseNet121 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (5638320 &+ block &* 11))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 8624))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (5492016 &+ block &* 8))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7516,7 +7787,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 196)
       let q = y + (c &* 196)
-      let scale348 = weights[5638368 &+ c], shift348 = weights[5639392 &+ c]
+      let scale348 = weights[5492064 &+ c], shift348 = weights[5493088 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale348 + shift348
@@ -7530,51 +7801,53 @@ public final class DenseNet121 {
   // conv 14x14x1024 -> 14x14x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5640416 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (6168800 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 42 {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (5494112 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (6018400 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 42 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -7673,7 +7946,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale353 = weights[6169328 &+ c], shift353 = weights[6169840 &+ c]
+      let scale353 = weights[6018912 &+ c], shift353 = weights[6019424 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale353 + shift353
@@ -7689,42 +7962,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer1.relu2 (relu)
   private func features_denseblock4_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6170352 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (6237936 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 512, 49, 49)
+          let a = UnsafePointer(weights + (6019936 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (6087520 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 512, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7751,32 +8019,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6303648)
+    let zero = UnsafePointer(weights + 6153232)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6238080 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (6087664 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6303616 &+ block &* 16))
+          let bias = UnsafePointer(weights + (6153200 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -7796,7 +8064,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale361 = weights[6303664 &+ c], shift361 = weights[6304208 &+ c]
+      let scale361 = weights[6153248 &+ c], shift361 = weights[6153792 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale361 + shift361
@@ -7812,42 +8080,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer2.relu2 (relu)
   private func features_denseblock4_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<544 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6304752 &+ block &* 6528))
-          let bias = UnsafePointer(weights + (6376560 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 544, 49, 49)
+          let a = UnsafePointer(weights + (6154336 &+ block &* 3264))
+          let bias = UnsafePointer(weights + (6226144 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 544, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 544, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 544, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7874,32 +8137,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6442272)
+    let zero = UnsafePointer(weights + 6291856)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6376704 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (6226288 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6442240 &+ block &* 16))
+          let bias = UnsafePointer(weights + (6291824 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -7919,7 +8182,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale369 = weights[6442288 &+ c], shift369 = weights[6442864 &+ c]
+      let scale369 = weights[6291872 &+ c], shift369 = weights[6292448 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale369 + shift369
@@ -7935,42 +8198,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer3.relu2 (relu)
   private func features_denseblock4_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<576 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6443440 &+ block &* 6912))
-          let bias = UnsafePointer(weights + (6519472 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 576, 49, 49)
+          let a = UnsafePointer(weights + (6293024 &+ block &* 3456))
+          let bias = UnsafePointer(weights + (6369056 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 576, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 576, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7997,32 +8255,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6585184)
+    let zero = UnsafePointer(weights + 6434768)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6519616 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (6369200 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6585152 &+ block &* 16))
+          let bias = UnsafePointer(weights + (6434736 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8042,7 +8300,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale377 = weights[6585200 &+ c], shift377 = weights[6585808 &+ c]
+      let scale377 = weights[6434784 &+ c], shift377 = weights[6435392 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale377 + shift377
@@ -8058,42 +8316,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer4.relu2 (relu)
   private func features_denseblock4_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<608 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6586416 &+ block &* 7296))
-          let bias = UnsafePointer(weights + (6666672 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 608, 49, 49)
+          let a = UnsafePointer(weights + (6436000 &+ block &* 3648))
+          let bias = UnsafePointer(weights + (6516256 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 608, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 608, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 608, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8120,32 +8373,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6732384)
+    let zero = UnsafePointer(weights + 6581968)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6666816 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (6516400 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6732352 &+ block &* 16))
+          let bias = UnsafePointer(weights + (6581936 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8165,7 +8418,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale385 = weights[6732400 &+ c], shift385 = weights[6733040 &+ c]
+      let scale385 = weights[6581984 &+ c], shift385 = weights[6582624 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale385 + shift385
@@ -8181,42 +8434,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer5.relu2 (relu)
   private func features_denseblock4_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<640 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6733680 &+ block &* 7680))
-          let bias = UnsafePointer(weights + (6818160 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 640, 49, 49)
+          let a = UnsafePointer(weights + (6583264 &+ block &* 3840))
+          let bias = UnsafePointer(weights + (6667744 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 640, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 640, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 640, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8243,32 +8491,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6883872)
+    let zero = UnsafePointer(weights + 6733456)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6818304 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (6667888 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6883840 &+ block &* 16))
+          let bias = UnsafePointer(weights + (6733424 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8288,7 +8536,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale393 = weights[6883888 &+ c], shift393 = weights[6884560 &+ c]
+      let scale393 = weights[6733472 &+ c], shift393 = weights[6734144 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale393 + shift393
@@ -8304,42 +8552,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer6.relu2 (relu)
   private func features_denseblock4_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<672 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 9 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6885232 &+ block &* 8064))
-          let bias = UnsafePointer(weights + (6973936 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 672, 49, 49)
+          let a = UnsafePointer(weights + (6734816 &+ block &* 4032))
+          let bias = UnsafePointer(weights + (6823520 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 672, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 672, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 672, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8366,32 +8609,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7039648)
+    let zero = UnsafePointer(weights + 6889232)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6974080 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (6823664 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7039616 &+ block &* 16))
+          let bias = UnsafePointer(weights + (6889200 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8411,7 +8654,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale401 = weights[7039664 &+ c], shift401 = weights[7040368 &+ c]
+      let scale401 = weights[6889248 &+ c], shift401 = weights[6889952 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale401 + shift401
@@ -8427,42 +8670,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer7.relu2 (relu)
   private func features_denseblock4_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<704 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7041072 &+ block &* 8448))
-          let bias = UnsafePointer(weights + (7134000 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 704, 49, 49)
+          let a = UnsafePointer(weights + (6890656 &+ block &* 4224))
+          let bias = UnsafePointer(weights + (6983584 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 704, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 704, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 704, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8489,32 +8727,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7199712)
+    let zero = UnsafePointer(weights + 7049296)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (7134144 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (6983728 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7199680 &+ block &* 16))
+          let bias = UnsafePointer(weights + (7049264 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8534,7 +8772,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale409 = weights[7199728 &+ c], shift409 = weights[7200464 &+ c]
+      let scale409 = weights[7049312 &+ c], shift409 = weights[7050048 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale409 + shift409
@@ -8550,42 +8788,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer8.relu2 (relu)
   private func features_denseblock4_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<736 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7201200 &+ block &* 8832))
-          let bias = UnsafePointer(weights + (7298352 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 736, 49, 49)
+          let a = UnsafePointer(weights + (7050784 &+ block &* 4416))
+          let bias = UnsafePointer(weights + (7147936 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 736, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 736, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 736, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8612,32 +8845,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7364064)
+    let zero = UnsafePointer(weights + 7213648)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (7298496 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (7148080 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7364032 &+ block &* 16))
+          let bias = UnsafePointer(weights + (7213616 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8657,7 +8890,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale417 = weights[7364080 &+ c], shift417 = weights[7364848 &+ c]
+      let scale417 = weights[7213664 &+ c], shift417 = weights[7214432 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale417 + shift417
@@ -8673,42 +8906,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer9.relu2 (relu)
   private func features_denseblock4_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<768 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7365616 &+ block &* 9216))
-          let bias = UnsafePointer(weights + (7466992 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 768, 49, 49)
+          let a = UnsafePointer(weights + (7215200 &+ block &* 4608))
+          let bias = UnsafePointer(weights + (7316576 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 768, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 768, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 768, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8735,32 +8963,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7532704)
+    let zero = UnsafePointer(weights + 7382288)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (7467136 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (7316720 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7532672 &+ block &* 16))
+          let bias = UnsafePointer(weights + (7382256 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8780,7 +9008,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale425 = weights[7532720 &+ c], shift425 = weights[7533520 &+ c]
+      let scale425 = weights[7382304 &+ c], shift425 = weights[7383104 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale425 + shift425
@@ -8796,42 +9024,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer10.relu2 (relu)
   private func features_denseblock4_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<800 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7534320 &+ block &* 9600))
-          let bias = UnsafePointer(weights + (7639920 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 800, 49, 49)
+          let a = UnsafePointer(weights + (7383904 &+ block &* 4800))
+          let bias = UnsafePointer(weights + (7489504 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 800, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 800, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 800, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8858,32 +9081,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7705632)
+    let zero = UnsafePointer(weights + 7555216)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (7640064 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (7489648 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7705600 &+ block &* 16))
+          let bias = UnsafePointer(weights + (7555184 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8903,7 +9126,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale433 = weights[7705648 &+ c], shift433 = weights[7706480 &+ c]
+      let scale433 = weights[7555232 &+ c], shift433 = weights[7556064 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale433 + shift433
@@ -8919,42 +9142,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer11.relu2 (relu)
   private func features_denseblock4_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7707312 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (7817136 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+          let a = UnsafePointer(weights + (7556896 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (7666720 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 832, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -8981,32 +9199,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7882848)
+    let zero = UnsafePointer(weights + 7732432)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (7817280 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (7666864 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7882816 &+ block &* 16))
+          let bias = UnsafePointer(weights + (7732400 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9026,7 +9244,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale441 = weights[7882864 &+ c], shift441 = weights[7883728 &+ c]
+      let scale441 = weights[7732448 &+ c], shift441 = weights[7733312 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale441 + shift441
@@ -9042,42 +9260,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer12.relu2 (relu)
   private func features_denseblock4_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<864 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7884592 &+ block &* 10368))
-          let bias = UnsafePointer(weights + (7998640 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 864, 49, 49)
+          let a = UnsafePointer(weights + (7734176 &+ block &* 5184))
+          let bias = UnsafePointer(weights + (7848224 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 864, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 864, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 864, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -9104,32 +9317,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8064352)
+    let zero = UnsafePointer(weights + 7913936)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (7998784 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (7848368 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8064320 &+ block &* 16))
+          let bias = UnsafePointer(weights + (7913904 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9149,7 +9362,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale449 = weights[8064368 &+ c], shift449 = weights[8065264 &+ c]
+      let scale449 = weights[7913952 &+ c], shift449 = weights[7914848 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale449 + shift449
@@ -9165,42 +9378,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer13.relu2 (relu)
   private func features_denseblock4_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<896 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8066160 &+ block &* 10752))
-          let bias = UnsafePointer(weights + (8184432 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 896, 49, 49)
+          let a = UnsafePointer(weights + (7915744 &+ block &* 5376))
+          let bias = UnsafePointer(weights + (8034016 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 896, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 896, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 896, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -9227,32 +9435,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8250144)
+    let zero = UnsafePointer(weights + 8099728)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (8184576 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (8034160 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8250112 &+ block &* 16))
+          let bias = UnsafePointer(weights + (8099696 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9272,7 +9480,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale457 = weights[8250160 &+ c], shift457 = weights[8251088 &+ c]
+      let scale457 = weights[8099744 &+ c], shift457 = weights[8100672 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale457 + shift457
@@ -9288,42 +9496,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer14.relu2 (relu)
   private func features_denseblock4_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<928 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8252016 &+ block &* 11136))
-          let bias = UnsafePointer(weights + (8374512 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 928, 49, 49)
+          let a = UnsafePointer(weights + (8101600 &+ block &* 5568))
+          let bias = UnsafePointer(weights + (8224096 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 928, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 928, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 928, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -9350,32 +9553,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8440224)
+    let zero = UnsafePointer(weights + 8289808)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (8374656 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (8224240 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8440192 &+ block &* 16))
+          let bias = UnsafePointer(weights + (8289776 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9395,7 +9598,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale465 = weights[8440240 &+ c], shift465 = weights[8441200 &+ c]
+      let scale465 = weights[8289824 &+ c], shift465 = weights[8290784 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale465 + shift465
@@ -9411,42 +9614,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer15.relu2 (relu)
   private func features_denseblock4_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<960 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8442160 &+ block &* 11520))
-          let bias = UnsafePointer(weights + (8568880 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+          let a = UnsafePointer(weights + (8291744 &+ block &* 5760))
+          let bias = UnsafePointer(weights + (8418464 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 960, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 960, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -9473,32 +9671,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8634592)
+    let zero = UnsafePointer(weights + 8484176)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (8569024 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (8418608 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8634560 &+ block &* 16))
+          let bias = UnsafePointer(weights + (8484144 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9518,7 +9716,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale473 = weights[8634608 &+ c], shift473 = weights[8635600 &+ c]
+      let scale473 = weights[8484192 &+ c], shift473 = weights[8485184 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale473 + shift473
@@ -9534,42 +9732,37 @@ public final class DenseNet121 {
   // in place: features.denseblock4.denselayer16.relu2 (relu)
   private func features_denseblock4_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<992 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8636592 &+ block &* 11904))
-          let bias = UnsafePointer(weights + (8767536 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 588 &+ n), 992, 49, 49)
+          let a = UnsafePointer(weights + (8486176 &+ block &* 5952))
+          let bias = UnsafePointer(weights + (8617120 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 992, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 992, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 992, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -9596,32 +9789,32 @@ public final class DenseNet121 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 12800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8833248)
+    let zero = UnsafePointer(weights + 8682832)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<128 {
-        Self.__kernel9(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
+        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
       }
       Self.parallelRanges(2, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2048)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (8767680 &+ (block &* 16 &+ xi) &* 2048))
+            let panel = UnsafePointer(weights + (8617264 &+ (block &* 16 &+ xi) &* 2048))
             let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel11(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 16
           let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8833216 &+ block &* 16))
+          let bias = UnsafePointer(weights + (8682800 &+ block &* 16))
           let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9635,7 +9828,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 49)
       let q = y + (c &* 49)
-      let scale480 = weights[8833264 &+ c], shift480 = weights[8834288 &+ c]
+      let scale480 = weights[8682848 &+ c], shift480 = weights[8683872 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale480 + shift480
@@ -9669,8 +9862,8 @@ public final class DenseNet121 {
   private func classifier(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (8835312 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (9867504 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (8684896 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (9717088 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -10008,8 +10201,8 @@ public final class DenseNet121 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -10035,15 +10228,6 @@ public final class DenseNet121 {
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
     var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -10073,16 +10257,7 @@ public final class DenseNet121 {
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
       c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
+      ai += 8
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -10109,15 +10284,6 @@ public final class DenseNet121 {
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
@@ -10364,8 +10530,105 @@ public final class DenseNet121 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel7(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -10428,7 +10691,7 @@ public final class DenseNet121 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let m = results + (tileRow &* tilesWide &+ firstColumn)
@@ -10487,8 +10750,259 @@ public final class DenseNet121 {
     }
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel9(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -10551,7 +11065,7 @@ public final class DenseNet121 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel10(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let m = results + (tileRow &* tilesWide &+ firstColumn)
@@ -10610,9 +11124,276 @@ public final class DenseNet121 {
     }
   }
 
+  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows16 width16 none lanes16 fmatrue.
   /// `a`: `[k][16]`, `b`: k rows of 16 floats `bStride` apart, `out`: 16 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])

@@ -115,63 +115,195 @@ public final class EdgeVertical {
   // conv 64x64x1 -> 64x64x1, kernel 1x3 stride 1x1 pad 0,1,0,1 (shapes HxWxC)
   private func edge(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 4226) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 4226)
-        for c in (block &* 1 / 1)..<((block &+ 1) &* 1 / 1) {
-          let kernel = weights + (0 &+ c &* 3)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let bias = SIMD16<Float>(repeating: weights[3 &+ c])
-          var copied = 0
-          for rowBlock in 0..<16 {
-            let top = min(rowBlock &* 4, 60)
-            let next = min((rowBlock &+ 1) &* 4, 60)
-            let need = min(64, next &* 1 &+ 4)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 64 &+ row) &* 64)
-              let to = plane + ((row &+ 0) &* 66)
-              let even = to + 1
+      let zeros = UnsafePointer(Self.__kernel0 + 1)
+      let zero = SIMD16<Float>(repeating: 0)
+      let lane = UnsafeRawPointer(Self.__kernel0 + 66).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 1 / 1)..<((block &+ 1) &* 1 / 1) {
+        let kernel = weights + (0 &+ c &* 3)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let bias = SIMD16<Float>(repeating: weights[3 &+ c])
+        if c == 0 || c == 0 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 4226) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 4226)
+            var copied = 0
+            for rowBlock in 0..<16 {
+              let top = min(rowBlock &* 4, 60)
+              let next = min((rowBlock &+ 1) &* 4, 60)
+              let need = min(64, next &* 1 &+ 4)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 64 &+ row) &* 64)
+                let to = plane + ((row &+ 0) &* 66)
+                let even = to + 1
+                for chunk in 0..<4 {
+                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+              }
+              copied = max(copied, need)
               for chunk in 0..<4 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                let ox = min(chunk &* 16, 48)
+                let q = UnsafePointer(plane + (top &* 66 &+ ox))
+                let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 66).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 67).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 68).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 133).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 134).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 198).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 199).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 200).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<4 {
-              let ox = min(chunk &* 16, 48)
-              let q = UnsafePointer(plane + (top &* 66 &+ ox))
-              let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<16 {
+            let top = min(rowBlock &* 4, 60)
+            let iy = top &* 1 &- 0
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row0) &* 64))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row1) &* 64))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row2) &* 64))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 64 ? zeros : UnsafePointer(x0 + ((c &* 64 &+ row3) &* 64))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel0(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel0(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel0(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 66).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel0(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 67).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel0(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 68).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel0(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 132).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel0(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 133).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel0(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 134).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel0(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 198).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel0(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 199).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel0(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 200).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel0(acc3, w2, p11)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            for chunk in 1..<3 {
+              let ox = chunk &* 16
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              UnsafeMutableRawPointer(to + 192).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 48
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let to = y + ((c &* 64 &+ top) &* 64 &+ ox)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
               UnsafeMutableRawPointer(to + 64).storeBytes(of: acc1, as: SIMD16<Float>.self)
               UnsafeMutableRawPointer(to + 128).storeBytes(of: acc2, as: SIMD16<Float>.self)
@@ -185,9 +317,17 @@ public final class EdgeVertical {
 
   // MARK: - Kernels shared by the steps
 
+  /// 66 zeros then the lane numbers 0..<16 (depthwise rows and masks).
+  nonisolated(unsafe) private static let __kernel0: UnsafeMutablePointer<Float> = {
+    let table = UnsafeMutablePointer<Float>.allocate(capacity: 82)
+    table.initialize(repeating: 0, count: 66)
+    for i in 0..<16 { (table + 66 + i).initialize(to: Float(i)) }
+    return table
+  }()
+
   /// `acc + a * b`: fused with `-D CNNC_FMA` (and `-target-cpu`) or on arm64, else a multiply
   /// and an add, so a build without flags is slower but never calls scalar `fmaf` per lane.
-  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else
@@ -195,7 +335,7 @@ public final class EdgeVertical {
     #endif
   }
 
-  @inline(__always) private static func __kernel0(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
+  @inline(__always) private static func __kernel1(_ acc: SIMD16<Float>, _ a: SIMD16<Float>, _ b: Float) -> SIMD16<Float> {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else
@@ -203,7 +343,7 @@ public final class EdgeVertical {
     #endif
   }
 
-  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+  @inline(__always) private static func __kernel1(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else
@@ -211,7 +351,7 @@ public final class EdgeVertical {
     #endif
   }
 
-  @inline(__always) private static func __kernel0(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: Float) -> SIMD8<Float> {
+  @inline(__always) private static func __kernel1(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: Float) -> SIMD8<Float> {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else
@@ -219,7 +359,7 @@ public final class EdgeVertical {
     #endif
   }
 
-  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+  @inline(__always) private static func __kernel1(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else
@@ -227,7 +367,7 @@ public final class EdgeVertical {
     #endif
   }
 
-  @inline(__always) private static func __kernel0(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: Float) -> SIMD4<Float> {
+  @inline(__always) private static func __kernel1(_ acc: SIMD4<Float>, _ a: SIMD4<Float>, _ b: Float) -> SIMD4<Float> {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else
@@ -235,7 +375,7 @@ public final class EdgeVertical {
     #endif
   }
 
-  @inline(__always) private static func __kernel0(_ acc: Float, _ a: Float, _ b: Float) -> Float {
+  @inline(__always) private static func __kernel1(_ acc: Float, _ a: Float, _ b: Float) -> Float {
     #if CNNC_FMA || arch(arm64)
       return acc.addingProduct(a, b)
     #else

@@ -572,7 +572,7 @@ public final class GoogLeNet {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 9329008 floats.
+  /// Packed weights, 9278784 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -599,8 +599,8 @@ public final class GoogLeNet {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 37316032, alignment: 64).bindMemory(to: Float.self, capacity: 9329008)
-    weights.initialize(repeating: 0, count: 9329008)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 37115136, alignment: 64).bindMemory(to: Float.self, capacity: 9278784)
+    weights.initialize(repeating: 0, count: 9278784)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 4072448, alignment: 64).bindMemory(to: Float.self, capacity: 1018112)
@@ -610,59 +610,59 @@ public final class GoogLeNet {
     Self.packWinograd(file, "conv3.conv.weight", bias: nil, norm: Self.fold(file, "conv3.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 64, lanes: 12, into: weights + 13776)
     Self.pack(file, "inception3a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 11, into: weights + 210592)
     Self.pack(file, "inception3a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 192, lanes: 12, into: weights + 223344)
-    Self.packWinograd(file, "inception3a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 96, lanes: 12, into: weights + 241872)
+    Self.packWinograd(file, "inception3a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 96, lanes: 11, into: weights + 241872)
     Self.pack(file, "inception3a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 192, lanes: 8, into: weights + 444768)
-    Self.packWinograd(file, "inception3a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.1.bn", epsilon: 0.001, channels: 32), outputs: 32, inputs: 16, lanes: 11, into: weights + 447856)
-    Self.pack(file, "inception3a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch4.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 456352)
-    Self.pack(file, "inception3b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 462736)
-    Self.pack(file, "inception3b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 496672)
-    Self.packWinograd(file, "inception3b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.1.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 128, lanes: 12, into: weights + 530608)
-    Self.pack(file, "inception3b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 924032)
-    Self.packWinograd(file, "inception3b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.1.bn", epsilon: 0.001, channels: 96), outputs: 96, inputs: 32, lanes: 12, into: weights + 932528)
-    Self.pack(file, "inception3b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 981792)
-    Self.pack(file, "inception4a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch1.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 480, lanes: 12, into: weights + 998768)
-    Self.pack(file, "inception4a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 480, lanes: 12, into: weights + 1091120)
-    Self.packWinograd(file, "inception4a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.1.bn", epsilon: 0.001, channels: 208), outputs: 208, inputs: 96, lanes: 12, into: weights + 1137296)
-    Self.pack(file, "inception4a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 480, lanes: 8, into: weights + 1469312)
-    Self.packWinograd(file, "inception4a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.1.bn", epsilon: 0.001, channels: 48), outputs: 48, inputs: 16, lanes: 12, into: weights + 1477008)
-    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 11, into: weights + 1489360)
-    Self.pack(file, "inception4b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch1.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 512, lanes: 12, into: weights + 1521120)
-    Self.pack(file, "inception4b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.0.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 12, into: weights + 1607312)
-    Self.packWinograd(file, "inception4b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.1.bn", epsilon: 0.001, channels: 224), outputs: 224, inputs: 112, lanes: 12, into: weights + 1668880)
-    Self.pack(file, "inception4b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 12, into: weights + 2077696)
-    Self.packWinograd(file, "inception4b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 24, lanes: 11, into: weights + 2090016)
-    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 11, into: weights + 2115440)
-    Self.pack(file, "inception4c.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 2149312)
-    Self.pack(file, "inception4c.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 2217040)
-    Self.packWinograd(file, "inception4c.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.1.bn", epsilon: 0.001, channels: 256), outputs: 256, inputs: 128, lanes: 12, into: weights + 2284768)
-    Self.pack(file, "inception4c.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 12, into: weights + 2825728)
-    Self.packWinograd(file, "inception4c.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 24, lanes: 11, into: weights + 2838048)
-    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 11, into: weights + 2863472)
-    Self.pack(file, "inception4d.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch1.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 12, into: weights + 2897344)
-    Self.pack(file, "inception4d.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.0.bn", epsilon: 0.001, channels: 144), groups: 1, outPerGroup: 144, inner: 512, lanes: 12, into: weights + 2958912)
-    Self.packWinograd(file, "inception4d.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.1.bn", epsilon: 0.001, channels: 288), outputs: 288, inputs: 144, lanes: 12, into: weights + 3032784)
-    Self.pack(file, "inception4d.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 512, lanes: 11, into: weights + 3696640)
-    Self.packWinograd(file, "inception4d.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 32, lanes: 11, into: weights + 3713584)
-    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 11, into: weights + 3747456)
-    Self.pack(file, "inception4e.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 528, lanes: 12, into: weights + 3781328)
-    Self.pack(file, "inception4e.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 528, lanes: 12, into: weights + 3920992)
-    Self.packWinograd(file, "inception4e.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.1.bn", epsilon: 0.001, channels: 320), outputs: 320, inputs: 160, lanes: 12, into: weights + 4009872)
-    Self.pack(file, "inception4e.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 528, lanes: 11, into: weights + 4839648)
-    Self.packWinograd(file, "inception4e.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 32, lanes: 12, into: weights + 4857120)
-    Self.pack(file, "inception4e.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 528, lanes: 12, into: weights + 4924848)
-    Self.pack(file, "inception5a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 832, lanes: 12, into: weights + 4994688)
-    Self.pack(file, "inception5a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 832, lanes: 12, into: weights + 5214608)
-    Self.packWinograd(file, "inception5a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.1.bn", epsilon: 0.001, channels: 320), outputs: 320, inputs: 160, lanes: 23, into: weights + 5354560)
-    Self.pack(file, "inception5a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 832, lanes: 11, into: weights + 6179232)
-    Self.packWinograd(file, "inception5a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 32, lanes: 22, into: weights + 6206736)
-    Self.pack(file, "inception5a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 6274480)
-    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 12, into: weights + 6384448)
-    Self.pack(file, "inception5b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.0.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 832, lanes: 12, into: weights + 6704320)
-    Self.packWinograd(file, "inception5b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.1.bn", epsilon: 0.001, channels: 384), outputs: 384, inputs: 192, lanes: 24, into: weights + 6864256)
-    Self.pack(file, "inception5b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.0.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 832, lanes: 12, into: weights + 8044320)
-    Self.packWinograd(file, "inception5b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 48, lanes: 22, into: weights + 8084304)
-    Self.pack(file, "inception5b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 12, into: weights + 8185840)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 8295808)
+    Self.packWinograd(file, "inception3a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.1.bn", epsilon: 0.001, channels: 32), outputs: 32, inputs: 16, lanes: 8, into: weights + 447856)
+    Self.pack(file, "inception3a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch4.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 456096)
+    Self.pack(file, "inception3b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 462480)
+    Self.pack(file, "inception3b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 496416)
+    Self.packWinograd(file, "inception3b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.1.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 128, lanes: 12, into: weights + 530352)
+    Self.pack(file, "inception3b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 923776)
+    Self.packWinograd(file, "inception3b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.1.bn", epsilon: 0.001, channels: 96), outputs: 96, inputs: 32, lanes: 12, into: weights + 932272)
+    Self.pack(file, "inception3b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 981536)
+    Self.pack(file, "inception4a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch1.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 480, lanes: 4, into: weights + 998512)
+    Self.pack(file, "inception4a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 480, lanes: 4, into: weights + 1090864)
+    Self.packWinograd(file, "inception4a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.1.bn", epsilon: 0.001, channels: 208), outputs: 208, inputs: 96, lanes: 12, into: weights + 1137040)
+    Self.pack(file, "inception4a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 480, lanes: 4, into: weights + 1469056)
+    Self.packWinograd(file, "inception4a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.1.bn", epsilon: 0.001, channels: 48), outputs: 48, inputs: 16, lanes: 12, into: weights + 1476752)
+    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 4, into: weights + 1489104)
+    Self.pack(file, "inception4b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch1.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 512, lanes: 4, into: weights + 1519888)
+    Self.pack(file, "inception4b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.0.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 1601968)
+    Self.packWinograd(file, "inception4b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.1.bn", epsilon: 0.001, channels: 224), outputs: 224, inputs: 112, lanes: 12, into: weights + 1659424)
+    Self.pack(file, "inception4b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 2068240)
+    Self.packWinograd(file, "inception4b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 24, lanes: 11, into: weights + 2080560)
+    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2105984)
+    Self.pack(file, "inception4c.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2138816)
+    Self.pack(file, "inception4c.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2204480)
+    Self.packWinograd(file, "inception4c.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.1.bn", epsilon: 0.001, channels: 256), outputs: 256, inputs: 128, lanes: 12, into: weights + 2270144)
+    Self.pack(file, "inception4c.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 2811104)
+    Self.packWinograd(file, "inception4c.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 24, lanes: 11, into: weights + 2823424)
+    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2848848)
+    Self.pack(file, "inception4d.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch1.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 2881680)
+    Self.pack(file, "inception4d.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.0.bn", epsilon: 0.001, channels: 144), groups: 1, outPerGroup: 144, inner: 512, lanes: 4, into: weights + 2939136)
+    Self.packWinograd(file, "inception4d.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.1.bn", epsilon: 0.001, channels: 288), outputs: 288, inputs: 144, lanes: 12, into: weights + 3013008)
+    Self.pack(file, "inception4d.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 512, lanes: 4, into: weights + 3676864)
+    Self.packWinograd(file, "inception4d.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 32, lanes: 11, into: weights + 3693280)
+    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 3727152)
+    Self.pack(file, "inception4e.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 528, lanes: 4, into: weights + 3759984)
+    Self.pack(file, "inception4e.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 528, lanes: 4, into: weights + 3895408)
+    Self.packWinograd(file, "inception4e.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.1.bn", epsilon: 0.001, channels: 320), outputs: 320, inputs: 160, lanes: 10, into: weights + 3980048)
+    Self.pack(file, "inception4e.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 528, lanes: 4, into: weights + 4799584)
+    Self.packWinograd(file, "inception4e.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 32, lanes: 11, into: weights + 4816512)
+    Self.pack(file, "inception4e.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 528, lanes: 4, into: weights + 4884240)
+    Self.pack(file, "inception5a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 832, lanes: 6, into: weights + 4951952)
+    Self.pack(file, "inception5a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 832, lanes: 6, into: weights + 5166880)
+    Self.packWinograd(file, "inception5a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.1.bn", epsilon: 0.001, channels: 320), outputs: 320, inputs: 160, lanes: 23, into: weights + 5301840)
+    Self.pack(file, "inception5a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 832, lanes: 6, into: weights + 6126512)
+    Self.packWinograd(file, "inception5a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 32, lanes: 22, into: weights + 6156512)
+    Self.pack(file, "inception5a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 6224256)
+    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 6, into: weights + 6334224)
+    Self.pack(file, "inception5b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.0.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 832, lanes: 6, into: weights + 6654096)
+    Self.packWinograd(file, "inception5b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.1.bn", epsilon: 0.001, channels: 384), outputs: 384, inputs: 192, lanes: 24, into: weights + 6814032)
+    Self.pack(file, "inception5b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.0.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 832, lanes: 6, into: weights + 7994096)
+    Self.packWinograd(file, "inception5b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 48, lanes: 22, into: weights + 8034080)
+    Self.pack(file, "inception5b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 8135616)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 8245584)
   }
 
   deinit {
@@ -938,13 +938,12 @@ public final class GoogLeNet {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1065,13 +1064,7 @@ public final class GoogLeNet {
   // in place: relu4 (relu)
   private func inception3a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
@@ -1088,19 +1081,27 @@ public final class GoogLeNet {
             }
             else {
               if panel == 24 {
-                Self.__kernel2(a, tailPanel, bias, stage, 192, 32, 32)
+                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1116,13 +1117,7 @@ public final class GoogLeNet {
   // in place: relu5 (relu)
   private func inception3a_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
@@ -1135,23 +1130,31 @@ public final class GoogLeNet {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)
+              Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 192, 32, 32)
+                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 192, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 7 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel7(a, src + n, bias, stage, 192, 784, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1185,28 +1188,28 @@ public final class GoogLeNet {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(96, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 9408, 7, 14)
+        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 9408, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 9408)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (241872 &+ (block &* 16 &+ xi) &* 1152))
-            let results = transformed + (150528 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (241872 &+ (block &* 16 &+ xi) &* 1056))
+            let results = transformed + (150528 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 96, 98, 98)
+              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 96, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (444624 &+ block &* 12))
-          let products = UnsafePointer(transformed + (150528 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (444624 &+ block &* 11))
+          let products = UnsafePointer(transformed + (150528 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel11(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -1219,13 +1222,7 @@ public final class GoogLeNet {
   // in place: relu7 (relu)
   private func inception3a_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
@@ -1238,23 +1235,31 @@ public final class GoogLeNet {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 {
-              Self.__kernel9(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
+              Self.__kernel12(a, src + n, bias, y + (block &* 6272 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel9(a, tailPanel, bias, stage, 192, 32, 32)
+                Self.__kernel13(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel9(a, src + n, bias, stage, 192, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 1 ? 8 : 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel12(a, src + n, bias, stage, 192, 784, 32)
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1283,32 +1288,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 14400
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
-    let zero = UnsafePointer(weights + 456337)
+    let zero = UnsafePointer(weights + 456080)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<16 {
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 3136, 14, 14)
+        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 3136, 14, 14)
       }
-      Self.parallelRanges(3, threads: threads, pool: pool) {
+      Self.parallelRanges(4, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 3136)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (447856 &+ (block &* 16 &+ xi) &* 176))
-            let results = transformed + (50176 &+ block &* 34496 &+ xi &* 2156)
+            let panel = UnsafePointer(weights + (447856 &+ (block &* 16 &+ xi) &* 128))
+            let results = transformed + (50176 &+ block &* 25088 &+ xi &* 1568)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 16, 196, 196)
+              Self.__kernel14(panel, points + firstTile, zero, results + firstTile, 16, 196, 196)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 2 ? 10 : 11
-          let bias = UnsafePointer(weights + (456304 &+ block &* 11))
-          let products = UnsafePointer(transformed + (50176 &+ block &* 34496))
+          let firstChannel = block &* 8
+          let valid = block == 3 ? 8 : 8
+          let bias = UnsafePointer(weights + (456048 &+ block &* 8))
+          let products = UnsafePointer(transformed + (50176 &+ block &* 25088))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            Self.__kernel11(products + r &* 196, 1568, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -1427,13 +1432,7 @@ public final class GoogLeNet {
   // in place: relu9 (relu)
   private func inception3a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -1441,8 +1440,8 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (456352 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (462688 &+ block &* 11))
+          let a = UnsafePointer(weights + (456096 &+ block &* 2112))
+          let bias = UnsafePointer(weights + (462432 &+ block &* 11))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 2 {
@@ -1450,19 +1449,27 @@ public final class GoogLeNet {
             }
             else {
               if panel == 24 {
-                Self.__kernel2(a, tailPanel, bias, stage, 192, 32, 32)
+                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 192, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1483,13 +1490,7 @@ public final class GoogLeNet {
   // in place: relu10 (relu)
   private func inception3b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -1498,28 +1499,36 @@ public final class GoogLeNet {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (462736 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (496528 &+ block &* 12))
+            let a = UnsafePointer(weights + (462480 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (496272 &+ block &* 12))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel8(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 256, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel7(a, src + n, bias, stage, 256, 784, 32)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1536,13 +1545,7 @@ public final class GoogLeNet {
   // in place: relu11 (relu)
   private func inception3b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -1551,28 +1554,36 @@ public final class GoogLeNet {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (496672 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (530464 &+ block &* 12))
+            let a = UnsafePointer(weights + (496416 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (530208 &+ block &* 12))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel8(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel6(a, src + n, bias, stage, 256, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel7(a, src + n, bias, stage, 256, 784, 32)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1602,19 +1613,19 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 924016)
+    let zero = UnsafePointer(weights + 923760)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (530608 &+ (block &* 16 &+ xi) &* 1536))
+            let panel = UnsafePointer(weights + (530352 &+ (block &* 16 &+ xi) &* 1536))
             let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
@@ -1625,10 +1636,10 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 15 ? 12 : 12
-          let bias = UnsafePointer(weights + (923824 &+ block &* 12))
+          let bias = UnsafePointer(weights + (923568 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -1641,13 +1652,7 @@ public final class GoogLeNet {
   // in place: relu13 (relu)
   private func inception3b_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -1656,8 +1661,8 @@ public final class GoogLeNet {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (924032 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (932480 &+ block &* 11))
+            let a = UnsafePointer(weights + (923776 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (932224 &+ block &* 11))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 2 {
@@ -1665,19 +1670,27 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 2 ? 10 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 256, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 2 ? 10 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 2 ? 10 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1707,18 +1720,18 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
-    let zero = UnsafePointer(weights + 981776)
+    let zero = UnsafePointer(weights + 981520)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelRanges(8, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (932528 &+ (block &* 16 &+ xi) &* 384))
+            let panel = UnsafePointer(weights + (932272 &+ (block &* 16 &+ xi) &* 384))
             let results = transformed + (100352 &+ block &* 37632 &+ xi &* 2352)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
@@ -1729,10 +1742,10 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 7 ? 12 : 12
-          let bias = UnsafePointer(weights + (981680 &+ block &* 12))
+          let bias = UnsafePointer(weights + (981424 &+ block &* 12))
           let products = UnsafePointer(transformed + (100352 &+ block &* 37632))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            Self.__kernel11(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -1851,13 +1864,7 @@ public final class GoogLeNet {
   // in place: relu15 (relu)
   private func inception3b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
@@ -1866,8 +1873,8 @@ public final class GoogLeNet {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (981792 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (998688 &+ block &* 11))
+            let a = UnsafePointer(weights + (981536 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (998432 &+ block &* 11))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 5 {
@@ -1875,19 +1882,27 @@ public final class GoogLeNet {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 5 ? 9 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 256, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 5 ? 9 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2046,50 +2061,52 @@ public final class GoogLeNet {
   // in place: relu16 (relu)
   private func inception4a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][480][32]
-    let packedPanels = scratch + 15360
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 15360)
+    // the 2 full panels packed as [panel][480][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 46080)
       for i in 0..<480 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<480 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 16 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 48 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(48, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (998768 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (1090928 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 15360)), bias, y + (block &* 2352 &+ n), 480, 32, 196)
+          let a = UnsafePointer(weights + (998512 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (1090672 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 480, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 15360)), bias, stage, 480, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2105,42 +2122,52 @@ public final class GoogLeNet {
   // in place: relu17 (relu)
   private func inception4a_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<480 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][480][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 46080)
+      for i in 0..<480 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(24, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1091120 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (1137200 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 480, 196, 196)
+          let a = UnsafePointer(weights + (1090864 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (1136944 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 480, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 480, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 7 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2169,18 +2196,18 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 24576
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1469288)
+    let zero = UnsafePointer(weights + 1469032)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<96 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 4704, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 4704, 7, 7)
       }
       Self.parallelRanges(18, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 4704)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1137296 &+ (block &* 16 &+ xi) &* 1152))
+            let panel = UnsafePointer(weights + (1137040 &+ (block &* 16 &+ xi) &* 1152))
             let results = transformed + (75264 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -2191,10 +2218,10 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 17 ? 4 : 12
-          let bias = UnsafePointer(weights + (1469072 &+ block &* 12))
+          let bias = UnsafePointer(weights + (1468816 &+ block &* 12))
           let products = UnsafePointer(transformed + (75264 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2207,42 +2234,44 @@ public final class GoogLeNet {
   // in place: relu19 (relu)
   private func inception4a_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<480 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 2 blocks of 8 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 4 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(4, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1469312 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (1476992 &+ block &* 8))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel9(a, src + n, bias, y + (block &* 1568 &+ n), 480, 196, 196)
+          let a = UnsafePointer(weights + (1469056 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (1476736 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 480, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel9(a, tailPanel, bias, stage, 480, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel9(a, src + n, bias, stage, 480, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 1 ? 8 : 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, src + n, bias, stage, 480, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2271,18 +2300,18 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 4096
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1489344)
+    let zero = UnsafePointer(weights + 1489088)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<16 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 784, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 784, 7, 7)
       }
       do {
         let first = 0, end = 4
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 784)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1477008 &+ (block &* 16 &+ xi) &* 192))
+            let panel = UnsafePointer(weights + (1476752 &+ (block &* 16 &+ xi) &* 192))
             let results = transformed + (12544 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -2293,10 +2322,10 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 3 ? 12 : 12
-          let bias = UnsafePointer(weights + (1489296 &+ block &* 12))
+          let bias = UnsafePointer(weights + (1489040 &+ block &* 12))
           let products = UnsafePointer(transformed + (12544 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2414,42 +2443,52 @@ public final class GoogLeNet {
   // in place: relu21 (relu)
   private func inception4a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<480 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][480][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 46080)
+      for i in 0..<480 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1489360 &+ block &* 5280))
-          let bias = UnsafePointer(weights + (1521040 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 5 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2156 &+ n), 480, 196, 196)
+          let a = UnsafePointer(weights + (1489104 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (1519824 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 480, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 480, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2470,42 +2509,52 @@ public final class GoogLeNet {
   // in place: relu22 (relu)
   private func inception4b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 14 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(14, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(40, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1521120 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1607136 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 13 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (1519888 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (1601808 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 13 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2521,42 +2570,52 @@ public final class GoogLeNet {
   // in place: relu23 (relu)
   private func inception4b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 10 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(10, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(28, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1607312 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1668752 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 9 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (1601968 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (1659312 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 9 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2585,18 +2644,18 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28672
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2077684)
+    let zero = UnsafePointer(weights + 2068228)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<112 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 5488, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 5488, 7, 7)
       }
       Self.parallelRanges(19, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 5488)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1668880 &+ (block &* 16 &+ xi) &* 1344))
+            let panel = UnsafePointer(weights + (1659424 &+ (block &* 16 &+ xi) &* 1344))
             let results = transformed + (87808 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -2607,10 +2666,10 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 18 ? 8 : 12
-          let bias = UnsafePointer(weights + (2077456 &+ block &* 12))
+          let bias = UnsafePointer(weights + (2068000 &+ block &* 12))
           let products = UnsafePointer(transformed + (87808 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2623,42 +2682,44 @@ public final class GoogLeNet {
   // in place: relu25 (relu)
   private func inception4b_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 2 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2077696 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (2089984 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2068240 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2080528 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 512, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 1 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, src + n, bias, stage, 512, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2687,32 +2748,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 6144
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2115426)
+    let zero = UnsafePointer(weights + 2105970)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<24 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1176, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1176, 7, 7)
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 1176)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2090016 &+ (block &* 16 &+ xi) &* 264))
+            let panel = UnsafePointer(weights + (2080560 &+ (block &* 16 &+ xi) &* 264))
             let results = transformed + (18816 &+ block &* 8624 &+ xi &* 539)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 24, 49, 49)
+              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 24, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 11
           let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (2115360 &+ block &* 11))
+          let bias = UnsafePointer(weights + (2105904 &+ block &* 11))
           let products = UnsafePointer(transformed + (18816 &+ block &* 8624))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2830,42 +2891,52 @@ public final class GoogLeNet {
   // in place: relu27 (relu)
   private func inception4b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2115440 &+ block &* 5632))
-          let bias = UnsafePointer(weights + (2149232 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 5 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2156 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2105984 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2138752 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2886,42 +2957,52 @@ public final class GoogLeNet {
   // in place: relu28 (relu)
   private func inception4c_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2149312 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (2216896 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2138816 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2204352 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2937,42 +3018,52 @@ public final class GoogLeNet {
   // in place: relu29 (relu)
   private func inception4c_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2217040 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (2284624 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2204480 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2270016 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3001,18 +3092,18 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 32768
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2825704)
+    let zero = UnsafePointer(weights + 2811080)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<128 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2284768 &+ (block &* 16 &+ xi) &* 1536))
+            let panel = UnsafePointer(weights + (2270144 &+ (block &* 16 &+ xi) &* 1536))
             let results = transformed + (100352 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3023,10 +3114,10 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (2825440 &+ block &* 12))
+          let bias = UnsafePointer(weights + (2810816 &+ block &* 12))
           let products = UnsafePointer(transformed + (100352 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3039,42 +3130,44 @@ public final class GoogLeNet {
   // in place: relu31 (relu)
   private func inception4c_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 2 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(2, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2825728 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (2838016 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2811104 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2823392 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 512, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 1 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, src + n, bias, stage, 512, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3103,32 +3196,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 6144
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2863458)
+    let zero = UnsafePointer(weights + 2848834)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<24 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1176, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1176, 7, 7)
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 1176)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2838048 &+ (block &* 16 &+ xi) &* 264))
+            let panel = UnsafePointer(weights + (2823424 &+ (block &* 16 &+ xi) &* 264))
             let results = transformed + (18816 &+ block &* 8624 &+ xi &* 539)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 24, 49, 49)
+              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 24, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 11
           let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (2863392 &+ block &* 11))
+          let bias = UnsafePointer(weights + (2848768 &+ block &* 11))
           let products = UnsafePointer(transformed + (18816 &+ block &* 8624))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3246,42 +3339,52 @@ public final class GoogLeNet {
   // in place: relu33 (relu)
   private func inception4c_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2863472 &+ block &* 5632))
-          let bias = UnsafePointer(weights + (2897264 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 5 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2156 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2848848 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2881616 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3302,42 +3405,52 @@ public final class GoogLeNet {
   // in place: relu34 (relu)
   private func inception4d_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 10 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(10, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(28, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2897344 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (2958784 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 9 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2881680 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2939024 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 9 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3353,42 +3466,52 @@ public final class GoogLeNet {
   // in place: relu35 (relu)
   private func inception4d_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 12 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(12, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 36 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(36, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2958912 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (3032640 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (2939136 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (3012864 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 11 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3417,18 +3540,18 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 36864
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3696624)
+    let zero = UnsafePointer(weights + 3676848)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<144 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 7056, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 7056, 7, 7)
       }
       Self.parallelRanges(24, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 7056)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3032784 &+ (block &* 16 &+ xi) &* 1728))
+            let panel = UnsafePointer(weights + (3013008 &+ (block &* 16 &+ xi) &* 1728))
             let results = transformed + (112896 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3439,10 +3562,10 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 23 ? 12 : 12
-          let bias = UnsafePointer(weights + (3696336 &+ block &* 12))
+          let bias = UnsafePointer(weights + (3676560 &+ block &* 12))
           let products = UnsafePointer(transformed + (112896 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3455,42 +3578,44 @@ public final class GoogLeNet {
   // in place: relu37 (relu)
   private func inception4d_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 3 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3696640 &+ block &* 5632))
-          let bias = UnsafePointer(weights + (3713536 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 2 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2156 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (3676864 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (3693248 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 512, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, src + n, bias, stage, 512, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3519,32 +3644,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 8192
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3747442)
+    let zero = UnsafePointer(weights + 3727138)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<32 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 1568)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3713584 &+ (block &* 16 &+ xi) &* 352))
+            let panel = UnsafePointer(weights + (3693280 &+ (block &* 16 &+ xi) &* 352))
             let results = transformed + (25088 &+ block &* 8624 &+ xi &* 539)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
+              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 11
           let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (3747376 &+ block &* 11))
+          let bias = UnsafePointer(weights + (3727072 &+ block &* 11))
           let products = UnsafePointer(transformed + (25088 &+ block &* 8624))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3662,42 +3787,52 @@ public final class GoogLeNet {
   // in place: relu39 (relu)
   private func inception4d_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3747456 &+ block &* 5632))
-          let bias = UnsafePointer(weights + (3781248 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 5 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2156 &+ n), 512, 196, 196)
+          let a = UnsafePointer(weights + (3727152 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (3759920 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 512, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3718,50 +3853,52 @@ public final class GoogLeNet {
   // in place: relu40 (relu)
   private func inception4e_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][528][32]
-    let packedPanels = scratch + 16896
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16896)
+    // the 2 full panels packed as [panel][528][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 50688)
       for i in 0..<528 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<528 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3781328 &+ block &* 6336))
-          let bias = UnsafePointer(weights + (3920720 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 21 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16896)), bias, y + (block &* 2352 &+ n), 528, 32, 196)
+          let a = UnsafePointer(weights + (3759984 &+ block &* 2112))
+          let bias = UnsafePointer(weights + (3895152 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 528, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16896)), bias, stage, 528, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, stage, 528, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3777,42 +3914,52 @@ public final class GoogLeNet {
   // in place: relu41 (relu)
   private func inception4e_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<528 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][528][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 50688)
+      for i in 0..<528 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 14 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(14, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(40, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3920992 &+ block &* 6336))
-          let bias = UnsafePointer(weights + (4009696 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 13 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 528, 196, 196)
+          let a = UnsafePointer(weights + (3895408 &+ block &* 2112))
+          let bias = UnsafePointer(weights + (3979888 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 528, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 528, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 13 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, stage, 528, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3841,33 +3988,33 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 40960
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4839636)
+    let zero = UnsafePointer(weights + 4799568)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(160, threads: threads, pool: pool) {
         ic in
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 7840, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 7840, 7, 7)
       }
-      Self.parallelRanges(27, threads: threads, pool: pool) {
+      Self.parallelRanges(32, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 7840)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4009872 &+ (block &* 16 &+ xi) &* 1920))
-            let results = transformed + (125440 &+ block &* 9408 &+ xi &* 588)
+            let panel = UnsafePointer(weights + (3980048 &+ (block &* 16 &+ xi) &* 1600))
+            let results = transformed + (125440 &+ block &* 7840 &+ xi &* 490)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 160, 49, 49)
+              Self.__kernel19(panel, points + firstTile, zero, results + firstTile, 160, 49, 49)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 26 ? 8 : 12
-          let bias = UnsafePointer(weights + (4839312 &+ block &* 12))
-          let products = UnsafePointer(transformed + (125440 &+ block &* 9408))
+          let firstChannel = block &* 10
+          let valid = block == 31 ? 10 : 10
+          let bias = UnsafePointer(weights + (4799248 &+ block &* 10))
+          let products = UnsafePointer(transformed + (125440 &+ block &* 7840))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 490, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3880,42 +4027,44 @@ public final class GoogLeNet {
   // in place: relu43 (relu)
   private func inception4e_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<528 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 3 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4839648 &+ block &* 5808))
-          let bias = UnsafePointer(weights + (4857072 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 2 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 2156 &+ n), 528, 196, 196)
+          let a = UnsafePointer(weights + (4799584 &+ block &* 2112))
+          let bias = UnsafePointer(weights + (4816480 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 528, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel2(a, tailPanel, bias, stage, 528, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 528, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, src + n, bias, stage, 528, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3944,32 +4093,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 8192
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4924836)
+    let zero = UnsafePointer(weights + 4884228)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<32 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
+        Self.__kernel17(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 1568)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (4857120 &+ (block &* 16 &+ xi) &* 384))
-            let results = transformed + (25088 &+ block &* 9408 &+ xi &* 588)
+            let panel = UnsafePointer(weights + (4816512 &+ (block &* 16 &+ xi) &* 352))
+            let results = transformed + (25088 &+ block &* 8624 &+ xi &* 539)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
+              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (4924704 &+ block &* 12))
-          let products = UnsafePointer(transformed + (25088 &+ block &* 9408))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (4884096 &+ block &* 11))
+          let products = UnsafePointer(transformed + (25088 &+ block &* 8624))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4087,42 +4236,52 @@ public final class GoogLeNet {
   // in place: relu45 (relu)
   private func inception4e_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<528 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][528][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 50688)
+      for i in 0..<528 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 11 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4924848 &+ block &* 6336))
-          let bias = UnsafePointer(weights + (4994544 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 10 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 2352 &+ n), 528, 196, 196)
+          let a = UnsafePointer(weights + (4884240 &+ block &* 2112))
+          let bias = UnsafePointer(weights + (4951824 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 528, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 528, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, stage, 528, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4247,50 +4406,37 @@ public final class GoogLeNet {
   // in place: relu46 (relu)
   private func inception5a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][832][32]
-    let packedPanels = scratch + 26624
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 26624)
-      for i in 0..<832 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // 43 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4994688 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (5214336 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 21 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, y + (block &* 588 &+ n), 832, 32, 49)
+          let a = UnsafePointer(weights + (4951952 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (5166608 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 42 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, stage, 832, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = block == 42 ? 4 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4306,42 +4452,37 @@ public final class GoogLeNet {
   // in place: relu47 (relu)
   private func inception5a_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(14, threads: threads, pool: pool) {
+    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(27, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5214608 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (5354384 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 13 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+          let a = UnsafePointer(weights + (5166880 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (5301664 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 26 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 832, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 13 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = block == 26 ? 4 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4370,32 +4511,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 16000
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6179202)
+    let zero = UnsafePointer(weights + 6126482)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<160 {
-        Self.__kernel11(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2560, 4, 4)
+        Self.__kernel17(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2560, 4, 4)
       }
       Self.parallelRanges(14, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 2560)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (5354560 &+ (block &* 16 &+ xi) &* 3680))
+            let panel = UnsafePointer(weights + (5301840 &+ (block &* 16 &+ xi) &* 3680))
             let results = transformed + (40960 &+ block &* 5888 &+ xi &* 368)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel13(panel, points + firstTile, zero, results + firstTile, 160, 16, 16)
+              Self.__kernel21(panel, points + firstTile, zero, results + firstTile, 160, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 23
           let valid = block == 13 ? 21 : 23
-          let bias = UnsafePointer(weights + (6178880 &+ block &* 23))
+          let bias = UnsafePointer(weights + (6126160 &+ block &* 23))
           let products = UnsafePointer(transformed + (40960 &+ block &* 5888))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 16, 368, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel18(products + r &* 16, 368, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -4408,42 +4549,37 @@ public final class GoogLeNet {
   // in place: relu49 (relu)
   private func inception5a_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 3 blocks of 11 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(3, threads: threads, pool: pool) {
+    // 6 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6179232 &+ block &* 9152))
-          let bias = UnsafePointer(weights + (6206688 &+ block &* 11))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 2 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 539 &+ n), 832, 49, 49)
+          let a = UnsafePointer(weights + (6126512 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (6156464 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 5 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel2(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel2(a, src + n, bias, stage, 832, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = block == 5 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4472,32 +4608,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 3200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6274452)
+    let zero = UnsafePointer(weights + 6224228)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<32 {
-        Self.__kernel11(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 512, 4, 4)
+        Self.__kernel17(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 512, 4, 4)
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 512)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6206736 &+ (block &* 16 &+ xi) &* 704))
+            let panel = UnsafePointer(weights + (6156512 &+ (block &* 16 &+ xi) &* 704))
             let results = transformed + (8192 &+ block &* 5632 &+ xi &* 352)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel14(panel, points + firstTile, zero, results + firstTile, 32, 16, 16)
+              Self.__kernel22(panel, points + firstTile, zero, results + firstTile, 32, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 22
           let valid = block == 5 ? 18 : 22
-          let bias = UnsafePointer(weights + (6274320 &+ block &* 22))
+          let bias = UnsafePointer(weights + (6224096 &+ block &* 22))
           let products = UnsafePointer(transformed + (8192 &+ block &* 5632))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 16, 352, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel18(products + r &* 16, 352, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -4615,42 +4751,37 @@ public final class GoogLeNet {
   // in place: relu51 (relu)
   private func inception5a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6274480 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (6384304 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+          let a = UnsafePointer(weights + (6224256 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (6334080 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 832, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4671,50 +4802,37 @@ public final class GoogLeNet {
   // in place: relu52 (relu)
   private func inception5b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][832][32]
-    let packedPanels = scratch + 26624
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 26624)
-      for i in 0..<832 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 32 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
+    // 64 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6384448 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (6703936 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, y + (block &* 588 &+ n), 832, 32, 49)
+          let a = UnsafePointer(weights + (6334224 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (6653712 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, stage, 832, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 31 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4730,50 +4848,37 @@ public final class GoogLeNet {
   // in place: relu53 (relu)
   private func inception5b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][832][32]
-    let packedPanels = scratch + 26624
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 26624)
-      for i in 0..<832 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 16 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    // 32 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(32, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6704320 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (6864064 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, y + (block &* 588 &+ n), 832, 32, 49)
+          let a = UnsafePointer(weights + (6654096 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (6813840 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 26624)), bias, stage, 832, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4802,32 +4907,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 19200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8044288)
+    let zero = UnsafePointer(weights + 7994064)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<192 {
-        Self.__kernel11(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 3072, 4, 4)
+        Self.__kernel17(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 3072, 4, 4)
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 3072)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6864256 &+ (block &* 16 &+ xi) &* 4608))
+            let panel = UnsafePointer(weights + (6814032 &+ (block &* 16 &+ xi) &* 4608))
             let results = transformed + (49152 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel15(panel, points + firstTile, zero, results + firstTile, 192, 16, 16)
+              Self.__kernel23(panel, points + firstTile, zero, results + firstTile, 192, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 15 ? 24 : 24
-          let bias = UnsafePointer(weights + (8043904 &+ block &* 24))
+          let bias = UnsafePointer(weights + (7993680 &+ block &* 24))
           let products = UnsafePointer(transformed + (49152 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel18(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -4840,42 +4945,37 @@ public final class GoogLeNet {
   // in place: relu55 (relu)
   private func inception5b_branch3_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 4 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(4, threads: threads, pool: pool) {
+    // 8 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(8, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8044320 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (8084256 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+          let a = UnsafePointer(weights + (7994096 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (8034032 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 832, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 3 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4904,32 +5004,32 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 4800
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8185812)
+    let zero = UnsafePointer(weights + 8135588)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       for ic in 0..<48 {
-        Self.__kernel11(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 768, 4, 4)
+        Self.__kernel17(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 768, 4, 4)
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 768)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (8084304 &+ (block &* 16 &+ xi) &* 1056))
+            let panel = UnsafePointer(weights + (8034080 &+ (block &* 16 &+ xi) &* 1056))
             let results = transformed + (12288 &+ block &* 5632 &+ xi &* 352)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel14(panel, points + firstTile, zero, results + firstTile, 48, 16, 16)
+              Self.__kernel22(panel, points + firstTile, zero, results + firstTile, 48, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 22
           let valid = block == 5 ? 18 : 22
-          let bias = UnsafePointer(weights + (8185680 &+ block &* 22))
+          let bias = UnsafePointer(weights + (8135456 &+ block &* 22))
           let products = UnsafePointer(transformed + (12288 &+ block &* 5632))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 16, 352, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel18(products + r &* 16, 352, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -5047,42 +5147,37 @@ public final class GoogLeNet {
   // in place: relu57 (relu)
   private func inception5b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<832 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 11 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
+    // 22 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8185840 &+ block &* 9984))
-          let bias = UnsafePointer(weights + (8295664 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 10 {
-              Self.__kernel6(a, src + n, bias, y + (block &* 588 &+ n), 832, 49, 49)
+          let a = UnsafePointer(weights + (8135616 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (8245440 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 21 {
+              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 832, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, src + n, bias, stage, 832, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                let valid = block == 21 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5121,8 +5216,8 @@ public final class GoogLeNet {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (8295808 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (9328000 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (8245584 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (9277776 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -5698,9 +5793,99 @@ public final class GoogLeNet {
     }
   }
 
+  /// SGEMM micro-kernel: gemm rows11 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 16 floats `bStride` apart, `out`: 11 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      ai += 11
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -5844,239 +6029,106 @@ public final class GoogLeNet {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel7(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD8<Float>(repeating: bias)
-    let zero = SIMD8<Float>(repeating: 0)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      y00 = y00.replacing(with: zero, where: y00 .< zero)
-      y01 = y01.replacing(with: zero, where: y01 .< zero)
-      y10 = y10.replacing(with: zero, where: y10 .< zero)
-      y11 = y11.replacing(with: zero, where: y11 .< zero)
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
-      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
-      if partial {
-        for i in 0..<7 {
-          top[8 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
-        if partial {
-          for i in 0..<7 {
-            (top + width)[8 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
-  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
-    var c0_1 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
     var c1_0 = bias1
-    var c1_1 = bias1
     let bias2 = SIMD16<Float>(repeating: bias[2])
     var c2_0 = bias2
-    var c2_1 = bias2
     let bias3 = SIMD16<Float>(repeating: bias[3])
     var c3_0 = bias3
-    var c3_1 = bias3
     let bias4 = SIMD16<Float>(repeating: bias[4])
     var c4_0 = bias4
-    var c4_1 = bias4
     let bias5 = SIMD16<Float>(repeating: bias[5])
     var c5_0 = bias5
-    var c5_1 = bias5
     let bias6 = SIMD16<Float>(repeating: bias[6])
     var c6_0 = bias6
-    var c6_1 = bias6
     let bias7 = SIMD16<Float>(repeating: bias[7])
     var c7_0 = bias7
-    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
       let a1 = ai[1]
       c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
       let a2 = ai[2]
       c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
       let a4 = ai[4]
       c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
       let a5 = ai[5]
       c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
       let a6 = ai[6]
       c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
       let a7 = ai[7]
       c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      ai += 8
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
       bi += bStride
     }
     let zero = SIMD16<Float>(repeating: 0)
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
     c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
     (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
     let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
     c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
     (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
     let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
     c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
     let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
     c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
     (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
     let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
     c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
     (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
     let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
     c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
     (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
     let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
     c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6186,8 +6238,559 @@ public final class GoogLeNet {
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel10(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel11(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD8<Float>(repeating: bias)
+    let zero = SIMD8<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
+      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
+      if partial {
+        for i in 0..<7 {
+          top[8 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
+        if partial {
+          for i in 0..<7 {
+            (top + width)[8 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
+  /// SGEMM micro-kernel: gemm rows8 width32 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      ai += 8
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    c6_1 = c6_1.replacing(with: zero, where: c6_1 .< zero)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    c7_1 = c7_1.replacing(with: zero, where: c7_1 .< zero)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      ai += 8
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      ai += 8
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel11(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel17(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -6250,7 +6853,7 @@ public final class GoogLeNet {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel12(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel18(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -6314,9 +6917,242 @@ public final class GoogLeNet {
     }
   }
 
+  /// SGEMM micro-kernel: gemm rows10 width32 none lanes16 fmatrue.
+  /// `a`: `[k][10]`, `b`: k rows of 32 floats `bStride` apart, `out`: 10 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      ai += 10
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows23 width16 none lanes16 fmatrue.
   /// `a`: `[k][23]`, `b`: k rows of 16 floats `bStride` apart, `out`: 23 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6466,7 +7302,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm rows22 width16 none lanes16 fmatrue.
   /// `a`: `[k][22]`, `b`: k rows of 16 floats `bStride` apart, `out`: 22 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -6610,7 +7446,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm rows24 width16 none lanes16 fmatrue.
   /// `a`: `[k][24]`, `b`: k rows of 16 floats `bStride` apart, `out`: 24 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])

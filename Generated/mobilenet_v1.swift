@@ -280,11 +280,11 @@ public final class MobileNetV1 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 4256896 floats.
+  /// Packed weights, 4236320 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1204224 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 204800 floats.
+  /// Zero-padded copies of convolution inputs, 196608 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -307,12 +307,12 @@ public final class MobileNetV1 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 17027584, alignment: 64).bindMemory(to: Float.self, capacity: 4256896)
-    weights.initialize(repeating: 0, count: 4256896)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 16945280, alignment: 64).bindMemory(to: Float.self, capacity: 4236320)
+    weights.initialize(repeating: 0, count: 4236320)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4816896, alignment: 64).bindMemory(to: Float.self, capacity: 1204224)
     arena.initialize(repeating: 0, count: 1204224)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 819200, alignment: 64).bindMemory(to: Float.self, capacity: 204800)
-    scratch.initialize(repeating: 0, count: 204800)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 786432, alignment: 64).bindMemory(to: Float.self, capacity: 196608)
+    scratch.initialize(repeating: 0, count: 196608)
     Self.pack(file, "conv1.weight", bias: nil, norm: Self.fold(file, "bn1", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 27, lanes: 8, into: weights + 0)
     Self.packPlain(file, "layers.0.dw.weight", bias: nil, norm: Self.fold(file, "layers.0.dw_bn", epsilon: 1e-05, channels: 32), outputs: 32, inner: 9, biasOffset: 288, into: weights + 896)
     Self.pack(file, "layers.0.pw.weight", bias: nil, norm: Self.fold(file, "layers.0.pw_bn", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 32, lanes: 11, into: weights + 1216)
@@ -325,22 +325,22 @@ public final class MobileNetV1 {
     Self.packPlain(file, "layers.4.dw.weight", bias: nil, norm: Self.fold(file, "layers.4.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 66304)
     Self.pack(file, "layers.4.pw.weight", bias: nil, norm: Self.fold(file, "layers.4.pw_bn", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 256, lanes: 12, into: weights + 68864)
     Self.packPlain(file, "layers.5.dw.weight", bias: nil, norm: Self.fold(file, "layers.5.dw_bn", epsilon: 1e-05, channels: 256), outputs: 256, inner: 9, biasOffset: 2304, into: weights + 136720)
-    Self.pack(file, "layers.5.pw.weight", bias: nil, norm: Self.fold(file, "layers.5.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 139280)
-    Self.packPlain(file, "layers.6.dw.weight", bias: nil, norm: Self.fold(file, "layers.6.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 271904)
-    Self.pack(file, "layers.6.pw.weight", bias: nil, norm: Self.fold(file, "layers.6.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 277024)
-    Self.packPlain(file, "layers.7.dw.weight", bias: nil, norm: Self.fold(file, "layers.7.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 541744)
-    Self.pack(file, "layers.7.pw.weight", bias: nil, norm: Self.fold(file, "layers.7.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 546864)
-    Self.packPlain(file, "layers.8.dw.weight", bias: nil, norm: Self.fold(file, "layers.8.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 811584)
-    Self.pack(file, "layers.8.pw.weight", bias: nil, norm: Self.fold(file, "layers.8.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 816704)
-    Self.packPlain(file, "layers.9.dw.weight", bias: nil, norm: Self.fold(file, "layers.9.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1081424)
-    Self.pack(file, "layers.9.pw.weight", bias: nil, norm: Self.fold(file, "layers.9.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 1086544)
-    Self.packPlain(file, "layers.10.dw.weight", bias: nil, norm: Self.fold(file, "layers.10.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1351264)
-    Self.pack(file, "layers.10.pw.weight", bias: nil, norm: Self.fold(file, "layers.10.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 12, into: weights + 1356384)
-    Self.packPlain(file, "layers.11.dw.weight", bias: nil, norm: Self.fold(file, "layers.11.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1621104)
-    Self.pack(file, "layers.11.pw.weight", bias: nil, norm: Self.fold(file, "layers.11.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 12, into: weights + 1626224)
-    Self.packPlain(file, "layers.12.dw.weight", bias: nil, norm: Self.fold(file, "layers.12.dw_bn", epsilon: 1e-05, channels: 1024), outputs: 1024, inner: 9, biasOffset: 9216, into: weights + 2155648)
-    Self.pack(file, "layers.12.pw.weight", bias: nil, norm: Self.fold(file, "layers.12.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 1024, lanes: 12, into: weights + 2165888)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 3223696)
+    Self.pack(file, "layers.5.pw.weight", bias: nil, norm: Self.fold(file, "layers.5.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 4, into: weights + 139280)
+    Self.packPlain(file, "layers.6.dw.weight", bias: nil, norm: Self.fold(file, "layers.6.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 270864)
+    Self.pack(file, "layers.6.pw.weight", bias: nil, norm: Self.fold(file, "layers.6.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 275984)
+    Self.packPlain(file, "layers.7.dw.weight", bias: nil, norm: Self.fold(file, "layers.7.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 538640)
+    Self.pack(file, "layers.7.pw.weight", bias: nil, norm: Self.fold(file, "layers.7.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 543760)
+    Self.packPlain(file, "layers.8.dw.weight", bias: nil, norm: Self.fold(file, "layers.8.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 806416)
+    Self.pack(file, "layers.8.pw.weight", bias: nil, norm: Self.fold(file, "layers.8.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 811536)
+    Self.packPlain(file, "layers.9.dw.weight", bias: nil, norm: Self.fold(file, "layers.9.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1074192)
+    Self.pack(file, "layers.9.pw.weight", bias: nil, norm: Self.fold(file, "layers.9.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 1079312)
+    Self.packPlain(file, "layers.10.dw.weight", bias: nil, norm: Self.fold(file, "layers.10.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1341968)
+    Self.pack(file, "layers.10.pw.weight", bias: nil, norm: Self.fold(file, "layers.10.pw_bn", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 512, lanes: 4, into: weights + 1347088)
+    Self.packPlain(file, "layers.11.dw.weight", bias: nil, norm: Self.fold(file, "layers.11.dw_bn", epsilon: 1e-05, channels: 512), outputs: 512, inner: 9, biasOffset: 4608, into: weights + 1609744)
+    Self.pack(file, "layers.11.pw.weight", bias: nil, norm: Self.fold(file, "layers.11.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 6, into: weights + 1614864)
+    Self.packPlain(file, "layers.12.dw.weight", bias: nil, norm: Self.fold(file, "layers.12.dw_bn", epsilon: 1e-05, channels: 1024), outputs: 1024, inner: 9, biasOffset: 9216, into: weights + 2141216)
+    Self.pack(file, "layers.12.pw.weight", bias: nil, norm: Self.fold(file, "layers.12.pw_bn", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 1024, lanes: 6, into: weights + 2151456)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 3203120)
   }
 
   deinit {
@@ -497,100 +497,337 @@ public final class MobileNetV1 {
   private func layers_0_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 12998) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 12998)
-        for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
-          let kernel = weights + (896 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for rowBlock in 0..<28 {
-            let top = min(rowBlock &* 4, 108)
-            let next = min((rowBlock &+ 1) &* 4, 108)
-            let need = min(112, next &* 1 &+ 5)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 112 &+ row) &* 112)
-              let to = plane + ((row &+ 1) &* 114)
-              let even = to + 1
+      let zeros = UnsafePointer(Self.__kernel2 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
+        let kernel = weights + (896 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        if c == 0 || c == 31 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12998) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 12998)
+            var copied = 0
+            for rowBlock in 0..<28 {
+              let top = min(rowBlock &* 4, 108)
+              let next = min((rowBlock &+ 1) &* 4, 108)
+              let need = min(112, next &* 1 &+ 5)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 112 &+ row) &* 112)
+                let to = plane + ((row &+ 1) &* 114)
+                let even = to + 1
+                for chunk in 0..<7 {
+                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+              }
+              copied = max(copied, need)
               for chunk in 0..<7 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                let ox = min(chunk &* 16, 96)
+                let q = UnsafePointer(plane + (top &* 114 &+ ox))
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p3)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p4)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p5)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p6)
+                acc1 = Self.__kernel1(acc1, w3, p6)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p7)
+                acc1 = Self.__kernel1(acc1, w4, p7)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p8)
+                acc1 = Self.__kernel1(acc1, w5, p8)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p9)
+                acc2 = Self.__kernel1(acc2, w3, p9)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p10)
+                acc2 = Self.__kernel1(acc2, w4, p10)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p11)
+                acc2 = Self.__kernel1(acc2, w5, p11)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p12)
+                acc3 = Self.__kernel1(acc3, w3, p12)
+                let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w4, p13)
+                let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p14)
+                acc3 = Self.__kernel1(acc3, w5, p14)
+                let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p15)
+                let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p16)
+                let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p17)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<7 {
-              let ox = min(chunk &* 16, 96)
-              let q = UnsafePointer(plane + (top &* 114 &+ ox))
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<28 {
+            let top = min(rowBlock &* 4, 108)
+            let iy = top &* 1 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p3)
-              acc1 = Self.__kernel1(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p4)
-              acc1 = Self.__kernel1(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p5)
-              acc1 = Self.__kernel1(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p6)
-              acc1 = Self.__kernel1(acc1, w3, p6)
-              acc2 = Self.__kernel1(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p7)
-              acc1 = Self.__kernel1(acc1, w4, p7)
-              acc2 = Self.__kernel1(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p8)
-              acc1 = Self.__kernel1(acc1, w5, p8)
-              acc2 = Self.__kernel1(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p9)
-              acc2 = Self.__kernel1(acc2, w3, p9)
-              acc3 = Self.__kernel1(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p10)
-              acc2 = Self.__kernel1(acc2, w4, p10)
-              acc3 = Self.__kernel1(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p11)
-              acc2 = Self.__kernel1(acc2, w5, p11)
-              acc3 = Self.__kernel1(acc3, w2, p11)
-              let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p12)
-              acc3 = Self.__kernel1(acc3, w3, p12)
-              let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w4, p13)
-              let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p14)
-              acc3 = Self.__kernel1(acc3, w5, p14)
-              let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p15)
-              let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p16)
-              let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p17)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            for chunk in 1..<6 {
+              let ox = chunk &* 16
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 96
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
               acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -625,17 +862,16 @@ public final class MobileNetV1 {
             for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
               let n = panel &* 32
               if block != 5 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 137984 &+ n), 32, 12544, 12544)
+                Self.__kernel3(a, src + n, bias, y + (block &* 137984 &+ n), 32, 12544, 12544)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 32, 12544, 32)
-                let columns = panel == 392 ? 0 : 32
+                Self.__kernel3(a, src + n, bias, stage, 32, 12544, 32)
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 12544 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -654,117 +890,494 @@ public final class MobileNetV1 {
   private func layers_1_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 12996) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 12996)
-        for c in (block &* 64 / 8)..<((block &+ 1) &* 64 / 8) {
-          let kernel = weights + (3408 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let next = min((rowBlock &+ 1) &* 4, 52)
-            let need = min(112, next &* 2 &+ 8)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 112 &+ row) &* 112)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
-              let even = to + 3249
-              let odd = to + 1
-              for chunk in 0..<3 {
-                let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel2 + 2)
+      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      for c in (block &* 64 / 8)..<((block &+ 1) &* 64 / 8) {
+        let kernel = weights + (3408 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[3984 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        if c == 0 || c == 63 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12996) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 12996)
+            var copied = 0
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let next = min((rowBlock &+ 1) &* 4, 52)
+              let need = min(112, next &* 2 &+ 8)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 112 &+ row) &* 112)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
+                let even = to + 3249
+                let odd = to + 1
+                for chunk in 0..<3 {
+                  let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
+                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<4 {
+                let ox = min(chunk &* 16, 40)
+                let q = UnsafePointer(plane + (top &* 57 &+ ox))
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p1)
+                let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p2)
+                acc1 = Self.__kernel1(acc1, w0, p2)
+                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p3)
+                acc1 = Self.__kernel1(acc1, w2, p3)
+                let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p4)
+                acc2 = Self.__kernel1(acc2, w0, p4)
+                let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p5)
+                acc2 = Self.__kernel1(acc2, w2, p5)
+                let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p6)
+                acc3 = Self.__kernel1(acc3, w0, p6)
+                let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p7)
+                acc3 = Self.__kernel1(acc3, w2, p7)
+                let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p8)
+                let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p9)
+                let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p10)
+                let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p11)
+                acc1 = Self.__kernel1(acc1, w1, p11)
+                let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p12)
+                acc2 = Self.__kernel1(acc2, w1, p12)
+                let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w1, p13)
+                let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p14)
+                let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p15)
+                let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p16)
+                let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w3, p17)
+                let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w5, p18)
+                let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w3, p19)
+                let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w5, p20)
+                let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w3, p21)
+                let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w5, p22)
+                let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p23)
+                let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w4, p24)
+                let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w4, p25)
+                let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w4, p26)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<4 {
-              let ox = min(chunk &* 16, 40)
-              let q = UnsafePointer(plane + (top &* 57 &+ ox))
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<14 {
+            let top = min(rowBlock &* 4, 52)
+            let iy = top &* 2 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+            let row6 = iy &+ 6
+            let r6 = UInt(bitPattern: row6) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row6) &* 112))
+            let row7 = iy &+ 7
+            let r7 = UInt(bitPattern: row7) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row7) &* 112))
+            let row8 = iy &+ 8
+            let r8 = UInt(bitPattern: row8) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row8) &* 112))
+            do {
+              let ox = 0
+              let q = ox &* 2
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p1)
-              let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p2)
-              acc1 = Self.__kernel1(acc1, w0, p2)
-              let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p3)
-              acc1 = Self.__kernel1(acc1, w2, p3)
-              let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p4)
-              acc2 = Self.__kernel1(acc2, w0, p4)
-              let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p5)
-              acc2 = Self.__kernel1(acc2, w2, p5)
-              let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p6)
-              acc3 = Self.__kernel1(acc3, w0, p6)
-              let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p7)
-              acc3 = Self.__kernel1(acc3, w2, p7)
-              let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p8)
-              let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p9)
-              let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p10)
-              let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p11)
-              acc1 = Self.__kernel1(acc1, w1, p11)
-              let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p12)
-              acc2 = Self.__kernel1(acc2, w1, p12)
-              let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w1, p13)
-              let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p14)
-              let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p15)
-              let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p16)
-              let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w3, p17)
-              let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w5, p18)
-              let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w3, p19)
-              let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w5, p20)
-              let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w3, p21)
-              let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w5, p22)
-              let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p23)
-              let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w4, p24)
-              let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w4, p25)
-              let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w4, p26)
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            for chunk in 1..<3 {
+              let ox = chunk &* 16
+              let q = ox &* 2
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 40
+              let q = ox &* 2
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
               acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -799,17 +1412,16 @@ public final class MobileNetV1 {
             for panel in (chunk &* 96)..<min(chunk &* 96 &+ 96, 98) {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
+                Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 64, 3136, 3136)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
+                Self.__kernel4(a, src + n, bias, stage, 64, 3136, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -828,104 +1440,341 @@ public final class MobileNetV1 {
   private func layers_2_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3366) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 3366)
-        for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
-          let kernel = weights + (12640 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let next = min((rowBlock &+ 1) &* 4, 52)
-            let need = min(56, next &* 1 &+ 5)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 56 &+ row) &* 56)
-              let to = plane + ((row &+ 1) &* 58)
-              let even = to + 1
-              for chunk in 0..<3 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel5 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 128 / 8)..<((block &+ 1) &* 128 / 8) {
+        let kernel = weights + (12640 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[13792 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        if c == 0 || c == 127 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3366) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 3366)
+            var copied = 0
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let next = min((rowBlock &+ 1) &* 4, 52)
+              let need = min(56, next &* 1 &+ 5)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 56 &+ row) &* 56)
+                let to = plane + ((row &+ 1) &* 58)
+                let even = to + 1
+                for chunk in 0..<3 {
+                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<4 {
+                let ox = min(chunk &* 16, 40)
+                let q = UnsafePointer(plane + (top &* 58 &+ ox))
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p3)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p4)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p5)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p6)
+                acc1 = Self.__kernel1(acc1, w3, p6)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p7)
+                acc1 = Self.__kernel1(acc1, w4, p7)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p8)
+                acc1 = Self.__kernel1(acc1, w5, p8)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p9)
+                acc2 = Self.__kernel1(acc2, w3, p9)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p10)
+                acc2 = Self.__kernel1(acc2, w4, p10)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p11)
+                acc2 = Self.__kernel1(acc2, w5, p11)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p12)
+                acc3 = Self.__kernel1(acc3, w3, p12)
+                let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w4, p13)
+                let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p14)
+                acc3 = Self.__kernel1(acc3, w5, p14)
+                let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p15)
+                let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p16)
+                let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p17)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<4 {
-              let ox = min(chunk &* 16, 40)
-              let q = UnsafePointer(plane + (top &* 58 &+ ox))
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<14 {
+            let top = min(rowBlock &* 4, 52)
+            let iy = top &* 1 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p3)
-              acc1 = Self.__kernel1(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p4)
-              acc1 = Self.__kernel1(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p5)
-              acc1 = Self.__kernel1(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p6)
-              acc1 = Self.__kernel1(acc1, w3, p6)
-              acc2 = Self.__kernel1(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p7)
-              acc1 = Self.__kernel1(acc1, w4, p7)
-              acc2 = Self.__kernel1(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p8)
-              acc1 = Self.__kernel1(acc1, w5, p8)
-              acc2 = Self.__kernel1(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p9)
-              acc2 = Self.__kernel1(acc2, w3, p9)
-              acc3 = Self.__kernel1(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p10)
-              acc2 = Self.__kernel1(acc2, w4, p10)
-              acc3 = Self.__kernel1(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p11)
-              acc2 = Self.__kernel1(acc2, w5, p11)
-              acc3 = Self.__kernel1(acc3, w2, p11)
-              let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p12)
-              acc3 = Self.__kernel1(acc3, w3, p12)
-              let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w4, p13)
-              let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p14)
-              acc3 = Self.__kernel1(acc3, w5, p14)
-              let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p15)
-              let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p16)
-              let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p17)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            for chunk in 1..<3 {
+              let ox = chunk &* 16
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 40
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
               acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -960,17 +1809,16 @@ public final class MobileNetV1 {
             for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
+                Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 128, 3136, 3136)
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 128, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
+                Self.__kernel4(a, src + n, bias, stage, 128, 3136, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -988,123 +1836,384 @@ public final class MobileNetV1 {
   // in place: layers.3.dw_relu (relu)
   private func layers_3_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3364) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 3364)
-        for c in (block &* 128 / 1)..<((block &+ 1) &* 128 / 1) {
-          let kernel = weights + (30960 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let next = min((rowBlock &+ 1) &* 4, 24)
-            let need = min(56, next &* 2 &+ 8)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 56 &+ row) &* 56)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
-              let even = to + 841
-              let odd = to + 1
-              do {
-                let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel5 + 2)
+      let lane = UnsafeRawPointer(Self.__kernel5 + 58).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      for c in (block &* 128 / 1)..<((block &+ 1) &* 128 / 1) {
+        let kernel = weights + (30960 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[32112 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        if c == 0 || c == 127 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3364) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 3364)
+            var copied = 0
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let next = min((rowBlock &+ 1) &* 4, 24)
+              let need = min(56, next &* 2 &+ 8)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 56 &+ row) &* 56)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
+                let even = to + 841
+                let odd = to + 1
+                do {
+                  let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                  let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<2 {
+                let ox = min(chunk &* 16, 12)
+                let q = UnsafePointer(plane + (top &* 29 &+ ox))
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p1)
+                let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p2)
+                acc1 = Self.__kernel1(acc1, w0, p2)
+                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p3)
+                acc1 = Self.__kernel1(acc1, w2, p3)
+                let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p4)
+                acc2 = Self.__kernel1(acc2, w0, p4)
+                let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p5)
+                acc2 = Self.__kernel1(acc2, w2, p5)
+                let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p6)
+                acc3 = Self.__kernel1(acc3, w0, p6)
+                let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p7)
+                acc3 = Self.__kernel1(acc3, w2, p7)
+                let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p8)
+                let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p9)
+                let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p10)
+                let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p11)
+                acc1 = Self.__kernel1(acc1, w1, p11)
+                let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p12)
+                acc2 = Self.__kernel1(acc2, w1, p12)
+                let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w1, p13)
+                let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p14)
+                let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p15)
+                let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p16)
+                let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w3, p17)
+                let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w5, p18)
+                let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w3, p19)
+                let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w5, p20)
+                let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w3, p21)
+                let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w5, p22)
+                let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p23)
+                let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w4, p24)
+                let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w4, p25)
+                let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w4, p26)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<2 {
-              let ox = min(chunk &* 16, 12)
-              let q = UnsafePointer(plane + (top &* 29 &+ ox))
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let iy = top &* 2 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+            let row6 = iy &+ 6
+            let r6 = UInt(bitPattern: row6) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row6) &* 56))
+            let row7 = iy &+ 7
+            let r7 = UInt(bitPattern: row7) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row7) &* 56))
+            let row8 = iy &+ 8
+            let r8 = UInt(bitPattern: row8) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row8) &* 56))
+            do {
+              let ox = 0
+              let q = ox &* 2
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p1)
-              let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p2)
-              acc1 = Self.__kernel1(acc1, w0, p2)
-              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p3)
-              acc1 = Self.__kernel1(acc1, w2, p3)
-              let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p4)
-              acc2 = Self.__kernel1(acc2, w0, p4)
-              let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p5)
-              acc2 = Self.__kernel1(acc2, w2, p5)
-              let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p6)
-              acc3 = Self.__kernel1(acc3, w0, p6)
-              let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p7)
-              acc3 = Self.__kernel1(acc3, w2, p7)
-              let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p8)
-              let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p9)
-              let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p10)
-              let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p11)
-              acc1 = Self.__kernel1(acc1, w1, p11)
-              let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p12)
-              acc2 = Self.__kernel1(acc2, w1, p12)
-              let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w1, p13)
-              let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p14)
-              let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p15)
-              let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p16)
-              let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w3, p17)
-              let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w5, p18)
-              let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w3, p19)
-              let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w5, p20)
-              let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w3, p21)
-              let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w5, p22)
-              let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p23)
-              let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w4, p24)
-              let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w4, p25)
-              let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w4, p26)
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 12
+              let q = ox &* 2
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
               acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -1126,13 +2235,7 @@ public final class MobileNetV1 {
   // in place: layers.3.pw_relu (relu)
   private func layers_3_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
@@ -1145,23 +2248,31 @@ public final class MobileNetV1 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 21 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
+              Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 128, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel3(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel6(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, src + n, bias, stage, 128, 784, 32)
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1178,108 +2289,274 @@ public final class MobileNetV1 {
   private func layers_4_dw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 910)
-        for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
-          let kernel = weights + (66304 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          var copied = 0
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let next = min((rowBlock &+ 1) &* 4, 24)
-            let need = min(28, next &* 1 &+ 5)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 28 &+ row) &* 28)
-              let to = plane + ((row &+ 1) &* 30)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel7 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel7 + 30).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 256 / 8)..<((block &+ 1) &* 256 / 8) {
+        let kernel = weights + (66304 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[68608 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        if c == 0 || c == 255 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 910)
+            var copied = 0
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let next = min((rowBlock &+ 1) &* 4, 24)
+              let need = min(28, next &* 1 &+ 5)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 28 &+ row) &* 28)
+                let to = plane + ((row &+ 1) &* 30)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<2 {
+                let ox = min(chunk &* 16, 12)
+                let q = UnsafePointer(plane + (top &* 30 &+ ox))
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p3)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p4)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p5)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p6)
+                acc1 = Self.__kernel1(acc1, w3, p6)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p7)
+                acc1 = Self.__kernel1(acc1, w4, p7)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p8)
+                acc1 = Self.__kernel1(acc1, w5, p8)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p9)
+                acc2 = Self.__kernel1(acc2, w3, p9)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p10)
+                acc2 = Self.__kernel1(acc2, w4, p10)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p11)
+                acc2 = Self.__kernel1(acc2, w5, p11)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p12)
+                acc3 = Self.__kernel1(acc3, w3, p12)
+                let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w4, p13)
+                let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p14)
+                acc3 = Self.__kernel1(acc3, w5, p14)
+                let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p15)
+                let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p16)
+                let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p17)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<2 {
-              let ox = min(chunk &* 16, 12)
-              let q = UnsafePointer(plane + (top &* 30 &+ ox))
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let iy = top &* 1 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p3)
-              acc1 = Self.__kernel1(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p4)
-              acc1 = Self.__kernel1(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p5)
-              acc1 = Self.__kernel1(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p6)
-              acc1 = Self.__kernel1(acc1, w3, p6)
-              acc2 = Self.__kernel1(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p7)
-              acc1 = Self.__kernel1(acc1, w4, p7)
-              acc2 = Self.__kernel1(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p8)
-              acc1 = Self.__kernel1(acc1, w5, p8)
-              acc2 = Self.__kernel1(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p9)
-              acc2 = Self.__kernel1(acc2, w3, p9)
-              acc3 = Self.__kernel1(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p10)
-              acc2 = Self.__kernel1(acc2, w4, p10)
-              acc3 = Self.__kernel1(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p11)
-              acc2 = Self.__kernel1(acc2, w5, p11)
-              acc3 = Self.__kernel1(acc3, w2, p11)
-              let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p12)
-              acc3 = Self.__kernel1(acc3, w3, p12)
-              let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w4, p13)
-              let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p14)
-              acc3 = Self.__kernel1(acc3, w5, p14)
-              let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p15)
-              let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p16)
-              let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p17)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 12
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
               acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
@@ -1302,20 +2579,14 @@ public final class MobileNetV1 {
   private func layers_4_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the 24 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
+    let packedPanels = scratch + 0
     for panel in 0..<24 {
       let to = packedPanels + (panel &* 8192)
       for i in 0..<256 {
         (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
       }
     }
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
@@ -1329,23 +2600,31 @@ public final class MobileNetV1 {
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+                Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1460,50 +2739,52 @@ public final class MobileNetV1 {
   // in place: layers.5.pw_relu (relu)
   private func layers_5_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (139280 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (271376 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 42 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (139280 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (270352 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel9(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1525,7 +2806,7 @@ public final class MobileNetV1 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
-          let kernel = weights + (271904 &+ c &* 9)
+          let kernel = weights + (270864 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -1535,7 +2816,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[276512 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[275472 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           var copied = 0
           for strip in 0..<1 {
@@ -1612,50 +2893,52 @@ public final class MobileNetV1 {
   // in place: layers.6.pw_relu (relu)
   private func layers_6_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16384)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (277024 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (541216 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 42 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
+          let a = UnsafePointer(weights + (275984 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (538128 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1677,7 +2960,7 @@ public final class MobileNetV1 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
-          let kernel = weights + (541744 &+ c &* 9)
+          let kernel = weights + (538640 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -1687,7 +2970,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[546352 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[543248 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           var copied = 0
           for strip in 0..<1 {
@@ -1764,50 +3047,52 @@ public final class MobileNetV1 {
   // in place: layers.7.pw_relu (relu)
   private func layers_7_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16384)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (546864 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (811056 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 42 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
+          let a = UnsafePointer(weights + (543760 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (805904 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1829,7 +3114,7 @@ public final class MobileNetV1 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
-          let kernel = weights + (811584 &+ c &* 9)
+          let kernel = weights + (806416 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -1839,7 +3124,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[816192 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[811024 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           var copied = 0
           for strip in 0..<1 {
@@ -1916,50 +3201,52 @@ public final class MobileNetV1 {
   // in place: layers.8.pw_relu (relu)
   private func layers_8_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16384)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (816704 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1080896 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 42 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
+          let a = UnsafePointer(weights + (811536 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (1073680 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1981,7 +3268,7 @@ public final class MobileNetV1 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
-          let kernel = weights + (1081424 &+ c &* 9)
+          let kernel = weights + (1074192 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -1991,7 +3278,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1086032 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[1078800 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           var copied = 0
           for strip in 0..<1 {
@@ -2068,50 +3355,52 @@ public final class MobileNetV1 {
   // in place: layers.9.pw_relu (relu)
   private func layers_9_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16384)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1086544 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1350736 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 42 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
+          let a = UnsafePointer(weights + (1079312 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (1341456 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2133,7 +3422,7 @@ public final class MobileNetV1 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
-          let kernel = weights + (1351264 &+ c &* 9)
+          let kernel = weights + (1341968 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2143,7 +3432,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1355872 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[1346576 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           var copied = 0
           for strip in 0..<1 {
@@ -2220,50 +3509,52 @@ public final class MobileNetV1 {
   // in place: layers.10.pw_relu (relu)
   private func layers_10_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16384)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1356384 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1620576 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 42 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
+          let a = UnsafePointer(weights + (1347088 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (1609232 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2285,7 +3576,7 @@ public final class MobileNetV1 {
         let stage = plane + 256
         plane.update(repeating: 0, count: 256)
         for c in (block &* 512 / 1)..<((block &+ 1) &* 512 / 1) {
-          let kernel = weights + (1621104 &+ c &* 9)
+          let kernel = weights + (1609744 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2295,7 +3586,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1625712 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[1614352 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           var copied = 0
           for strip in 0..<1 {
@@ -2371,50 +3662,37 @@ public final class MobileNetV1 {
   // in place: layers.11.pw_relu (relu)
   private func layers_11_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(171, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1626224 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (2154608 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 85 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
+          let a = UnsafePointer(weights + (1614864 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (2140176 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 170 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 170 ? 4 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2436,7 +3714,7 @@ public final class MobileNetV1 {
         let stage = plane + 90
         plane.update(repeating: 0, count: 90)
         for c in (block &* 1024 / 1)..<((block &+ 1) &* 1024 / 1) {
-          let kernel = weights + (2155648 &+ c &* 9)
+          let kernel = weights + (2141216 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2446,7 +3724,7 @@ public final class MobileNetV1 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[2164864 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[2150432 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           var copied = 0
           for strip in 0..<1 {
@@ -2517,50 +3795,37 @@ public final class MobileNetV1 {
   // in place: layers.12.pw_relu (relu)
   private func layers_12_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 32768)
-      for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // 171 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(171, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2165888 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (3222656 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 85 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 588 &+ n), 1024, 32, 49)
+          let a = UnsafePointer(weights + (2151456 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (3202080 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 170 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel3(a, tailPanel, bias, stage, 1024, 32, 32)
-              }
-              else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel10(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
+                let valid = block == 170 ? 4 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2624,8 +3889,8 @@ public final class MobileNetV1 {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (3223696 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (4255888 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (3203120 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (4235312 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -2835,9 +4100,17 @@ public final class MobileNetV1 {
     #endif
   }
 
+  /// 114 zeros then the lane numbers 0..<16 (depthwise rows and masks).
+  nonisolated(unsafe) private static let __kernel2: UnsafeMutablePointer<Float> = {
+    let table = UnsafeMutablePointer<Float>.allocate(capacity: 130)
+    table.initialize(repeating: 0, count: 114)
+    for i in 0..<16 { (table + 114 + i).initialize(to: Float(i)) }
+    return table
+  }()
+
   /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2972,7 +4245,7 @@ public final class MobileNetV1 {
 
   /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3114,6 +4387,416 @@ public final class MobileNetV1 {
     (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
     c11_1 = c11_1.replacing(with: zero, where: c11_1 .< zero)
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+  }
+
+  /// 58 zeros then the lane numbers 0..<16 (depthwise rows and masks).
+  nonisolated(unsafe) private static let __kernel5: UnsafeMutablePointer<Float> = {
+    let table = UnsafeMutablePointer<Float>.allocate(capacity: 74)
+    table.initialize(repeating: 0, count: 58)
+    for i in 0..<16 { (table + 58 + i).initialize(to: Float(i)) }
+    return table
+  }()
+
+  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
+  /// 30 zeros then the lane numbers 0..<16 (depthwise rows and masks).
+  nonisolated(unsafe) private static let __kernel7: UnsafeMutablePointer<Float> = {
+    let table = UnsafeMutablePointer<Float>.allocate(capacity: 46)
+    table.initialize(repeating: 0, count: 30)
+    for i in 0..<16 { (table + 30 + i).initialize(to: Float(i)) }
+    return table
+  }()
+
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

@@ -508,7 +508,7 @@ public final class MobileNetV2 {
     Expected(name: "classifier.1.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 3526576 floats.
+  /// Packed weights, 3508848 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1505280 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -535,8 +535,8 @@ public final class MobileNetV2 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 14106304, alignment: 64).bindMemory(to: Float.self, capacity: 3526576)
-    weights.initialize(repeating: 0, count: 3526576)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 14035392, alignment: 64).bindMemory(to: Float.self, capacity: 3508848)
+    weights.initialize(repeating: 0, count: 3508848)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 6021120, alignment: 64).bindMemory(to: Float.self, capacity: 1505280)
     arena.initialize(repeating: 0, count: 1505280)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 612912, alignment: 64).bindMemory(to: Float.self, capacity: 153228)
@@ -561,39 +561,39 @@ public final class MobileNetV2 {
     Self.pack(file, "features.6.conv.2.weight", bias: nil, norm: Self.fold(file, "features.6.conv.3", epsilon: 1e-05, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 47936)
     Self.pack(file, "features.7.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.0.1", epsilon: 1e-05, channels: 192), groups: 1, outPerGroup: 192, inner: 32, lanes: 12, into: weights + 54320)
     Self.packPlain(file, "features.7.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.7.conv.1.1", epsilon: 1e-05, channels: 192), outputs: 192, inner: 9, biasOffset: 1728, into: weights + 60656)
-    Self.pack(file, "features.7.conv.2.weight", bias: nil, norm: Self.fold(file, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 11, into: weights + 62576)
-    Self.pack(file, "features.8.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 75328)
-    Self.packPlain(file, "features.8.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 100288)
-    Self.pack(file, "features.8.conv.2.weight", bias: nil, norm: Self.fold(file, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 104128)
-    Self.pack(file, "features.9.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 129552)
-    Self.packPlain(file, "features.9.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 154512)
-    Self.pack(file, "features.9.conv.2.weight", bias: nil, norm: Self.fold(file, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 158352)
-    Self.pack(file, "features.10.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 183776)
-    Self.packPlain(file, "features.10.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 208736)
-    Self.pack(file, "features.10.conv.2.weight", bias: nil, norm: Self.fold(file, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 212576)
-    Self.pack(file, "features.11.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 12, into: weights + 238000)
-    Self.packPlain(file, "features.11.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 262960)
-    Self.pack(file, "features.11.conv.2.weight", bias: nil, norm: Self.fold(file, "features.11.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 384, lanes: 12, into: weights + 266800)
-    Self.pack(file, "features.12.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 303760)
-    Self.packPlain(file, "features.12.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 359632)
-    Self.pack(file, "features.12.conv.2.weight", bias: nil, norm: Self.fold(file, "features.12.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 12, into: weights + 365392)
-    Self.pack(file, "features.13.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 420784)
-    Self.packPlain(file, "features.13.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 476656)
-    Self.pack(file, "features.13.conv.2.weight", bias: nil, norm: Self.fold(file, "features.13.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 12, into: weights + 482416)
-    Self.pack(file, "features.14.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 12, into: weights + 537808)
-    Self.packPlain(file, "features.14.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 593680)
-    Self.pack(file, "features.14.conv.2.weight", bias: nil, norm: Self.fold(file, "features.14.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 576, lanes: 12, into: weights + 599440)
-    Self.pack(file, "features.15.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 696384)
-    Self.packPlain(file, "features.15.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 850944)
-    Self.pack(file, "features.15.conv.2.weight", bias: nil, norm: Self.fold(file, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 12, into: weights + 860544)
-    Self.pack(file, "features.16.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 1022000)
-    Self.packPlain(file, "features.16.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1176560)
-    Self.pack(file, "features.16.conv.2.weight", bias: nil, norm: Self.fold(file, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 12, into: weights + 1186160)
-    Self.pack(file, "features.17.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 12, into: weights + 1347616)
-    Self.packPlain(file, "features.17.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1502176)
-    Self.pack(file, "features.17.conv.2.weight", bias: nil, norm: Self.fold(file, "features.17.conv.3", epsilon: 1e-05, channels: 320), groups: 1, outPerGroup: 320, inner: 960, lanes: 12, into: weights + 1511776)
-    Self.pack(file, "features.18.0.weight", bias: nil, norm: Self.fold(file, "features.18.1", epsilon: 1e-05, channels: 1280), groups: 1, outPerGroup: 1280, inner: 320, lanes: 12, into: weights + 1823152)
-    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1280, lanes: 16, into: weights + 2235328)
+    Self.pack(file, "features.7.conv.2.weight", bias: nil, norm: Self.fold(file, "features.7.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 192, lanes: 4, into: weights + 62576)
+    Self.pack(file, "features.8.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 74928)
+    Self.packPlain(file, "features.8.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.8.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 99888)
+    Self.pack(file, "features.8.conv.2.weight", bias: nil, norm: Self.fold(file, "features.8.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 103728)
+    Self.pack(file, "features.9.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 128368)
+    Self.packPlain(file, "features.9.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.9.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 153328)
+    Self.pack(file, "features.9.conv.2.weight", bias: nil, norm: Self.fold(file, "features.9.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 157168)
+    Self.pack(file, "features.10.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 181808)
+    Self.packPlain(file, "features.10.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.10.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 206768)
+    Self.pack(file, "features.10.conv.2.weight", bias: nil, norm: Self.fold(file, "features.10.conv.3", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 210608)
+    Self.pack(file, "features.11.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.0.1", epsilon: 1e-05, channels: 384), groups: 1, outPerGroup: 384, inner: 64, lanes: 4, into: weights + 235248)
+    Self.packPlain(file, "features.11.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.11.conv.1.1", epsilon: 1e-05, channels: 384), outputs: 384, inner: 9, biasOffset: 3456, into: weights + 260208)
+    Self.pack(file, "features.11.conv.2.weight", bias: nil, norm: Self.fold(file, "features.11.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 384, lanes: 4, into: weights + 264048)
+    Self.pack(file, "features.12.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 301008)
+    Self.packPlain(file, "features.12.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.12.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 356880)
+    Self.pack(file, "features.12.conv.2.weight", bias: nil, norm: Self.fold(file, "features.12.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 4, into: weights + 362640)
+    Self.pack(file, "features.13.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 418032)
+    Self.packPlain(file, "features.13.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.13.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 473904)
+    Self.pack(file, "features.13.conv.2.weight", bias: nil, norm: Self.fold(file, "features.13.conv.3", epsilon: 1e-05, channels: 96), groups: 1, outPerGroup: 96, inner: 576, lanes: 4, into: weights + 479664)
+    Self.pack(file, "features.14.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.0.1", epsilon: 1e-05, channels: 576), groups: 1, outPerGroup: 576, inner: 96, lanes: 4, into: weights + 535056)
+    Self.packPlain(file, "features.14.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.14.conv.1.1", epsilon: 1e-05, channels: 576), outputs: 576, inner: 9, biasOffset: 5184, into: weights + 590928)
+    Self.pack(file, "features.14.conv.2.weight", bias: nil, norm: Self.fold(file, "features.14.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 576, lanes: 6, into: weights + 596688)
+    Self.pack(file, "features.15.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 690176)
+    Self.packPlain(file, "features.15.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.15.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 844736)
+    Self.pack(file, "features.15.conv.2.weight", bias: nil, norm: Self.fold(file, "features.15.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 6, into: weights + 854336)
+    Self.pack(file, "features.16.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 1010032)
+    Self.packPlain(file, "features.16.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.16.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1164592)
+    Self.pack(file, "features.16.conv.2.weight", bias: nil, norm: Self.fold(file, "features.16.conv.3", epsilon: 1e-05, channels: 160), groups: 1, outPerGroup: 160, inner: 960, lanes: 6, into: weights + 1174192)
+    Self.pack(file, "features.17.conv.0.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.0.1", epsilon: 1e-05, channels: 960), groups: 1, outPerGroup: 960, inner: 160, lanes: 6, into: weights + 1329888)
+    Self.packPlain(file, "features.17.conv.1.0.weight", bias: nil, norm: Self.fold(file, "features.17.conv.1.1", epsilon: 1e-05, channels: 960), outputs: 960, inner: 9, biasOffset: 8640, into: weights + 1484448)
+    Self.pack(file, "features.17.conv.2.weight", bias: nil, norm: Self.fold(file, "features.17.conv.3", epsilon: 1e-05, channels: 320), groups: 1, outPerGroup: 320, inner: 960, lanes: 6, into: weights + 1494048)
+    Self.pack(file, "features.18.0.weight", bias: nil, norm: Self.fold(file, "features.18.1", epsilon: 1e-05, channels: 1280), groups: 1, outPerGroup: 1280, inner: 320, lanes: 6, into: weights + 1805424)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1280, lanes: 16, into: weights + 2217600)
   }
 
   deinit {
@@ -786,101 +786,350 @@ public final class MobileNetV2 {
   private func features_1_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 12998) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 12998)
-        for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
-          let kernel = weights + (896 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for rowBlock in 0..<28 {
-            let top = min(rowBlock &* 4, 108)
-            let next = min((rowBlock &+ 1) &* 4, 108)
-            let need = min(112, next &* 1 &+ 5)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 112 &+ row) &* 112)
-              let to = plane + ((row &+ 1) &* 114)
-              let even = to + 1
+      let zeros = UnsafePointer(Self.__kernel2 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 32 / 8)..<((block &+ 1) &* 32 / 8) {
+        let kernel = weights + (896 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1184 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 31 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12998) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 12998)
+            var copied = 0
+            for rowBlock in 0..<28 {
+              let top = min(rowBlock &* 4, 108)
+              let next = min((rowBlock &+ 1) &* 4, 108)
+              let need = min(112, next &* 1 &+ 5)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 112 &+ row) &* 112)
+                let to = plane + ((row &+ 1) &* 114)
+                let even = to + 1
+                for chunk in 0..<7 {
+                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+              }
+              copied = max(copied, need)
               for chunk in 0..<7 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                let ox = min(chunk &* 16, 96)
+                let q = UnsafePointer(plane + (top &* 114 &+ ox))
+                let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p3)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p4)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p5)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p6)
+                acc1 = Self.__kernel1(acc1, w3, p6)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p7)
+                acc1 = Self.__kernel1(acc1, w4, p7)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p8)
+                acc1 = Self.__kernel1(acc1, w5, p8)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p9)
+                acc2 = Self.__kernel1(acc2, w3, p9)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p10)
+                acc2 = Self.__kernel1(acc2, w4, p10)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p11)
+                acc2 = Self.__kernel1(acc2, w5, p11)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p12)
+                acc3 = Self.__kernel1(acc3, w3, p12)
+                let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w4, p13)
+                let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p14)
+                acc3 = Self.__kernel1(acc3, w5, p14)
+                let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p15)
+                let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p16)
+                let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p17)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<7 {
-              let ox = min(chunk &* 16, 96)
-              let q = UnsafePointer(plane + (top &* 114 &+ ox))
-              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<28 {
+            let top = min(rowBlock &* 4, 108)
+            let iy = top &* 1 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p3)
-              acc1 = Self.__kernel1(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p4)
-              acc1 = Self.__kernel1(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p5)
-              acc1 = Self.__kernel1(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p6)
-              acc1 = Self.__kernel1(acc1, w3, p6)
-              acc2 = Self.__kernel1(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p7)
-              acc1 = Self.__kernel1(acc1, w4, p7)
-              acc2 = Self.__kernel1(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 230).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p8)
-              acc1 = Self.__kernel1(acc1, w5, p8)
-              acc2 = Self.__kernel1(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 342).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p9)
-              acc2 = Self.__kernel1(acc2, w3, p9)
-              acc3 = Self.__kernel1(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 343).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p10)
-              acc2 = Self.__kernel1(acc2, w4, p10)
-              acc3 = Self.__kernel1(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 344).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p11)
-              acc2 = Self.__kernel1(acc2, w5, p11)
-              acc3 = Self.__kernel1(acc3, w2, p11)
-              let p12 = UnsafeRawPointer(q + 456).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p12)
-              acc3 = Self.__kernel1(acc3, w3, p12)
-              let p13 = UnsafeRawPointer(q + 457).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w4, p13)
-              let p14 = UnsafeRawPointer(q + 458).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p14)
-              acc3 = Self.__kernel1(acc3, w5, p14)
-              let p15 = UnsafeRawPointer(q + 570).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p15)
-              let p16 = UnsafeRawPointer(q + 571).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p16)
-              let p17 = UnsafeRawPointer(q + 572).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p17)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            for chunk in 1..<6 {
+              let ox = chunk &* 16
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 224).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 336).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 96
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 112 &+ top) &* 112 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               acc0 = acc0.replacing(with: six, where: acc0 .> six)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -915,7 +1164,7 @@ public final class MobileNetV2 {
           for panel in (chunk &* 192)..<min(chunk &* 192 &+ 192, 392) {
             let n = panel &* 32
             do {
-              Self.__kernel2(a, src + n, bias, y + (block &* 100352 &+ n), 32, 12544, 12544)
+              Self.__kernel3(a, src + n, bias, y + (block &* 100352 &+ n), 32, 12544, 12544)
             }
           }
         }
@@ -939,7 +1188,7 @@ public final class MobileNetV2 {
           for panel in (chunk &* 384)..<min(chunk &* 384 &+ 384, 392) {
             let n = panel &* 32
             do {
-              Self.__kernel3(a, src + n, bias, y + (block &* 150528 &+ n), 16, 12544, 12544)
+              Self.__kernel4(a, src + n, bias, y + (block &* 150528 &+ n), 16, 12544, 12544)
             }
           }
         }
@@ -954,118 +1203,507 @@ public final class MobileNetV2 {
   private func features_2_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 12996) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 12996)
-        for c in (block &* 96 / 8)..<((block &+ 1) &* 96 / 8) {
-          let kernel = weights + (3376 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[4240 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let next = min((rowBlock &+ 1) &* 4, 52)
-            let need = min(112, next &* 2 &+ 8)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 112 &+ row) &* 112)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
-              let even = to + 3249
-              let odd = to + 1
-              for chunk in 0..<3 {
-                let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel2 + 2)
+      let lane = UnsafeRawPointer(Self.__kernel2 + 114).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      for c in (block &* 96 / 8)..<((block &+ 1) &* 96 / 8) {
+        let kernel = weights + (3376 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[4240 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 95 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 12996) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 12996)
+            var copied = 0
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let next = min((rowBlock &+ 1) &* 4, 52)
+              let need = min(112, next &* 2 &+ 8)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 112 &+ row) &* 112)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 6498 &+ (padded >> 1) &* 57)
+                let even = to + 3249
+                let odd = to + 1
+                for chunk in 0..<3 {
+                  let v = UnsafeRawPointer(src + (chunk &* 32)).loadUnaligned(as: SIMD32<Float>.self)
+                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v.evenHalf, as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(odd + (chunk &* 16)).storeBytes(of: v.oddHalf, as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (96)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(odd + (48)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<4 {
+                let ox = min(chunk &* 16, 40)
+                let q = UnsafePointer(plane + (top &* 57 &+ ox))
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p1)
+                let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p2)
+                acc1 = Self.__kernel1(acc1, w0, p2)
+                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p3)
+                acc1 = Self.__kernel1(acc1, w2, p3)
+                let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p4)
+                acc2 = Self.__kernel1(acc2, w0, p4)
+                let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p5)
+                acc2 = Self.__kernel1(acc2, w2, p5)
+                let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p6)
+                acc3 = Self.__kernel1(acc3, w0, p6)
+                let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p7)
+                acc3 = Self.__kernel1(acc3, w2, p7)
+                let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p8)
+                let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p9)
+                let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p10)
+                let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p11)
+                acc1 = Self.__kernel1(acc1, w1, p11)
+                let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p12)
+                acc2 = Self.__kernel1(acc2, w1, p12)
+                let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w1, p13)
+                let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p14)
+                let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p15)
+                let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p16)
+                let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w3, p17)
+                let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w5, p18)
+                let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w3, p19)
+                let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w5, p20)
+                let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w3, p21)
+                let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w5, p22)
+                let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p23)
+                let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w4, p24)
+                let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w4, p25)
+                let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w4, p26)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<4 {
-              let ox = min(chunk &* 16, 40)
-              let q = UnsafePointer(plane + (top &* 57 &+ ox))
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<14 {
+            let top = min(rowBlock &* 4, 52)
+            let iy = top &* 2 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row0) &* 112))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row1) &* 112))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row2) &* 112))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row3) &* 112))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row4) &* 112))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row5) &* 112))
+            let row6 = iy &+ 6
+            let r6 = UInt(bitPattern: row6) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row6) &* 112))
+            let row7 = iy &+ 7
+            let r7 = UInt(bitPattern: row7) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row7) &* 112))
+            let row8 = iy &+ 8
+            let r8 = UInt(bitPattern: row8) >= 112 ? zeros : UnsafePointer(x0 + ((c &* 112 &+ row8) &* 112))
+            do {
+              let ox = 0
+              let q = ox &* 2
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p1)
-              let p2 = UnsafeRawPointer(q + 57).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p2)
-              acc1 = Self.__kernel1(acc1, w0, p2)
-              let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p3)
-              acc1 = Self.__kernel1(acc1, w2, p3)
-              let p4 = UnsafeRawPointer(q + 114).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p4)
-              acc2 = Self.__kernel1(acc2, w0, p4)
-              let p5 = UnsafeRawPointer(q + 115).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p5)
-              acc2 = Self.__kernel1(acc2, w2, p5)
-              let p6 = UnsafeRawPointer(q + 171).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p6)
-              acc3 = Self.__kernel1(acc3, w0, p6)
-              let p7 = UnsafeRawPointer(q + 172).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p7)
-              acc3 = Self.__kernel1(acc3, w2, p7)
-              let p8 = UnsafeRawPointer(q + 228).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p8)
-              let p9 = UnsafeRawPointer(q + 229).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p9)
-              let p10 = UnsafeRawPointer(q + 3249).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p10)
-              let p11 = UnsafeRawPointer(q + 3306).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p11)
-              acc1 = Self.__kernel1(acc1, w1, p11)
-              let p12 = UnsafeRawPointer(q + 3363).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p12)
-              acc2 = Self.__kernel1(acc2, w1, p12)
-              let p13 = UnsafeRawPointer(q + 3420).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w1, p13)
-              let p14 = UnsafeRawPointer(q + 3477).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p14)
-              let p15 = UnsafeRawPointer(q + 6498).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p15)
-              let p16 = UnsafeRawPointer(q + 6499).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p16)
-              let p17 = UnsafeRawPointer(q + 6555).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w3, p17)
-              let p18 = UnsafeRawPointer(q + 6556).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w5, p18)
-              let p19 = UnsafeRawPointer(q + 6612).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w3, p19)
-              let p20 = UnsafeRawPointer(q + 6613).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w5, p20)
-              let p21 = UnsafeRawPointer(q + 6669).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w3, p21)
-              let p22 = UnsafeRawPointer(q + 6670).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w5, p22)
-              let p23 = UnsafeRawPointer(q + 9747).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p23)
-              let p24 = UnsafeRawPointer(q + 9804).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w4, p24)
-              let p25 = UnsafeRawPointer(q + 9861).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w4, p25)
-              let p26 = UnsafeRawPointer(q + 9918).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w4, p26)
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            for chunk in 1..<3 {
+              let ox = chunk &* 16
+              let q = ox &* 2
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 40
+              let q = ox &* 2
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               acc0 = acc0.replacing(with: six, where: acc0 .> six)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -1103,14 +1741,13 @@ public final class MobileNetV2 {
             let bias = UnsafePointer(weights + (6640 &+ block &* 12))
             for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
               let n = panel &* 32
-              Self.__kernel4(a, src + n, bias, stage, 96, 3136, 32)
-              let columns = panel == 98 ? 0 : 32
-              let valid = block == 1 ? 12 : 12
+              Self.__kernel5(a, src + n, bias, stage, 96, 3136, 32)
+              let valid = 12
               for r in 0..<valid {
                 let c = block &* 12 &+ r
                 let o = y + (c &* 3136 &+ n)
                 let s = stage + (r &* 32)
-                for p in 0..<columns {
+                for p in 0..<32 {
                   o[p] = s[p]
                 }
               }
@@ -1136,7 +1773,7 @@ public final class MobileNetV2 {
         for panel in 0..<98 {
           let n = panel &* 32
           do {
-            Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
+            Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
           }
         }
       }
@@ -1150,105 +1787,354 @@ public final class MobileNetV2 {
   private func features_3_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3366) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 3366)
-        for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
-          let kernel = weights + (10272 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[11568 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for rowBlock in 0..<14 {
-            let top = min(rowBlock &* 4, 52)
-            let next = min((rowBlock &+ 1) &* 4, 52)
-            let need = min(56, next &* 1 &+ 5)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 56 &+ row) &* 56)
-              let to = plane + ((row &+ 1) &* 58)
-              let even = to + 1
-              for chunk in 0..<3 {
-                let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel6 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel6 + 58).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
+        let kernel = weights + (10272 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[11568 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 143 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3366) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 3366)
+            var copied = 0
+            for rowBlock in 0..<14 {
+              let top = min(rowBlock &* 4, 52)
+              let next = min((rowBlock &+ 1) &* 4, 52)
+              let need = min(56, next &* 1 &+ 5)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 56 &+ row) &* 56)
+                let to = plane + ((row &+ 1) &* 58)
+                let even = to + 1
+                for chunk in 0..<3 {
+                  let v = UnsafeRawPointer(src + (chunk &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (chunk &* 16)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (48)).storeBytes(of: v, as: SIMD8<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<4 {
+                let ox = min(chunk &* 16, 40)
+                let q = UnsafePointer(plane + (top &* 58 &+ ox))
+                let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p3)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p4)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p5)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p6)
+                acc1 = Self.__kernel1(acc1, w3, p6)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p7)
+                acc1 = Self.__kernel1(acc1, w4, p7)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p8)
+                acc1 = Self.__kernel1(acc1, w5, p8)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p9)
+                acc2 = Self.__kernel1(acc2, w3, p9)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p10)
+                acc2 = Self.__kernel1(acc2, w4, p10)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p11)
+                acc2 = Self.__kernel1(acc2, w5, p11)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p12)
+                acc3 = Self.__kernel1(acc3, w3, p12)
+                let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w4, p13)
+                let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p14)
+                acc3 = Self.__kernel1(acc3, w5, p14)
+                let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p15)
+                let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p16)
+                let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p17)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<4 {
-              let ox = min(chunk &* 16, 40)
-              let q = UnsafePointer(plane + (top &* 58 &+ ox))
-              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<14 {
+            let top = min(rowBlock &* 4, 52)
+            let iy = top &* 1 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p3)
-              acc1 = Self.__kernel1(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p4)
-              acc1 = Self.__kernel1(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p5)
-              acc1 = Self.__kernel1(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p6)
-              acc1 = Self.__kernel1(acc1, w3, p6)
-              acc2 = Self.__kernel1(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p7)
-              acc1 = Self.__kernel1(acc1, w4, p7)
-              acc2 = Self.__kernel1(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 118).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p8)
-              acc1 = Self.__kernel1(acc1, w5, p8)
-              acc2 = Self.__kernel1(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 174).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p9)
-              acc2 = Self.__kernel1(acc2, w3, p9)
-              acc3 = Self.__kernel1(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 175).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p10)
-              acc2 = Self.__kernel1(acc2, w4, p10)
-              acc3 = Self.__kernel1(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 176).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p11)
-              acc2 = Self.__kernel1(acc2, w5, p11)
-              acc3 = Self.__kernel1(acc3, w2, p11)
-              let p12 = UnsafeRawPointer(q + 232).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p12)
-              acc3 = Self.__kernel1(acc3, w3, p12)
-              let p13 = UnsafeRawPointer(q + 233).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w4, p13)
-              let p14 = UnsafeRawPointer(q + 234).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p14)
-              acc3 = Self.__kernel1(acc3, w5, p14)
-              let p15 = UnsafeRawPointer(q + 290).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p15)
-              let p16 = UnsafeRawPointer(q + 291).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p16)
-              let p17 = UnsafeRawPointer(q + 292).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p17)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            for chunk in 1..<3 {
+              let ox = chunk &* 16
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 112).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 168).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 40
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 56 &+ top) &* 56 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               acc0 = acc0.replacing(with: six, where: acc0 .> six)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -1283,7 +2169,7 @@ public final class MobileNetV2 {
           for panel in (chunk &* 42)..<min(chunk &* 42 &+ 42, 98) {
             let n = panel &* 32
             do {
-              Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136)
+              Self.__kernel5(a, src + n, bias, y + (block &* 37632 &+ n), 144, 3136, 3136)
             }
           }
         }
@@ -1317,7 +2203,7 @@ public final class MobileNetV2 {
         for panel in 0..<98 {
           let n = panel &* 32
           do {
-            Self.__kernel3(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
+            Self.__kernel4(a, src + n, bias, y + (block &* 37632 &+ n), 24, 3136, 3136)
           }
         }
       }
@@ -1331,124 +2217,393 @@ public final class MobileNetV2 {
   private func features_4_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 3364) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 3364)
-        for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
-          let kernel = weights + (18800 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[20096 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let next = min((rowBlock &+ 1) &* 4, 24)
-            let need = min(56, next &* 2 &+ 8)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 56 &+ row) &* 56)
-              let padded = row &+ 1
-              let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
-              let even = to + 841
-              let odd = to + 1
-              do {
-                let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel6 + 2)
+      let lane = UnsafeRawPointer(Self.__kernel6 + 58).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      for c in (block &* 144 / 8)..<((block &+ 1) &* 144 / 8) {
+        let kernel = weights + (18800 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[20096 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 143 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 3364) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 3364)
+            var copied = 0
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let next = min((rowBlock &+ 1) &* 4, 24)
+              let need = min(56, next &* 2 &+ 8)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 56 &+ row) &* 56)
+                let padded = row &+ 1
+                let to = plane + ((padded & 1) &* 1682 &+ (padded >> 1) &* 29)
+                let even = to + 841
+                let odd = to + 1
+                do {
+                  let a = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                  let b = UnsafeRawPointer(src + (0 &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.evenHalf, highHalf: b.evenHalf), as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(odd + (0)).storeBytes(of: SIMD16<Float>(lowHalf: a.oddHalf, highHalf: b.oddHalf), as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (32)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(odd + (16)).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (48)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(odd + (24)).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<2 {
+                let ox = min(chunk &* 16, 12)
+                let q = UnsafePointer(plane + (top &* 29 &+ ox))
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p1)
+                let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p2)
+                acc1 = Self.__kernel1(acc1, w0, p2)
+                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p3)
+                acc1 = Self.__kernel1(acc1, w2, p3)
+                let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p4)
+                acc2 = Self.__kernel1(acc2, w0, p4)
+                let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p5)
+                acc2 = Self.__kernel1(acc2, w2, p5)
+                let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p6)
+                acc3 = Self.__kernel1(acc3, w0, p6)
+                let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p7)
+                acc3 = Self.__kernel1(acc3, w2, p7)
+                let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p8)
+                let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p9)
+                let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p10)
+                let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p11)
+                acc1 = Self.__kernel1(acc1, w1, p11)
+                let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p12)
+                acc2 = Self.__kernel1(acc2, w1, p12)
+                let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w1, p13)
+                let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p14)
+                let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p15)
+                let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p16)
+                let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w3, p17)
+                let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w5, p18)
+                let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w3, p19)
+                let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w5, p20)
+                let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w3, p21)
+                let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w5, p22)
+                let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p23)
+                let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w4, p24)
+                let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w4, p25)
+                let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w4, p26)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<2 {
-              let ox = min(chunk &* 16, 12)
-              let q = UnsafePointer(plane + (top &* 29 &+ ox))
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let iy = top &* 2 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row0) &* 56))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row1) &* 56))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row2) &* 56))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row3) &* 56))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row4) &* 56))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row5) &* 56))
+            let row6 = iy &+ 6
+            let r6 = UInt(bitPattern: row6) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row6) &* 56))
+            let row7 = iy &+ 7
+            let r7 = UInt(bitPattern: row7) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row7) &* 56))
+            let row8 = iy &+ 8
+            let r8 = UInt(bitPattern: row8) >= 56 ? zeros : UnsafePointer(x0 + ((c &* 56 &+ row8) &* 56))
+            do {
+              let ox = 0
+              let q = ox &* 2
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p1)
-              let p2 = UnsafeRawPointer(q + 29).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p2)
-              acc1 = Self.__kernel1(acc1, w0, p2)
-              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p3)
-              acc1 = Self.__kernel1(acc1, w2, p3)
-              let p4 = UnsafeRawPointer(q + 58).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p4)
-              acc2 = Self.__kernel1(acc2, w0, p4)
-              let p5 = UnsafeRawPointer(q + 59).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p5)
-              acc2 = Self.__kernel1(acc2, w2, p5)
-              let p6 = UnsafeRawPointer(q + 87).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p6)
-              acc3 = Self.__kernel1(acc3, w0, p6)
-              let p7 = UnsafeRawPointer(q + 88).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p7)
-              acc3 = Self.__kernel1(acc3, w2, p7)
-              let p8 = UnsafeRawPointer(q + 116).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p8)
-              let p9 = UnsafeRawPointer(q + 117).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p9)
-              let p10 = UnsafeRawPointer(q + 841).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p10)
-              let p11 = UnsafeRawPointer(q + 870).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p11)
-              acc1 = Self.__kernel1(acc1, w1, p11)
-              let p12 = UnsafeRawPointer(q + 899).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p12)
-              acc2 = Self.__kernel1(acc2, w1, p12)
-              let p13 = UnsafeRawPointer(q + 928).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w1, p13)
-              let p14 = UnsafeRawPointer(q + 957).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p14)
-              let p15 = UnsafeRawPointer(q + 1682).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p15)
-              let p16 = UnsafeRawPointer(q + 1683).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p16)
-              let p17 = UnsafeRawPointer(q + 1711).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w3, p17)
-              let p18 = UnsafeRawPointer(q + 1712).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w5, p18)
-              let p19 = UnsafeRawPointer(q + 1740).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w3, p19)
-              let p20 = UnsafeRawPointer(q + 1741).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w5, p20)
-              let p21 = UnsafeRawPointer(q + 1769).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w3, p21)
-              let p22 = UnsafeRawPointer(q + 1770).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w5, p22)
-              let p23 = UnsafeRawPointer(q + 2523).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p23)
-              let p24 = UnsafeRawPointer(q + 2552).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w4, p24)
-              let p25 = UnsafeRawPointer(q + 2581).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w4, p25)
-              let p26 = UnsafeRawPointer(q + 2610).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w4, p26)
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = (SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = (SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = (SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = (SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = (SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = (SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = (SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = (SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = (SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 12
+              let q = ox &* 2
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let a0_m2 = UnsafeRawPointer(r0 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_m2 = UnsafeRawPointer(r0 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_0 = SIMD16<Float>(lowHalf: a0_m2.oddHalf, highHalf: b0_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let a0_0 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b0_0 = UnsafeRawPointer(r0 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v0_1 = SIMD16<Float>(lowHalf: a0_0.evenHalf, highHalf: b0_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = SIMD16<Float>(lowHalf: a0_0.oddHalf, highHalf: b0_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let a1_m2 = UnsafeRawPointer(r1 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_m2 = UnsafeRawPointer(r1 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_0 = SIMD16<Float>(lowHalf: a1_m2.oddHalf, highHalf: b1_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              let a1_0 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b1_0 = UnsafeRawPointer(r1 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v1_1 = SIMD16<Float>(lowHalf: a1_0.evenHalf, highHalf: b1_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              let v1_2 = SIMD16<Float>(lowHalf: a1_0.oddHalf, highHalf: b1_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              let a2_m2 = UnsafeRawPointer(r2 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_m2 = UnsafeRawPointer(r2 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_0 = SIMD16<Float>(lowHalf: a2_m2.oddHalf, highHalf: b2_m2.oddHalf)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w0, v2_0)
+              let a2_0 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b2_0 = UnsafeRawPointer(r2 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v2_1 = SIMD16<Float>(lowHalf: a2_0.evenHalf, highHalf: b2_0.evenHalf)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w1, v2_1)
+              let v2_2 = SIMD16<Float>(lowHalf: a2_0.oddHalf, highHalf: b2_0.oddHalf)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w2, v2_2)
+              let a3_m2 = UnsafeRawPointer(r3 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_m2 = UnsafeRawPointer(r3 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_0 = SIMD16<Float>(lowHalf: a3_m2.oddHalf, highHalf: b3_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w3, v3_0)
+              let a3_0 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b3_0 = UnsafeRawPointer(r3 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v3_1 = SIMD16<Float>(lowHalf: a3_0.evenHalf, highHalf: b3_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w4, v3_1)
+              let v3_2 = SIMD16<Float>(lowHalf: a3_0.oddHalf, highHalf: b3_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w5, v3_2)
+              let a4_m2 = UnsafeRawPointer(r4 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_m2 = UnsafeRawPointer(r4 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_0 = SIMD16<Float>(lowHalf: a4_m2.oddHalf, highHalf: b4_m2.oddHalf)
+              acc1 = Self.__kernel1(acc1, w6, v4_0)
+              acc2 = Self.__kernel1(acc2, w0, v4_0)
+              let a4_0 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b4_0 = UnsafeRawPointer(r4 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v4_1 = SIMD16<Float>(lowHalf: a4_0.evenHalf, highHalf: b4_0.evenHalf)
+              acc1 = Self.__kernel1(acc1, w7, v4_1)
+              acc2 = Self.__kernel1(acc2, w1, v4_1)
+              let v4_2 = SIMD16<Float>(lowHalf: a4_0.oddHalf, highHalf: b4_0.oddHalf)
+              acc1 = Self.__kernel1(acc1, w8, v4_2)
+              acc2 = Self.__kernel1(acc2, w2, v4_2)
+              let a5_m2 = UnsafeRawPointer(r5 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_m2 = UnsafeRawPointer(r5 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_0 = SIMD16<Float>(lowHalf: a5_m2.oddHalf, highHalf: b5_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w3, v5_0)
+              let a5_0 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b5_0 = UnsafeRawPointer(r5 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v5_1 = SIMD16<Float>(lowHalf: a5_0.evenHalf, highHalf: b5_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w4, v5_1)
+              let v5_2 = SIMD16<Float>(lowHalf: a5_0.oddHalf, highHalf: b5_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w5, v5_2)
+              let a6_m2 = UnsafeRawPointer(r6 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_m2 = UnsafeRawPointer(r6 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_0 = SIMD16<Float>(lowHalf: a6_m2.oddHalf, highHalf: b6_m2.oddHalf)
+              acc2 = Self.__kernel1(acc2, w6, v6_0)
+              acc3 = Self.__kernel1(acc3, w0, v6_0)
+              let a6_0 = UnsafeRawPointer(r6 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b6_0 = UnsafeRawPointer(r6 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v6_1 = SIMD16<Float>(lowHalf: a6_0.evenHalf, highHalf: b6_0.evenHalf)
+              acc2 = Self.__kernel1(acc2, w7, v6_1)
+              acc3 = Self.__kernel1(acc3, w1, v6_1)
+              let v6_2 = SIMD16<Float>(lowHalf: a6_0.oddHalf, highHalf: b6_0.oddHalf)
+              acc2 = Self.__kernel1(acc2, w8, v6_2)
+              acc3 = Self.__kernel1(acc3, w2, v6_2)
+              let a7_m2 = UnsafeRawPointer(r7 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_m2 = UnsafeRawPointer(r7 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_0 = SIMD16<Float>(lowHalf: a7_m2.oddHalf, highHalf: b7_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w3, v7_0)
+              let a7_0 = UnsafeRawPointer(r7 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b7_0 = UnsafeRawPointer(r7 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v7_1 = SIMD16<Float>(lowHalf: a7_0.evenHalf, highHalf: b7_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w4, v7_1)
+              let v7_2 = SIMD16<Float>(lowHalf: a7_0.oddHalf, highHalf: b7_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w5, v7_2)
+              let a8_m2 = UnsafeRawPointer(r8 + (q &- 2)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_m2 = UnsafeRawPointer(r8 + (q &+ 14)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_0 = SIMD16<Float>(lowHalf: a8_m2.oddHalf, highHalf: b8_m2.oddHalf)
+              acc3 = Self.__kernel1(acc3, w6, v8_0)
+              let a8_0 = UnsafeRawPointer(r8 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              let b8_0 = UnsafeRawPointer(r8 + (q &+ 16)).loadUnaligned(as: SIMD16<Float>.self)
+              let v8_1 = SIMD16<Float>(lowHalf: a8_0.evenHalf, highHalf: b8_0.evenHalf)
+              acc3 = Self.__kernel1(acc3, w7, v8_1)
+              let v8_2 = SIMD16<Float>(lowHalf: a8_0.oddHalf, highHalf: b8_0.oddHalf)
+              acc3 = Self.__kernel1(acc3, w8, v8_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               acc0 = acc0.replacing(with: six, where: acc0 .> six)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -1474,13 +2629,7 @@ public final class MobileNetV2 {
   // in place: identity2 (identity)
   private func features_4_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<144 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 42 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -1493,19 +2642,27 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel == 24 {
-              Self.__kernel5(a, tailPanel, bias, stage, 144, 32, 32)
+              Self.__kernel8(a, src + 768, bias, stage, 144, 784, 16)
+              let valid = block == 2 ? 10 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 16)
+                for p in 0..<16 {
+                  o[p] = s[p]
+                }
+              }
             }
             else {
-              Self.__kernel5(a, src + n, bias, stage, 144, 784, 32)
-            }
-            let columns = panel == 24 ? 16 : 32
-            let valid = block == 2 ? 10 : 11
-            for r in 0..<valid {
-              let c = block &* 11 &+ r
-              let o = y + (c &* 784 &+ n)
-              let s = stage + (r &* 32)
-              for p in 0..<columns {
-                o[p] = s[p]
+              Self.__kernel7(a, src + n, bias, stage, 144, 784, 32)
+              let valid = block == 2 ? 10 : 11
+              for r in 0..<valid {
+                let c = block &* 11 &+ r
+                let o = y + (c &* 784 &+ n)
+                let s = stage + (r &* 32)
+                for p in 0..<32 {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -1520,13 +2677,7 @@ public final class MobileNetV2 {
   // in place: features.5.conv.0.2 (relu6)
   private func features_5_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<32 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
@@ -1539,23 +2690,31 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
+              Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
+                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 32, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, src + n, bias, stage, 32, 784, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1572,109 +2731,283 @@ public final class MobileNetV2 {
   private func features_5_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 910)
-        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-          let kernel = weights + (31376 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let next = min((rowBlock &+ 1) &* 4, 24)
-            let need = min(28, next &* 1 &+ 5)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 28 &+ row) &* 28)
-              let to = plane + ((row &+ 1) &* 30)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel10 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel10 + 30).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
+        let kernel = weights + (31376 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[33104 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 191 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 910)
+            var copied = 0
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let next = min((rowBlock &+ 1) &* 4, 24)
+              let need = min(28, next &* 1 &+ 5)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 28 &+ row) &* 28)
+                let to = plane + ((row &+ 1) &* 30)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<2 {
+                let ox = min(chunk &* 16, 12)
+                let q = UnsafePointer(plane + (top &* 30 &+ ox))
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p3)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p4)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p5)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p6)
+                acc1 = Self.__kernel1(acc1, w3, p6)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p7)
+                acc1 = Self.__kernel1(acc1, w4, p7)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p8)
+                acc1 = Self.__kernel1(acc1, w5, p8)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p9)
+                acc2 = Self.__kernel1(acc2, w3, p9)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p10)
+                acc2 = Self.__kernel1(acc2, w4, p10)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p11)
+                acc2 = Self.__kernel1(acc2, w5, p11)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p12)
+                acc3 = Self.__kernel1(acc3, w3, p12)
+                let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w4, p13)
+                let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p14)
+                acc3 = Self.__kernel1(acc3, w5, p14)
+                let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p15)
+                let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p16)
+                let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p17)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<2 {
-              let ox = min(chunk &* 16, 12)
-              let q = UnsafePointer(plane + (top &* 30 &+ ox))
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let iy = top &* 1 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p3)
-              acc1 = Self.__kernel1(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p4)
-              acc1 = Self.__kernel1(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p5)
-              acc1 = Self.__kernel1(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p6)
-              acc1 = Self.__kernel1(acc1, w3, p6)
-              acc2 = Self.__kernel1(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p7)
-              acc1 = Self.__kernel1(acc1, w4, p7)
-              acc2 = Self.__kernel1(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p8)
-              acc1 = Self.__kernel1(acc1, w5, p8)
-              acc2 = Self.__kernel1(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p9)
-              acc2 = Self.__kernel1(acc2, w3, p9)
-              acc3 = Self.__kernel1(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p10)
-              acc2 = Self.__kernel1(acc2, w4, p10)
-              acc3 = Self.__kernel1(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p11)
-              acc2 = Self.__kernel1(acc2, w5, p11)
-              acc3 = Self.__kernel1(acc3, w2, p11)
-              let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p12)
-              acc3 = Self.__kernel1(acc3, w3, p12)
-              let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w4, p13)
-              let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p14)
-              acc3 = Self.__kernel1(acc3, w5, p14)
-              let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p15)
-              let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p16)
-              let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p17)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 12
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               acc0 = acc0.replacing(with: six, where: acc0 .> six)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -1699,13 +3032,7 @@ public final class MobileNetV2 {
   // folded: features.5.conv.3 (bn)
   private func features_5_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -1718,23 +3045,31 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 2 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+              Self.__kernel7(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
+                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 192, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel7(a, src + n, bias, stage, 192, 784, 32)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1762,13 +3097,7 @@ public final class MobileNetV2 {
   // in place: features.6.conv.0.2 (relu6)
   private func features_6_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<32 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
@@ -1781,23 +3110,31 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
+              Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
+                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 32, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, src + n, bias, stage, 32, 784, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1814,109 +3151,283 @@ public final class MobileNetV2 {
   private func features_6_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(8, threads: threads, pool: pool) {
       block in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
-        buffer in
-        let plane = buffer.baseAddress!
-        plane.update(repeating: 0, count: 910)
-        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
-          let kernel = weights + (46016 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for rowBlock in 0..<7 {
-            let top = min(rowBlock &* 4, 24)
-            let next = min((rowBlock &+ 1) &* 4, 24)
-            let need = min(28, next &* 1 &+ 5)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 28 &+ row) &* 28)
-              let to = plane + ((row &+ 1) &* 30)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+      let zeros = UnsafePointer(Self.__kernel10 + 1)
+      let lane = UnsafeRawPointer(Self.__kernel10 + 30).loadUnaligned(as: SIMD16<Float>.self)
+      let low1 = lane .< SIMD16<Float>(repeating: 1)
+      let high1 = lane .>= SIMD16<Float>(repeating: 15)
+      for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
+        let kernel = weights + (46016 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[47744 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 191 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 910) {
+            buffer in
+            let plane = buffer.baseAddress!
+            plane.update(repeating: 0, count: 910)
+            var copied = 0
+            for rowBlock in 0..<7 {
+              let top = min(rowBlock &* 4, 24)
+              let next = min((rowBlock &+ 1) &* 4, 24)
+              let need = min(28, next &* 1 &+ 5)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 28 &+ row) &* 28)
+                let to = plane + ((row &+ 1) &* 30)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD16<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD16<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
+                  UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
               }
-              do {
-                let v = UnsafeRawPointer(src + (16)).loadUnaligned(as: SIMD8<Float>.self)
-                UnsafeMutableRawPointer(even + (16)).storeBytes(of: v, as: SIMD8<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (24)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (24)).storeBytes(of: v, as: SIMD4<Float>.self)
+              copied = max(copied, need)
+              for chunk in 0..<2 {
+                let ox = min(chunk &* 16, 12)
+                let q = UnsafePointer(plane + (top &* 30 &+ ox))
+                let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+                var acc0 = bias
+                var acc1 = bias
+                var acc2 = bias
+                var acc3 = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w2, p2)
+                let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w3, p3)
+                acc1 = Self.__kernel1(acc1, w0, p3)
+                let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w4, p4)
+                acc1 = Self.__kernel1(acc1, w1, p4)
+                let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w5, p5)
+                acc1 = Self.__kernel1(acc1, w2, p5)
+                let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w6, p6)
+                acc1 = Self.__kernel1(acc1, w3, p6)
+                acc2 = Self.__kernel1(acc2, w0, p6)
+                let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w7, p7)
+                acc1 = Self.__kernel1(acc1, w4, p7)
+                acc2 = Self.__kernel1(acc2, w1, p7)
+                let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
+                acc0 = Self.__kernel1(acc0, w8, p8)
+                acc1 = Self.__kernel1(acc1, w5, p8)
+                acc2 = Self.__kernel1(acc2, w2, p8)
+                let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w6, p9)
+                acc2 = Self.__kernel1(acc2, w3, p9)
+                acc3 = Self.__kernel1(acc3, w0, p9)
+                let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w7, p10)
+                acc2 = Self.__kernel1(acc2, w4, p10)
+                acc3 = Self.__kernel1(acc3, w1, p10)
+                let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
+                acc1 = Self.__kernel1(acc1, w8, p11)
+                acc2 = Self.__kernel1(acc2, w5, p11)
+                acc3 = Self.__kernel1(acc3, w2, p11)
+                let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w6, p12)
+                acc3 = Self.__kernel1(acc3, w3, p12)
+                let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w7, p13)
+                acc3 = Self.__kernel1(acc3, w4, p13)
+                let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
+                acc2 = Self.__kernel1(acc2, w8, p14)
+                acc3 = Self.__kernel1(acc3, w5, p14)
+                let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w6, p15)
+                let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w7, p16)
+                let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
+                acc3 = Self.__kernel1(acc3, w8, p17)
+                acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+                acc0 = acc0.replacing(with: six, where: acc0 .> six)
+                UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+                acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+                acc1 = acc1.replacing(with: six, where: acc1 .> six)
+                UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+                acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+                acc2 = acc2.replacing(with: six, where: acc2 .> six)
+                UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+                acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+                acc3 = acc3.replacing(with: six, where: acc3 .> six)
+                UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
               }
             }
-            copied = max(copied, need)
-            for chunk in 0..<2 {
-              let ox = min(chunk &* 16, 12)
-              let q = UnsafePointer(plane + (top &* 30 &+ ox))
-              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+          }
+        }
+        else {
+          for rowBlock in 0..<7 {
+            let top = min(rowBlock &* 4, 24)
+            let iy = top &* 1 &- 1
+            let row0 = iy &+ 0
+            let r0 = UInt(bitPattern: row0) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row0) &* 28))
+            let row1 = iy &+ 1
+            let r1 = UInt(bitPattern: row1) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row1) &* 28))
+            let row2 = iy &+ 2
+            let r2 = UInt(bitPattern: row2) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row2) &* 28))
+            let row3 = iy &+ 3
+            let r3 = UInt(bitPattern: row3) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row3) &* 28))
+            let row4 = iy &+ 4
+            let r4 = UInt(bitPattern: row4) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row4) &* 28))
+            let row5 = iy &+ 5
+            let r5 = UInt(bitPattern: row5) >= 28 ? zeros : UnsafePointer(x0 + ((c &* 28 &+ row5) &* 28))
+            do {
+              let ox = 0
+              let q = ox &* 1
               var acc0 = bias
               var acc1 = bias
               var acc2 = bias
               var acc3 = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w2, p2)
-              let p3 = UnsafeRawPointer(q + 30).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w3, p3)
-              acc1 = Self.__kernel1(acc1, w0, p3)
-              let p4 = UnsafeRawPointer(q + 31).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w4, p4)
-              acc1 = Self.__kernel1(acc1, w1, p4)
-              let p5 = UnsafeRawPointer(q + 32).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w5, p5)
-              acc1 = Self.__kernel1(acc1, w2, p5)
-              let p6 = UnsafeRawPointer(q + 60).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w6, p6)
-              acc1 = Self.__kernel1(acc1, w3, p6)
-              acc2 = Self.__kernel1(acc2, w0, p6)
-              let p7 = UnsafeRawPointer(q + 61).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w7, p7)
-              acc1 = Self.__kernel1(acc1, w4, p7)
-              acc2 = Self.__kernel1(acc2, w1, p7)
-              let p8 = UnsafeRawPointer(q + 62).loadUnaligned(as: SIMD16<Float>.self)
-              acc0 = Self.__kernel1(acc0, w8, p8)
-              acc1 = Self.__kernel1(acc1, w5, p8)
-              acc2 = Self.__kernel1(acc2, w2, p8)
-              let p9 = UnsafeRawPointer(q + 90).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w6, p9)
-              acc2 = Self.__kernel1(acc2, w3, p9)
-              acc3 = Self.__kernel1(acc3, w0, p9)
-              let p10 = UnsafeRawPointer(q + 91).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w7, p10)
-              acc2 = Self.__kernel1(acc2, w4, p10)
-              acc3 = Self.__kernel1(acc3, w1, p10)
-              let p11 = UnsafeRawPointer(q + 92).loadUnaligned(as: SIMD16<Float>.self)
-              acc1 = Self.__kernel1(acc1, w8, p11)
-              acc2 = Self.__kernel1(acc2, w5, p11)
-              acc3 = Self.__kernel1(acc3, w2, p11)
-              let p12 = UnsafeRawPointer(q + 120).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w6, p12)
-              acc3 = Self.__kernel1(acc3, w3, p12)
-              let p13 = UnsafeRawPointer(q + 121).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w7, p13)
-              acc3 = Self.__kernel1(acc3, w4, p13)
-              let p14 = UnsafeRawPointer(q + 122).loadUnaligned(as: SIMD16<Float>.self)
-              acc2 = Self.__kernel1(acc2, w8, p14)
-              acc3 = Self.__kernel1(acc3, w5, p14)
-              let p15 = UnsafeRawPointer(q + 150).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w6, p15)
-              let p16 = UnsafeRawPointer(q + 151).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w7, p16)
-              let p17 = UnsafeRawPointer(q + 152).loadUnaligned(as: SIMD16<Float>.self)
-              acc3 = Self.__kernel1(acc3, w8, p17)
+              let v0_0 = (UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = (UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = (UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = (UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = (UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = (UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: low1)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
+              acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
+              acc0 = acc0.replacing(with: six, where: acc0 .> six)
+              UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
+              acc1 = acc1.replacing(with: zero, where: acc1 .< zero)
+              acc1 = acc1.replacing(with: six, where: acc1 .> six)
+              UnsafeMutableRawPointer(to + 28).storeBytes(of: acc1, as: SIMD16<Float>.self)
+              acc2 = acc2.replacing(with: zero, where: acc2 .< zero)
+              acc2 = acc2.replacing(with: six, where: acc2 .> six)
+              UnsafeMutableRawPointer(to + 56).storeBytes(of: acc2, as: SIMD16<Float>.self)
+              acc3 = acc3.replacing(with: zero, where: acc3 .< zero)
+              acc3 = acc3.replacing(with: six, where: acc3 .> six)
+              UnsafeMutableRawPointer(to + 84).storeBytes(of: acc3, as: SIMD16<Float>.self)
+            }
+            do {
+              let ox = 12
+              let q = ox &* 1
+              var acc0 = bias
+              var acc1 = bias
+              var acc2 = bias
+              var acc3 = bias
+              let v0_0 = UnsafeRawPointer(r0 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w0, v0_0)
+              let v0_1 = UnsafeRawPointer(r0 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w1, v0_1)
+              let v0_2 = (UnsafeRawPointer(r0 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w2, v0_2)
+              let v1_0 = UnsafeRawPointer(r1 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w3, v1_0)
+              acc1 = Self.__kernel1(acc1, w0, v1_0)
+              let v1_1 = UnsafeRawPointer(r1 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w4, v1_1)
+              acc1 = Self.__kernel1(acc1, w1, v1_1)
+              let v1_2 = (UnsafeRawPointer(r1 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w5, v1_2)
+              acc1 = Self.__kernel1(acc1, w2, v1_2)
+              let v2_0 = UnsafeRawPointer(r2 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w6, v2_0)
+              acc1 = Self.__kernel1(acc1, w3, v2_0)
+              acc2 = Self.__kernel1(acc2, w0, v2_0)
+              let v2_1 = UnsafeRawPointer(r2 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc0 = Self.__kernel1(acc0, w7, v2_1)
+              acc1 = Self.__kernel1(acc1, w4, v2_1)
+              acc2 = Self.__kernel1(acc2, w1, v2_1)
+              let v2_2 = (UnsafeRawPointer(r2 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc0 = Self.__kernel1(acc0, w8, v2_2)
+              acc1 = Self.__kernel1(acc1, w5, v2_2)
+              acc2 = Self.__kernel1(acc2, w2, v2_2)
+              let v3_0 = UnsafeRawPointer(r3 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w6, v3_0)
+              acc2 = Self.__kernel1(acc2, w3, v3_0)
+              acc3 = Self.__kernel1(acc3, w0, v3_0)
+              let v3_1 = UnsafeRawPointer(r3 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc1 = Self.__kernel1(acc1, w7, v3_1)
+              acc2 = Self.__kernel1(acc2, w4, v3_1)
+              acc3 = Self.__kernel1(acc3, w1, v3_1)
+              let v3_2 = (UnsafeRawPointer(r3 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc1 = Self.__kernel1(acc1, w8, v3_2)
+              acc2 = Self.__kernel1(acc2, w5, v3_2)
+              acc3 = Self.__kernel1(acc3, w2, v3_2)
+              let v4_0 = UnsafeRawPointer(r4 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w6, v4_0)
+              acc3 = Self.__kernel1(acc3, w3, v4_0)
+              let v4_1 = UnsafeRawPointer(r4 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc2 = Self.__kernel1(acc2, w7, v4_1)
+              acc3 = Self.__kernel1(acc3, w4, v4_1)
+              let v4_2 = (UnsafeRawPointer(r4 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc2 = Self.__kernel1(acc2, w8, v4_2)
+              acc3 = Self.__kernel1(acc3, w5, v4_2)
+              let v5_0 = UnsafeRawPointer(r5 + (q &- 1)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w6, v5_0)
+              let v5_1 = UnsafeRawPointer(r5 + (q &+ 0)).loadUnaligned(as: SIMD16<Float>.self)
+              acc3 = Self.__kernel1(acc3, w7, v5_1)
+              let v5_2 = (UnsafeRawPointer(r5 + (q &+ 1)).loadUnaligned(as: SIMD16<Float>.self)).replacing(with: zero, where: high1)
+              acc3 = Self.__kernel1(acc3, w8, v5_2)
+              let to = y + ((c &* 28 &+ top) &* 28 &+ ox)
               acc0 = acc0.replacing(with: zero, where: acc0 .< zero)
               acc0 = acc0.replacing(with: six, where: acc0 .> six)
               UnsafeMutableRawPointer(to + 0).storeBytes(of: acc0, as: SIMD16<Float>.self)
@@ -1941,13 +3452,7 @@ public final class MobileNetV2 {
   // folded: features.6.conv.3 (bn)
   private func features_6_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 25 panels of 32 pixels, in 1 chunk(s) of 32 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -1960,23 +3465,31 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 2 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
+              Self.__kernel7(a, src + n, bias, y + (block &* 8624 &+ n), 192, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
+                Self.__kernel8(a, src + 768, bias, stage, 192, 784, 16)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 192, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel7(a, src + n, bias, stage, 192, 784, 32)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2003,13 +3516,7 @@ public final class MobileNetV2 {
   // in place: features.7.conv.0.2 (relu6)
   private func features_7_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<32 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
@@ -2022,23 +3529,31 @@ public final class MobileNetV2 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
+              Self.__kernel4(a, src + n, bias, y + (block &* 9408 &+ n), 32, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
+                Self.__kernel9(a, src + 768, bias, stage, 32, 784, 16)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 32, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, src + n, bias, stage, 32, 784, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2154,38 +3669,48 @@ public final class MobileNetV2 {
   // in place: identity4 (identity)
   private func features_7_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<192 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][192][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 18432)
+      for i in 0..<192 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 32 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 10 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (62576 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (75248 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel == 6 {
-              Self.__kernel5(a, tailPanel, bias, stage, 192, 32, 32)
+          let a = UnsafePointer(weights + (62576 &+ block &* 768))
+          let bias = UnsafePointer(weights + (74864 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel == 2 {
+              Self.__kernel12(a, src + 180, bias, stage, 192, 196, 16)
+              let valid = 4
+              for r in 0..<valid {
+                let c = block &* 4 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 16 &+ 12)
+                for p in 0..<4 {
+                  o[p] = s[p]
+                }
+              }
             }
             else {
-              Self.__kernel5(a, src + n, bias, stage, 192, 196, 32)
-            }
-            let columns = panel == 6 ? 4 : 32
-            let valid = block == 5 ? 9 : 11
-            for r in 0..<valid {
-              let c = block &* 11 &+ r
-              let o = y + (c &* 196 &+ n)
-              let s = stage + (r &* 32)
-              for p in 0..<columns {
-                o[p] = s[p]
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 18432)), bias, stage, 192, 96, 96)
+              let valid = 4
+              for r in 0..<valid {
+                let c = block &* 4 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 96)
+                for p in 0..<96 {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -2200,42 +3725,44 @@ public final class MobileNetV2 {
   // in place: features.8.conv.0.2 (relu6)
   private func features_8_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(96, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (75328 &+ block &* 768))
-          let bias = UnsafePointer(weights + (99904 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+          let a = UnsafePointer(weights + (74928 &+ block &* 256))
+          let bias = UnsafePointer(weights + (99504 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              if panel == 2 {
+                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 31 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2257,7 +3784,7 @@ public final class MobileNetV2 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
-          let kernel = weights + (100288 &+ c &* 9)
+          let kernel = weights + (99888 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2267,7 +3794,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[103744 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[103344 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -2345,42 +3872,52 @@ public final class MobileNetV2 {
   // folded: features.8.conv.3 (bn)
   private func features_8_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][384][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 36864)
+      for i in 0..<384 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (104128 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (129472 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 5 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 384, 196, 196)
+          let a = UnsafePointer(weights + (103728 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (128304 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel5(a, tailPanel, bias, stage, 384, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 384, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2408,42 +3945,44 @@ public final class MobileNetV2 {
   // in place: features.9.conv.0.2 (relu6)
   private func features_9_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(96, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (129552 &+ block &* 768))
-          let bias = UnsafePointer(weights + (154128 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+          let a = UnsafePointer(weights + (128368 &+ block &* 256))
+          let bias = UnsafePointer(weights + (152944 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              if panel == 2 {
+                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 31 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2465,7 +4004,7 @@ public final class MobileNetV2 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
-          let kernel = weights + (154512 &+ c &* 9)
+          let kernel = weights + (153328 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2475,7 +4014,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[157968 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[156784 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -2553,42 +4092,52 @@ public final class MobileNetV2 {
   // folded: features.9.conv.3 (bn)
   private func features_9_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][384][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 36864)
+      for i in 0..<384 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (158352 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (183696 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 5 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 384, 196, 196)
+          let a = UnsafePointer(weights + (157168 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (181744 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel5(a, tailPanel, bias, stage, 384, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 384, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2616,42 +4165,44 @@ public final class MobileNetV2 {
   // in place: features.10.conv.0.2 (relu6)
   private func features_10_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(96, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (183776 &+ block &* 768))
-          let bias = UnsafePointer(weights + (208352 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+          let a = UnsafePointer(weights + (181808 &+ block &* 256))
+          let bias = UnsafePointer(weights + (206384 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              if panel == 2 {
+                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 31 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2673,7 +4224,7 @@ public final class MobileNetV2 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
-          let kernel = weights + (208736 &+ c &* 9)
+          let kernel = weights + (206768 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2683,7 +4234,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[212192 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[210224 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -2761,42 +4312,52 @@ public final class MobileNetV2 {
   // folded: features.10.conv.3 (bn)
   private func features_10_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][384][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 36864)
+      for i in 0..<384 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (212576 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (237920 &+ block &* 11))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 5 {
-              Self.__kernel5(a, src + n, bias, y + (block &* 2156 &+ n), 384, 196, 196)
+          let a = UnsafePointer(weights + (210608 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (235184 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel5(a, tailPanel, bias, stage, 384, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel5(a, src + n, bias, stage, 384, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2823,42 +4384,44 @@ public final class MobileNetV2 {
   // in place: features.11.conv.0.2 (relu6)
   private func features_11_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 32 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 96 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(96, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (238000 &+ block &* 768))
-          let bias = UnsafePointer(weights + (262576 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 64, 196, 196)
+          let a = UnsafePointer(weights + (235248 &+ block &* 256))
+          let bias = UnsafePointer(weights + (259824 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel13(a, src + n, bias, y + (block &* 784 &+ n), 64, 196, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 64, 32, 32)
+              if panel == 2 {
+                Self.__kernel14(a, src + 180, bias, stage, 64, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 64, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 31 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel13(a, src + n, bias, stage, 64, 196, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2880,7 +4443,7 @@ public final class MobileNetV2 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
-          let kernel = weights + (262960 &+ c &* 9)
+          let kernel = weights + (260208 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -2890,7 +4453,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[266416 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[263664 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -2969,38 +4532,48 @@ public final class MobileNetV2 {
   // in place: identity7 (identity)
   private func features_11_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][384][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 36864)
+      for i in 0..<384 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(24, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (266800 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (303664 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel == 6 {
-              Self.__kernel4(a, tailPanel, bias, stage, 384, 32, 32)
+          let a = UnsafePointer(weights + (264048 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (300912 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel == 2 {
+              Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+              let valid = 4
+              for r in 0..<valid {
+                let c = block &* 4 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 16 &+ 12)
+                for p in 0..<4 {
+                  o[p] = s[p]
+                }
+              }
             }
             else {
-              Self.__kernel4(a, src + n, bias, stage, 384, 196, 32)
-            }
-            let columns = panel == 6 ? 4 : 32
-            let valid = block == 7 ? 12 : 12
-            for r in 0..<valid {
-              let c = block &* 12 &+ r
-              let o = y + (c &* 196 &+ n)
-              let s = stage + (r &* 32)
-              for p in 0..<columns {
-                o[p] = s[p]
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
+              let valid = 4
+              for r in 0..<valid {
+                let c = block &* 4 &+ r
+                let o = y + (c &* 196 &+ n)
+                let s = stage + (r &* 96)
+                for p in 0..<96 {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3015,42 +4588,52 @@ public final class MobileNetV2 {
   // in place: features.12.conv.0.2 (relu6)
   private func features_12_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<96 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][96][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 9216)
+      for i in 0..<96 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
-    Self.parallelRanges(48, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
+    Self.parallelRanges(144, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (303760 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (359056 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 96, 196, 196)
+          let a = UnsafePointer(weights + (301008 &+ block &* 384))
+          let bias = UnsafePointer(weights + (356304 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 96, 32, 32)
+              if panel == 2 {
+                Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 96, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 47 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, stage, 96, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3073,7 +4656,7 @@ public final class MobileNetV2 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-          let kernel = weights + (359632 &+ c &* 9)
+          let kernel = weights + (356880 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3083,7 +4666,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[364816 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[362064 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -3161,42 +4744,52 @@ public final class MobileNetV2 {
   // folded: features.12.conv.3 (bn)
   private func features_12_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<576 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][576][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 55296)
+      for i in 0..<576 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(24, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (365392 &+ block &* 6912))
-          let bias = UnsafePointer(weights + (420688 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 2352 &+ n), 576, 196, 196)
+          let a = UnsafePointer(weights + (362640 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (417936 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel4(a, src + n, bias, stage, 576, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 7 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3224,42 +4817,52 @@ public final class MobileNetV2 {
   // in place: features.13.conv.0.2 (relu6)
   private func features_13_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<96 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][96][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 9216)
+      for i in 0..<96 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
-    Self.parallelRanges(48, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
+    Self.parallelRanges(144, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (420784 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (476080 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 96, 196, 196)
+          let a = UnsafePointer(weights + (418032 &+ block &* 384))
+          let bias = UnsafePointer(weights + (473328 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 96, 32, 32)
+              if panel == 2 {
+                Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 96, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 47 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, stage, 96, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3282,7 +4885,7 @@ public final class MobileNetV2 {
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
         for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
-          let kernel = weights + (476656 &+ c &* 9)
+          let kernel = weights + (473904 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3292,7 +4895,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[481840 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[479088 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -3370,42 +4973,52 @@ public final class MobileNetV2 {
   // folded: features.13.conv.3 (bn)
   private func features_13_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<576 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][576][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 55296)
+      for i in 0..<576 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 8 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(24, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (482416 &+ block &* 6912))
-          let bias = UnsafePointer(weights + (537712 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 2352 &+ n), 576, 196, 196)
+          let a = UnsafePointer(weights + (479664 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (534960 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel4(a, src + n, bias, stage, 576, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 7 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3432,42 +5045,52 @@ public final class MobileNetV2 {
   // in place: features.14.conv.0.2 (relu6)
   private func features_14_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<96 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][96][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 9216)
+      for i in 0..<96 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 48 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 64 panels
-    Self.parallelRanges(48, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
+    Self.parallelRanges(144, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (537808 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (593104 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 2352 &+ n), 96, 196, 196)
+          let a = UnsafePointer(weights + (535056 &+ block &* 384))
+          let bias = UnsafePointer(weights + (590352 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel3(a, tailPanel, bias, stage, 96, 32, 32)
+              if panel == 2 {
+                Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 96, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 47 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, stage, 96, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3489,7 +5112,7 @@ public final class MobileNetV2 {
         let stage = plane + 256
         plane.update(repeating: 0, count: 256)
         for c in (block &* 576 / 1)..<((block &+ 1) &* 576 / 1) {
-          let kernel = weights + (593680 &+ c &* 9)
+          let kernel = weights + (590928 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3499,7 +5122,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[598864 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[596112 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -3577,38 +5200,33 @@ public final class MobileNetV2 {
   // in place: identity9 (identity)
   private func features_14_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<576 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(14, threads: threads, pool: pool) {
+    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(27, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (599440 &+ block &* 6912))
-          let bias = UnsafePointer(weights + (696208 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel == 1 {
-              Self.__kernel4(a, tailPanel, bias, stage, 576, 32, 32)
-            }
-            else {
-              Self.__kernel4(a, src + n, bias, stage, 576, 49, 32)
-            }
-            let columns = panel == 1 ? 17 : 32
-            let valid = block == 13 ? 4 : 12
-            for r in 0..<valid {
-              let c = block &* 12 &+ r
-              let o = y + (c &* 49 &+ n)
-              let s = stage + (r &* 32)
-              for p in 0..<columns {
-                o[p] = s[p]
+          let a = UnsafePointer(weights + (596688 &+ block &* 3456))
+          let bias = UnsafePointer(weights + (690000 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel == 0 {
+              Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
+              let valid = block == 26 ? 4 : 6
+              for r in 0..<valid {
+                let c = block &* 6 &+ r
+                let o = y + (c &* 49 &+ n)
+                let s = stage + (r &* 64)
+                for p in 0..<49 {
+                  o[p] = s[p]
+                }
               }
             }
           }
@@ -3623,42 +5241,37 @@ public final class MobileNetV2 {
   // in place: features.15.conv.0.2 (relu6)
   private func features_15_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<160 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(80, threads: threads, pool: pool) {
+    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
+    Self.parallelRanges(160, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (696384 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (849984 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 160, 49, 49)
+          let a = UnsafePointer(weights + (690176 &+ block &* 960))
+          let bias = UnsafePointer(weights + (843776 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 {
+              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel3(a, tailPanel, bias, stage, 160, 32, 32)
-              }
-              else {
-                Self.__kernel3(a, src + n, bias, stage, 160, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 79 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                let valid = 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3680,7 +5293,7 @@ public final class MobileNetV2 {
         let stage = plane + 90
         plane.update(repeating: 0, count: 90)
         for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
-          let kernel = weights + (850944 &+ c &* 9)
+          let kernel = weights + (844736 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3690,7 +5303,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[859584 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[853376 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -3762,42 +5375,37 @@ public final class MobileNetV2 {
   // folded: features.15.conv.3 (bn)
   private func features_15_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<960 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(14, threads: threads, pool: pool) {
+    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(27, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (860544 &+ block &* 11520))
-          let bias = UnsafePointer(weights + (1021824 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 13 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+          let a = UnsafePointer(weights + (854336 &+ block &* 5760))
+          let bias = UnsafePointer(weights + (1009856 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 26 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel4(a, tailPanel, bias, stage, 960, 32, 32)
-              }
-              else {
-                Self.__kernel4(a, src + n, bias, stage, 960, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 13 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                let valid = block == 26 ? 4 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3825,42 +5433,37 @@ public final class MobileNetV2 {
   // in place: features.16.conv.0.2 (relu6)
   private func features_16_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<160 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(80, threads: threads, pool: pool) {
+    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
+    Self.parallelRanges(160, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1022000 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (1175600 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 160, 49, 49)
+          let a = UnsafePointer(weights + (1010032 &+ block &* 960))
+          let bias = UnsafePointer(weights + (1163632 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 {
+              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel3(a, tailPanel, bias, stage, 160, 32, 32)
-              }
-              else {
-                Self.__kernel3(a, src + n, bias, stage, 160, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 79 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                let valid = 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3882,7 +5485,7 @@ public final class MobileNetV2 {
         let stage = plane + 90
         plane.update(repeating: 0, count: 90)
         for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
-          let kernel = weights + (1176560 &+ c &* 9)
+          let kernel = weights + (1164592 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -3892,7 +5495,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1185200 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[1173232 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -3964,42 +5567,37 @@ public final class MobileNetV2 {
   // folded: features.16.conv.3 (bn)
   private func features_16_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<960 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 14 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(14, threads: threads, pool: pool) {
+    // 27 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(27, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1186160 &+ block &* 11520))
-          let bias = UnsafePointer(weights + (1347440 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 13 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 588 &+ n), 960, 49, 49)
+          let a = UnsafePointer(weights + (1174192 &+ block &* 5760))
+          let bias = UnsafePointer(weights + (1329712 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 26 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel4(a, tailPanel, bias, stage, 960, 32, 32)
-              }
-              else {
-                Self.__kernel4(a, src + n, bias, stage, 960, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 13 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                let valid = block == 26 ? 4 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4026,42 +5624,37 @@ public final class MobileNetV2 {
   // in place: features.17.conv.0.2 (relu6)
   private func features_17_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<160 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 80 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 38 panels
-    Self.parallelRanges(80, threads: threads, pool: pool) {
+    // 160 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 19 panels
+    Self.parallelRanges(160, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1347616 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (1501216 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 588 &+ n), 160, 49, 49)
+          let a = UnsafePointer(weights + (1329888 &+ block &* 960))
+          let bias = UnsafePointer(weights + (1483488 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 {
+              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 160, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel3(a, tailPanel, bias, stage, 160, 32, 32)
-              }
-              else {
-                Self.__kernel3(a, src + n, bias, stage, 160, 49, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 79 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 160, 64, 64)
+                let valid = 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4083,7 +5676,7 @@ public final class MobileNetV2 {
         let stage = plane + 90
         plane.update(repeating: 0, count: 90)
         for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
-          let kernel = weights + (1502176 &+ c &* 9)
+          let kernel = weights + (1484448 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
           let w2 = SIMD16<Float>(repeating: kernel[2])
@@ -4093,7 +5686,7 @@ public final class MobileNetV2 {
           let w6 = SIMD16<Float>(repeating: kernel[6])
           let w7 = SIMD16<Float>(repeating: kernel[7])
           let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1510816 &+ c])
+          let bias = SIMD16<Float>(repeating: weights[1493088 &+ c])
           let zero = SIMD16<Float>(repeating: 0)
           let six = SIMD16<Float>(repeating: 6)
           var copied = 0
@@ -4165,50 +5758,37 @@ public final class MobileNetV2 {
   // folded: features.17.conv.3 (bn)
   private func features_17_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][960][32]
-    let packedPanels = scratch + 30720
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 30720)
-      for i in 0..<960 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<960 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 27 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(27, threads: threads, pool: pool) {
+    // 54 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(54, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1511776 &+ block &* 11520))
-          let bias = UnsafePointer(weights + (1822816 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 26 {
-              Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, y + (block &* 588 &+ n), 960, 32, 49)
+          let a = UnsafePointer(weights + (1494048 &+ block &* 5760))
+          let bias = UnsafePointer(weights + (1805088 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 53 {
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel4(a, tailPanel, bias, stage, 960, 32, 32)
-              }
-              else {
-                Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, stage, 960, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 26 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                let valid = block == 53 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4224,50 +5804,37 @@ public final class MobileNetV2 {
   // in place: features.18.2 (relu6)
   private func features_18_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][320][32]
-    let packedPanels = scratch + 10240
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 10240)
-      for i in 0..<320 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<320 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 107 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 19 panels
-    Self.parallelRanges(107, threads: threads, pool: pool) {
+    // 214 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 9 panels
+    Self.parallelRanges(214, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1823152 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (2234032 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 106 {
-              Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 10240)), bias, y + (block &* 588 &+ n), 320, 32, 49)
+          let a = UnsafePointer(weights + (1805424 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (2216304 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 213 {
+              Self.__kernel16(a, src + n, bias, y + (block &* 294 &+ n), 320, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel3(a, tailPanel, bias, stage, 320, 32, 32)
-              }
-              else {
-                Self.__kernel3(a, UnsafePointer(packedPanels + (panel &* 10240)), bias, stage, 320, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 106 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel16(a, UnsafePointer(scratch), bias, stage, 320, 64, 64)
+                let valid = block == 213 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4301,8 +5868,8 @@ public final class MobileNetV2 {
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (2235328 &+ block &* 20480)
-      var even = UnsafeRawPointer(weights + (3525568 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (2217600 &+ block &* 20480)
+      var even = UnsafeRawPointer(weights + (3507840 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -4494,9 +6061,17 @@ public final class MobileNetV2 {
     #endif
   }
 
+  /// 114 zeros then the lane numbers 0..<16 (depthwise rows and masks).
+  nonisolated(unsafe) private static let __kernel2: UnsafeMutablePointer<Float> = {
+    let table = UnsafeMutablePointer<Float>.allocate(capacity: 130)
+    table.initialize(repeating: 0, count: 114)
+    for i in 0..<16 { (table + 114 + i).initialize(to: Float(i)) }
+    return table
+  }()
+
   /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
   /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4581,7 +6156,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows12 width32 relu6 lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4752,7 +6327,7 @@ public final class MobileNetV2 {
 
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4871,9 +6446,17 @@ public final class MobileNetV2 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
+  /// 58 zeros then the lane numbers 0..<16 (depthwise rows and masks).
+  nonisolated(unsafe) private static let __kernel6: UnsafeMutablePointer<Float> = {
+    let table = UnsafeMutablePointer<Float>.allocate(capacity: 74)
+    table.initialize(repeating: 0, count: 58)
+    for i in 0..<16 { (table + 58 + i).initialize(to: Float(i)) }
+    return table
+  }()
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -4981,6 +6564,796 @@ public final class MobileNetV2 {
     let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
     (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows11 width16 none lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 16 floats `bStride` apart, `out`: 11 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      ai += 11
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows12 width16 relu6 lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let six = SIMD16<Float>(repeating: 6)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    c0_0 = c0_0.replacing(with: six, where: c0_0 .> six)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    c1_0 = c1_0.replacing(with: six, where: c1_0 .> six)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    c2_0 = c2_0.replacing(with: six, where: c2_0 .> six)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    c3_0 = c3_0.replacing(with: six, where: c3_0 .> six)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    c4_0 = c4_0.replacing(with: six, where: c4_0 .> six)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    c5_0 = c5_0.replacing(with: six, where: c5_0 .> six)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    c6_0 = c6_0.replacing(with: six, where: c6_0 .> six)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    c7_0 = c7_0.replacing(with: six, where: c7_0 .> six)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    c8_0 = c8_0.replacing(with: six, where: c8_0 .> six)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    c9_0 = c9_0.replacing(with: six, where: c9_0 .> six)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    c10_0 = c10_0.replacing(with: six, where: c10_0 .> six)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    c11_0 = c11_0.replacing(with: six, where: c11_0 .> six)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
+  /// 30 zeros then the lane numbers 0..<16 (depthwise rows and masks).
+  nonisolated(unsafe) private static let __kernel10: UnsafeMutablePointer<Float> = {
+    let table = UnsafeMutablePointer<Float>.allocate(capacity: 46)
+    table.initialize(repeating: 0, count: 30)
+    for i in 0..<16 { (table + 30 + i).initialize(to: Float(i)) }
+    return table
+  }()
+
+  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width96 relu6 lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let six = SIMD16<Float>(repeating: 6)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    c0_0 = c0_0.replacing(with: six, where: c0_0 .> six)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    c0_1 = c0_1.replacing(with: six, where: c0_1 .> six)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    c0_2 = c0_2.replacing(with: six, where: c0_2 .> six)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    c0_3 = c0_3.replacing(with: six, where: c0_3 .> six)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    c0_4 = c0_4.replacing(with: six, where: c0_4 .> six)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    c0_5 = c0_5.replacing(with: six, where: c0_5 .> six)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    c1_0 = c1_0.replacing(with: six, where: c1_0 .> six)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    c1_1 = c1_1.replacing(with: six, where: c1_1 .> six)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    c1_2 = c1_2.replacing(with: six, where: c1_2 .> six)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    c1_3 = c1_3.replacing(with: six, where: c1_3 .> six)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    c1_4 = c1_4.replacing(with: six, where: c1_4 .> six)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    c1_5 = c1_5.replacing(with: six, where: c1_5 .> six)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    c2_0 = c2_0.replacing(with: six, where: c2_0 .> six)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    c2_1 = c2_1.replacing(with: six, where: c2_1 .> six)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    c2_2 = c2_2.replacing(with: six, where: c2_2 .> six)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    c2_3 = c2_3.replacing(with: six, where: c2_3 .> six)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    c2_4 = c2_4.replacing(with: six, where: c2_4 .> six)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    c2_5 = c2_5.replacing(with: six, where: c2_5 .> six)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    c3_0 = c3_0.replacing(with: six, where: c3_0 .> six)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    c3_1 = c3_1.replacing(with: six, where: c3_1 .> six)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    c3_2 = c3_2.replacing(with: six, where: c3_2 .> six)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    c3_3 = c3_3.replacing(with: six, where: c3_3 .> six)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    c3_4 = c3_4.replacing(with: six, where: c3_4 .> six)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    c3_5 = c3_5.replacing(with: six, where: c3_5 .> six)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 relu6 lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let six = SIMD16<Float>(repeating: 6)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    c0_0 = c0_0.replacing(with: six, where: c0_0 .> six)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    c1_0 = c1_0.replacing(with: six, where: c1_0 .> six)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    c2_0 = c2_0.replacing(with: six, where: c2_0 .> six)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    c3_0 = c3_0.replacing(with: six, where: c3_0 .> six)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu6 lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let six = SIMD16<Float>(repeating: 6)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    c0_0 = c0_0.replacing(with: six, where: c0_0 .> six)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    c0_1 = c0_1.replacing(with: six, where: c0_1 .> six)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    c0_2 = c0_2.replacing(with: six, where: c0_2 .> six)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    c0_3 = c0_3.replacing(with: six, where: c0_3 .> six)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    c1_0 = c1_0.replacing(with: six, where: c1_0 .> six)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    c1_1 = c1_1.replacing(with: six, where: c1_1 .> six)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    c1_2 = c1_2.replacing(with: six, where: c1_2 .> six)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    c1_3 = c1_3.replacing(with: six, where: c1_3 .> six)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    c2_0 = c2_0.replacing(with: six, where: c2_0 .> six)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    c2_1 = c2_1.replacing(with: six, where: c2_1 .> six)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    c2_2 = c2_2.replacing(with: six, where: c2_2 .> six)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    c2_3 = c2_3.replacing(with: six, where: c2_3 .> six)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    c3_0 = c3_0.replacing(with: six, where: c3_0 .> six)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    c3_1 = c3_1.replacing(with: six, where: c3_1 .> six)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    c3_2 = c3_2.replacing(with: six, where: c3_2 .> six)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    c3_3 = c3_3.replacing(with: six, where: c3_3 .> six)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    c4_0 = c4_0.replacing(with: six, where: c4_0 .> six)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    c4_1 = c4_1.replacing(with: six, where: c4_1 .> six)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    c4_2 = c4_2.replacing(with: six, where: c4_2 .> six)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    c4_3 = c4_3.replacing(with: six, where: c4_3 .> six)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    c5_0 = c5_0.replacing(with: six, where: c5_0 .> six)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    c5_1 = c5_1.replacing(with: six, where: c5_1 .> six)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    c5_2 = c5_2.replacing(with: six, where: c5_2 .> six)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    c5_3 = c5_3.replacing(with: six, where: c5_3 .> six)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

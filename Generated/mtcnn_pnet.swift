@@ -58,7 +58,7 @@ public final class MTCNNPNet {
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1250 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 1024 floats.
+  /// Zero-padded copies of convolution inputs, 512 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -85,8 +85,8 @@ public final class MTCNNPNet {
     weights.initialize(repeating: 0, count: 6660)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5000, alignment: 64).bindMemory(to: Float.self, capacity: 1250)
     arena.initialize(repeating: 0, count: 1250)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 64).bindMemory(to: Float.self, capacity: 1024)
-    scratch.initialize(repeating: 0, count: 1024)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2048, alignment: 64).bindMemory(to: Float.self, capacity: 512)
+    scratch.initialize(repeating: 0, count: 512)
     Self.packPlain(file, "conv1.weight", bias: "conv1.bias", norm: nil, outputs: 10, inner: 27, biasOffset: 270, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 10, into: weights + 288)
     Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 90, lanes: 16, into: weights + 304)
@@ -366,42 +366,37 @@ public final class MTCNNPNet {
   // in place: softmax4_1 (softmax)
   private func conv4_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 1 pixels, zero-filled to a whole panel
+    // the last 1 pixels, zero-filled to 16
     for i in 0..<32 {
-      let row = scratch + (i &* 32)
+      let row = scratch + (i &* 16)
       row.update(from: src + (i &* 1 &+ 0), count: 1)
-      (row + 1).update(repeating: 0, count: 31)
+      (row + 1).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 1 blocks of 2 channels x 1 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 1 blocks of 2 channels x 1 panels of 64 pixels, in 1 chunk(s) of 96 panels
     do {
       let first = 0, end = 1
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) {
         buffer in
         let stage = buffer.baseAddress!
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6448 &+ block &* 64))
           let bias = UnsafePointer(weights + (6512 &+ block &* 2))
           for panel in first..<end {
-            let n = panel &* 32
+            let n = panel &* 64
             if panel != 0 {
               Self.__kernel3(a, src + n, bias, y + (block &* 2 &+ n), 32, 1, 1)
             }
             else {
               if panel == 0 {
-                Self.__kernel3(a, tailPanel, bias, stage, 32, 32, 32)
-              }
-              else {
-                Self.__kernel3(a, src + n, bias, stage, 32, 1, 32)
-              }
-              let columns = panel == 0 ? 1 : 32
-              let valid = block == 0 ? 2 : 2
-              for r in 0..<valid {
-                let c = block &* 2 &+ r
-                let o = y + (c &* 1 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, UnsafePointer(scratch), bias, stage, 32, 16, 16)
+                let valid = 2
+                for r in 0..<valid {
+                  let c = block &* 2 &+ r
+                  let o = y + (c &* 1 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<1 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -433,42 +428,37 @@ public final class MTCNNPNet {
   // conv 1x1x32 -> 1x1x4, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func conv4_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 1 pixels, zero-filled to a whole panel
+    // the last 1 pixels, zero-filled to 16
     for i in 0..<32 {
-      let row = scratch + (i &* 32)
+      let row = scratch + (i &* 16)
       row.update(from: src + (i &* 1 &+ 0), count: 1)
-      (row + 1).update(repeating: 0, count: 31)
+      (row + 1).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 1 blocks of 4 channels x 1 panels of 32 pixels, in 1 chunk(s) of 192 panels
+    // 1 blocks of 4 channels x 1 panels of 64 pixels, in 1 chunk(s) of 96 panels
     do {
       let first = 0, end = 1
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) {
         buffer in
         let stage = buffer.baseAddress!
         for block in 0..<1 {
           let a = UnsafePointer(weights + (6528 &+ block &* 128))
           let bias = UnsafePointer(weights + (6656 &+ block &* 4))
           for panel in first..<end {
-            let n = panel &* 32
+            let n = panel &* 64
             if panel != 0 {
-              Self.__kernel4(a, src + n, bias, y + (block &* 4 &+ n), 32, 1, 1)
+              Self.__kernel5(a, src + n, bias, y + (block &* 4 &+ n), 32, 1, 1)
             }
             else {
               if panel == 0 {
-                Self.__kernel4(a, tailPanel, bias, stage, 32, 32, 32)
-              }
-              else {
-                Self.__kernel4(a, src + n, bias, stage, 32, 1, 32)
-              }
-              let columns = panel == 0 ? 1 : 32
-              let valid = block == 0 ? 4 : 4
-              for r in 0..<valid {
-                let c = block &* 4 &+ r
-                let o = y + (c &* 1 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel6(a, UnsafePointer(scratch), bias, stage, 32, 16, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 1 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<1 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -719,84 +709,184 @@ public final class MTCNNPNet {
     UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows2 width32 none lanes16 fmatrue.
-  /// `a`: `[k][2]`, `b`: k rows of 32 floats `bStride` apart, `out`: 2 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows2 width64 none lanes16 fmatrue.
+  /// `a`: `[k][2]`, `b`: k rows of 64 floats `bStride` apart, `out`: 2 rows of 64 floats `outStride` apart.
   @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
     var c1_0 = bias1
     var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
     var ai = a
     var bi = b
     for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel0(c0_0, b0, a0)
       c0_1 = Self.__kernel0(c0_1, b1, a0)
+      c0_2 = Self.__kernel0(c0_2, b2, a0)
+      c0_3 = Self.__kernel0(c0_3, b3, a0)
       let a1 = ai[1]
       c1_0 = Self.__kernel0(c1_0, b0, a1)
       c1_1 = Self.__kernel0(c1_1, b1, a1)
+      c1_2 = Self.__kernel0(c1_2, b2, a1)
+      c1_3 = Self.__kernel0(c1_3, b3, a1)
       ai += 2
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
     (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
     (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows4 width32 none lanes16 fmatrue.
-  /// `a`: `[k][4]`, `b`: k rows of 32 floats `bStride` apart, `out`: 4 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows2 width16 none lanes16 fmatrue.
+  /// `a`: `[k][2]`, `b`: k rows of 16 floats `bStride` apart, `out`: 2 rows of 16 floats `outStride` apart.
   @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel0(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel0(c1_0, b0, a1)
+      ai += 2
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width64 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 64 floats `bStride` apart, `out`: 4 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
     var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
     var c1_0 = bias1
     var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
     let bias2 = SIMD16<Float>(repeating: bias[2])
     var c2_0 = bias2
     var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
     let bias3 = SIMD16<Float>(repeating: bias[3])
     var c3_0 = bias3
     var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
     var ai = a
     var bi = b
     for _ in 0..<k {
       let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
       let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
       let a0 = ai[0]
       c0_0 = Self.__kernel0(c0_0, b0, a0)
       c0_1 = Self.__kernel0(c0_1, b1, a0)
+      c0_2 = Self.__kernel0(c0_2, b2, a0)
+      c0_3 = Self.__kernel0(c0_3, b3, a0)
       let a1 = ai[1]
       c1_0 = Self.__kernel0(c1_0, b0, a1)
       c1_1 = Self.__kernel0(c1_1, b1, a1)
+      c1_2 = Self.__kernel0(c1_2, b2, a1)
+      c1_3 = Self.__kernel0(c1_3, b3, a1)
       let a2 = ai[2]
       c2_0 = Self.__kernel0(c2_0, b0, a2)
       c2_1 = Self.__kernel0(c2_1, b1, a2)
+      c2_2 = Self.__kernel0(c2_2, b2, a2)
+      c2_3 = Self.__kernel0(c2_3, b3, a2)
       let a3 = ai[3]
       c3_0 = Self.__kernel0(c3_0, b0, a3)
       c3_1 = Self.__kernel0(c3_1, b1, a3)
+      c3_2 = Self.__kernel0(c3_2, b2, a3)
+      c3_3 = Self.__kernel0(c3_3, b3, a3)
       ai += 4
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
     (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
     (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
     let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
     (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
     (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
     let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
     (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
     (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
     let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
     (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel0(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel0(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel0(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel0(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

@@ -1031,7 +1031,7 @@ public final class ResNet101 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 60000976 floats.
+  /// Packed weights, 59764704 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -1058,8 +1058,8 @@ public final class ResNet101 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 240003904, alignment: 64).bindMemory(to: Float.self, capacity: 60000976)
-    weights.initialize(repeating: 0, count: 60000976)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 239058816, alignment: 64).bindMemory(to: Float.self, capacity: 59764704)
+    weights.initialize(repeating: 0, count: 59764704)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
     arena.initialize(repeating: 0, count: 1806336)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
@@ -1080,95 +1080,95 @@ public final class ResNet101 {
     Self.pack(file, "layer2.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 500912)
     Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 567488)
     Self.pack(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 700112)
-    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 767840)
+    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 767840)
     Self.pack(file, "layer2.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1038320)
     Self.pack(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1104896)
-    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 1172624)
+    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1172624)
     Self.pack(file, "layer2.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1443104)
     Self.pack(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1509680)
-    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 1577408)
+    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1577408)
     Self.pack(file, "layer2.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1847888)
     Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1914464)
     Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2049904)
-    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 2639984)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 12, into: weights + 2905216)
-    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 3434640)
-    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3705248)
-    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 4786880)
-    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 5052112)
-    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5322720)
-    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 6404352)
-    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 6669584)
-    Self.packWinograd(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 6940192)
-    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 8021824)
-    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 8287056)
-    Self.packWinograd(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 8557664)
-    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 9639296)
-    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 9904528)
-    Self.packWinograd(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 10175136)
-    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 11256768)
-    Self.pack(file, "layer3.6.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 11522000)
-    Self.packWinograd(file, "layer3.6.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 11792608)
-    Self.pack(file, "layer3.6.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 12874240)
-    Self.pack(file, "layer3.7.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 13139472)
-    Self.packWinograd(file, "layer3.7.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 13410080)
-    Self.pack(file, "layer3.7.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 14491712)
-    Self.pack(file, "layer3.8.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 14756944)
-    Self.packWinograd(file, "layer3.8.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 15027552)
-    Self.pack(file, "layer3.8.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 16109184)
-    Self.pack(file, "layer3.9.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 16374416)
-    Self.packWinograd(file, "layer3.9.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 16645024)
-    Self.pack(file, "layer3.9.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 17726656)
-    Self.pack(file, "layer3.10.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 17991888)
-    Self.packWinograd(file, "layer3.10.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 18262496)
-    Self.pack(file, "layer3.10.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 19344128)
-    Self.pack(file, "layer3.11.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 19609360)
-    Self.packWinograd(file, "layer3.11.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 19879968)
-    Self.pack(file, "layer3.11.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 20961600)
-    Self.pack(file, "layer3.12.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 21226832)
-    Self.packWinograd(file, "layer3.12.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 21497440)
-    Self.pack(file, "layer3.12.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 22579072)
-    Self.pack(file, "layer3.13.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 22844304)
-    Self.packWinograd(file, "layer3.13.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 23114912)
-    Self.pack(file, "layer3.13.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 24196544)
-    Self.pack(file, "layer3.14.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 24461776)
-    Self.packWinograd(file, "layer3.14.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 24732384)
-    Self.pack(file, "layer3.14.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 25814016)
-    Self.pack(file, "layer3.15.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 26079248)
-    Self.packWinograd(file, "layer3.15.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 26349856)
-    Self.pack(file, "layer3.15.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 27431488)
-    Self.pack(file, "layer3.16.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 27696720)
-    Self.packWinograd(file, "layer3.16.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 27967328)
-    Self.pack(file, "layer3.16.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 29048960)
-    Self.pack(file, "layer3.17.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 29314192)
-    Self.packWinograd(file, "layer3.17.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 29584800)
-    Self.pack(file, "layer3.17.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 30666432)
-    Self.pack(file, "layer3.18.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 30931664)
-    Self.packWinograd(file, "layer3.18.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 31202272)
-    Self.pack(file, "layer3.18.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 32283904)
-    Self.pack(file, "layer3.19.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 32549136)
-    Self.packWinograd(file, "layer3.19.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 32819744)
-    Self.pack(file, "layer3.19.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 33901376)
-    Self.pack(file, "layer3.20.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 34166608)
-    Self.packWinograd(file, "layer3.20.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 34437216)
-    Self.pack(file, "layer3.20.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 35518848)
-    Self.pack(file, "layer3.21.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 35784080)
-    Self.packWinograd(file, "layer3.21.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 36054688)
-    Self.pack(file, "layer3.21.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 37136320)
-    Self.pack(file, "layer3.22.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 37401552)
-    Self.packWinograd(file, "layer3.22.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 37672160)
-    Self.pack(file, "layer3.22.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 38753792)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 39019024)
-    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 39547936)
-    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 41907744)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 12, into: weights + 42960432)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 45063744)
-    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 46121040)
-    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 50446976)
-    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 51499664)
-    Self.packWinograd(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 52556960)
-    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 56882896)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 57935584)
+    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 2639984)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 4, into: weights + 2903152)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 3428464)
+    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3690864)
+    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 4772496)
+    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 5035664)
+    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5298064)
+    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 6379696)
+    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 6642864)
+    Self.packWinograd(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 6905264)
+    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7986896)
+    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8250064)
+    Self.packWinograd(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 8512464)
+    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9594096)
+    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 9857264)
+    Self.packWinograd(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 10119664)
+    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 11201296)
+    Self.pack(file, "layer3.6.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 11464464)
+    Self.packWinograd(file, "layer3.6.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 11726864)
+    Self.pack(file, "layer3.6.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.6.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 12808496)
+    Self.pack(file, "layer3.7.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 13071664)
+    Self.packWinograd(file, "layer3.7.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 13334064)
+    Self.pack(file, "layer3.7.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.7.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 14415696)
+    Self.pack(file, "layer3.8.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 14678864)
+    Self.packWinograd(file, "layer3.8.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 14941264)
+    Self.pack(file, "layer3.8.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.8.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 16022896)
+    Self.pack(file, "layer3.9.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 16286064)
+    Self.packWinograd(file, "layer3.9.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 16548464)
+    Self.pack(file, "layer3.9.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.9.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 17630096)
+    Self.pack(file, "layer3.10.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 17893264)
+    Self.packWinograd(file, "layer3.10.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 18155664)
+    Self.pack(file, "layer3.10.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.10.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 19237296)
+    Self.pack(file, "layer3.11.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 19500464)
+    Self.packWinograd(file, "layer3.11.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 19762864)
+    Self.pack(file, "layer3.11.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.11.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 20844496)
+    Self.pack(file, "layer3.12.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 21107664)
+    Self.packWinograd(file, "layer3.12.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 21370064)
+    Self.pack(file, "layer3.12.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.12.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 22451696)
+    Self.pack(file, "layer3.13.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 22714864)
+    Self.packWinograd(file, "layer3.13.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 22977264)
+    Self.pack(file, "layer3.13.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.13.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 24058896)
+    Self.pack(file, "layer3.14.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 24322064)
+    Self.packWinograd(file, "layer3.14.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 24584464)
+    Self.pack(file, "layer3.14.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.14.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 25666096)
+    Self.pack(file, "layer3.15.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 25929264)
+    Self.packWinograd(file, "layer3.15.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 26191664)
+    Self.pack(file, "layer3.15.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.15.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 27273296)
+    Self.pack(file, "layer3.16.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 27536464)
+    Self.packWinograd(file, "layer3.16.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 27798864)
+    Self.pack(file, "layer3.16.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.16.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 28880496)
+    Self.pack(file, "layer3.17.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 29143664)
+    Self.packWinograd(file, "layer3.17.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 29406064)
+    Self.pack(file, "layer3.17.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.17.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 30487696)
+    Self.pack(file, "layer3.18.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 30750864)
+    Self.packWinograd(file, "layer3.18.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 31013264)
+    Self.pack(file, "layer3.18.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.18.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 32094896)
+    Self.pack(file, "layer3.19.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 32358064)
+    Self.packWinograd(file, "layer3.19.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 32620464)
+    Self.pack(file, "layer3.19.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.19.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 33702096)
+    Self.pack(file, "layer3.20.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 33965264)
+    Self.packWinograd(file, "layer3.20.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 34227664)
+    Self.pack(file, "layer3.20.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.20.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 35309296)
+    Self.pack(file, "layer3.21.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 35572464)
+    Self.packWinograd(file, "layer3.21.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 35834864)
+    Self.pack(file, "layer3.21.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.21.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 36916496)
+    Self.pack(file, "layer3.22.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 37179664)
+    Self.packWinograd(file, "layer3.22.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 37442064)
+    Self.pack(file, "layer3.22.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.22.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 38523696)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 38786864)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 39311664)
+    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 41671472)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 6, into: weights + 42724160)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 44827472)
+    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 45884768)
+    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 50210704)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 51263392)
+    Self.packWinograd(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 52320688)
+    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 56646624)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 57699312)
   }
 
   deinit {
@@ -1503,13 +1503,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1595,13 +1594,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1635,13 +1633,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1692,13 +1689,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1784,13 +1780,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1841,13 +1836,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1933,13 +1927,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1990,13 +1983,12 @@ public final class ResNet101 {
               }
               else {
                 Self.__kernel7(a, src + n, bias, stage, 256, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -2078,13 +2070,7 @@ public final class ResNet101 {
   // folded: layer2.0.bn3 (bn)
   private func layer2_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -2101,19 +2087,27 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2128,7 +2122,7 @@ public final class ResNet101 {
   // folded: layer2.0.downsample.1 (bn)
   private func layer2_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [256][784]
-    let subsampled = scratch + 8192
+    let subsampled = scratch + 0
     for c in 0..<256 {
       for oy in 0..<28 {
         let from = x0 + (c &* 3136 &+ oy &* 112)
@@ -2140,20 +2134,14 @@ public final class ResNet101 {
     }
     let src = UnsafePointer(subsampled)
     // the 24 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 208896
+    let packedPanels = scratch + 200704
     for panel in 0..<24 {
       let to = packedPanels + (panel &* 8192)
       for i in 0..<256 {
         (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
       }
     }
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -2171,19 +2159,27 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel10(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 42 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 42 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 42 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2216,13 +2212,7 @@ public final class ResNet101 {
   // in place: relu14 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -2240,19 +2230,27 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2287,28 +2285,28 @@ public final class ResNet101 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (1038176 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -2320,13 +2318,7 @@ public final class ResNet101 {
   // folded: layer2.1.bn3 (bn)
   private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -2343,19 +2335,27 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2387,13 +2387,7 @@ public final class ResNet101 {
   // in place: relu17 (relu)
   private func layer2_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -2411,19 +2405,27 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2458,28 +2460,28 @@ public final class ResNet101 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (1442960 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -2491,13 +2493,7 @@ public final class ResNet101 {
   // folded: layer2.2.bn3 (bn)
   private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -2514,19 +2510,27 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2558,13 +2562,7 @@ public final class ResNet101 {
   // in place: relu20 (relu)
   private func layer2_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -2582,19 +2580,27 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2629,28 +2635,28 @@ public final class ResNet101 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (1847744 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -2662,13 +2668,7 @@ public final class ResNet101 {
   // folded: layer2.3.bn3 (bn)
   private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -2685,19 +2685,27 @@ public final class ResNet101 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2730,20 +2738,14 @@ public final class ResNet101 {
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the 24 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
+    let packedPanels = scratch + 0
     for panel in 0..<24 {
       let to = packedPanels + (panel &* 16384)
       for i in 0..<512 {
         (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
       }
     }
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
@@ -2761,19 +2763,27 @@ public final class ResNet101 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2816,7 +2826,7 @@ public final class ResNet101 {
           let row = groupInput + (oy &* 60)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 2), 256, 900, packed, bias, stage)
+            Self.__kernel14(row + (ox &* 2), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2839,50 +2849,52 @@ public final class ResNet101 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2639984 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (2904176 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (2902128 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2897,7 +2909,7 @@ public final class ResNet101 {
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [512][196]
-    let subsampled = scratch + 16384
+    let subsampled = scratch + 0
     for c in 0..<512 {
       for oy in 0..<14 {
         let from = x0 + (c &* 784 &+ oy &* 56)
@@ -2908,50 +2920,52 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 6 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 116736
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16384)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 100352
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2905216 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (3433600 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
+          let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (3427440 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2983,51 +2997,53 @@ public final class ResNet101 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (3434640 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (3704976 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (3690608 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3057,19 +3073,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4786856)
+    let zero = UnsafePointer(weights + 4772472)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3705248 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (3690864 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3080,10 +3096,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (4786592 &+ block &* 12))
+          let bias = UnsafePointer(weights + (4772208 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3095,50 +3111,52 @@ public final class ResNet101 {
   // folded: layer3.1.bn3 (bn)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4786880 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (5051072 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (5034640 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3170,51 +3188,53 @@ public final class ResNet101 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5052112 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (5322448 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (5297808 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3244,19 +3264,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 6404328)
+    let zero = UnsafePointer(weights + 6379672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (5322720 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (5298064 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3267,10 +3287,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (6404064 &+ block &* 12))
+          let bias = UnsafePointer(weights + (6379408 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3282,50 +3302,52 @@ public final class ResNet101 {
   // folded: layer3.2.bn3 (bn)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6404352 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (6668544 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (6641840 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3357,51 +3379,53 @@ public final class ResNet101 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (6669584 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (6939920 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (6905008 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3431,19 +3455,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 8021800)
+    let zero = UnsafePointer(weights + 7986872)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6940192 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (6905264 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3454,10 +3478,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (8021536 &+ block &* 12))
+          let bias = UnsafePointer(weights + (7986608 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3469,50 +3493,52 @@ public final class ResNet101 {
   // folded: layer3.3.bn3 (bn)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8021824 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (8286016 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (8249040 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3544,51 +3570,53 @@ public final class ResNet101 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (8287056 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (8557392 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (8250064 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (8512208 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3618,19 +3646,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 9639272)
+    let zero = UnsafePointer(weights + 9594072)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (8557664 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (8512464 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3641,10 +3669,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (9639008 &+ block &* 12))
+          let bias = UnsafePointer(weights + (9593808 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3656,50 +3684,52 @@ public final class ResNet101 {
   // folded: layer3.4.bn3 (bn)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (9639296 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (9903488 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (9856240 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3731,51 +3761,53 @@ public final class ResNet101 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (9904528 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (10174864 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (9857264 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (10119408 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3805,19 +3837,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 11256744)
+    let zero = UnsafePointer(weights + 11201272)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (10175136 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (10119664 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3828,10 +3860,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (11256480 &+ block &* 12))
+          let bias = UnsafePointer(weights + (11201008 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3843,50 +3875,52 @@ public final class ResNet101 {
   // folded: layer3.5.bn3 (bn)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (11256768 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (11520960 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (11201296 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (11463440 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3918,51 +3952,53 @@ public final class ResNet101 {
   // in place: relu41 (relu)
   private func layer3_6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (11522000 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (11792336 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (11464464 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (11726608 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3992,19 +4028,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 12874216)
+    let zero = UnsafePointer(weights + 12808472)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (11792608 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (11726864 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -4015,10 +4051,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (12873952 &+ block &* 12))
+          let bias = UnsafePointer(weights + (12808208 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4030,50 +4066,52 @@ public final class ResNet101 {
   // folded: layer3.6.bn3 (bn)
   private func layer3_6_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (12874240 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (13138432 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (12808496 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (13070640 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4105,51 +4143,53 @@ public final class ResNet101 {
   // in place: relu44 (relu)
   private func layer3_7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (13139472 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (13409808 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (13071664 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (13333808 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4179,19 +4219,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 14491688)
+    let zero = UnsafePointer(weights + 14415672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (13410080 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (13334064 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -4202,10 +4242,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (14491424 &+ block &* 12))
+          let bias = UnsafePointer(weights + (14415408 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4217,50 +4257,52 @@ public final class ResNet101 {
   // folded: layer3.7.bn3 (bn)
   private func layer3_7_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (14491712 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (14755904 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (14415696 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (14677840 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4292,51 +4334,53 @@ public final class ResNet101 {
   // in place: relu47 (relu)
   private func layer3_8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (14756944 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (15027280 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (14678864 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (14941008 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4366,19 +4410,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 16109160)
+    let zero = UnsafePointer(weights + 16022872)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (15027552 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (14941264 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -4389,10 +4433,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (16108896 &+ block &* 12))
+          let bias = UnsafePointer(weights + (16022608 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4404,50 +4448,52 @@ public final class ResNet101 {
   // folded: layer3.8.bn3 (bn)
   private func layer3_8_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (16109184 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (16373376 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (16022896 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (16285040 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4479,51 +4525,53 @@ public final class ResNet101 {
   // in place: relu50 (relu)
   private func layer3_9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (16374416 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (16644752 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (16286064 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (16548208 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4553,19 +4601,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 17726632)
+    let zero = UnsafePointer(weights + 17630072)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (16645024 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (16548464 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -4576,10 +4624,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (17726368 &+ block &* 12))
+          let bias = UnsafePointer(weights + (17629808 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4591,50 +4639,52 @@ public final class ResNet101 {
   // folded: layer3.9.bn3 (bn)
   private func layer3_9_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (17726656 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (17990848 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (17630096 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (17892240 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4666,51 +4716,53 @@ public final class ResNet101 {
   // in place: relu53 (relu)
   private func layer3_10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (17991888 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (18262224 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (17893264 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (18155408 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4740,19 +4792,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 19344104)
+    let zero = UnsafePointer(weights + 19237272)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (18262496 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (18155664 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -4763,10 +4815,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (19343840 &+ block &* 12))
+          let bias = UnsafePointer(weights + (19237008 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4778,50 +4830,52 @@ public final class ResNet101 {
   // folded: layer3.10.bn3 (bn)
   private func layer3_10_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (19344128 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (19608320 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (19237296 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (19499440 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4853,51 +4907,53 @@ public final class ResNet101 {
   // in place: relu56 (relu)
   private func layer3_11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (19609360 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (19879696 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (19500464 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (19762608 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4927,19 +4983,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 20961576)
+    let zero = UnsafePointer(weights + 20844472)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (19879968 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (19762864 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -4950,10 +5006,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (20961312 &+ block &* 12))
+          let bias = UnsafePointer(weights + (20844208 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4965,50 +5021,52 @@ public final class ResNet101 {
   // folded: layer3.11.bn3 (bn)
   private func layer3_11_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (20961600 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (21225792 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (20844496 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (21106640 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5040,51 +5098,53 @@ public final class ResNet101 {
   // in place: relu59 (relu)
   private func layer3_12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (21226832 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (21497168 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (21107664 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (21369808 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5114,19 +5174,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 22579048)
+    let zero = UnsafePointer(weights + 22451672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (21497440 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (21370064 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -5137,10 +5197,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (22578784 &+ block &* 12))
+          let bias = UnsafePointer(weights + (22451408 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5152,50 +5212,52 @@ public final class ResNet101 {
   // folded: layer3.12.bn3 (bn)
   private func layer3_12_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (22579072 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (22843264 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (22451696 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (22713840 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5227,51 +5289,53 @@ public final class ResNet101 {
   // in place: relu62 (relu)
   private func layer3_13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (22844304 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (23114640 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (22714864 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (22977008 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5301,19 +5365,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 24196520)
+    let zero = UnsafePointer(weights + 24058872)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (23114912 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (22977264 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -5324,10 +5388,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (24196256 &+ block &* 12))
+          let bias = UnsafePointer(weights + (24058608 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5339,50 +5403,52 @@ public final class ResNet101 {
   // folded: layer3.13.bn3 (bn)
   private func layer3_13_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (24196544 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (24460736 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (24058896 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (24321040 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5414,51 +5480,53 @@ public final class ResNet101 {
   // in place: relu65 (relu)
   private func layer3_14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (24461776 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (24732112 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (24322064 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (24584208 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5488,19 +5556,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 25813992)
+    let zero = UnsafePointer(weights + 25666072)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (24732384 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (24584464 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -5511,10 +5579,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (25813728 &+ block &* 12))
+          let bias = UnsafePointer(weights + (25665808 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5526,50 +5594,52 @@ public final class ResNet101 {
   // folded: layer3.14.bn3 (bn)
   private func layer3_14_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (25814016 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (26078208 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (25666096 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (25928240 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5601,51 +5671,53 @@ public final class ResNet101 {
   // in place: relu68 (relu)
   private func layer3_15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (26079248 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (26349584 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (25929264 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (26191408 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5675,19 +5747,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 27431464)
+    let zero = UnsafePointer(weights + 27273272)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (26349856 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (26191664 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -5698,10 +5770,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (27431200 &+ block &* 12))
+          let bias = UnsafePointer(weights + (27273008 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5713,50 +5785,52 @@ public final class ResNet101 {
   // folded: layer3.15.bn3 (bn)
   private func layer3_15_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (27431488 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (27695680 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (27273296 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (27535440 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5788,51 +5862,53 @@ public final class ResNet101 {
   // in place: relu71 (relu)
   private func layer3_16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (27696720 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (27967056 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (27536464 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (27798608 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5862,19 +5938,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 29048936)
+    let zero = UnsafePointer(weights + 28880472)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (27967328 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (27798864 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -5885,10 +5961,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (29048672 &+ block &* 12))
+          let bias = UnsafePointer(weights + (28880208 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5900,50 +5976,52 @@ public final class ResNet101 {
   // folded: layer3.16.bn3 (bn)
   private func layer3_16_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (29048960 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (29313152 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (28880496 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (29142640 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -5975,51 +6053,53 @@ public final class ResNet101 {
   // in place: relu74 (relu)
   private func layer3_17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (29314192 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (29584528 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (29143664 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (29405808 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6049,19 +6129,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 30666408)
+    let zero = UnsafePointer(weights + 30487672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (29584800 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (29406064 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -6072,10 +6152,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (30666144 &+ block &* 12))
+          let bias = UnsafePointer(weights + (30487408 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6087,50 +6167,52 @@ public final class ResNet101 {
   // folded: layer3.17.bn3 (bn)
   private func layer3_17_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (30666432 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (30930624 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (30487696 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (30749840 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -6162,51 +6244,53 @@ public final class ResNet101 {
   // in place: relu77 (relu)
   private func layer3_18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (30931664 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (31202000 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (30750864 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (31013008 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6236,19 +6320,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 32283880)
+    let zero = UnsafePointer(weights + 32094872)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (31202272 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (31013264 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -6259,10 +6343,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (32283616 &+ block &* 12))
+          let bias = UnsafePointer(weights + (32094608 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6274,50 +6358,52 @@ public final class ResNet101 {
   // folded: layer3.18.bn3 (bn)
   private func layer3_18_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (32283904 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (32548096 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (32094896 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (32357040 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -6349,51 +6435,53 @@ public final class ResNet101 {
   // in place: relu80 (relu)
   private func layer3_19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (32549136 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (32819472 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (32358064 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (32620208 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6423,19 +6511,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 33901352)
+    let zero = UnsafePointer(weights + 33702072)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (32819744 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (32620464 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -6446,10 +6534,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (33901088 &+ block &* 12))
+          let bias = UnsafePointer(weights + (33701808 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6461,50 +6549,52 @@ public final class ResNet101 {
   // folded: layer3.19.bn3 (bn)
   private func layer3_19_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (33901376 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (34165568 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (33702096 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (33964240 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -6536,51 +6626,53 @@ public final class ResNet101 {
   // in place: relu83 (relu)
   private func layer3_20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (34166608 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (34436944 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (33965264 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (34227408 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6610,19 +6702,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 35518824)
+    let zero = UnsafePointer(weights + 35309272)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (34437216 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (34227664 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -6633,10 +6725,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (35518560 &+ block &* 12))
+          let bias = UnsafePointer(weights + (35309008 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6648,50 +6740,52 @@ public final class ResNet101 {
   // folded: layer3.20.bn3 (bn)
   private func layer3_20_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (35518848 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (35783040 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (35309296 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (35571440 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -6723,51 +6817,53 @@ public final class ResNet101 {
   // in place: relu86 (relu)
   private func layer3_21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (35784080 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (36054416 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (35572464 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (35834608 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6797,19 +6893,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 37136296)
+    let zero = UnsafePointer(weights + 36916472)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (36054688 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (35834864 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -6820,10 +6916,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (37136032 &+ block &* 12))
+          let bias = UnsafePointer(weights + (36916208 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6835,50 +6931,52 @@ public final class ResNet101 {
   // folded: layer3.21.bn3 (bn)
   private func layer3_21_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (37136320 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (37400512 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (36916496 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (37178640 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -6910,51 +7008,53 @@ public final class ResNet101 {
   // in place: relu89 (relu)
   private func layer3_22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (37401552 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (37671888 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (37179664 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (37441808 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6984,19 +7084,19 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 38753768)
+    let zero = UnsafePointer(weights + 38523672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (37672160 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (37442064 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -7007,10 +7107,10 @@ public final class ResNet101 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (38753504 &+ block &* 12))
+          let bias = UnsafePointer(weights + (38523408 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7022,50 +7122,52 @@ public final class ResNet101 {
   // folded: layer3.22.bn3 (bn)
   private func layer3_22_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (38753792 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (39017984 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (38523696 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (38785840 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7097,51 +7199,53 @@ public final class ResNet101 {
   // in place: relu92 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (39019024 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (39547408 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 42 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (38786864 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (39311152 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 42 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -7174,8 +7278,8 @@ public final class ResNet101 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (39547936 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (41907232 &+ block &* 32))
+      let packed = UnsafePointer(weights + (39311664 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (41670960 &+ block &* 32))
       let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -7185,7 +7289,7 @@ public final class ResNet101 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel21(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -7208,50 +7312,37 @@ public final class ResNet101 {
   // folded: layer4.0.bn3 (bn)
   private func layer4_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (41907744 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (42958368 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
+          let a = UnsafePointer(weights + (41671472 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (42722096 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7266,7 +7357,7 @@ public final class ResNet101 {
   // folded: layer4.0.downsample.1 (bn)
   private func layer4_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [1024][49]
-    let subsampled = scratch + 32768
+    let subsampled = scratch + 65536
     for c in 0..<1024 {
       for oy in 0..<7 {
         let from = x0 + (c &* 196 &+ oy &* 28)
@@ -7277,50 +7368,37 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 1 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 82944
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 32768)
-      for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (42960432 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (45061680 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 588 &+ n), 1024, 32, 49)
+          let a = UnsafePointer(weights + (42724160 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (44825408 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7352,50 +7430,37 @@ public final class ResNet101 {
   // in place: relu95 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][2048][32]
-    let packedPanels = scratch + 65536
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 65536)
-      for i in 0..<2048 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<2048 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (45063744 &+ block &* 24576))
-          let bias = UnsafePointer(weights + (46120512 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 42 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
+          let a = UnsafePointer(weights + (44827472 &+ block &* 12288))
+          let bias = UnsafePointer(weights + (45884240 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 85 {
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel7(a, tailPanel, bias, stage, 2048, 32, 32)
-              }
-              else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                let valid = block == 85 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7424,33 +7489,33 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 51200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 50446944)
+    let zero = UnsafePointer(weights + 50210672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
+        Self.__kernel19(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 8192)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (46121040 &+ (block &* 16 &+ xi) &* 12288))
+            let panel = UnsafePointer(weights + (45884768 &+ (block &* 16 &+ xi) &* 12288))
             let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel16(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+              Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (50446416 &+ block &* 24))
+          let bias = UnsafePointer(weights + (50210144 &+ block &* 24))
           let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel20(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -7462,50 +7527,37 @@ public final class ResNet101 {
   // folded: layer4.1.bn3 (bn)
   private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (50446976 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (51497600 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
+          let a = UnsafePointer(weights + (50210704 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (51261328 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7537,50 +7589,37 @@ public final class ResNet101 {
   // in place: relu98 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][2048][32]
-    let packedPanels = scratch + 65536
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 65536)
-      for i in 0..<2048 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<2048 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (51499664 &+ block &* 24576))
-          let bias = UnsafePointer(weights + (52556432 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 42 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
+          let a = UnsafePointer(weights + (51263392 &+ block &* 12288))
+          let bias = UnsafePointer(weights + (52320160 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 85 {
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel7(a, tailPanel, bias, stage, 2048, 32, 32)
-              }
-              else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                let valid = block == 85 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7609,33 +7648,33 @@ public final class ResNet101 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 51200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 56882864)
+    let zero = UnsafePointer(weights + 56646592)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
+        Self.__kernel19(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 8192)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (52556960 &+ (block &* 16 &+ xi) &* 12288))
+            let panel = UnsafePointer(weights + (52320688 &+ (block &* 16 &+ xi) &* 12288))
             let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel16(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+              Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (56882336 &+ block &* 24))
+          let bias = UnsafePointer(weights + (56646064 &+ block &* 24))
           let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel20(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -7647,50 +7686,37 @@ public final class ResNet101 {
   // folded: layer4.2.bn3 (bn)
   private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (56882896 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (57933520 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
+          let a = UnsafePointer(weights + (56646624 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (57697248 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -7740,8 +7766,8 @@ public final class ResNet101 {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (57935584 &+ block &* 32768)
-      var even = UnsafeRawPointer(weights + (59999968 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (57699312 &+ block &* 32768)
+      var even = UnsafeRawPointer(weights + (59763696 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -9233,8 +9259,189 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel10(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel12(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -9297,7 +9504,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel11(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel13(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -9364,7 +9571,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -9628,8 +9835,312 @@ public final class ResNet101 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -9692,7 +10203,7 @@ public final class ResNet101 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel20(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -9759,7 +10270,7 @@ public final class ResNet101 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -10028,9 +10539,244 @@ public final class ResNet101 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
+  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows24 width16 none lanes16 fmatrue.
   /// `a`: `[k][24]`, `b`: k rows of 16 floats `bStride` apart, `out`: 24 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])

@@ -227,7 +227,7 @@ public final class ResNet18 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 19555840 floats.
+  /// Packed weights, 19554800 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -254,8 +254,8 @@ public final class ResNet18 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 78223360, alignment: 64).bindMemory(to: Float.self, capacity: 19555840)
-    weights.initialize(repeating: 0, count: 19555840)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 78219200, alignment: 64).bindMemory(to: Float.self, capacity: 19554800)
+    weights.initialize(repeating: 0, count: 19554800)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
@@ -266,21 +266,21 @@ public final class ResNet18 {
     Self.packWinograd(file, "layer1.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn1", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 144800)
     Self.packWinograd(file, "layer1.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer1.1.bn2", epsilon: 1e-05, channels: 64), outputs: 64, inputs: 64, lanes: 11, into: weights + 212464)
     Self.pack(file, "layer2.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 32, into: weights + 280128)
-    Self.packWinograd(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 353984)
+    Self.packWinograd(file, "layer2.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 353984)
     Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 624464)
-    Self.packWinograd(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 633056)
-    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 903536)
+    Self.packWinograd(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 633056)
+    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 903536)
     Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1174016)
     Self.packWinograd(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 1469184)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 12, into: weights + 2550816)
-    Self.packWinograd(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 2584880)
-    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3666512)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 4748144)
-    Self.packWinograd(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 5928304)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 10254240)
-    Self.packWinograd(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 10386864)
-    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 14712800)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 19038736)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 2550816)
+    Self.packWinograd(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 2583840)
+    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3665472)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 4747104)
+    Self.packWinograd(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 5927264)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 6, into: weights + 10253200)
+    Self.packWinograd(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 10385824)
+    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 14711760)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 19037696)
   }
 
   deinit {
@@ -810,28 +810,28 @@ public final class ResNet18 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (353984 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (353984 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (624320 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (624320 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -843,7 +843,7 @@ public final class ResNet18 {
   // folded: layer2.0.downsample.1 (bn)
   private func layer2_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [64][784]
-    let subsampled = scratch + 2048
+    let subsampled = scratch + 0
     for c in 0..<64 {
       for oy in 0..<28 {
         let from = x0 + (c &* 3136 &+ oy &* 112)
@@ -854,13 +854,7 @@ public final class ResNet18 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -873,23 +867,31 @@ public final class ResNet18 {
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 9408 &+ n), 64, 784, 784)
+              Self.__kernel10(a, src + n, bias, y + (block &* 9408 &+ n), 64, 784, 784)
             }
             else {
               if panel == 24 {
-                Self.__kernel8(a, tailPanel, bias, stage, 64, 32, 32)
+                Self.__kernel11(a, src + 768, bias, stage, 64, 784, 16)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 64, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, src + n, bias, stage, 64, 784, 32)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -939,28 +941,28 @@ public final class ResNet18 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (633056 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (633056 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (903392 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (903392 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel12(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -990,28 +992,28 @@ public final class ResNet18 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (903536 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (903536 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (1173872 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (1173872 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel9(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -1066,7 +1068,7 @@ public final class ResNet18 {
           let row = groupInput + (oy &* 60)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 2), 128, 900, packed, bias, stage)
+            Self.__kernel13(row + (ox &* 2), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1107,7 +1109,7 @@ public final class ResNet18 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel14(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
@@ -1118,7 +1120,7 @@ public final class ResNet18 {
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
             }
           }
         }
@@ -1128,7 +1130,7 @@ public final class ResNet18 {
           let bias = UnsafePointer(weights + (2550528 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel15(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1140,7 +1142,7 @@ public final class ResNet18 {
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [128][196]
-    let subsampled = scratch + 4096
+    let subsampled = scratch + 0
     for c in 0..<128 {
       for oy in 0..<14 {
         let from = x0 + (c &* 784 &+ oy &* 56)
@@ -1151,42 +1153,52 @@ public final class ResNet18 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
+    // the 2 full panels packed as [panel][128][96]
+    let packedPanels = scratch + 25088
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 12288)
+      for i in 0..<128 {
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 48 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2550816 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (2584608 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 21 {
-              Self.__kernel8(a, src + n, bias, y + (block &* 2352 &+ n), 128, 196, 196)
+          let a = UnsafePointer(weights + (2550816 &+ block &* 512))
+          let bias = UnsafePointer(weights + (2583584 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, y + (block &* 784 &+ n), 128, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel8(a, tailPanel, bias, stage, 128, 32, 32)
+              if panel == 2 {
+                Self.__kernel17(a, src + 180, bias, stage, 128, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel8(a, src + n, bias, stage, 128, 196, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, stage, 128, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1231,33 +1243,33 @@ public final class ResNet18 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3666488)
+    let zero = UnsafePointer(weights + 3665448)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel14(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (2584880 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (2583840 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (3666224 &+ block &* 12))
+          let bias = UnsafePointer(weights + (3665184 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel15(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel18(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1282,33 +1294,33 @@ public final class ResNet18 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4748120)
+    let zero = UnsafePointer(weights + 4747080)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel14(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3666512 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (3665472 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (4747856 &+ block &* 12))
+          let bias = UnsafePointer(weights + (4746816 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel15(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1353,8 +1365,8 @@ public final class ResNet18 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (4748144 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (5927792 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4747104 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (5926752 &+ block &* 32))
       let next = block == 15 ? packed : packed + 73728
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -1364,7 +1376,7 @@ public final class ResNet18 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel16(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
+            Self.__kernel19(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -1400,33 +1412,33 @@ public final class ResNet18 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 51200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 10254208)
+    let zero = UnsafePointer(weights + 10253168)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
+        Self.__kernel14(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 8192)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (5928304 &+ (block &* 16 &+ xi) &* 12288))
+            let panel = UnsafePointer(weights + (5927264 &+ (block &* 16 &+ xi) &* 12288))
             let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel17(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+              Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (10253680 &+ block &* 24))
+          let bias = UnsafePointer(weights + (10252640 &+ block &* 24))
           let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel15(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1438,7 +1450,7 @@ public final class ResNet18 {
   // folded: layer4.0.downsample.1 (bn)
   private func layer4_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [256][49]
-    let subsampled = scratch + 8192
+    let subsampled = scratch + 16384
     for c in 0..<256 {
       for oy in 0..<7 {
         let from = x0 + (c &* 196 &+ oy &* 28)
@@ -1449,50 +1461,37 @@ public final class ResNet18 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 1 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 20736
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 8192)
-      for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 12 panels
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (10254240 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (10386336 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 42 {
-              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 588 &+ n), 256, 32, 49)
+          let a = UnsafePointer(weights + (10253200 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (10385296 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 85 {
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 256, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel8(a, tailPanel, bias, stage, 256, 32, 32)
-              }
-              else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 256, 64, 64)
+                let valid = block == 85 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1537,33 +1536,33 @@ public final class ResNet18 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 51200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 14712768)
+    let zero = UnsafePointer(weights + 14711728)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
+        Self.__kernel14(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 8192)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (10386864 &+ (block &* 16 &+ xi) &* 12288))
+            let panel = UnsafePointer(weights + (10385824 &+ (block &* 16 &+ xi) &* 12288))
             let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel17(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+              Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (14712240 &+ block &* 24))
+          let bias = UnsafePointer(weights + (14711200 &+ block &* 24))
           let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel15(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel18(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1588,33 +1587,33 @@ public final class ResNet18 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 51200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 19038704)
+    let zero = UnsafePointer(weights + 19037664)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
+        Self.__kernel14(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 8192)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (14712800 &+ (block &* 16 &+ xi) &* 12288))
+            let panel = UnsafePointer(weights + (14711760 &+ (block &* 16 &+ xi) &* 12288))
             let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel17(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+              Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (19038176 &+ block &* 24))
+          let bias = UnsafePointer(weights + (19037136 &+ block &* 24))
           let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel15(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1660,8 +1659,8 @@ public final class ResNet18 {
   // fc 1x1x512 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<63 {
-      let packed = weights + (19038736 &+ block &* 8192)
-      var even = UnsafeRawPointer(weights + (19554832 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (19037696 &+ block &* 8192)
+      var even = UnsafeRawPointer(weights + (19553792 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<256 {
         let i = pair &* 2
@@ -2807,9 +2806,132 @@ public final class ResNet18 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD8<Float>(repeating: bias)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
+      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
+      if partial {
+        for i in 0..<7 {
+          top[8 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
+        if partial {
+          for i in 0..<7 {
+            (top + width)[8 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2928,131 +3050,92 @@ public final class ResNet18 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel9(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
     }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel10(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD8<Float>(repeating: bias)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
-      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
-      if partial {
-        for i in 0..<7 {
-          top[8 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
-        if partial {
-          for i in 0..<7 {
-            (top + width)[8 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel11(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel12(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -3119,7 +3202,7 @@ public final class ResNet18 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3384,7 +3467,7 @@ public final class ResNet18 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel14(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -3447,7 +3530,7 @@ public final class ResNet18 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel15(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let m = results + (tileRow &* tilesWide &+ firstColumn)
@@ -3506,8 +3589,145 @@ public final class ResNet18 {
     }
   }
 
+  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel15(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel18(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -3574,7 +3794,7 @@ public final class ResNet18 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3845,7 +4065,7 @@ public final class ResNet18 {
 
   /// SGEMM micro-kernel: gemm rows24 width16 none lanes16 fmatrue.
   /// `a`: `[k][24]`, `b`: k rows of 16 floats `bStride` apart, `out`: 24 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -3997,6 +4217,111 @@ public final class ResNet18 {
     (o22 + 0).storeBytes(of: c22_0, as: SIMD16<Float>.self)
     let o23 = UnsafeMutableRawPointer(out + 23 &* outStride)
     (o23 + 0).storeBytes(of: c23_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

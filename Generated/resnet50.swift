@@ -538,7 +538,7 @@ public final class ResNet50 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 32503952 floats.
+  /// Packed weights, 32442304 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -565,8 +565,8 @@ public final class ResNet50 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 130015808, alignment: 64).bindMemory(to: Float.self, capacity: 32503952)
-    weights.initialize(repeating: 0, count: 32503952)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 129769216, alignment: 64).bindMemory(to: Float.self, capacity: 32442304)
+    weights.initialize(repeating: 0, count: 32442304)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
     arena.initialize(repeating: 0, count: 1806336)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
@@ -587,44 +587,44 @@ public final class ResNet50 {
     Self.pack(file, "layer2.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.0.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 500912)
     Self.pack(file, "layer2.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer2.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 12, into: weights + 567488)
     Self.pack(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 700112)
-    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 767840)
+    Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 767840)
     Self.pack(file, "layer2.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1038320)
     Self.pack(file, "layer2.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1104896)
-    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 1172624)
+    Self.packWinograd(file, "layer2.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1172624)
     Self.pack(file, "layer2.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.2.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1443104)
     Self.pack(file, "layer2.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn1", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 12, into: weights + 1509680)
-    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 12, into: weights + 1577408)
+    Self.packWinograd(file, "layer2.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 1577408)
     Self.pack(file, "layer2.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer2.3.bn3", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 128, lanes: 12, into: weights + 1847888)
     Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1914464)
     Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2049904)
-    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 2639984)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 12, into: weights + 2905216)
-    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 3434640)
-    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3705248)
-    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 4786880)
-    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 5052112)
-    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5322720)
-    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 6404352)
-    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 6669584)
-    Self.packWinograd(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 6940192)
-    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 8021824)
-    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 8287056)
-    Self.packWinograd(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 8557664)
-    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 9639296)
-    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 12, into: weights + 9904528)
-    Self.packWinograd(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 10175136)
-    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 12, into: weights + 11256768)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 12, into: weights + 11522000)
-    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 12050912)
-    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 14410720)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 12, into: weights + 15463408)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 17566720)
-    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 18624016)
-    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 22949952)
-    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 12, into: weights + 24002640)
-    Self.packWinograd(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 25059936)
-    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 12, into: weights + 29385872)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 30438560)
+    Self.pack(file, "layer3.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 2639984)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 512, lanes: 4, into: weights + 2903152)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 3428464)
+    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3690864)
+    Self.pack(file, "layer3.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 4772496)
+    Self.pack(file, "layer3.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 5035664)
+    Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5298064)
+    Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 6379696)
+    Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 6642864)
+    Self.packWinograd(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 6905264)
+    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7986896)
+    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8250064)
+    Self.packWinograd(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 8512464)
+    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9594096)
+    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 9857264)
+    Self.packWinograd(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 10119664)
+    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 11201296)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 11464464)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 11989264)
+    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 14349072)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 6, into: weights + 15401760)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 17505072)
+    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 18562368)
+    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 22888304)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 23940992)
+    Self.packWinograd(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 24998288)
+    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 29324224)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 30376912)
   }
 
   deinit {
@@ -891,13 +891,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -983,13 +982,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1023,13 +1021,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1080,13 +1077,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1172,13 +1168,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1229,13 +1224,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1321,13 +1315,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 64, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 21 ? 4 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1378,13 +1371,12 @@ public final class ResNet50 {
               }
               else {
                 Self.__kernel7(a, src + n, bias, stage, 256, 3136, 32)
-                let columns = panel == 98 ? 0 : 32
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
                   let o = y + (c &* 3136 &+ n)
                   let s = stage + (r &* 32)
-                  for p in 0..<columns {
+                  for p in 0..<32 {
                     o[p] = s[p]
                   }
                 }
@@ -1466,13 +1458,7 @@ public final class ResNet50 {
   // folded: layer2.0.bn3 (bn)
   private func layer2_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -1489,19 +1475,27 @@ public final class ResNet50 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1516,7 +1510,7 @@ public final class ResNet50 {
   // folded: layer2.0.downsample.1 (bn)
   private func layer2_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [256][784]
-    let subsampled = scratch + 8192
+    let subsampled = scratch + 0
     for c in 0..<256 {
       for oy in 0..<28 {
         let from = x0 + (c &* 3136 &+ oy &* 112)
@@ -1528,20 +1522,14 @@ public final class ResNet50 {
     }
     let src = UnsafePointer(subsampled)
     // the 24 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 208896
+    let packedPanels = scratch + 200704
     for panel in 0..<24 {
       let to = packedPanels + (panel &* 8192)
       for i in 0..<256 {
         (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
       }
     }
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -1559,19 +1547,27 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+                  Self.__kernel10(a, src + 768, bias, stage, 256, 784, 16)
+                  let valid = block == 42 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 42 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 42 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1604,13 +1600,7 @@ public final class ResNet50 {
   // in place: relu14 (relu)
   private func layer2_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -1628,19 +1618,27 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1675,28 +1673,28 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (767840 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (1038176 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (1038176 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -1708,13 +1706,7 @@ public final class ResNet50 {
   // folded: layer2.1.bn3 (bn)
   private func layer2_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -1731,19 +1723,27 @@ public final class ResNet50 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1775,13 +1775,7 @@ public final class ResNet50 {
   // in place: relu17 (relu)
   private func layer2_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -1799,19 +1793,27 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1846,28 +1848,28 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (1172624 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (1442960 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (1442960 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -1879,13 +1881,7 @@ public final class ResNet50 {
   // folded: layer2.2.bn3 (bn)
   private func layer2_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -1902,19 +1898,27 @@ public final class ResNet50 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1946,13 +1950,7 @@ public final class ResNet50 {
   // in place: relu20 (relu)
   private func layer2_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -1970,19 +1968,27 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2017,28 +2023,28 @@ public final class ResNet50 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
         ic in
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
+        Self.__kernel12(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
+            let panel = UnsafePointer(weights + (1577408 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (200704 &+ block &* 17248 &+ xi &* 1078)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (1847744 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (1847744 &+ block &* 11))
+          let products = UnsafePointer(transformed + (200704 &+ block &* 17248))
           for r in 0..<valid {
-            Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+            Self.__kernel13(products + r &* 98, 1078, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
           }
         }
       }
@@ -2050,13 +2056,7 @@ public final class ResNet50 {
   // folded: layer2.3.bn3 (bn)
   private func layer2_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(43, threads: threads, pool: pool) {
       first, end in
@@ -2073,19 +2073,27 @@ public final class ResNet50 {
             }
             else {
               if panel == 24 {
-                Self.__kernel6(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel10(a, src + 768, bias, stage, 128, 784, 16)
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 16)
+                  for p in 0..<16 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel6(a, src + n, bias, stage, 128, 784, 32)
-              }
-              let columns = panel == 24 ? 16 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 784 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 42 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 784 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2118,20 +2126,14 @@ public final class ResNet50 {
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // the 24 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
+    let packedPanels = scratch + 0
     for panel in 0..<24 {
       let to = packedPanels + (panel &* 16384)
       for i in 0..<512 {
         (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
       }
     }
-    // the last 16 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 784 &+ 768), count: 16)
-      (row + 16).update(repeating: 0, count: 16)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
@@ -2149,19 +2151,27 @@ public final class ResNet50 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+                  Self.__kernel11(a, src + 768, bias, stage, 512, 784, 16)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-                }
-                let columns = panel == 24 ? 16 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2204,7 +2214,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 60)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 2), 256, 900, packed, bias, stage)
+            Self.__kernel14(row + (ox &* 2), 256, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2227,50 +2237,52 @@ public final class ResNet50 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2639984 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (2904176 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (2902128 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2285,7 +2297,7 @@ public final class ResNet50 {
   // folded: layer3.0.downsample.1 (bn)
   private func layer3_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [512][196]
-    let subsampled = scratch + 16384
+    let subsampled = scratch + 0
     for c in 0..<512 {
       for oy in 0..<14 {
         let from = x0 + (c &* 784 &+ oy &* 56)
@@ -2296,50 +2308,52 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 6 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 116736
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 16384)
+    // the 2 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 100352
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2905216 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (3433600 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2352 &+ n), 512, 32, 196)
+          let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (3427440 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2371,51 +2385,53 @@ public final class ResNet50 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (3434640 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (3704976 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (3690608 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2445,19 +2461,19 @@ public final class ResNet50 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4786856)
+    let zero = UnsafePointer(weights + 4772472)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (3705248 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (3690864 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -2468,10 +2484,10 @@ public final class ResNet50 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (4786592 &+ block &* 12))
+          let bias = UnsafePointer(weights + (4772208 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2483,50 +2499,52 @@ public final class ResNet50 {
   // folded: layer3.1.bn3 (bn)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4786880 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (5051072 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (5034640 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2558,51 +2576,53 @@ public final class ResNet50 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5052112 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (5322448 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (5297808 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2632,19 +2652,19 @@ public final class ResNet50 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 6404328)
+    let zero = UnsafePointer(weights + 6379672)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (5322720 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (5298064 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -2655,10 +2675,10 @@ public final class ResNet50 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (6404064 &+ block &* 12))
+          let bias = UnsafePointer(weights + (6379408 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2670,50 +2690,52 @@ public final class ResNet50 {
   // folded: layer3.2.bn3 (bn)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6404352 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (6668544 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (6641840 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2745,51 +2767,53 @@ public final class ResNet50 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (6669584 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (6939920 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (6905008 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2819,19 +2843,19 @@ public final class ResNet50 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 8021800)
+    let zero = UnsafePointer(weights + 7986872)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (6940192 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (6905264 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -2842,10 +2866,10 @@ public final class ResNet50 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (8021536 &+ block &* 12))
+          let bias = UnsafePointer(weights + (7986608 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2857,50 +2881,52 @@ public final class ResNet50 {
   // folded: layer3.3.bn3 (bn)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8021824 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (8286016 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (8249040 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2932,51 +2958,53 @@ public final class ResNet50 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (8287056 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (8557392 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (8250064 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (8512208 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3006,19 +3034,19 @@ public final class ResNet50 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 9639272)
+    let zero = UnsafePointer(weights + 9594072)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (8557664 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (8512464 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3029,10 +3057,10 @@ public final class ResNet50 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (9639008 &+ block &* 12))
+          let bias = UnsafePointer(weights + (9593808 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3044,50 +3072,52 @@ public final class ResNet50 {
   // folded: layer3.4.bn3 (bn)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (9639296 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (9903488 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (9856240 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3119,51 +3149,53 @@ public final class ResNet50 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (9904528 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (10174864 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (9857264 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (10119408 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3193,19 +3225,19 @@ public final class ResNet50 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 65536
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 11256744)
+    let zero = UnsafePointer(weights + 11201272)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (10175136 &+ (block &* 16 &+ xi) &* 3072))
+            let panel = UnsafePointer(weights + (10119664 &+ (block &* 16 &+ xi) &* 3072))
             let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
@@ -3216,10 +3248,10 @@ public final class ResNet50 {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (11256480 &+ block &* 12))
+          let bias = UnsafePointer(weights + (11201008 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3231,50 +3263,52 @@ public final class ResNet50 {
   // folded: layer3.5.bn3 (bn)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 8192
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 8192)
+    // the 2 full panels packed as [panel][256][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 24576)
       for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 86 blocks of 12 channels x 7 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(86, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(256, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (11256768 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (11520960 &+ block &* 12))
-          for panel in 0..<7 {
-            let n = panel &* 32
-            if panel != 6 && block != 85 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 2352 &+ n), 256, 32, 196)
+          let a = UnsafePointer(weights + (11201296 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (11463440 &+ block &* 4))
+          for panel in 0..<3 {
+            let n = panel &* 96
+            if panel != 2 {
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
-              if panel == 6 {
-                Self.__kernel6(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 2 {
+                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-              }
-              let columns = panel == 6 ? 4 : 32
-              let valid = block == 85 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3306,51 +3340,53 @@ public final class ResNet50 {
   // in place: relu41 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 6 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 32768
-    for panel in 0..<6 {
-      let to = packedPanels + (panel &* 32768)
+    // the 2 full panels packed as [panel][1024][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<2 {
+      let to = packedPanels + (panel &* 98304)
       for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 196 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
       }
     }
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 196 &+ 192), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 7 panels of 32 pixels, in 2 chunk(s) of 6 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
+    // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
+    Self.parallelRanges(128, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (11522000 &+ block &* 12288))
-            let bias = UnsafePointer(weights + (12050384 &+ block &* 12))
-            for panel in (chunk &* 6)..<min(chunk &* 6 &+ 6, 7) {
-              let n = panel &* 32
-              if panel != 6 && block != 42 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 2352 &+ n), 1024, 32, 196)
+            let a = UnsafePointer(weights + (11464464 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (11988752 &+ block &* 4))
+            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
-                if panel == 6 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 1024, 32, 32)
+                if panel == 2 {
+                  Self.__kernel18(a, src + 180, bias, stage, 1024, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-                }
-                let columns = panel == 6 ? 4 : 32
-                let valid = block == 42 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3383,8 +3419,8 @@ public final class ResNet50 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (12050912 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (14410208 &+ block &* 32))
+      let packed = UnsafePointer(weights + (11989264 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (14348560 &+ block &* 32))
       let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -3394,7 +3430,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel21(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3417,50 +3453,37 @@ public final class ResNet50 {
   // folded: layer4.0.bn3 (bn)
   private func layer4_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (14410720 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (15461344 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
+          let a = UnsafePointer(weights + (14349072 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (15399696 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3475,7 +3498,7 @@ public final class ResNet50 {
   // folded: layer4.0.downsample.1 (bn)
   private func layer4_0_downsample_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     // stride 2x2: the pixels the 1x1 window reads, packed as [1024][49]
-    let subsampled = scratch + 32768
+    let subsampled = scratch + 65536
     for c in 0..<1024 {
       for oy in 0..<7 {
         let from = x0 + (c &* 196 &+ oy &* 28)
@@ -3486,50 +3509,37 @@ public final class ResNet50 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 1 full panels packed as [panel][1024][32]
-    let packedPanels = scratch + 82944
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 32768)
-      for i in 0..<1024 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<1024 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 3 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (15463408 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (17564656 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, y + (block &* 588 &+ n), 1024, 32, 49)
+          let a = UnsafePointer(weights + (15401760 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (17503008 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 1024, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 32768)), bias, stage, 1024, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3561,50 +3571,37 @@ public final class ResNet50 {
   // in place: relu44 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][2048][32]
-    let packedPanels = scratch + 65536
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 65536)
-      for i in 0..<2048 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<2048 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (17566720 &+ block &* 24576))
-          let bias = UnsafePointer(weights + (18623488 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 42 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
+          let a = UnsafePointer(weights + (17505072 &+ block &* 12288))
+          let bias = UnsafePointer(weights + (18561840 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 85 {
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel7(a, tailPanel, bias, stage, 2048, 32, 32)
-              }
-              else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                let valid = block == 85 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3633,33 +3630,33 @@ public final class ResNet50 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 51200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 22949920)
+    let zero = UnsafePointer(weights + 22888272)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
+        Self.__kernel19(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 8192)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (18624016 &+ (block &* 16 &+ xi) &* 12288))
+            let panel = UnsafePointer(weights + (18562368 &+ (block &* 16 &+ xi) &* 12288))
             let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel16(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+              Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (22949392 &+ block &* 24))
+          let bias = UnsafePointer(weights + (22887744 &+ block &* 24))
           let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel20(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -3671,50 +3668,37 @@ public final class ResNet50 {
   // folded: layer4.1.bn3 (bn)
   private func layer4_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (22949952 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (24000576 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
+          let a = UnsafePointer(weights + (22888304 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (23938928 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3746,50 +3730,37 @@ public final class ResNet50 {
   // in place: relu47 (relu)
   private func layer4_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][2048][32]
-    let packedPanels = scratch + 65536
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 65536)
-      for i in 0..<2048 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<2048 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 43 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
+    // 86 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 1 panels
+    Self.parallelRanges(86, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (24002640 &+ block &* 24576))
-          let bias = UnsafePointer(weights + (25059408 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 42 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, y + (block &* 588 &+ n), 2048, 32, 49)
+          let a = UnsafePointer(weights + (23940992 &+ block &* 12288))
+          let bias = UnsafePointer(weights + (24997760 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 85 {
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel7(a, tailPanel, bias, stage, 2048, 32, 32)
-              }
-              else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 65536)), bias, stage, 2048, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 42 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                let valid = block == 85 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3818,33 +3789,33 @@ public final class ResNet50 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 51200
     // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 29385840)
+    let zero = UnsafePointer(weights + 29324192)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 4
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
+        Self.__kernel19(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 8192)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (25059936 &+ (block &* 16 &+ xi) &* 12288))
+            let panel = UnsafePointer(weights + (24998288 &+ (block &* 16 &+ xi) &* 12288))
             let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
             for tilePanel in 0..<1 {
               let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel16(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+              Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 24
           let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (29385312 &+ block &* 24))
+          let bias = UnsafePointer(weights + (29323664 &+ block &* 24))
           let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
           for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
+            Self.__kernel20(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -3856,50 +3827,37 @@ public final class ResNet50 {
   // folded: layer4.2.bn3 (bn)
   private func layer4_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 49 &+ panel &* 32), count: 32)
-      }
-    }
-    // the last 17 pixels, zero-filled to a whole panel
+    // the last 49 pixels, zero-filled to 64
     for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 49 &+ 32), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
+      let row = scratch + (i &* 64)
+      row.update(from: src + (i &* 49 &+ 0), count: 49)
+      (row + 49).update(repeating: 0, count: 15)
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 171 blocks of 12 channels x 2 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(171, threads: threads, pool: pool) {
+    // 342 blocks of 6 channels x 1 panels of 64 pixels, in 1 chunk(s) of 6 panels
+    Self.parallelRanges(342, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (29385872 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (30436496 &+ block &* 12))
-          for panel in 0..<2 {
-            let n = panel &* 32
-            if panel != 1 && block != 170 {
-              Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 588 &+ n), 512, 32, 49)
+          let a = UnsafePointer(weights + (29324224 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (30374848 &+ block &* 6))
+          for panel in 0..<1 {
+            let n = panel &* 64
+            if panel != 0 && block != 341 {
+              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
-              if panel == 1 {
-                Self.__kernel6(a, tailPanel, bias, stage, 512, 32, 32)
-              }
-              else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 1 ? 17 : 32
-              let valid = block == 170 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 49 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+              if panel == 0 {
+                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                let valid = block == 341 ? 2 : 6
+                for r in 0..<valid {
+                  let c = block &* 6 &+ r
+                  let o = y + (c &* 49 &+ n)
+                  let s = stage + (r &* 64)
+                  for p in 0..<49 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3949,8 +3907,8 @@ public final class ResNet50 {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (30438560 &+ block &* 32768)
-      var even = UnsafeRawPointer(weights + (32502944 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (30376912 &+ block &* 32768)
+      var even = UnsafeRawPointer(weights + (32441296 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -5442,8 +5400,189 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel10(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel12(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -5506,7 +5645,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel11(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel13(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -5573,7 +5712,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row30 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -5837,8 +5976,312 @@ public final class ResNet50 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -5901,7 +6344,7 @@ public final class ResNet50 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel20(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -5968,7 +6411,7 @@ public final class ResNet50 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6237,9 +6680,244 @@ public final class ResNet50 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
+  /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
+  /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    var c4_2 = bias4
+    var c4_3 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    var c5_2 = bias5
+    var c5_3 = bias5
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      c4_2 = Self.__kernel1(c4_2, b2, a4)
+      c4_3 = Self.__kernel1(c4_3, b3, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      c5_2 = Self.__kernel1(c5_2, b2, a5)
+      c5_3 = Self.__kernel1(c5_3, b3, a5)
+      ai += 6
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    c4_1 = c4_1.replacing(with: zero, where: c4_1 .< zero)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    c4_2 = c4_2.replacing(with: zero, where: c4_2 .< zero)
+    (o4 + 128).storeBytes(of: c4_2, as: SIMD16<Float>.self)
+    c4_3 = c4_3.replacing(with: zero, where: c4_3 .< zero)
+    (o4 + 192).storeBytes(of: c4_3, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    c5_1 = c5_1.replacing(with: zero, where: c5_1 .< zero)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    c5_2 = c5_2.replacing(with: zero, where: c5_2 .< zero)
+    (o5 + 128).storeBytes(of: c5_2, as: SIMD16<Float>.self)
+    c5_3 = c5_3.replacing(with: zero, where: c5_3 .< zero)
+    (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows24 width16 none lanes16 fmatrue.
   /// `a`: `[k][24]`, `b`: k rows of 16 floats `bStride` apart, `out`: 24 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])

@@ -149,7 +149,7 @@ public final class SqueezeNet1_0 {
     Expected(name: "classifier.1.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 1707952 floats.
+  /// Packed weights, 1702280 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1420512 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -176,8 +176,8 @@ public final class SqueezeNet1_0 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 6831808, alignment: 64).bindMemory(to: Float.self, capacity: 1707952)
-    weights.initialize(repeating: 0, count: 1707952)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 6809120, alignment: 64).bindMemory(to: Float.self, capacity: 1702280)
+    weights.initialize(repeating: 0, count: 1702280)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 5682048, alignment: 64).bindMemory(to: Float.self, capacity: 1420512)
     arena.initialize(repeating: 0, count: 1420512)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 4344832, alignment: 64).bindMemory(to: Float.self, capacity: 1086208)
@@ -191,10 +191,10 @@ public final class SqueezeNet1_0 {
     Self.packWinograd(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, outputs: 64, inputs: 16, lanes: 11, into: weights + 37072)
     Self.pack(file, "features.5.squeeze.weight", bias: "features.5.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 54048)
     Self.pack(file, "features.5.expand1x1.weight", bias: "features.5.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 58320)
-    Self.packWinograd(file, "features.5.expand3x3.weight", bias: "features.5.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 12, into: weights + 62688)
+    Self.packWinograd(file, "features.5.expand3x3.weight", bias: "features.5.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 62688)
     Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 130416)
     Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 138912)
-    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 12, into: weights + 143280)
+    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 143280)
     Self.pack(file, "features.8.squeeze.weight", bias: "features.8.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 12, into: weights + 211008)
     Self.pack(file, "features.8.expand1x1.weight", bias: "features.8.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 223344)
     Self.packWinograd(file, "features.8.expand3x3.weight", bias: "features.8.expand3x3.bias", norm: nil, outputs: 192, inputs: 48, lanes: 12, into: weights + 232752)
@@ -204,10 +204,10 @@ public final class SqueezeNet1_0 {
     Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 555968)
     Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 581392)
     Self.packWinograd(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, outputs: 256, inputs: 64, lanes: 12, into: weights + 598560)
-    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 11, into: weights + 869184)
-    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 903056)
-    Self.packWinograd(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, outputs: 256, inputs: 64, lanes: 12, into: weights + 920224)
-    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 12, into: weights + 1190848)
+    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 869184)
+    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 902016)
+    Self.packWinograd(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, outputs: 256, inputs: 64, lanes: 12, into: weights + 918656)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 1189280)
   }
 
   deinit {
@@ -402,13 +402,7 @@ public final class SqueezeNet1_0 {
   // in place: features.3.squeeze_activation (relu)
   private func features_3_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<96 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 64 panels
     Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
@@ -426,19 +420,27 @@ public final class SqueezeNet1_0 {
               }
               else {
                 if panel == 91 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 96, 32, 32)
+                  Self.__kernel3(a, src + 2900, bias, stage, 96, 2916, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 96, 2916, 32)
-                }
-                let columns = panel == 91 ? 4 : 32
-                let valid = block == 1 ? 8 : 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 2916 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -454,13 +456,7 @@ public final class SqueezeNet1_0 {
   // in place: features.3.expand1x1_activation (relu)
   private func features_3_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<16 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
@@ -473,23 +469,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<92 {
             let n = panel &* 32
             if panel != 91 && block != 5 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
+              Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
             }
             else {
               if panel == 91 {
-                Self.__kernel3(a, tailPanel, bias, stage, 16, 32, 32)
+                Self.__kernel5(a, src + 2900, bias, stage, 16, 2916, 16)
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 16, 2916, 32)
-              }
-              let columns = panel == 91 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 2916 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, src + n, bias, stage, 16, 2916, 32)
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -522,7 +526,7 @@ public final class SqueezeNet1_0 {
       let firstTileRow = rowBlock &* 27
       Self.parallelFor(16, threads: threads, pool: pool) {
         ic in
-        Self.__kernel5(src + (ic &* 3136 &+ firstTileRow &* 112), 56, transformed + ic &* 729, 11664, 27, 27)
+        Self.__kernel7(src + (ic &* 3136 &+ firstTileRow &* 112), 56, transformed + ic &* 729, 11664, 27, 27)
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
@@ -533,7 +537,7 @@ public final class SqueezeNet1_0 {
             let results = transformed + (186624 &+ block &* 128304 &+ xi &* 8019)
             for tilePanel in 0..<23 {
               let firstTile = min(tilePanel &* 32, 697)
-              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 16, 729, 729)
+              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 16, 729, 729)
             }
           }
         }
@@ -543,7 +547,7 @@ public final class SqueezeNet1_0 {
           let bias = UnsafePointer(weights + (33792 &+ block &* 11))
           let products = UnsafePointer(transformed + (186624 &+ block &* 128304))
           for r in 0..<valid {
-            Self.__kernel6(products + r &* 729, 8019, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 27, 27, false, bias[r])
+            Self.__kernel8(products + r &* 729, 8019, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 27, 27, false, bias[r])
           }
         }
       }
@@ -560,13 +564,7 @@ public final class SqueezeNet1_0 {
   // in place: features.4.squeeze_activation (relu)
   private func features_4_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
     Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
@@ -584,19 +582,27 @@ public final class SqueezeNet1_0 {
               }
               else {
                 if panel == 91 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 128, 32, 32)
+                  Self.__kernel3(a, src + 2900, bias, stage, 128, 2916, 16)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 128, 2916, 32)
-                }
-                let columns = panel == 91 ? 4 : 32
-                let valid = block == 1 ? 8 : 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 2916 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -612,13 +618,7 @@ public final class SqueezeNet1_0 {
   // in place: features.4.expand1x1_activation (relu)
   private func features_4_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<16 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 92 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
@@ -631,23 +631,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<92 {
             let n = panel &* 32
             if panel != 91 && block != 5 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
+              Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 16, 2916, 2916)
             }
             else {
               if panel == 91 {
-                Self.__kernel3(a, tailPanel, bias, stage, 16, 32, 32)
+                Self.__kernel5(a, src + 2900, bias, stage, 16, 2916, 16)
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 16, 2916, 32)
-              }
-              let columns = panel == 91 ? 4 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 2916 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, src + n, bias, stage, 16, 2916, 32)
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -680,7 +688,7 @@ public final class SqueezeNet1_0 {
       let firstTileRow = rowBlock &* 27
       Self.parallelFor(16, threads: threads, pool: pool) {
         ic in
-        Self.__kernel5(src + (ic &* 3136 &+ firstTileRow &* 112), 56, transformed + ic &* 729, 11664, 27, 27)
+        Self.__kernel7(src + (ic &* 3136 &+ firstTileRow &* 112), 56, transformed + ic &* 729, 11664, 27, 27)
       }
       Self.parallelRanges(6, threads: threads, pool: pool) {
         first, end in
@@ -691,7 +699,7 @@ public final class SqueezeNet1_0 {
             let results = transformed + (186624 &+ block &* 128304 &+ xi &* 8019)
             for tilePanel in 0..<23 {
               let firstTile = min(tilePanel &* 32, 697)
-              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 16, 729, 729)
+              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 16, 729, 729)
             }
           }
         }
@@ -701,7 +709,7 @@ public final class SqueezeNet1_0 {
           let bias = UnsafePointer(weights + (53968 &+ block &* 11))
           let products = UnsafePointer(transformed + (186624 &+ block &* 128304))
           for r in 0..<valid {
-            Self.__kernel6(products + r &* 729, 8019, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 27, 27, false, bias[r])
+            Self.__kernel8(products + r &* 729, 8019, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 27, 27, false, bias[r])
           }
         }
       }
@@ -718,13 +726,7 @@ public final class SqueezeNet1_0 {
   // in place: features.5.squeeze_activation (relu)
   private func features_5_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 92 panels of 32 pixels, in 2 chunk(s) of 48 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -738,23 +740,31 @@ public final class SqueezeNet1_0 {
             for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 92) {
               let n = panel &* 32
               if panel != 91 && block != 2 {
-                Self.__kernel3(a, src + n, bias, y + (block &* 32076 &+ n), 128, 2916, 2916)
+                Self.__kernel4(a, src + n, bias, y + (block &* 32076 &+ n), 128, 2916, 2916)
               }
               else {
                 if panel == 91 {
-                  Self.__kernel3(a, tailPanel, bias, stage, 128, 32, 32)
+                  Self.__kernel5(a, src + 2900, bias, stage, 128, 2916, 16)
+                  let valid = block == 2 ? 10 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel3(a, src + n, bias, stage, 128, 2916, 32)
-                }
-                let columns = panel == 91 ? 4 : 32
-                let valid = block == 2 ? 10 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 2916 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel4(a, src + n, bias, stage, 128, 2916, 32)
+                  let valid = block == 2 ? 10 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 2916 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -770,13 +780,7 @@ public final class SqueezeNet1_0 {
   // in place: features.5.expand1x1_activation (relu)
   private func features_5_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 4 pixels, zero-filled to a whole panel
-    for i in 0..<32 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 2916 &+ 2912), count: 4)
-      (row + 4).update(repeating: 0, count: 28)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 92 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -789,23 +793,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<92 {
             let n = panel &* 32
             if panel != 91 && block != 10 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 34992 &+ n), 32, 2916, 2916)
+              Self.__kernel9(a, src + n, bias, y + (block &* 34992 &+ n), 32, 2916, 2916)
             }
             else {
               if panel == 91 {
-                Self.__kernel7(a, tailPanel, bias, stage, 32, 32, 32)
+                Self.__kernel10(a, src + 2900, bias, stage, 32, 2916, 16)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 32, 2916, 32)
-              }
-              let columns = panel == 91 ? 4 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 2916 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel9(a, src + n, bias, stage, 32, 2916, 32)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 2916 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -837,28 +849,28 @@ public final class SqueezeNet1_0 {
     for rowBlock in 0..<3 {
       let firstTileRow = rowBlock &* 9
       for ic in 0..<32 {
-        Self.__kernel5(src + (ic &* 3136 &+ firstTileRow &* 112), 56, transformed + ic &* 243, 7776, 9, 27)
+        Self.__kernel7(src + (ic &* 3136 &+ firstTileRow &* 112), 56, transformed + ic &* 243, 7776, 9, 27)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 7776)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (62688 &+ (block &* 16 &+ xi) &* 384))
-            let results = transformed + (124416 &+ block &* 46656 &+ xi &* 2916)
+            let panel = UnsafePointer(weights + (62688 &+ (block &* 16 &+ xi) &* 352))
+            let results = transformed + (124416 &+ block &* 42768 &+ xi &* 2673)
             for tilePanel in 0..<8 {
               let firstTile = min(tilePanel &* 32, 211)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
+              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 243, 243)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (130272 &+ block &* 12))
-          let products = UnsafePointer(transformed + (124416 &+ block &* 46656))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (130272 &+ block &* 11))
+          let products = UnsafePointer(transformed + (124416 &+ block &* 42768))
           for r in 0..<valid {
-            Self.__kernel6(products + r &* 243, 2916, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
+            Self.__kernel8(products + r &* 243, 2673, y + ((firstChannel &+ r) &* 54 &+ firstTileRow &* 2) &* 54, 54, 9, 27, false, bias[r])
           }
         }
       }
@@ -926,13 +938,7 @@ public final class SqueezeNet1_0 {
   // in place: features.7.squeeze_activation (relu)
   private func features_7_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -945,23 +951,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 2 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 256, 729, 729)
+              Self.__kernel4(a, src + n, bias, y + (block &* 8019 &+ n), 256, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
+                Self.__kernel4(a, src + 697, bias, stage, 256, 729, 32)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 256, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel4(a, src + n, bias, stage, 256, 729, 32)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -976,13 +990,7 @@ public final class SqueezeNet1_0 {
   // in place: features.7.expand1x1_activation (relu)
   private func features_7_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<32 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -995,23 +1003,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 10 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
+              Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, tailPanel, bias, stage, 32, 32, 32)
+                Self.__kernel9(a, src + 697, bias, stage, 32, 729, 32)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 32, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel9(a, src + n, bias, stage, 32, 729, 32)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1043,28 +1059,28 @@ public final class SqueezeNet1_0 {
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel11(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (143280 &+ (block &* 16 &+ xi) &* 384))
-            let results = transformed + (100352 &+ block &* 37632 &+ xi &* 2352)
+            let panel = UnsafePointer(weights + (143280 &+ (block &* 16 &+ xi) &* 352))
+            let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (210864 &+ block &* 12))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 37632))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (210864 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel12(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1081,13 +1097,7 @@ public final class SqueezeNet1_0 {
   // in place: features.8.squeeze_activation (relu)
   private func features_8_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
     Self.parallelRanges(4, threads: threads, pool: pool) {
       first, end in
@@ -1100,23 +1110,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
+              Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, tailPanel, bias, stage, 256, 32, 32)
+                Self.__kernel9(a, src + 697, bias, stage, 256, 729, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 256, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 3 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel9(a, src + n, bias, stage, 256, 729, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1131,13 +1149,7 @@ public final class SqueezeNet1_0 {
   // in place: features.8.expand1x1_activation (relu)
   private func features_8_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<48 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
     Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
@@ -1150,23 +1162,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
+              Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, tailPanel, bias, stage, 48, 32, 32)
+                Self.__kernel9(a, src + 697, bias, stage, 48, 729, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 48, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel9(a, src + n, bias, stage, 48, 729, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1199,7 +1219,7 @@ public final class SqueezeNet1_0 {
       let firstTileRow = rowBlock &* 14
       Self.parallelFor(48, threads: threads, pool: pool) {
         ic in
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 9408, 14, 14)
+        Self.__kernel11(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 9408, 14, 14)
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
@@ -1210,7 +1230,7 @@ public final class SqueezeNet1_0 {
             let results = transformed + (150528 &+ block &* 37632 &+ xi &* 2352)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
+              Self.__kernel13(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
             }
           }
         }
@@ -1220,7 +1240,7 @@ public final class SqueezeNet1_0 {
           let bias = UnsafePointer(weights + (380208 &+ block &* 12))
           let products = UnsafePointer(transformed + (150528 &+ block &* 37632))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel12(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1237,13 +1257,7 @@ public final class SqueezeNet1_0 {
   // in place: features.9.squeeze_activation (relu)
   private func features_9_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelRanges(4, threads: threads, pool: pool) {
       first, end in
@@ -1257,23 +1271,31 @@ public final class SqueezeNet1_0 {
             for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 23) {
               let n = panel &* 32
               if panel != 22 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 384, 729, 729)
+                Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 384, 729, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel7(a, tailPanel, bias, stage, 384, 32, 32)
+                  Self.__kernel9(a, src + 697, bias, stage, 384, 729, 32)
+                  let valid = 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32 &+ 7)
+                    for p in 0..<25 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel7(a, src + n, bias, stage, 384, 729, 32)
-                }
-                let columns = panel == 22 ? 25 : 32
-                let valid = block == 3 ? 12 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel9(a, src + n, bias, stage, 384, 729, 32)
+                  let valid = 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1289,13 +1311,7 @@ public final class SqueezeNet1_0 {
   // in place: features.9.expand1x1_activation (relu)
   private func features_9_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<48 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 16 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 128 panels
     Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
@@ -1308,23 +1324,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
+              Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 48, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, tailPanel, bias, stage, 48, 32, 32)
+                Self.__kernel9(a, src + 697, bias, stage, 48, 729, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 48, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel9(a, src + n, bias, stage, 48, 729, 32)
+                let valid = 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1357,7 +1381,7 @@ public final class SqueezeNet1_0 {
       let firstTileRow = rowBlock &* 14
       Self.parallelFor(48, threads: threads, pool: pool) {
         ic in
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 9408, 14, 14)
+        Self.__kernel11(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 9408, 14, 14)
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
@@ -1368,7 +1392,7 @@ public final class SqueezeNet1_0 {
             let results = transformed + (150528 &+ block &* 37632 &+ xi &* 2352)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
+              Self.__kernel13(panel, points + firstTile, zero, results + firstTile, 48, 196, 196)
             }
           }
         }
@@ -1378,7 +1402,7 @@ public final class SqueezeNet1_0 {
           let bias = UnsafePointer(weights + (555760 &+ block &* 12))
           let products = UnsafePointer(transformed + (150528 &+ block &* 37632))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel12(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1395,13 +1419,7 @@ public final class SqueezeNet1_0 {
   // in place: features.10.squeeze_activation (relu)
   private func features_10_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
     Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
@@ -1415,23 +1433,31 @@ public final class SqueezeNet1_0 {
             for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 23) {
               let n = panel &* 32
               if panel != 22 && block != 5 {
-                Self.__kernel3(a, src + n, bias, y + (block &* 8019 &+ n), 384, 729, 729)
+                Self.__kernel4(a, src + n, bias, y + (block &* 8019 &+ n), 384, 729, 729)
               }
               else {
                 if panel == 22 {
-                  Self.__kernel3(a, tailPanel, bias, stage, 384, 32, 32)
+                  Self.__kernel4(a, src + 697, bias, stage, 384, 729, 32)
+                  let valid = block == 5 ? 9 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32 &+ 7)
+                    for p in 0..<25 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
-                  Self.__kernel3(a, src + n, bias, stage, 384, 729, 32)
-                }
-                let columns = panel == 22 ? 25 : 32
-                let valid = block == 5 ? 9 : 11
-                for r in 0..<valid {
-                  let c = block &* 11 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  Self.__kernel4(a, src + n, bias, stage, 384, 729, 32)
+                  let valid = block == 5 ? 9 : 11
+                  for r in 0..<valid {
+                    let c = block &* 11 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1447,13 +1473,7 @@ public final class SqueezeNet1_0 {
   // in place: features.10.expand1x1_activation (relu)
   private func features_10_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelRanges(22, threads: threads, pool: pool) {
       first, end in
@@ -1466,23 +1486,31 @@ public final class SqueezeNet1_0 {
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 21 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 64, 729, 729)
+              Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 64, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, tailPanel, bias, stage, 64, 32, 32)
+                Self.__kernel9(a, src + 697, bias, stage, 64, 729, 32)
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 64, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel9(a, src + n, bias, stage, 64, 729, 32)
+                let valid = block == 21 ? 4 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1515,7 +1543,7 @@ public final class SqueezeNet1_0 {
       let firstTileRow = rowBlock &* 14
       Self.parallelFor(64, threads: threads, pool: pool) {
         ic in
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 12544, 14, 14)
+        Self.__kernel11(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 12544, 14, 14)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
@@ -1526,7 +1554,7 @@ public final class SqueezeNet1_0 {
             let results = transformed + (200704 &+ block &* 37632 &+ xi &* 2352)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
+              Self.__kernel13(panel, points + firstTile, zero, results + firstTile, 64, 196, 196)
             }
           }
         }
@@ -1536,7 +1564,7 @@ public final class SqueezeNet1_0 {
           let bias = UnsafePointer(weights + (868896 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 37632))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel12(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1696,42 +1724,52 @@ public final class SqueezeNet1_0 {
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
+    // the 1 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (869184 &+ block &* 5632))
-          let bias = UnsafePointer(weights + (902976 &+ block &* 11))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 5 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 1859 &+ n), 512, 169, 169)
+          let a = UnsafePointer(weights + (869184 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (901952 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 1 {
+                Self.__kernel15(a, src + 89, bias, stage, 512, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1746,42 +1784,44 @@ public final class SqueezeNet1_0 {
   // in place: features.12.expand1x1_activation (relu)
   private func features_12_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (903056 &+ block &* 768))
-          let bias = UnsafePointer(weights + (919952 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 21 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 2028 &+ n), 64, 169, 169)
+          let a = UnsafePointer(weights + (902016 &+ block &* 256))
+          let bias = UnsafePointer(weights + (918400 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel14(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 64, 32, 32)
+              if panel == 1 {
+                Self.__kernel15(a, src + 89, bias, stage, 64, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 64, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel14(a, src + n, bias, stage, 64, 169, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1809,32 +1849,32 @@ public final class SqueezeNet1_0 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 16384
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1190824)
+    let zero = UnsafePointer(weights + 1189256)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<64 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 3136, 7, 7)
+        Self.__kernel16(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 3136, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 3136)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (920224 &+ (block &* 16 &+ xi) &* 768))
+            let panel = UnsafePointer(weights + (918656 &+ (block &* 16 &+ xi) &* 768))
             let results = transformed + (50176 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 64, 49, 49)
+              Self.__kernel13(panel, points + firstTile, zero, results + firstTile, 64, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (1190560 &+ block &* 12))
+          let bias = UnsafePointer(weights + (1188992 &+ block &* 12))
           let products = UnsafePointer(transformed + (50176 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            Self.__kernel17(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1852,50 +1892,52 @@ public final class SqueezeNet1_0 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 5 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<5 {
-      let to = packedPanels + (panel &* 16384)
+    // the 1 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 169 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
       }
     }
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 84 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(84, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(250, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1190848 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1706944 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 83 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2028 &+ n), 512, 32, 169)
+          let a = UnsafePointer(weights + (1189280 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (1701280 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 1 {
+                Self.__kernel15(a, src + 89, bias, stage, 512, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 83 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2196,9 +2238,78 @@ public final class SqueezeNet1_0 {
     (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows8 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][8]`, `b`: k rows of 16 floats `bStride` apart, `out`: 8 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      ai += 8
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 relu lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2331,9 +2442,99 @@ public final class SqueezeNet1_0 {
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows11 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 16 floats `bStride` apart, `out`: 11 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      ai += 11
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
   /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2444,7 +2645,7 @@ public final class SqueezeNet1_0 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel5(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel7(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -2507,7 +2708,7 @@ public final class SqueezeNet1_0 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel6(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD16<Float>(repeating: bias)
     let zero = SIMD16<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -2573,7 +2774,7 @@ public final class SqueezeNet1_0 {
 
   /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2717,9 +2918,234 @@ public final class SqueezeNet1_0 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      ai += 12
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    c4_0 = c4_0.replacing(with: zero, where: c4_0 .< zero)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    c5_0 = c5_0.replacing(with: zero, where: c5_0 .< zero)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    c6_0 = c6_0.replacing(with: zero, where: c6_0 .< zero)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    c7_0 = c7_0.replacing(with: zero, where: c7_0 .< zero)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    c8_0 = c8_0.replacing(with: zero, where: c8_0 .< zero)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    c9_0 = c9_0.replacing(with: zero, where: c9_0 .< zero)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    c10_0 = c10_0.replacing(with: zero, where: c10_0 .< zero)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    c11_0 = c11_0.replacing(with: zero, where: c11_0 .< zero)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+  }
+
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel11(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel12(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD8<Float>(repeating: bias)
+    let zero = SIMD8<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
+      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
+      if partial {
+        for i in 0..<7 {
+          top[8 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
+        if partial {
+          for i in 0..<7 {
+            (top + width)[8 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2838,136 +3264,243 @@ public final class SqueezeNet1_0 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel9(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
     }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel10(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD8<Float>(repeating: bias)
-    let zero = SIMD8<Float>(repeating: 0)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      y00 = y00.replacing(with: zero, where: y00 .< zero)
-      y01 = y01.replacing(with: zero, where: y01 .< zero)
-      y10 = y10.replacing(with: zero, where: y10 .< zero)
-      y11 = y11.replacing(with: zero, where: y11 .< zero)
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
-      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
-      if partial {
-        for i in 0..<7 {
-          top[8 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
-        if partial {
-          for i in 0..<7 {
-            (top + width)[8 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
-        }
-      }
+  /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      ai += 4
+      bi += bStride
     }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel11(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel16(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -3030,7 +3563,7 @@ public final class SqueezeNet1_0 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel12(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel17(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {

@@ -149,7 +149,7 @@ public final class SqueezeNet1_1 {
     Expected(name: "classifier.1.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 1695024 floats.
+  /// Packed weights, 1688040 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 982144 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -176,8 +176,8 @@ public final class SqueezeNet1_1 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 6780096, alignment: 64).bindMemory(to: Float.self, capacity: 1695024)
-    weights.initialize(repeating: 0, count: 1695024)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 6752160, alignment: 64).bindMemory(to: Float.self, capacity: 1688040)
+    weights.initialize(repeating: 0, count: 1688040)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 3928576, alignment: 64).bindMemory(to: Float.self, capacity: 982144)
     arena.initialize(repeating: 0, count: 982144)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 4329728, alignment: 64).bindMemory(to: Float.self, capacity: 1082432)
@@ -191,23 +191,23 @@ public final class SqueezeNet1_1 {
     Self.packWinograd(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, outputs: 64, inputs: 16, lanes: 11, into: weights + 24144)
     Self.pack(file, "features.6.squeeze.weight", bias: "features.6.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 41120)
     Self.pack(file, "features.6.expand1x1.weight", bias: "features.6.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 45392)
-    Self.packWinograd(file, "features.6.expand3x3.weight", bias: "features.6.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 12, into: weights + 49760)
+    Self.packWinograd(file, "features.6.expand3x3.weight", bias: "features.6.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 49760)
     Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 117488)
     Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 125984)
-    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 12, into: weights + 130352)
-    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 12, into: weights + 198080)
-    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 210416)
+    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 130352)
+    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 4, into: weights + 198080)
+    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 210416)
     Self.packWinograd(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, outputs: 192, inputs: 48, lanes: 12, into: weights + 219824)
-    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 12, into: weights + 367488)
-    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 12, into: weights + 385968)
+    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 4, into: weights + 367488)
+    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 385968)
     Self.packWinograd(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, outputs: 192, inputs: 48, lanes: 12, into: weights + 395376)
-    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 11, into: weights + 543040)
-    Self.pack(file, "features.11.expand1x1.weight", bias: "features.11.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 568464)
-    Self.packWinograd(file, "features.11.expand3x3.weight", bias: "features.11.expand3x3.bias", norm: nil, outputs: 256, inputs: 64, lanes: 12, into: weights + 585632)
-    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 11, into: weights + 856256)
-    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 12, into: weights + 890128)
-    Self.packWinograd(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, outputs: 256, inputs: 64, lanes: 12, into: weights + 907296)
-    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 12, into: weights + 1177920)
+    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 543040)
+    Self.pack(file, "features.11.expand1x1.weight", bias: "features.11.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 567680)
+    Self.packWinograd(file, "features.11.expand3x3.weight", bias: "features.11.expand3x3.bias", norm: nil, outputs: 256, inputs: 64, lanes: 12, into: weights + 584320)
+    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 854944)
+    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 887776)
+    Self.packWinograd(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, outputs: 256, inputs: 64, lanes: 12, into: weights + 904416)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 1175040)
   }
 
   deinit {
@@ -402,13 +402,7 @@ public final class SqueezeNet1_1 {
   // in place: features.3.squeeze_activation (relu)
   private func features_3_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 3025 &+ 3008), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 95 panels of 32 pixels, in 1 chunk(s) of 96 panels
     Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
@@ -425,19 +419,27 @@ public final class SqueezeNet1_1 {
             }
             else {
               if panel == 94 {
-                Self.__kernel2(a, tailPanel, bias, stage, 64, 32, 32)
+                Self.__kernel2(a, src + 2993, bias, stage, 64, 3025, 32)
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 3025 &+ n)
+                  let s = stage + (r &* 32 &+ 15)
+                  for p in 0..<17 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel2(a, src + n, bias, stage, 64, 3025, 32)
-              }
-              let columns = panel == 94 ? 17 : 32
-              let valid = block == 1 ? 8 : 8
-              for r in 0..<valid {
-                let c = block &* 8 &+ r
-                let o = y + (c &* 3025 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = 8
+                for r in 0..<valid {
+                  let c = block &* 8 &+ r
+                  let o = y + (c &* 3025 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -452,13 +454,7 @@ public final class SqueezeNet1_1 {
   // in place: features.3.expand1x1_activation (relu)
   private func features_3_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
-    for i in 0..<16 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 3025 &+ 3008), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
@@ -475,19 +471,27 @@ public final class SqueezeNet1_1 {
             }
             else {
               if panel == 94 {
-                Self.__kernel3(a, tailPanel, bias, stage, 16, 32, 32)
+                Self.__kernel3(a, src + 2993, bias, stage, 16, 3025, 32)
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 3025 &+ n)
+                  let s = stage + (r &* 32 &+ 15)
+                  for p in 0..<17 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel3(a, src + n, bias, stage, 16, 3025, 32)
-              }
-              let columns = panel == 94 ? 17 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 3025 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 3025 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -558,13 +562,7 @@ public final class SqueezeNet1_1 {
   // in place: features.4.squeeze_activation (relu)
   private func features_4_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 3025 &+ 3008), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 2 blocks of 8 channels x 95 panels of 32 pixels, in 2 chunk(s) of 48 panels
     Self.parallelRanges(2, threads: threads, pool: pool) {
       first, end in
@@ -582,19 +580,27 @@ public final class SqueezeNet1_1 {
               }
               else {
                 if panel == 94 {
-                  Self.__kernel2(a, tailPanel, bias, stage, 128, 32, 32)
+                  Self.__kernel2(a, src + 2993, bias, stage, 128, 3025, 32)
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 3025 &+ n)
+                    let s = stage + (r &* 32 &+ 15)
+                    for p in 0..<17 {
+                      o[p] = s[p]
+                    }
+                  }
                 }
                 else {
                   Self.__kernel2(a, src + n, bias, stage, 128, 3025, 32)
-                }
-                let columns = panel == 94 ? 17 : 32
-                let valid = block == 1 ? 8 : 8
-                for r in 0..<valid {
-                  let c = block &* 8 &+ r
-                  let o = y + (c &* 3025 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<columns {
-                    o[p] = s[p]
+                  let valid = 8
+                  for r in 0..<valid {
+                    let c = block &* 8 &+ r
+                    let o = y + (c &* 3025 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -610,13 +616,7 @@ public final class SqueezeNet1_1 {
   // in place: features.4.expand1x1_activation (relu)
   private func features_4_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 17 pixels, zero-filled to a whole panel
-    for i in 0..<16 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 3025 &+ 3008), count: 17)
-      (row + 17).update(repeating: 0, count: 15)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 17 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 95 panels of 32 pixels, in 1 chunk(s) of 384 panels
     Self.parallelRanges(6, threads: threads, pool: pool) {
       first, end in
@@ -633,19 +633,27 @@ public final class SqueezeNet1_1 {
             }
             else {
               if panel == 94 {
-                Self.__kernel3(a, tailPanel, bias, stage, 16, 32, 32)
+                Self.__kernel3(a, src + 2993, bias, stage, 16, 3025, 32)
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 3025 &+ n)
+                  let s = stage + (r &* 32 &+ 15)
+                  for p in 0..<17 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel3(a, src + n, bias, stage, 16, 3025, 32)
-              }
-              let columns = panel == 94 ? 17 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 3025 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 5 ? 9 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 3025 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -758,13 +766,7 @@ public final class SqueezeNet1_1 {
   // in place: features.6.squeeze_activation (relu)
   private func features_6_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<128 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 48 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -781,19 +783,27 @@ public final class SqueezeNet1_1 {
             }
             else {
               if panel == 22 {
-                Self.__kernel3(a, tailPanel, bias, stage, 128, 32, 32)
+                Self.__kernel3(a, src + 697, bias, stage, 128, 729, 32)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel3(a, src + n, bias, stage, 128, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -808,13 +818,7 @@ public final class SqueezeNet1_1 {
   // in place: features.6.expand1x1_activation (relu)
   private func features_6_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<32 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -831,19 +835,27 @@ public final class SqueezeNet1_1 {
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, tailPanel, bias, stage, 32, 32, 32)
+                Self.__kernel7(a, src + 697, bias, stage, 32, 729, 32)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel7(a, src + n, bias, stage, 32, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -875,28 +887,28 @@ public final class SqueezeNet1_1 {
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (49760 &+ (block &* 16 &+ xi) &* 384))
-            let results = transformed + (100352 &+ block &* 37632 &+ xi &* 2352)
+            let panel = UnsafePointer(weights + (49760 &+ (block &* 16 &+ xi) &* 352))
+            let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (117344 &+ block &* 12))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 37632))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (117344 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel9(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -913,13 +925,7 @@ public final class SqueezeNet1_1 {
   // in place: features.7.squeeze_activation (relu)
   private func features_7_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 3 blocks of 11 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
     Self.parallelRanges(3, threads: threads, pool: pool) {
       first, end in
@@ -936,19 +942,27 @@ public final class SqueezeNet1_1 {
             }
             else {
               if panel == 22 {
-                Self.__kernel3(a, tailPanel, bias, stage, 256, 32, 32)
+                Self.__kernel3(a, src + 697, bias, stage, 256, 729, 32)
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel3(a, src + n, bias, stage, 256, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 2 ? 10 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 2 ? 10 : 11
+                for r in 0..<valid {
+                  let c = block &* 11 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -963,13 +977,7 @@ public final class SqueezeNet1_1 {
   // in place: features.7.expand1x1_activation (relu)
   private func features_7_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 25 pixels, zero-filled to a whole panel
-    for i in 0..<32 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 729 &+ 704), count: 25)
-      (row + 25).update(repeating: 0, count: 7)
-    }
-    let tailPanel = UnsafePointer(scratch)
+    // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 192 panels
     Self.parallelRanges(11, threads: threads, pool: pool) {
       first, end in
@@ -986,19 +994,27 @@ public final class SqueezeNet1_1 {
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, tailPanel, bias, stage, 32, 32, 32)
+                Self.__kernel7(a, src + 697, bias, stage, 32, 729, 32)
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32 &+ 7)
+                  for p in 0..<25 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
                 Self.__kernel7(a, src + n, bias, stage, 32, 729, 32)
-              }
-              let columns = panel == 22 ? 25 : 32
-              let valid = block == 10 ? 8 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 729 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                let valid = block == 10 ? 8 : 12
+                for r in 0..<valid {
+                  let c = block &* 12 &+ r
+                  let o = y + (c &* 729 &+ n)
+                  let s = stage + (r &* 32)
+                  for p in 0..<32 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1030,28 +1046,28 @@ public final class SqueezeNet1_1 {
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel9(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (130352 &+ (block &* 16 &+ xi) &* 384))
-            let results = transformed + (100352 &+ block &* 37632 &+ xi &* 2352)
+            let panel = UnsafePointer(weights + (130352 &+ (block &* 16 &+ xi) &* 352))
+            let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (197936 &+ block &* 12))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 37632))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (197936 &+ block &* 11))
+          let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
           for r in 0..<valid {
-            Self.__kernel10(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel9(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1211,42 +1227,44 @@ public final class SqueezeNet1_1 {
   // in place: features.9.squeeze_activation (relu)
   private func features_9_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<256 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 4 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(4, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 8 panels
+    Self.parallelRanges(12, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (198080 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (210368 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 2028 &+ n), 256, 169, 169)
+          let a = UnsafePointer(weights + (198080 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (210368 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 256, 169, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 256, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 256, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 256, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 3 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, src + n, bias, stage, 256, 169, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1261,42 +1279,44 @@ public final class SqueezeNet1_1 {
   // in place: features.9.expand1x1_activation (relu)
   private func features_9_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<48 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 16 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
+    Self.parallelRanges(48, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (210416 &+ block &* 576))
-          let bias = UnsafePointer(weights + (219632 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 2028 &+ n), 48, 169, 169)
+          let a = UnsafePointer(weights + (210416 &+ block &* 192))
+          let bias = UnsafePointer(weights + (219632 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 48, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 48, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 48, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, src + n, bias, stage, 48, 169, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1328,7 +1348,7 @@ public final class SqueezeNet1_1 {
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<48 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 2352, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 2352, 7, 7)
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
@@ -1339,7 +1359,7 @@ public final class SqueezeNet1_1 {
             let results = transformed + (37632 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 48, 49, 49)
+              Self.__kernel12(panel, points + firstTile, zero, results + firstTile, 48, 49, 49)
             }
           }
         }
@@ -1349,7 +1369,7 @@ public final class SqueezeNet1_1 {
           let bias = UnsafePointer(weights + (367280 &+ block &* 12))
           let products = UnsafePointer(transformed + (37632 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1366,42 +1386,44 @@ public final class SqueezeNet1_1 {
   // in place: features.10.squeeze_activation (relu)
   private func features_10_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 4 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(4, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(12, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (367488 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (385920 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 2028 &+ n), 384, 169, 169)
+          let a = UnsafePointer(weights + (367488 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (385920 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 384, 169, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 384, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 384, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 3 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, src + n, bias, stage, 384, 169, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1416,42 +1438,44 @@ public final class SqueezeNet1_1 {
   // in place: features.10.expand1x1_activation (relu)
   private func features_10_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<48 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 16 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 128 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 48 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 42 panels
+    Self.parallelRanges(48, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (385968 &+ block &* 576))
-          let bias = UnsafePointer(weights + (395184 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 2028 &+ n), 48, 169, 169)
+          let a = UnsafePointer(weights + (385968 &+ block &* 192))
+          let bias = UnsafePointer(weights + (395184 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 48, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 48, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 48, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 15 ? 12 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, src + n, bias, stage, 48, 169, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1483,7 +1507,7 @@ public final class SqueezeNet1_1 {
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<48 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 2352, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 2352, 7, 7)
       }
       Self.parallelRanges(16, threads: threads, pool: pool) {
         first, end in
@@ -1494,7 +1518,7 @@ public final class SqueezeNet1_1 {
             let results = transformed + (37632 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 48, 49, 49)
+              Self.__kernel12(panel, points + firstTile, zero, results + firstTile, 48, 49, 49)
             }
           }
         }
@@ -1504,7 +1528,7 @@ public final class SqueezeNet1_1 {
           let bias = UnsafePointer(weights + (542832 &+ block &* 12))
           let products = UnsafePointer(transformed + (37632 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1521,42 +1545,52 @@ public final class SqueezeNet1_1 {
   // in place: features.11.squeeze_activation (relu)
   private func features_11_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<384 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
+    // the 1 full panels packed as [panel][384][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 36864)
+      for i in 0..<384 {
+        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 6 panels of 32 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (543040 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (568384 &+ block &* 11))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 5 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 1859 &+ n), 384, 169, 169)
+          let a = UnsafePointer(weights + (543040 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (567616 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel3(a, tailPanel, bias, stage, 384, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 384, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1571,42 +1605,44 @@ public final class SqueezeNet1_1 {
   // in place: features.11.expand1x1_activation (relu)
   private func features_11_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (568464 &+ block &* 768))
-          let bias = UnsafePointer(weights + (585360 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 21 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 2028 &+ n), 64, 169, 169)
+          let a = UnsafePointer(weights + (567680 &+ block &* 256))
+          let bias = UnsafePointer(weights + (584064 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 64, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 64, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 64, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, src + n, bias, stage, 64, 169, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1634,32 +1670,32 @@ public final class SqueezeNet1_1 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 16384
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 856232)
+    let zero = UnsafePointer(weights + 854920)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<64 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 3136, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 3136, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 3136)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (585632 &+ (block &* 16 &+ xi) &* 768))
+            let panel = UnsafePointer(weights + (584320 &+ (block &* 16 &+ xi) &* 768))
             let results = transformed + (50176 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 64, 49, 49)
+              Self.__kernel12(panel, points + firstTile, zero, results + firstTile, 64, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (855968 &+ block &* 12))
+          let bias = UnsafePointer(weights + (854656 &+ block &* 12))
           let products = UnsafePointer(transformed + (50176 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1676,42 +1712,52 @@ public final class SqueezeNet1_1 {
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
+    // the 1 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 49152)
+      for i in 0..<512 {
+        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+      }
     }
-    let tailPanel = UnsafePointer(scratch)
-    // 6 blocks of 11 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(16, threads: threads, pool: pool) {
       first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (856256 &+ block &* 5632))
-          let bias = UnsafePointer(weights + (890048 &+ block &* 11))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 5 {
-              Self.__kernel3(a, src + n, bias, y + (block &* 1859 &+ n), 512, 169, 169)
+          let a = UnsafePointer(weights + (854944 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (887712 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel3(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel3(a, src + n, bias, stage, 512, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 5 ? 9 : 11
-              for r in 0..<valid {
-                let c = block &* 11 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1726,42 +1772,44 @@ public final class SqueezeNet1_1 {
   // in place: features.12.expand1x1_activation (relu)
   private func features_12_expand1x1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<64 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 22 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 96 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 64 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 32 panels
+    Self.parallelRanges(64, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (890128 &+ block &* 768))
-          let bias = UnsafePointer(weights + (907024 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 21 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 2028 &+ n), 64, 169, 169)
+          let a = UnsafePointer(weights + (887776 &+ block &* 256))
+          let bias = UnsafePointer(weights + (904160 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 64, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 64, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 64, 169, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 21 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, src + n, bias, stage, 64, 169, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -1789,32 +1837,32 @@ public final class SqueezeNet1_1 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 16384
     // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1177896)
+    let zero = UnsafePointer(weights + 1175016)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 7
       for ic in 0..<64 {
-        Self.__kernel11(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 3136, 7, 7)
+        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 3136, 7, 7)
       }
       Self.parallelRanges(22, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 3136)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (907296 &+ (block &* 16 &+ xi) &* 768))
+            let panel = UnsafePointer(weights + (904416 &+ (block &* 16 &+ xi) &* 768))
             let results = transformed + (50176 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel8(panel, points + firstTile, zero, results + firstTile, 64, 49, 49)
+              Self.__kernel12(panel, points + firstTile, zero, results + firstTile, 64, 49, 49)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (1177632 &+ block &* 12))
+          let bias = UnsafePointer(weights + (1174752 &+ block &* 12))
           let products = UnsafePointer(transformed + (50176 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel12(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
+            Self.__kernel14(products + r &* 49, 588, y + ((firstChannel &+ r) &* 13 &+ firstTileRow &* 2) &* 13, 13, 7, 7, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1832,50 +1880,52 @@ public final class SqueezeNet1_1 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 5 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 16384
-    for panel in 0..<5 {
-      let to = packedPanels + (panel &* 16384)
+    // the 1 full panels packed as [panel][512][96]
+    let packedPanels = scratch + 0
+    for panel in 0..<1 {
+      let to = packedPanels + (panel &* 49152)
       for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 169 &+ panel &* 32), count: 32)
+        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
       }
     }
-    // the last 9 pixels, zero-filled to a whole panel
-    for i in 0..<512 {
-      let row = scratch + (i &* 32)
-      row.update(from: src + (i &* 169 &+ 160), count: 9)
-      (row + 9).update(repeating: 0, count: 23)
-    }
-    let tailPanel = UnsafePointer(scratch)
-    // 84 blocks of 12 channels x 6 panels of 32 pixels, in 1 chunk(s) of 12 panels
-    Self.parallelRanges(84, threads: threads, pool: pool) {
+    // the last 73 pixels: a 80-wide panel that overlaps the one before
+    // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
+    Self.parallelRanges(250, threads: threads, pool: pool) {
       first, end in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1177920 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (1694016 &+ block &* 12))
-          for panel in 0..<6 {
-            let n = panel &* 32
-            if panel != 5 && block != 83 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 2028 &+ n), 512, 32, 169)
+          let a = UnsafePointer(weights + (1175040 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (1687040 &+ block &* 4))
+          for panel in 0..<2 {
+            let n = panel &* 96
+            if panel != 1 {
+              Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
             }
             else {
-              if panel == 5 {
-                Self.__kernel7(a, tailPanel, bias, stage, 512, 32, 32)
+              if panel == 1 {
+                Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 80 &+ 7)
+                  for p in 0..<73 {
+                    o[p] = s[p]
+                  }
+                }
               }
               else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
-              }
-              let columns = panel == 5 ? 9 : 32
-              let valid = block == 83 ? 4 : 12
-              for r in 0..<valid {
-                let c = block &* 12 &+ r
-                let o = y + (c &* 169 &+ n)
-                let s = stage + (r &* 32)
-                for p in 0..<columns {
-                  o[p] = s[p]
+                Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 169 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -2697,9 +2747,372 @@ public final class SqueezeNet1_1 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
+      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
+      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
+      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
+      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
+      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD8<Float>(repeating: bias)
+    let zero = SIMD8<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
+      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
+      if partial {
+        for i in 0..<7 {
+          top[8 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
+        if partial {
+          for i in 0..<7 {
+            (top + width)[8 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 8) {
+        vectorOfTiles(tileRow, vectorIndex &* 8)
+      }
+      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
+    }
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    var c0_5 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    var c1_5 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    var c2_5 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var c3_5 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let b5 = UnsafeRawPointer(bi + 80).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      c0_5 = Self.__kernel1(c0_5, b5, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      c1_5 = Self.__kernel1(c1_5, b5, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      c2_5 = Self.__kernel1(c2_5, b5, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      c3_5 = Self.__kernel1(c3_5, b5, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    c0_5 = c0_5.replacing(with: zero, where: c0_5 .< zero)
+    (o0 + 320).storeBytes(of: c0_5, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    c1_5 = c1_5.replacing(with: zero, where: c1_5 .< zero)
+    (o1 + 320).storeBytes(of: c1_5, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    c2_5 = c2_5.replacing(with: zero, where: c2_5 .< zero)
+    (o2 + 320).storeBytes(of: c2_5, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+    c3_5 = c3_5.replacing(with: zero, where: c3_5 .< zero)
+    (o3 + 320).storeBytes(of: c3_5, as: SIMD16<Float>.self)
+  }
+
+  /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
+  /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    var c0_2 = bias0
+    var c0_3 = bias0
+    var c0_4 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    var c1_2 = bias1
+    var c1_3 = bias1
+    var c1_4 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    var c2_2 = bias2
+    var c2_3 = bias2
+    var c2_4 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    var c3_2 = bias3
+    var c3_3 = bias3
+    var c3_4 = bias3
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let b2 = UnsafeRawPointer(bi + 32).loadUnaligned(as: SIMD16<Float>.self)
+      let b3 = UnsafeRawPointer(bi + 48).loadUnaligned(as: SIMD16<Float>.self)
+      let b4 = UnsafeRawPointer(bi + 64).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      c0_2 = Self.__kernel1(c0_2, b2, a0)
+      c0_3 = Self.__kernel1(c0_3, b3, a0)
+      c0_4 = Self.__kernel1(c0_4, b4, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      c1_2 = Self.__kernel1(c1_2, b2, a1)
+      c1_3 = Self.__kernel1(c1_3, b3, a1)
+      c1_4 = Self.__kernel1(c1_4, b4, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      c2_2 = Self.__kernel1(c2_2, b2, a2)
+      c2_3 = Self.__kernel1(c2_3, b3, a2)
+      c2_4 = Self.__kernel1(c2_4, b4, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      c3_2 = Self.__kernel1(c3_2, b2, a3)
+      c3_3 = Self.__kernel1(c3_3, b3, a3)
+      c3_4 = Self.__kernel1(c3_4, b4, a3)
+      ai += 4
+      bi += bStride
+    }
+    let zero = SIMD16<Float>(repeating: 0)
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    c0_0 = c0_0.replacing(with: zero, where: c0_0 .< zero)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    c0_1 = c0_1.replacing(with: zero, where: c0_1 .< zero)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    c0_2 = c0_2.replacing(with: zero, where: c0_2 .< zero)
+    (o0 + 128).storeBytes(of: c0_2, as: SIMD16<Float>.self)
+    c0_3 = c0_3.replacing(with: zero, where: c0_3 .< zero)
+    (o0 + 192).storeBytes(of: c0_3, as: SIMD16<Float>.self)
+    c0_4 = c0_4.replacing(with: zero, where: c0_4 .< zero)
+    (o0 + 256).storeBytes(of: c0_4, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    c1_0 = c1_0.replacing(with: zero, where: c1_0 .< zero)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    c1_1 = c1_1.replacing(with: zero, where: c1_1 .< zero)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    c1_2 = c1_2.replacing(with: zero, where: c1_2 .< zero)
+    (o1 + 128).storeBytes(of: c1_2, as: SIMD16<Float>.self)
+    c1_3 = c1_3.replacing(with: zero, where: c1_3 .< zero)
+    (o1 + 192).storeBytes(of: c1_3, as: SIMD16<Float>.self)
+    c1_4 = c1_4.replacing(with: zero, where: c1_4 .< zero)
+    (o1 + 256).storeBytes(of: c1_4, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    c2_0 = c2_0.replacing(with: zero, where: c2_0 .< zero)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    c2_1 = c2_1.replacing(with: zero, where: c2_1 .< zero)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    c2_2 = c2_2.replacing(with: zero, where: c2_2 .< zero)
+    (o2 + 128).storeBytes(of: c2_2, as: SIMD16<Float>.self)
+    c2_3 = c2_3.replacing(with: zero, where: c2_3 .< zero)
+    (o2 + 192).storeBytes(of: c2_3, as: SIMD16<Float>.self)
+    c2_4 = c2_4.replacing(with: zero, where: c2_4 .< zero)
+    (o2 + 256).storeBytes(of: c2_4, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    c3_0 = c3_0.replacing(with: zero, where: c3_0 .< zero)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    c3_1 = c3_1.replacing(with: zero, where: c3_1 .< zero)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    c3_2 = c3_2.replacing(with: zero, where: c3_2 .< zero)
+    (o3 + 128).storeBytes(of: c3_2, as: SIMD16<Float>.self)
+    c3_3 = c3_3.replacing(with: zero, where: c3_3 .< zero)
+    (o3 + 192).storeBytes(of: c3_3, as: SIMD16<Float>.self)
+    c3_4 = c3_4.replacing(with: zero, where: c3_4 .< zero)
+    (o3 + 256).storeBytes(of: c3_4, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel8(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2818,136 +3231,8 @@ public final class SqueezeNet1_1 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel9(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel10(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD8<Float>(repeating: bias)
-    let zero = SIMD8<Float>(repeating: 0)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      y00 = y00.replacing(with: zero, where: y00 .< zero)
-      y01 = y01.replacing(with: zero, where: y01 .< zero)
-      y10 = y10.replacing(with: zero, where: y10 .< zero)
-      y11 = y11.replacing(with: zero, where: y11 .< zero)
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
-      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
-      if partial {
-        for i in 0..<7 {
-          top[8 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
-        if partial {
-          for i in 0..<7 {
-            (top + width)[8 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel11(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -3010,7 +3295,7 @@ public final class SqueezeNet1_1 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel12(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {

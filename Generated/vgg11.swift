@@ -117,7 +117,7 @@ public final class VGG11 {
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 14738432, alignment: 64).bindMemory(to: Float.self, capacity: 3684608)
     scratch.initialize(repeating: 0, count: 3684608)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
-    Self.packWinograd(file, "features.3.weight", bias: "features.3.bias", norm: nil, outputs: 128, inputs: 64, lanes: 12, into: weights + 1792)
+    Self.packWinograd(file, "features.3.weight", bias: "features.3.bias", norm: nil, outputs: 128, inputs: 64, lanes: 11, into: weights + 1792)
     Self.packWinograd(file, "features.6.weight", bias: "features.6.bias", norm: nil, outputs: 256, inputs: 128, lanes: 12, into: weights + 137104)
     Self.packWinograd(file, "features.8.weight", bias: "features.8.bias", norm: nil, outputs: 256, inputs: 256, lanes: 12, into: weights + 678064)
     Self.packWinograd(file, "features.11.weight", bias: "features.11.bias", norm: nil, outputs: 512, inputs: 256, lanes: 12, into: weights + 1759696)
@@ -327,13 +327,13 @@ public final class VGG11 {
         ic in
         Self.__kernel3(src + (ic &* 12996 &+ firstTileRow &* 228), 114, transformed + ic &* 224, 14336, 4, 56)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 768))
-            let results = transformed + (229376 &+ block &* 43008 &+ xi &* 2688)
+            let panel = UnsafePointer(weights + (1792 &+ (block &* 16 &+ xi) &* 704))
+            let results = transformed + (229376 &+ block &* 39424 &+ xi &* 2464)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 192)
               Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
@@ -341,12 +341,12 @@ public final class VGG11 {
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (136960 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 43008))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (136960 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 39424))
           for r in 0..<valid {
-            Self.__kernel4(products + r &* 224, 2688, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+            Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
           }
         }
       }
@@ -426,7 +426,7 @@ public final class VGG11 {
             let results = transformed + (229376 &+ block &* 21504 &+ xi &* 1344)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
         }
@@ -477,7 +477,7 @@ public final class VGG11 {
             let results = transformed + (229376 &+ block &* 10752 &+ xi &* 672)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 24)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 56, 56)
             }
           }
         }
@@ -555,7 +555,7 @@ public final class VGG11 {
       let firstTileRow = rowBlock &* 14
       Self.parallelFor(256, threads: threads, pool: pool) {
         ic in
-        Self.__kernel5(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 50176, 14, 14)
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 50176, 14, 14)
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
@@ -566,7 +566,7 @@ public final class VGG11 {
             let results = transformed + (802816 &+ block &* 37632 &+ xi &* 2352)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 256, 196, 196)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 256, 196, 196)
             }
           }
         }
@@ -576,7 +576,7 @@ public final class VGG11 {
           let bias = UnsafePointer(weights + (3873232 &+ block &* 12))
           let products = UnsafePointer(transformed + (802816 &+ block &* 37632))
           for r in 0..<valid {
-            Self.__kernel6(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -606,7 +606,7 @@ public final class VGG11 {
       let firstTileRow = rowBlock &* 14
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel5(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
@@ -617,7 +617,7 @@ public final class VGG11 {
             let results = transformed + (1605632 &+ block &* 37632 &+ xi &* 2352)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
             }
           }
         }
@@ -627,7 +627,7 @@ public final class VGG11 {
           let bias = UnsafePointer(weights + (8100832 &+ block &* 12))
           let products = UnsafePointer(transformed + (1605632 &+ block &* 37632))
           for r in 0..<valid {
-            Self.__kernel6(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -761,7 +761,7 @@ public final class VGG11 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
+        Self.__kernel8(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
@@ -772,7 +772,7 @@ public final class VGG11 {
             let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
             }
           }
         }
@@ -782,7 +782,7 @@ public final class VGG11 {
           let bias = UnsafePointer(weights + (12328432 &+ block &* 12))
           let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -812,7 +812,7 @@ public final class VGG11 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(512, threads: threads, pool: pool) {
         ic in
-        Self.__kernel7(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
+        Self.__kernel8(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
       }
       Self.parallelRanges(43, threads: threads, pool: pool) {
         first, end in
@@ -823,7 +823,7 @@ public final class VGG11 {
             let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
             for tilePanel in 0..<2 {
               let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
             }
           }
         }
@@ -833,7 +833,7 @@ public final class VGG11 {
           let bias = UnsafePointer(weights + (16556032 &+ block &* 12))
           let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
           for r in 0..<valid {
-            Self.__kernel8(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
+            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1234,8 +1234,8 @@ public final class VGG11 {
     #endif
   }
 
-  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
-  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
   @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
@@ -1270,9 +1270,6 @@ public final class VGG11 {
     let bias10 = SIMD16<Float>(repeating: bias[10])
     var c10_0 = bias10
     var c10_1 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    var c11_1 = bias11
     var ai = a
     var bi = b
     for _ in 0..<k {
@@ -1311,10 +1308,7 @@ public final class VGG11 {
       let a10 = ai[10]
       c10_0 = Self.__kernel1(c10_0, b0, a10)
       c10_1 = Self.__kernel1(c10_1, b1, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      c11_1 = Self.__kernel1(c11_1, b1, a11)
-      ai += 12
+      ai += 11
       bi += bStride
     }
     let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
@@ -1350,9 +1344,6 @@ public final class VGG11 {
     let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
     (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
   /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
@@ -1483,8 +1474,129 @@ public final class VGG11 {
     }
   }
 
+  /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
+  /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    let bias11 = SIMD16<Float>(repeating: bias[11])
+    var c11_0 = bias11
+    var c11_1 = bias11
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      let a11 = ai[11]
+      c11_0 = Self.__kernel1(c11_0, b0, a11)
+      c11_1 = Self.__kernel1(c11_1, b1, a11)
+      ai += 12
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
+    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
+    (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel5(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel6(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -1547,7 +1659,7 @@ public final class VGG11 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel6(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel7(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -1612,7 +1724,7 @@ public final class VGG11 {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel7(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -1675,7 +1787,7 @@ public final class VGG11 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {

@@ -150,8 +150,8 @@ public final class VGG19 {
     scratch.initialize(repeating: 0, count: 3734784)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.packWinograd(file, "features.2.weight", bias: "features.2.bias", norm: nil, outputs: 64, inputs: 64, lanes: 11, into: weights + 1792)
-    Self.packWinograd(file, "features.5.weight", bias: "features.5.bias", norm: nil, outputs: 128, inputs: 64, lanes: 12, into: weights + 69456)
-    Self.packWinograd(file, "features.7.weight", bias: "features.7.bias", norm: nil, outputs: 128, inputs: 128, lanes: 12, into: weights + 204768)
+    Self.packWinograd(file, "features.5.weight", bias: "features.5.bias", norm: nil, outputs: 128, inputs: 64, lanes: 11, into: weights + 69456)
+    Self.packWinograd(file, "features.7.weight", bias: "features.7.bias", norm: nil, outputs: 128, inputs: 128, lanes: 11, into: weights + 204768)
     Self.packWinograd(file, "features.10.weight", bias: "features.10.bias", norm: nil, outputs: 256, inputs: 128, lanes: 12, into: weights + 475248)
     Self.packWinograd(file, "features.12.weight", bias: "features.12.bias", norm: nil, outputs: 256, inputs: 256, lanes: 12, into: weights + 1016208)
     Self.packWinograd(file, "features.14.weight", bias: "features.14.bias", norm: nil, outputs: 256, inputs: 256, lanes: 12, into: weights + 2097840)
@@ -315,7 +315,8 @@ public final class VGG19 {
   // conv 224x224x64 -> 224x224x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu2 (relu)
   private func features_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
@@ -426,26 +427,26 @@ public final class VGG19 {
         ic in
         Self.__kernel3(src + (ic &* 12996 &+ firstTileRow &* 228), 114, transformed + ic &* 224, 14336, 4, 56)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (69456 &+ (block &* 16 &+ xi) &* 768))
-            let results = transformed + (229376 &+ block &* 43008 &+ xi &* 2688)
+            let panel = UnsafePointer(weights + (69456 &+ (block &* 16 &+ xi) &* 704))
+            let results = transformed + (229376 &+ block &* 39424 &+ xi &* 2464)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 192)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
+              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 64, 224, 224)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (204624 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 43008))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (204624 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 39424))
           for r in 0..<valid {
-            Self.__kernel4(products + r &* 224, 2688, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
+            Self.__kernel4(products + r &* 224, 2464, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 4, 56, false, bias[r])
           }
         }
       }
@@ -456,7 +457,8 @@ public final class VGG19 {
   // conv 112x112x128 -> 112x112x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu4 (relu)
   private func features_7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 12996)
       plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
@@ -477,26 +479,26 @@ public final class VGG19 {
         ic in
         Self.__kernel3(src + (ic &* 12996 &+ firstTileRow &* 228), 114, transformed + ic &* 112, 14336, 2, 56)
       }
-      Self.parallelRanges(11, threads: threads, pool: pool) {
+      Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 14336)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (204768 &+ (block &* 16 &+ xi) &* 1536))
-            let results = transformed + (229376 &+ block &* 21504 &+ xi &* 1344)
+            let panel = UnsafePointer(weights + (204768 &+ (block &* 16 &+ xi) &* 1408))
+            let results = transformed + (229376 &+ block &* 19712 &+ xi &* 1232)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
             }
           }
         }
         for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 10 ? 8 : 12
-          let bias = UnsafePointer(weights + (475104 &+ block &* 12))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 21504))
+          let firstChannel = block &* 11
+          let valid = block == 11 ? 7 : 11
+          let bias = UnsafePointer(weights + (475104 &+ block &* 11))
+          let products = UnsafePointer(transformed + (229376 &+ block &* 19712))
           for r in 0..<valid {
-            Self.__kernel4(products + r &* 112, 1344, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 2, 56, false, bias[r])
+            Self.__kernel4(products + r &* 112, 1232, y + ((firstChannel &+ r) &* 112 &+ firstTileRow &* 2) &* 112, 112, 2, 56, false, bias[r])
           }
         }
       }
