@@ -1243,7 +1243,7 @@ public final class DenseNet121 {
     Expected(name: "classifier.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 9718096 floats.
+  /// Packed weights, 8541888 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1906688 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -1270,8 +1270,8 @@ public final class DenseNet121 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 38872384, alignment: 64).bindMemory(to: Float.self, capacity: 9718096)
-    weights.initialize(repeating: 0, count: 9718096)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 34167552, alignment: 64).bindMemory(to: Float.self, capacity: 8541888)
+    weights.initialize(repeating: 0, count: 8541888)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
     arena.initialize(repeating: 0, count: 1906688)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 2869248, alignment: 64).bindMemory(to: Float.self, capacity: 717312)
@@ -1408,305 +1408,305 @@ public final class DenseNet121 {
       (weights + 1702064).update(from: norm.shift, count: 480)
     }
     Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1702544)
-    Self.packWinograd(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1766048)
+    Self.pack(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1766048)
     do {
       let norm = Self.fold(file, "features.transition2.norm", epsilon: 1e-05, channels: 512)
-      (weights + 1831632).update(from: norm.scale, count: 512)
-      (weights + 1832144).update(from: norm.shift, count: 512)
+      (weights + 1802944).update(from: norm.scale, count: 512)
+      (weights + 1803456).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1832656)
+    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1803968)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer1.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 1968096).update(from: norm.scale, count: 256)
-      (weights + 1968352).update(from: norm.shift, count: 256)
+      (weights + 1939408).update(from: norm.scale, count: 256)
+      (weights + 1939664).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1968608)
-    Self.packWinograd(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2001504)
+    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1939920)
+    Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1972816)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 2067088).update(from: norm.scale, count: 288)
-      (weights + 2067376).update(from: norm.shift, count: 288)
+      (weights + 2009712).update(from: norm.scale, count: 288)
+      (weights + 2010000).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 2067664)
-    Self.packWinograd(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2104656)
+    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 2010288)
+    Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2047280)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 2170240).update(from: norm.scale, count: 320)
-      (weights + 2170560).update(from: norm.shift, count: 320)
+      (weights + 2084176).update(from: norm.scale, count: 320)
+      (weights + 2084496).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 2170880)
-    Self.packWinograd(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2211968)
+    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 2084816)
+    Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2125904)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 2277552).update(from: norm.scale, count: 352)
-      (weights + 2277904).update(from: norm.shift, count: 352)
+      (weights + 2162800).update(from: norm.scale, count: 352)
+      (weights + 2163152).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 2278256)
-    Self.packWinograd(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2323440)
+    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 2163504)
+    Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2208688)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 2389024).update(from: norm.scale, count: 384)
-      (weights + 2389408).update(from: norm.shift, count: 384)
+      (weights + 2245584).update(from: norm.scale, count: 384)
+      (weights + 2245968).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 2389792)
-    Self.packWinograd(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2439072)
+    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 2246352)
+    Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2295632)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 2504656).update(from: norm.scale, count: 416)
-      (weights + 2505072).update(from: norm.shift, count: 416)
+      (weights + 2332528).update(from: norm.scale, count: 416)
+      (weights + 2332944).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 2505488)
-    Self.packWinograd(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2558864)
+    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 2333360)
+    Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2386736)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 2624448).update(from: norm.scale, count: 448)
-      (weights + 2624896).update(from: norm.shift, count: 448)
+      (weights + 2423632).update(from: norm.scale, count: 448)
+      (weights + 2424080).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 2625344)
-    Self.packWinograd(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2682816)
+    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 2424528)
+    Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2482000)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 2748400).update(from: norm.scale, count: 480)
-      (weights + 2748880).update(from: norm.shift, count: 480)
+      (weights + 2518896).update(from: norm.scale, count: 480)
+      (weights + 2519376).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2749360)
-    Self.packWinograd(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2810928)
+    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2519856)
+    Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2581424)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 2876512).update(from: norm.scale, count: 512)
-      (weights + 2877024).update(from: norm.shift, count: 512)
+      (weights + 2618320).update(from: norm.scale, count: 512)
+      (weights + 2618832).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2877536)
-    Self.packWinograd(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 2943200)
+    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2619344)
+    Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2685008)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 3008784).update(from: norm.scale, count: 544)
-      (weights + 3009328).update(from: norm.shift, count: 544)
+      (weights + 2721904).update(from: norm.scale, count: 544)
+      (weights + 2722448).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 3009872)
-    Self.packWinograd(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3079632)
+    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 2722992)
+    Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2792752)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 3145216).update(from: norm.scale, count: 576)
-      (weights + 3145792).update(from: norm.shift, count: 576)
+      (weights + 2829648).update(from: norm.scale, count: 576)
+      (weights + 2830224).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 3146368)
-    Self.packWinograd(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3220224)
+    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 2830800)
+    Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2904656)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 3285808).update(from: norm.scale, count: 608)
-      (weights + 3286416).update(from: norm.shift, count: 608)
+      (weights + 2941552).update(from: norm.scale, count: 608)
+      (weights + 2942160).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 3287024)
-    Self.packWinograd(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3364976)
+    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 2942768)
+    Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3020720)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 3430560).update(from: norm.scale, count: 640)
-      (weights + 3431200).update(from: norm.shift, count: 640)
+      (weights + 3057616).update(from: norm.scale, count: 640)
+      (weights + 3058256).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 3431840)
-    Self.packWinograd(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3513888)
+    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 3058896)
+    Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3140944)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 3579472).update(from: norm.scale, count: 672)
-      (weights + 3580144).update(from: norm.shift, count: 672)
+      (weights + 3177840).update(from: norm.scale, count: 672)
+      (weights + 3178512).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 3580816)
-    Self.packWinograd(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3666960)
+    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 3179184)
+    Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3265328)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 3732544).update(from: norm.scale, count: 704)
-      (weights + 3733248).update(from: norm.shift, count: 704)
+      (weights + 3302224).update(from: norm.scale, count: 704)
+      (weights + 3302928).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 3733952)
-    Self.packWinograd(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3824192)
+    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 3303632)
+    Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3393872)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 3889776).update(from: norm.scale, count: 736)
-      (weights + 3890512).update(from: norm.shift, count: 736)
+      (weights + 3430768).update(from: norm.scale, count: 736)
+      (weights + 3431504).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 3891248)
-    Self.packWinograd(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 3985584)
+    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 3432240)
+    Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3526576)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 4051168).update(from: norm.scale, count: 768)
-      (weights + 4051936).update(from: norm.shift, count: 768)
+      (weights + 3563472).update(from: norm.scale, count: 768)
+      (weights + 3564240).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 4052704)
-    Self.packWinograd(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4151136)
+    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 3565008)
+    Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3663440)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 4216720).update(from: norm.scale, count: 800)
-      (weights + 4217520).update(from: norm.shift, count: 800)
+      (weights + 3700336).update(from: norm.scale, count: 800)
+      (weights + 3701136).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 4218320)
-    Self.packWinograd(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4320848)
+    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 3701936)
+    Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3804464)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 4386432).update(from: norm.scale, count: 832)
-      (weights + 4387264).update(from: norm.shift, count: 832)
+      (weights + 3841360).update(from: norm.scale, count: 832)
+      (weights + 3842192).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 4388096)
-    Self.packWinograd(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4494720)
+    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 3843024)
+    Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3949648)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 4560304).update(from: norm.scale, count: 864)
-      (weights + 4561168).update(from: norm.shift, count: 864)
+      (weights + 3986544).update(from: norm.scale, count: 864)
+      (weights + 3987408).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 4562032)
-    Self.packWinograd(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4672752)
+    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 3988272)
+    Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4098992)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 4738336).update(from: norm.scale, count: 896)
-      (weights + 4739232).update(from: norm.shift, count: 896)
+      (weights + 4135888).update(from: norm.scale, count: 896)
+      (weights + 4136784).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 4740128)
-    Self.packWinograd(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 4854944)
+    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 4137680)
+    Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4252496)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 4920528).update(from: norm.scale, count: 928)
-      (weights + 4921456).update(from: norm.shift, count: 928)
+      (weights + 4289392).update(from: norm.scale, count: 928)
+      (weights + 4290320).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 4922384)
-    Self.packWinograd(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 5041296)
+    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 4291248)
+    Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4410160)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 5106880).update(from: norm.scale, count: 960)
-      (weights + 5107840).update(from: norm.shift, count: 960)
+      (weights + 4447056).update(from: norm.scale, count: 960)
+      (weights + 4448016).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 5108800)
-    Self.packWinograd(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 5231808)
+    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 4448976)
+    Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4571984)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 5297392).update(from: norm.scale, count: 992)
-      (weights + 5298384).update(from: norm.shift, count: 992)
+      (weights + 4608880).update(from: norm.scale, count: 992)
+      (weights + 4609872).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 5299376)
-    Self.packWinograd(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 5426480)
+    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 4610864)
+    Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4737968)
     do {
       let norm = Self.fold(file, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
-      (weights + 5492064).update(from: norm.scale, count: 1024)
-      (weights + 5493088).update(from: norm.shift, count: 1024)
+      (weights + 4774864).update(from: norm.scale, count: 1024)
+      (weights + 4775888).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 5494112)
+    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 4776912)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 6018912).update(from: norm.scale, count: 512)
-      (weights + 6019424).update(from: norm.shift, count: 512)
+      (weights + 5301712).update(from: norm.scale, count: 512)
+      (weights + 5302224).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 6, into: weights + 6019936)
-    Self.packWinograd(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6087664)
+    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 6, into: weights + 5302736)
+    Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5370464)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 6153248).update(from: norm.scale, count: 544)
-      (weights + 6153792).update(from: norm.shift, count: 544)
+      (weights + 5407360).update(from: norm.scale, count: 544)
+      (weights + 5407904).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 6, into: weights + 6154336)
-    Self.packWinograd(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6226288)
+    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 6, into: weights + 5408448)
+    Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5480400)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 6291872).update(from: norm.scale, count: 576)
-      (weights + 6292448).update(from: norm.shift, count: 576)
+      (weights + 5517296).update(from: norm.scale, count: 576)
+      (weights + 5517872).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 6, into: weights + 6293024)
-    Self.packWinograd(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6369200)
+    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 6, into: weights + 5518448)
+    Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5594624)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 6434784).update(from: norm.scale, count: 608)
-      (weights + 6435392).update(from: norm.shift, count: 608)
+      (weights + 5631520).update(from: norm.scale, count: 608)
+      (weights + 5632128).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 6, into: weights + 6436000)
-    Self.packWinograd(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6516400)
+    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 6, into: weights + 5632736)
+    Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5713136)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 6581984).update(from: norm.scale, count: 640)
-      (weights + 6582624).update(from: norm.shift, count: 640)
+      (weights + 5750032).update(from: norm.scale, count: 640)
+      (weights + 5750672).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 6, into: weights + 6583264)
-    Self.packWinograd(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6667888)
+    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 6, into: weights + 5751312)
+    Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5835936)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 6733472).update(from: norm.scale, count: 672)
-      (weights + 6734144).update(from: norm.shift, count: 672)
+      (weights + 5872832).update(from: norm.scale, count: 672)
+      (weights + 5873504).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 6, into: weights + 6734816)
-    Self.packWinograd(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6823664)
+    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 6, into: weights + 5874176)
+    Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5963024)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 6889248).update(from: norm.scale, count: 704)
-      (weights + 6889952).update(from: norm.shift, count: 704)
+      (weights + 5999920).update(from: norm.scale, count: 704)
+      (weights + 6000624).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 6, into: weights + 6890656)
-    Self.packWinograd(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 6983728)
+    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 6, into: weights + 6001328)
+    Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6094400)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 7049312).update(from: norm.scale, count: 736)
-      (weights + 7050048).update(from: norm.shift, count: 736)
+      (weights + 6131296).update(from: norm.scale, count: 736)
+      (weights + 6132032).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 6, into: weights + 7050784)
-    Self.packWinograd(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7148080)
+    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 6, into: weights + 6132768)
+    Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6230064)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 7213664).update(from: norm.scale, count: 768)
-      (weights + 7214432).update(from: norm.shift, count: 768)
+      (weights + 6266960).update(from: norm.scale, count: 768)
+      (weights + 6267728).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 6, into: weights + 7215200)
-    Self.packWinograd(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7316720)
+    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 6, into: weights + 6268496)
+    Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6370016)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 7382304).update(from: norm.scale, count: 800)
-      (weights + 7383104).update(from: norm.shift, count: 800)
+      (weights + 6406912).update(from: norm.scale, count: 800)
+      (weights + 6407712).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 6, into: weights + 7383904)
-    Self.packWinograd(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7489648)
+    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 6, into: weights + 6408512)
+    Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6514256)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 7555232).update(from: norm.scale, count: 832)
-      (weights + 7556064).update(from: norm.shift, count: 832)
+      (weights + 6551152).update(from: norm.scale, count: 832)
+      (weights + 6551984).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 7556896)
-    Self.packWinograd(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7666864)
+    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 6552816)
+    Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6662784)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 7732448).update(from: norm.scale, count: 864)
-      (weights + 7733312).update(from: norm.shift, count: 864)
+      (weights + 6699680).update(from: norm.scale, count: 864)
+      (weights + 6700544).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 6, into: weights + 7734176)
-    Self.packWinograd(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 7848368)
+    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 6, into: weights + 6701408)
+    Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6815600)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 7913952).update(from: norm.scale, count: 896)
-      (weights + 7914848).update(from: norm.shift, count: 896)
+      (weights + 6852496).update(from: norm.scale, count: 896)
+      (weights + 6853392).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 6, into: weights + 7915744)
-    Self.packWinograd(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8034160)
+    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 6, into: weights + 6854288)
+    Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6972704)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 8099744).update(from: norm.scale, count: 928)
-      (weights + 8100672).update(from: norm.shift, count: 928)
+      (weights + 7009600).update(from: norm.scale, count: 928)
+      (weights + 7010528).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 6, into: weights + 8101600)
-    Self.packWinograd(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8224240)
+    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 6, into: weights + 7011456)
+    Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7134096)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 8289824).update(from: norm.scale, count: 960)
-      (weights + 8290784).update(from: norm.shift, count: 960)
+      (weights + 7170992).update(from: norm.scale, count: 960)
+      (weights + 7171952).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 6, into: weights + 8291744)
-    Self.packWinograd(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8418608)
+    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 6, into: weights + 7172912)
+    Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7299776)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 8484192).update(from: norm.scale, count: 992)
-      (weights + 8485184).update(from: norm.shift, count: 992)
+      (weights + 7336672).update(from: norm.scale, count: 992)
+      (weights + 7337664).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 6, into: weights + 8486176)
-    Self.packWinograd(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 16, into: weights + 8617264)
+    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 6, into: weights + 7338656)
+    Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7469744)
     do {
       let norm = Self.fold(file, "features.norm5", epsilon: 1e-05, channels: 1024)
-      (weights + 8682848).update(from: norm.scale, count: 1024)
-      (weights + 8683872).update(from: norm.shift, count: 1024)
+      (weights + 7506640).update(from: norm.scale, count: 1024)
+      (weights + 7507664).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 8684896)
+    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 7508688)
   }
 
   deinit {
@@ -4380,35 +4380,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1831616)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1766048 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (1766048 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1802912 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1831584 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -4422,7 +4429,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = y + (c &* 784)
       let q = y + (c &* 784)
-      let scale152 = weights[1831632 &+ c], shift152 = weights[1832144 &+ c]
+      let scale152 = weights[1802944 &+ c], shift152 = weights[1803456 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale152 + shift152
@@ -4453,8 +4460,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (1832656 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1967824 &+ block &* 12))
+            let a = UnsafePointer(weights + (1803968 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (1939136 &+ block &* 12))
             for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
               let n = panel &* 32
               if panel != 24 && block != 21 {
@@ -4462,7 +4469,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel10(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4581,7 +4588,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale157 = weights[1968096 &+ c], shift157 = weights[1968352 &+ c]
+      let scale157 = weights[1939408 &+ c], shift157 = weights[1939664 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale157 + shift157
@@ -4613,16 +4620,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (1968608 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (2001376 &+ block &* 4))
+          let a = UnsafePointer(weights + (1939920 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (1972688 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 256, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 256, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4634,7 +4641,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4667,34 +4674,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2067072)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2001504 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (1972816 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2009680 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2067040 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4714,7 +4718,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale165 = weights[2067088 &+ c], shift165 = weights[2067376 &+ c]
+      let scale165 = weights[2009712 &+ c], shift165 = weights[2010000 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale165 + shift165
@@ -4746,16 +4750,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2067664 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (2104528 &+ block &* 4))
+          let a = UnsafePointer(weights + (2010288 &+ block &* 1152))
+          let bias = UnsafePointer(weights + (2047152 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 288, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 288, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4767,7 +4771,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, stage, 288, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, stage, 288, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4800,34 +4804,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2170224)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2104656 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2047280 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2084144 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2170192 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4847,7 +4848,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale173 = weights[2170240 &+ c], shift173 = weights[2170560 &+ c]
+      let scale173 = weights[2084176 &+ c], shift173 = weights[2084496 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale173 + shift173
@@ -4879,16 +4880,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2170880 &+ block &* 1280))
-          let bias = UnsafePointer(weights + (2211840 &+ block &* 4))
+          let a = UnsafePointer(weights + (2084816 &+ block &* 1280))
+          let bias = UnsafePointer(weights + (2125776 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 320, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 320, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4900,7 +4901,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, stage, 320, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, stage, 320, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -4933,34 +4934,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2277536)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2211968 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2125904 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2162768 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2277504 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -4980,7 +4978,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale181 = weights[2277552 &+ c], shift181 = weights[2277904 &+ c]
+      let scale181 = weights[2162800 &+ c], shift181 = weights[2163152 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale181 + shift181
@@ -5012,16 +5010,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2278256 &+ block &* 1408))
-          let bias = UnsafePointer(weights + (2323312 &+ block &* 4))
+          let a = UnsafePointer(weights + (2163504 &+ block &* 1408))
+          let bias = UnsafePointer(weights + (2208560 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 352, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 352, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5033,7 +5031,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, stage, 352, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, stage, 352, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5066,34 +5064,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2389008)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2323440 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2208688 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2245552 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2388976 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5113,7 +5108,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale189 = weights[2389024 &+ c], shift189 = weights[2389408 &+ c]
+      let scale189 = weights[2245584 &+ c], shift189 = weights[2245968 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale189 + shift189
@@ -5145,16 +5140,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2389792 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (2438944 &+ block &* 4))
+          let a = UnsafePointer(weights + (2246352 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (2295504 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5166,7 +5161,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5199,34 +5194,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2504640)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2439072 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2295632 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2332496 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2504608 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5246,7 +5238,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale197 = weights[2504656 &+ c], shift197 = weights[2505072 &+ c]
+      let scale197 = weights[2332528 &+ c], shift197 = weights[2332944 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale197 + shift197
@@ -5278,16 +5270,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2505488 &+ block &* 1664))
-          let bias = UnsafePointer(weights + (2558736 &+ block &* 4))
+          let a = UnsafePointer(weights + (2333360 &+ block &* 1664))
+          let bias = UnsafePointer(weights + (2386608 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 416, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 416, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5299,7 +5291,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, stage, 416, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, stage, 416, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5332,34 +5324,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2624432)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2558864 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2386736 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2423600 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2624400 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5379,7 +5368,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale205 = weights[2624448 &+ c], shift205 = weights[2624896 &+ c]
+      let scale205 = weights[2423632 &+ c], shift205 = weights[2424080 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale205 + shift205
@@ -5411,16 +5400,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2625344 &+ block &* 1792))
-          let bias = UnsafePointer(weights + (2682688 &+ block &* 4))
+          let a = UnsafePointer(weights + (2424528 &+ block &* 1792))
+          let bias = UnsafePointer(weights + (2481872 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 448, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 448, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5432,7 +5421,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, stage, 448, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, stage, 448, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5465,34 +5454,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2748384)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2682816 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2482000 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2518864 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2748352 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5512,7 +5498,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale213 = weights[2748400 &+ c], shift213 = weights[2748880 &+ c]
+      let scale213 = weights[2518896 &+ c], shift213 = weights[2519376 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale213 + shift213
@@ -5544,16 +5530,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2749360 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (2810800 &+ block &* 4))
+          let a = UnsafePointer(weights + (2519856 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (2581296 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 480, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 480, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5565,7 +5551,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5598,34 +5584,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2876496)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2810928 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2581424 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2618288 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (2876464 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5645,7 +5628,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale221 = weights[2876512 &+ c], shift221 = weights[2877024 &+ c]
+      let scale221 = weights[2618320 &+ c], shift221 = weights[2618832 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale221 + shift221
@@ -5677,16 +5660,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2877536 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2943072 &+ block &* 4))
+          let a = UnsafePointer(weights + (2619344 &+ block &* 2048))
+          let bias = UnsafePointer(weights + (2684880 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 512, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 512, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5698,7 +5681,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5731,34 +5714,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3008768)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2943200 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2685008 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2721872 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (3008736 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5778,7 +5758,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale229 = weights[3008784 &+ c], shift229 = weights[3009328 &+ c]
+      let scale229 = weights[2721904 &+ c], shift229 = weights[2722448 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale229 + shift229
@@ -5810,16 +5790,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3009872 &+ block &* 2176))
-          let bias = UnsafePointer(weights + (3079504 &+ block &* 4))
+          let a = UnsafePointer(weights + (2722992 &+ block &* 2176))
+          let bias = UnsafePointer(weights + (2792624 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 544, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 544, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5831,7 +5811,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, stage, 544, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, stage, 544, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5864,34 +5844,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3145200)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3079632 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2792752 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2829616 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (3145168 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -5911,7 +5888,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale237 = weights[3145216 &+ c], shift237 = weights[3145792 &+ c]
+      let scale237 = weights[2829648 &+ c], shift237 = weights[2830224 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale237 + shift237
@@ -5943,16 +5920,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3146368 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (3220096 &+ block &* 4))
+          let a = UnsafePointer(weights + (2830800 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (2904528 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5964,7 +5941,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -5997,34 +5974,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3285792)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3220224 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (2904656 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2941520 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (3285760 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6044,7 +6018,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale245 = weights[3285808 &+ c], shift245 = weights[3286416 &+ c]
+      let scale245 = weights[2941552 &+ c], shift245 = weights[2942160 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale245 + shift245
@@ -6076,16 +6050,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3287024 &+ block &* 2432))
-          let bias = UnsafePointer(weights + (3364848 &+ block &* 4))
+          let a = UnsafePointer(weights + (2942768 &+ block &* 2432))
+          let bias = UnsafePointer(weights + (3020592 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 608, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 608, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -6097,7 +6071,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, stage, 608, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, stage, 608, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -6130,34 +6104,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3430544)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3364976 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3020720 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3057584 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (3430512 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6177,7 +6148,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale253 = weights[3430560 &+ c], shift253 = weights[3431200 &+ c]
+      let scale253 = weights[3057616 &+ c], shift253 = weights[3058256 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale253 + shift253
@@ -6209,16 +6180,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3431840 &+ block &* 2560))
-          let bias = UnsafePointer(weights + (3513760 &+ block &* 4))
+          let a = UnsafePointer(weights + (3058896 &+ block &* 2560))
+          let bias = UnsafePointer(weights + (3140816 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 640, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 640, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -6230,7 +6201,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, stage, 640, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, stage, 640, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -6263,34 +6234,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3579456)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3513888 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3140944 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3177808 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (3579424 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6310,7 +6278,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale261 = weights[3579472 &+ c], shift261 = weights[3580144 &+ c]
+      let scale261 = weights[3177840 &+ c], shift261 = weights[3178512 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale261 + shift261
@@ -6342,16 +6310,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3580816 &+ block &* 2688))
-          let bias = UnsafePointer(weights + (3666832 &+ block &* 4))
+          let a = UnsafePointer(weights + (3179184 &+ block &* 2688))
+          let bias = UnsafePointer(weights + (3265200 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
+              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 672, 196, 16)
+                Self.__kernel14(a, src + 180, bias, stage, 672, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -6363,7 +6331,7 @@ public final class DenseNet121 {
                 }
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, stage, 672, 96, 96)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, stage, 672, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -6396,34 +6364,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3732528)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3666960 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3265328 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3302192 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (3732496 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6443,7 +6408,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale269 = weights[3732544 &+ c], shift269 = weights[3733248 &+ c]
+      let scale269 = weights[3302224 &+ c], shift269 = weights[3302928 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale269 + shift269
@@ -6476,16 +6441,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (3733952 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (3824064 &+ block &* 4))
+            let a = UnsafePointer(weights + (3303632 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (3393744 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 704, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 704, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6497,7 +6462,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, stage, 704, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, stage, 704, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6531,34 +6496,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3889760)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3824192 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3393872 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3430736 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (3889728 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6578,7 +6540,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale277 = weights[3889776 &+ c], shift277 = weights[3890512 &+ c]
+      let scale277 = weights[3430768 &+ c], shift277 = weights[3431504 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale277 + shift277
@@ -6611,16 +6573,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (3891248 &+ block &* 2944))
-            let bias = UnsafePointer(weights + (3985456 &+ block &* 4))
+            let a = UnsafePointer(weights + (3432240 &+ block &* 2944))
+            let bias = UnsafePointer(weights + (3526448 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 736, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 736, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6632,7 +6594,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, stage, 736, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, stage, 736, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6666,34 +6628,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4051152)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3985584 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3526576 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3563440 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (4051120 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6713,7 +6672,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale285 = weights[4051168 &+ c], shift285 = weights[4051936 &+ c]
+      let scale285 = weights[3563472 &+ c], shift285 = weights[3564240 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale285 + shift285
@@ -6746,16 +6705,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4052704 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (4151008 &+ block &* 4))
+            let a = UnsafePointer(weights + (3565008 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (3663312 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 768, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 768, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6767,7 +6726,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, stage, 768, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, stage, 768, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6801,34 +6760,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4216704)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (4151136 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3663440 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3700304 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (4216672 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6848,7 +6804,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale293 = weights[4216720 &+ c], shift293 = weights[4217520 &+ c]
+      let scale293 = weights[3700336 &+ c], shift293 = weights[3701136 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale293 + shift293
@@ -6881,16 +6837,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4218320 &+ block &* 3200))
-            let bias = UnsafePointer(weights + (4320720 &+ block &* 4))
+            let a = UnsafePointer(weights + (3701936 &+ block &* 3200))
+            let bias = UnsafePointer(weights + (3804336 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 800, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 800, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6902,7 +6858,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, stage, 800, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, stage, 800, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6936,34 +6892,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4386416)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (4320848 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3804464 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3841328 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (4386384 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -6983,7 +6936,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale301 = weights[4386432 &+ c], shift301 = weights[4387264 &+ c]
+      let scale301 = weights[3841360 &+ c], shift301 = weights[3842192 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale301 + shift301
@@ -7016,16 +6969,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4388096 &+ block &* 3328))
-            let bias = UnsafePointer(weights + (4494592 &+ block &* 4))
+            let a = UnsafePointer(weights + (3843024 &+ block &* 3328))
+            let bias = UnsafePointer(weights + (3949520 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 832, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 832, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7037,7 +6990,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, stage, 832, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, stage, 832, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7071,34 +7024,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4560288)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (4494720 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (3949648 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3986512 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (4560256 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7118,7 +7068,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale309 = weights[4560304 &+ c], shift309 = weights[4561168 &+ c]
+      let scale309 = weights[3986544 &+ c], shift309 = weights[3987408 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale309 + shift309
@@ -7151,16 +7101,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4562032 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (4672624 &+ block &* 4))
+            let a = UnsafePointer(weights + (3988272 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (4098864 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 864, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 864, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7172,7 +7122,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, stage, 864, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, stage, 864, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7206,34 +7156,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4738320)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (4672752 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (4098992 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4135856 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (4738288 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7253,7 +7200,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale317 = weights[4738336 &+ c], shift317 = weights[4739232 &+ c]
+      let scale317 = weights[4135888 &+ c], shift317 = weights[4136784 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale317 + shift317
@@ -7286,16 +7233,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4740128 &+ block &* 3584))
-            let bias = UnsafePointer(weights + (4854816 &+ block &* 4))
+            let a = UnsafePointer(weights + (4137680 &+ block &* 3584))
+            let bias = UnsafePointer(weights + (4252368 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 896, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 896, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7307,7 +7254,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, stage, 896, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, stage, 896, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7341,34 +7288,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4920512)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (4854944 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (4252496 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4289360 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (4920480 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7388,7 +7332,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale325 = weights[4920528 &+ c], shift325 = weights[4921456 &+ c]
+      let scale325 = weights[4289392 &+ c], shift325 = weights[4290320 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale325 + shift325
@@ -7421,16 +7365,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (4922384 &+ block &* 3712))
-            let bias = UnsafePointer(weights + (5041168 &+ block &* 4))
+            let a = UnsafePointer(weights + (4291248 &+ block &* 3712))
+            let bias = UnsafePointer(weights + (4410032 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 928, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 928, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7442,7 +7386,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, stage, 928, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, stage, 928, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7476,34 +7420,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 5106864)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (5041296 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (4410160 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4447024 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (5106832 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7523,7 +7464,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale333 = weights[5106880 &+ c], shift333 = weights[5107840 &+ c]
+      let scale333 = weights[4447056 &+ c], shift333 = weights[4448016 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale333 + shift333
@@ -7556,16 +7497,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5108800 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (5231680 &+ block &* 4))
+            let a = UnsafePointer(weights + (4448976 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (4571856 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 960, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 960, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7577,7 +7518,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, stage, 960, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, stage, 960, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7611,34 +7552,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 5297376)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (5231808 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (4571984 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4608848 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (5297344 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7658,7 +7596,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale341 = weights[5297392 &+ c], shift341 = weights[5298384 &+ c]
+      let scale341 = weights[4608880 &+ c], shift341 = weights[4609872 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale341 + shift341
@@ -7691,16 +7629,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5299376 &+ block &* 3968))
-            let bias = UnsafePointer(weights + (5426352 &+ block &* 4))
+            let a = UnsafePointer(weights + (4610864 &+ block &* 3968))
+            let bias = UnsafePointer(weights + (4737840 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel12(a, src + 180, bias, stage, 992, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 992, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7712,7 +7650,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, stage, 992, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, stage, 992, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7746,34 +7684,31 @@ public final class DenseNet121 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 32768
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 5492048)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 6272, 7, 7)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 6272)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (5426480 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (100352 &+ block &* 6272 &+ xi &* 392)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (4737968 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4774832 &+ block &* 32))
+      let groupInput = src + (group &* 32768)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 14 / 2)..<((half &+ 1) &* 14 / 2) {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (5492016 &+ block &* 8))
-          let products = UnsafePointer(transformed + (100352 &+ block &* 6272))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 49, 392, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -7787,7 +7722,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 196)
       let q = y + (c &* 196)
-      let scale348 = weights[5492064 &+ c], shift348 = weights[5493088 &+ c]
+      let scale348 = weights[4774864 &+ c], shift348 = weights[4775888 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale348 + shift348
@@ -7818,16 +7753,16 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (5494112 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (6018400 &+ block &* 4))
+            let a = UnsafePointer(weights + (4776912 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (5301200 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7839,7 +7774,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7946,7 +7881,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale353 = weights[6018912 &+ c], shift353 = weights[6019424 &+ c]
+      let scale353 = weights[5301712 &+ c], shift353 = weights[5302224 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale353 + shift353
@@ -7975,16 +7910,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6019936 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (6087520 &+ block &* 6))
+          let a = UnsafePointer(weights + (5302736 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (5370320 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8006,45 +7941,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6153232)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6087664 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (5370464 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5407328 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6153200 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8064,7 +7996,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale361 = weights[6153248 &+ c], shift361 = weights[6153792 &+ c]
+      let scale361 = weights[5407360 &+ c], shift361 = weights[5407904 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale361 + shift361
@@ -8093,16 +8025,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6154336 &+ block &* 3264))
-          let bias = UnsafePointer(weights + (6226144 &+ block &* 6))
+          let a = UnsafePointer(weights + (5408448 &+ block &* 3264))
+          let bias = UnsafePointer(weights + (5480256 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 544, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 544, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8124,45 +8056,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6291856)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6226288 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (5480400 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5517264 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6291824 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8182,7 +8111,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale369 = weights[6291872 &+ c], shift369 = weights[6292448 &+ c]
+      let scale369 = weights[5517296 &+ c], shift369 = weights[5517872 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale369 + shift369
@@ -8211,16 +8140,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6293024 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (6369056 &+ block &* 6))
+          let a = UnsafePointer(weights + (5518448 &+ block &* 3456))
+          let bias = UnsafePointer(weights + (5594480 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8242,45 +8171,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6434768)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6369200 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (5594624 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5631488 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6434736 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8300,7 +8226,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale377 = weights[6434784 &+ c], shift377 = weights[6435392 &+ c]
+      let scale377 = weights[5631520 &+ c], shift377 = weights[5632128 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale377 + shift377
@@ -8329,16 +8255,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6436000 &+ block &* 3648))
-          let bias = UnsafePointer(weights + (6516256 &+ block &* 6))
+          let a = UnsafePointer(weights + (5632736 &+ block &* 3648))
+          let bias = UnsafePointer(weights + (5712992 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 608, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 608, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8360,45 +8286,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6581968)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6516400 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (5713136 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5750000 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6581936 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8418,7 +8341,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale385 = weights[6581984 &+ c], shift385 = weights[6582624 &+ c]
+      let scale385 = weights[5750032 &+ c], shift385 = weights[5750672 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale385 + shift385
@@ -8447,16 +8370,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6583264 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (6667744 &+ block &* 6))
+          let a = UnsafePointer(weights + (5751312 &+ block &* 3840))
+          let bias = UnsafePointer(weights + (5835792 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 640, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 640, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8478,45 +8401,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6733456)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6667888 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (5835936 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5872800 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6733424 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8536,7 +8456,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale393 = weights[6733472 &+ c], shift393 = weights[6734144 &+ c]
+      let scale393 = weights[5872832 &+ c], shift393 = weights[5873504 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale393 + shift393
@@ -8565,16 +8485,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6734816 &+ block &* 4032))
-          let bias = UnsafePointer(weights + (6823520 &+ block &* 6))
+          let a = UnsafePointer(weights + (5874176 &+ block &* 4032))
+          let bias = UnsafePointer(weights + (5962880 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 672, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 672, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8596,45 +8516,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 6889232)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6823664 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (5963024 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5999888 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (6889200 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8654,7 +8571,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale401 = weights[6889248 &+ c], shift401 = weights[6889952 &+ c]
+      let scale401 = weights[5999920 &+ c], shift401 = weights[6000624 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale401 + shift401
@@ -8683,16 +8600,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6890656 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (6983584 &+ block &* 6))
+          let a = UnsafePointer(weights + (6001328 &+ block &* 4224))
+          let bias = UnsafePointer(weights + (6094256 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 704, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 704, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8714,45 +8631,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer7_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7049296)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6983728 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (6094400 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6131264 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7049264 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8772,7 +8686,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale409 = weights[7049312 &+ c], shift409 = weights[7050048 &+ c]
+      let scale409 = weights[6131296 &+ c], shift409 = weights[6132032 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale409 + shift409
@@ -8801,16 +8715,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7050784 &+ block &* 4416))
-          let bias = UnsafePointer(weights + (7147936 &+ block &* 6))
+          let a = UnsafePointer(weights + (6132768 &+ block &* 4416))
+          let bias = UnsafePointer(weights + (6229920 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 736, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 736, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8832,45 +8746,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer8_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7213648)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (7148080 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (6230064 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6266928 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7213616 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -8890,7 +8801,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale417 = weights[7213664 &+ c], shift417 = weights[7214432 &+ c]
+      let scale417 = weights[6266960 &+ c], shift417 = weights[6267728 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale417 + shift417
@@ -8919,16 +8830,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7215200 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (7316576 &+ block &* 6))
+          let a = UnsafePointer(weights + (6268496 &+ block &* 4608))
+          let bias = UnsafePointer(weights + (6369872 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 768, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 768, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8950,45 +8861,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer9_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7382288)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (7316720 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (6370016 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6406880 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7382256 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9008,7 +8916,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale425 = weights[7382304 &+ c], shift425 = weights[7383104 &+ c]
+      let scale425 = weights[6406912 &+ c], shift425 = weights[6407712 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale425 + shift425
@@ -9037,16 +8945,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7383904 &+ block &* 4800))
-          let bias = UnsafePointer(weights + (7489504 &+ block &* 6))
+          let a = UnsafePointer(weights + (6408512 &+ block &* 4800))
+          let bias = UnsafePointer(weights + (6514112 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 800, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 800, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9068,45 +8976,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer10_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7555216)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (7489648 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (6514256 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6551120 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7555184 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9126,7 +9031,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale433 = weights[7555232 &+ c], shift433 = weights[7556064 &+ c]
+      let scale433 = weights[6551152 &+ c], shift433 = weights[6551984 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale433 + shift433
@@ -9155,16 +9060,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7556896 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (7666720 &+ block &* 6))
+          let a = UnsafePointer(weights + (6552816 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (6662640 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9186,45 +9091,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer11_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7732432)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (7666864 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (6662784 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6699648 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7732400 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9244,7 +9146,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale441 = weights[7732448 &+ c], shift441 = weights[7733312 &+ c]
+      let scale441 = weights[6699680 &+ c], shift441 = weights[6700544 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale441 + shift441
@@ -9273,16 +9175,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7734176 &+ block &* 5184))
-          let bias = UnsafePointer(weights + (7848224 &+ block &* 6))
+          let a = UnsafePointer(weights + (6701408 &+ block &* 5184))
+          let bias = UnsafePointer(weights + (6815456 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 864, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 864, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9304,45 +9206,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer12_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 7913936)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (7848368 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (6815600 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6852464 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (7913904 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9362,7 +9261,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale449 = weights[7913952 &+ c], shift449 = weights[7914848 &+ c]
+      let scale449 = weights[6852496 &+ c], shift449 = weights[6853392 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale449 + shift449
@@ -9391,16 +9290,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7915744 &+ block &* 5376))
-          let bias = UnsafePointer(weights + (8034016 &+ block &* 6))
+          let a = UnsafePointer(weights + (6854288 &+ block &* 5376))
+          let bias = UnsafePointer(weights + (6972560 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 896, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 896, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9422,45 +9321,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer13_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8099728)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (8034160 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (6972704 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (7009568 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8099696 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9480,7 +9376,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale457 = weights[8099744 &+ c], shift457 = weights[8100672 &+ c]
+      let scale457 = weights[7009600 &+ c], shift457 = weights[7010528 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale457 + shift457
@@ -9509,16 +9405,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8101600 &+ block &* 5568))
-          let bias = UnsafePointer(weights + (8224096 &+ block &* 6))
+          let a = UnsafePointer(weights + (7011456 &+ block &* 5568))
+          let bias = UnsafePointer(weights + (7133952 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 928, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 928, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9540,45 +9436,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer14_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8289808)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (8224240 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (7134096 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (7170960 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8289776 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9598,7 +9491,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale465 = weights[8289824 &+ c], shift465 = weights[8290784 &+ c]
+      let scale465 = weights[7170992 &+ c], shift465 = weights[7171952 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale465 + shift465
@@ -9627,16 +9520,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8291744 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (8418464 &+ block &* 6))
+          let a = UnsafePointer(weights + (7172912 &+ block &* 5760))
+          let bias = UnsafePointer(weights + (7299632 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9658,45 +9551,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer15_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8484176)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (8418608 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (7299776 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (7336640 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8484144 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9716,7 +9606,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale473 = weights[8484192 &+ c], shift473 = weights[8485184 &+ c]
+      let scale473 = weights[7336672 &+ c], shift473 = weights[7337664 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale473 + shift473
@@ -9745,16 +9635,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (8486176 &+ block &* 5952))
-          let bias = UnsafePointer(weights + (8617120 &+ block &* 6))
+          let a = UnsafePointer(weights + (7338656 &+ block &* 5952))
+          let bias = UnsafePointer(weights + (7469600 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel17(a, src + n, bias, y + (block &* 294 &+ n), 992, 49, 49)
+              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 992, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel17(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
+                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9776,45 +9666,42 @@ public final class DenseNet121 {
   // conv 7x7x128 -> 7x7x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock4_denselayer16_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<128 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 12800
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 8682832)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      for ic in 0..<128 {
-        Self.__kernel13(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 2048, 4, 4)
-      }
-      Self.parallelRanges(2, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 2048)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (8617264 &+ (block &* 16 &+ xi) &* 2048))
-            let results = transformed + (32768 &+ block &* 4096 &+ xi &* 256)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel18(panel, points + firstTile, zero, results + firstTile, 128, 16, 16)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (7469744 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (7506608 &+ block &* 32))
+      let groupInput = src + (group &* 10368)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 7 / 2)..<((half &+ 1) &* 7 / 2) {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 16
-          let valid = block == 1 ? 16 : 16
-          let bias = UnsafePointer(weights + (8682800 &+ block &* 16))
-          let products = UnsafePointer(transformed + (32768 &+ block &* 4096))
-          for r in 0..<valid {
-            Self.__kernel14(products + r &* 16, 256, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -9828,7 +9715,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 49)
       let q = y + (c &* 49)
-      let scale480 = weights[8682848 &+ c], shift480 = weights[8683872 &+ c]
+      let scale480 = weights[7506640 &+ c], shift480 = weights[7507664 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale480 + shift480
@@ -9862,8 +9749,8 @@ public final class DenseNet121 {
   private func classifier(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (8684896 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (9717088 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (7508688 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (8540880 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -10750,9 +10637,667 @@ public final class DenseNet121 {
     }
   }
 
+  /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[9]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[10]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[10]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[11]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[30]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[31]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[32]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[33]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[34]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[35]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[36]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[37]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[38]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[39]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[31]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[32]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[33]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[34]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[35]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[36]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[37]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[38]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[39]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[40]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[39]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[40]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[41]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[60]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[61]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[62]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[63]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[64]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[65]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[66]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[67]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[68]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[69]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[61]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[62]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[63]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[64]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[65]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[66]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[67]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[68]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[69]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[70]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[62]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[63]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[64]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[65]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[66]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[67]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[68]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[69]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[70]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[71]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      xi += plane
+      wi += 288
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+  }
+
+  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[30]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[31]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[32]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[33]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[34]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[35]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[36]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[37]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[31]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[32]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[33]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[34]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[35]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[36]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[37]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[38]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[39]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[60]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[61]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[62]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[63]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[64]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[65]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[66]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[67]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[61]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[62]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[63]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[64]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[65]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[66]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[67]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[68]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[62]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[63]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[64]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[65]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[66]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[67]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[68]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[69]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      xi += plane
+      wi += 288
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+  }
+
   /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -10836,7 +11381,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10962,7 +11507,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -11001,132 +11546,276 @@ public final class DenseNet121 {
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel13(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD4<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d00 = SIMD4<Float>(a0[0], a0[2], b0[0], b0[2]), d01 = SIMD4<Float>(a0[1], a0[3], b0[1], b0[3])
-      let d02 = SIMD4<Float>(e0[0], e0[2], f0[0], f0[2]), d03 = SIMD4<Float>(e0[1], e0[3], f0[1], f0[3])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD4<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d10 = SIMD4<Float>(a1[0], a1[2], b1[0], b1[2]), d11 = SIMD4<Float>(a1[1], a1[3], b1[1], b1[3])
-      let d12 = SIMD4<Float>(e1[0], e1[2], f1[0], f1[2]), d13 = SIMD4<Float>(e1[1], e1[3], f1[1], f1[3])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD4<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d20 = SIMD4<Float>(a2[0], a2[2], b2[0], b2[2]), d21 = SIMD4<Float>(a2[1], a2[3], b2[1], b2[3])
-      let d22 = SIMD4<Float>(e2[0], e2[2], f2[0], f2[2]), d23 = SIMD4<Float>(e2[1], e2[3], f2[1], f2[3])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD4<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d30 = SIMD4<Float>(a3[0], a3[2], b3[0], b3[2]), d31 = SIMD4<Float>(a3[1], a3[3], b3[1], b3[3])
-      let d32 = SIMD4<Float>(e3[0], e3[2], f3[0], f3[2]), d33 = SIMD4<Float>(e3[1], e3[3], f3[1], f3[3])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD4<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD4<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD4<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD4<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD4<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD4<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD4<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD4<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD4<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD4<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD4<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD4<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD4<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD4<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD4<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD4<Float>.self)
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[16]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[17]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[18]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[19]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[20]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[21]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[22]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[17]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[18]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[19]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[20]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[21]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[22]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[23]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[18]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[19]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[20]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[21]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[22]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[23]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[24]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[33]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[34]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[35]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[36]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[37]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[38]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[39]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[34]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[35]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[36]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[37]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[38]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[39]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[40]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      wi += 288
     }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 4) {
-        vectorOfTiles(tileRow, vectorIndex &* 4)
-      }
-      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel14(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD4<Float>(repeating: bias)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
-      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
-      if partial {
-        for i in 0..<3 {
-          top[4 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
-        if partial {
-          for i in 0..<3 {
-            (top + width)[4 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 4) {
-        vectorOfTiles(tileRow, vectorIndex &* 4)
-      }
-      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
-    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11227,7 +11916,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -11263,7 +11952,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11391,112 +12080,271 @@ public final class DenseNet121 {
     (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows16 width16 none lanes16 fmatrue.
-  /// `a`: `[k][16]`, `b`: k rows of 16 floats `bStride` apart, `out`: 16 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    let bias12 = SIMD16<Float>(repeating: bias[12])
-    var c12_0 = bias12
-    let bias13 = SIMD16<Float>(repeating: bias[13])
-    var c13_0 = bias13
-    let bias14 = SIMD16<Float>(repeating: bias[14])
-    var c14_0 = bias14
-    let bias15 = SIMD16<Float>(repeating: bias[15])
-    var c15_0 = bias15
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      let a12 = ai[12]
-      c12_0 = Self.__kernel1(c12_0, b0, a12)
-      let a13 = ai[13]
-      c13_0 = Self.__kernel1(c13_0, b0, a13)
-      let a14 = ai[14]
-      c14_0 = Self.__kernel1(c14_0, b0, a14)
-      let a15 = ai[15]
-      c15_0 = Self.__kernel1(c15_0, b0, a15)
-      ai += 16
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[9]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[10]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[11]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[12]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[13]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[14]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[15]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[10]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[11]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[12]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[13]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[14]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[15]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[16]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[11]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[12]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[13]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[14]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[15]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[16]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[17]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[18]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[19]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[20]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[21]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[22]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[23]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[24]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[19]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[20]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[21]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[22]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[23]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[24]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[25]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[20]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[21]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[22]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[23]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[24]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[25]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[26]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      wi += 288
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    let o12 = UnsafeMutableRawPointer(out + 12 &* outStride)
-    (o12 + 0).storeBytes(of: c12_0, as: SIMD16<Float>.self)
-    let o13 = UnsafeMutableRawPointer(out + 13 &* outStride)
-    (o13 + 0).storeBytes(of: c13_0, as: SIMD16<Float>.self)
-    let o14 = UnsafeMutableRawPointer(out + 14 &* outStride)
-    (o14 + 0).storeBytes(of: c14_0, as: SIMD16<Float>.self)
-    let o15 = UnsafeMutableRawPointer(out + 15 &* outStride)
-    (o15 + 0).storeBytes(of: c15_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

@@ -61,11 +61,11 @@ public final class MTCNNRNet {
     Expected(name: "dense5_2.bias", shape: [4], ignored: false),
   ]
 
-  /// Packed weights, 112976 floats.
+  /// Packed weights, 107584 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 16940 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 34432 floats.
+  /// Zero-padded copies of convolution inputs, 0 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -88,22 +88,22 @@ public final class MTCNNRNet {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 451904, alignment: 64).bindMemory(to: Float.self, capacity: 112976)
-    weights.initialize(repeating: 0, count: 112976)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 430336, alignment: 64).bindMemory(to: Float.self, capacity: 107584)
+    weights.initialize(repeating: 0, count: 107584)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 67760, alignment: 64).bindMemory(to: Float.self, capacity: 16940)
     arena.initialize(repeating: 0, count: 16940)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 137728, alignment: 64).bindMemory(to: Float.self, capacity: 34432)
-    scratch.initialize(repeating: 0, count: 34432)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4, alignment: 64).bindMemory(to: Float.self, capacity: 1)
+    scratch.initialize(repeating: 0, count: 1)
     Self.pack(file, "conv1.weight", bias: "conv1.bias", norm: nil, groups: 1, outPerGroup: 28, inner: 27, lanes: 7, into: weights + 0)
     Self.packPlain(file, "prelu1.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 28, into: weights + 784)
-    Self.packWinograd(file, "conv2.weight", bias: "conv2.bias", norm: nil, outputs: 48, inputs: 28, lanes: 24, into: weights + 816)
-    Self.packPlain(file, "prelu2.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 48, into: weights + 22400)
-    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 192, lanes: 32, into: weights + 22448)
-    Self.packPlain(file, "prelu3.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 64, into: weights + 34800)
-    Self.pack(file, "dense4.weight", bias: "dense4.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 576, lanes: 16, into: weights + 34864)
-    Self.packPlain(file, "prelu4.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 128, into: weights + 108720)
-    Self.pack(file, "dense5_1.weight", bias: "dense5_1.bias", norm: nil, groups: 1, outPerGroup: 2, inner: 128, lanes: 16, into: weights + 108848)
-    Self.pack(file, "dense5_2.weight", bias: "dense5_2.bias", norm: nil, groups: 1, outPerGroup: 4, inner: 128, lanes: 16, into: weights + 110912)
+    Self.pack(file, "conv2.weight", bias: "conv2.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 252, lanes: 32, into: weights + 816)
+    Self.packPlain(file, "prelu2.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 48, into: weights + 17008)
+    Self.pack(file, "conv3.weight", bias: "conv3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 192, lanes: 32, into: weights + 17056)
+    Self.packPlain(file, "prelu3.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 64, into: weights + 29408)
+    Self.pack(file, "dense4.weight", bias: "dense4.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 576, lanes: 16, into: weights + 29472)
+    Self.packPlain(file, "prelu4.weight", bias: nil, norm: nil, outputs: 0, inner: 1, biasOffset: 128, into: weights + 103328)
+    Self.pack(file, "dense5_1.weight", bias: "dense5_1.bias", norm: nil, groups: 1, outPerGroup: 2, inner: 128, lanes: 16, into: weights + 103456)
+    Self.pack(file, "dense5_2.weight", bias: "dense5_2.bias", norm: nil, groups: 1, outPerGroup: 4, inner: 128, lanes: 16, into: weights + 105520)
   }
 
   deinit {
@@ -362,56 +362,35 @@ public final class MTCNNRNet {
   // conv 11x11x28 -> 9x9x48, kernel 3x3 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   // in place: prelu2 (prelu)
   private func conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<28 {
-      let plane = scratch + (c &* 144)
-      for row in 0..<11 {
-        let to = plane + ((row &+ 0) &* 12 &+ 0)
-        to.update(from: x0 + ((c &* 11 &+ row) &* 11), count: 11)
-        (to + 11).update(repeating: 0, count: 1)
-      }
-      (plane + 132).update(repeating: 0, count: 12)
-    }
-    let src = UnsafePointer(scratch)
-    let transformed = scratch + 4032
-    // Winograd F(2x2, 3x3): 5x5 tiles, 1 block(s) of 5 tile row(s)
-    let zero = UnsafePointer(weights + 22368)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 5
-      for ic in 0..<28 {
-        Self.__kernel3(src + (ic &* 144 &+ firstTileRow &* 24), 12, transformed + ic &* 25, 700, 5, 5)
-      }
-      do {
-        let first = 0, end = 2
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 700)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (816 &+ (block &* 16 &+ xi) &* 672))
-            let results = transformed + (11200 &+ block &* 9600 &+ xi &* 600)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 16, 9)
-              Self.__kernel2(panel, points + firstTile, zero, results + firstTile, 28, 25, 25)
+    let src = x0
+    for block in 0..<2 {
+      let group = block / 2
+      let firstChannel = group &* 48 &+ (block % 2) &* 32
+      let valid = block % 2 == 1 ? 16 : 32
+      let packed = UnsafePointer(weights + (816 &+ block &* 8064))
+      let bias = UnsafePointer(weights + (16944 &+ block &* 32))
+      let groupInput = src + (group &* 3388)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 288) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<9 {
+          let row = groupInput + (oy &* 11)
+          for t in 0..<1 {
+            let ox = t &* 9
+            Self.__kernel2(row + (ox &* 1), 28, 121, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 81 &+ oy &* 9 &+ ox)
+              for p in 0..<9 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : v * weights[17008 &+ c]
+                  o[p] = v
+                }
+              }
             }
           }
         }
-        for block in first..<end {
-          let firstChannel = block &* 24
-          let valid = block == 1 ? 24 : 24
-          let bias = UnsafePointer(weights + (22320 &+ block &* 24))
-          let products = UnsafePointer(transformed + (11200 &+ block &* 9600))
-          for r in 0..<valid {
-            Self.__kernel4(products + r &* 25, 600, y + ((firstChannel &+ r) &* 9 &+ firstTileRow &* 2) &* 9, 9, 5, 5, rowBlock == 0, bias[r])
-          }
-        }
-      }
-    }
-    for c in 0..<48 {
-      let p = y + (c &* 81)
-      let q = y + (c &* 81)
-      let slope4 = weights[22400 &+ c]
-      for i in 0..<81 {
-        var v = p[i]
-        v = v > 0 ? v : v * slope4
-        q[i] = v
       }
     }
   }
@@ -550,8 +529,8 @@ public final class MTCNNRNet {
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (22448 &+ block &* 6144))
-      let bias = UnsafePointer(weights + (34736 &+ block &* 32))
+      let packed = UnsafePointer(weights + (17056 &+ block &* 6144))
+      let bias = UnsafePointer(weights + (29344 &+ block &* 32))
       let groupInput = src + (group &* 768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) {
         buffer in
@@ -560,14 +539,14 @@ public final class MTCNNRNet {
           let row = groupInput + (oy &* 4)
           for t in 0..<1 {
             let ox = t &* 3
-            Self.__kernel5(row + (ox &* 1), 48, 16, packed, bias, stage)
+            Self.__kernel3(row + (ox &* 1), 48, 16, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 9 &+ oy &* 3 &+ ox)
               for p in 0..<3 {
                 do {
                   var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : v * weights[34800 &+ c]
+                  v = v > 0 ? v : v * weights[29408 &+ c]
                   o[p] = v
                 }
               }
@@ -595,8 +574,8 @@ public final class MTCNNRNet {
   // in place: prelu4 (prelu)
   private func dense4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<8 {
-      let packed = weights + (34864 &+ block &* 9216)
-      var even = UnsafeRawPointer(weights + (108592 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (29472 &+ block &* 9216)
+      var even = UnsafeRawPointer(weights + (103200 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<288 {
         let i = pair &* 2
@@ -611,7 +590,7 @@ public final class MTCNNRNet {
         let c = block &* 16 &+ lane
         do {
           var v = sum[lane]
-          v = v > 0 ? v : v * weights[108720 &+ c]
+          v = v > 0 ? v : v * weights[103328 &+ c]
           y[c] = v
         }
       }
@@ -623,8 +602,8 @@ public final class MTCNNRNet {
   // in place: softmax5_1 (softmax)
   private func dense5_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      let packed = weights + (108848 &+ block &* 2048)
-      var even = UnsafeRawPointer(weights + (110896 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (103456 &+ block &* 2048)
+      var even = UnsafeRawPointer(weights + (105504 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<64 {
         let i = pair &* 2
@@ -664,8 +643,8 @@ public final class MTCNNRNet {
   // fc 1x1x128 -> 1x1x4 (shapes HxWxC)
   private func dense5_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<1 {
-      let packed = weights + (110912 &+ block &* 2048)
-      var even = UnsafeRawPointer(weights + (112960 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (105520 &+ block &* 2048)
+      var even = UnsafeRawPointer(weights + (107568 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<64 {
         let i = pair &* 2
@@ -841,289 +820,339 @@ public final class MTCNNRNet {
     #endif
   }
 
-  /// SGEMM micro-kernel: gemm rows24 width16 none lanes16 fmatrue.
-  /// `a`: `[k][24]`, `b`: k rows of 16 floats `bStride` apart, `out`: 24 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel2(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    let bias12 = SIMD16<Float>(repeating: bias[12])
-    var c12_0 = bias12
-    let bias13 = SIMD16<Float>(repeating: bias[13])
-    var c13_0 = bias13
-    let bias14 = SIMD16<Float>(repeating: bias[14])
-    var c14_0 = bias14
-    let bias15 = SIMD16<Float>(repeating: bias[15])
-    var c15_0 = bias15
-    let bias16 = SIMD16<Float>(repeating: bias[16])
-    var c16_0 = bias16
-    let bias17 = SIMD16<Float>(repeating: bias[17])
-    var c17_0 = bias17
-    let bias18 = SIMD16<Float>(repeating: bias[18])
-    var c18_0 = bias18
-    let bias19 = SIMD16<Float>(repeating: bias[19])
-    var c19_0 = bias19
-    let bias20 = SIMD16<Float>(repeating: bias[20])
-    var c20_0 = bias20
-    let bias21 = SIMD16<Float>(repeating: bias[21])
-    var c21_0 = bias21
-    let bias22 = SIMD16<Float>(repeating: bias[22])
-    var c22_0 = bias22
-    let bias23 = SIMD16<Float>(repeating: bias[23])
-    var c23_0 = bias23
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      let a12 = ai[12]
-      c12_0 = Self.__kernel1(c12_0, b0, a12)
-      let a13 = ai[13]
-      c13_0 = Self.__kernel1(c13_0, b0, a13)
-      let a14 = ai[14]
-      c14_0 = Self.__kernel1(c14_0, b0, a14)
-      let a15 = ai[15]
-      c15_0 = Self.__kernel1(c15_0, b0, a15)
-      let a16 = ai[16]
-      c16_0 = Self.__kernel1(c16_0, b0, a16)
-      let a17 = ai[17]
-      c17_0 = Self.__kernel1(c17_0, b0, a17)
-      let a18 = ai[18]
-      c18_0 = Self.__kernel1(c18_0, b0, a18)
-      let a19 = ai[19]
-      c19_0 = Self.__kernel1(c19_0, b0, a19)
-      let a20 = ai[20]
-      c20_0 = Self.__kernel1(c20_0, b0, a20)
-      let a21 = ai[21]
-      c21_0 = Self.__kernel1(c21_0, b0, a21)
-      let a22 = ai[22]
-      c22_0 = Self.__kernel1(c22_0, b0, a22)
-      let a23 = ai[23]
-      c23_0 = Self.__kernel1(c23_0, b0, a23)
-      ai += 24
-      bi += bStride
-    }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    let o12 = UnsafeMutableRawPointer(out + 12 &* outStride)
-    (o12 + 0).storeBytes(of: c12_0, as: SIMD16<Float>.self)
-    let o13 = UnsafeMutableRawPointer(out + 13 &* outStride)
-    (o13 + 0).storeBytes(of: c13_0, as: SIMD16<Float>.self)
-    let o14 = UnsafeMutableRawPointer(out + 14 &* outStride)
-    (o14 + 0).storeBytes(of: c14_0, as: SIMD16<Float>.self)
-    let o15 = UnsafeMutableRawPointer(out + 15 &* outStride)
-    (o15 + 0).storeBytes(of: c15_0, as: SIMD16<Float>.self)
-    let o16 = UnsafeMutableRawPointer(out + 16 &* outStride)
-    (o16 + 0).storeBytes(of: c16_0, as: SIMD16<Float>.self)
-    let o17 = UnsafeMutableRawPointer(out + 17 &* outStride)
-    (o17 + 0).storeBytes(of: c17_0, as: SIMD16<Float>.self)
-    let o18 = UnsafeMutableRawPointer(out + 18 &* outStride)
-    (o18 + 0).storeBytes(of: c18_0, as: SIMD16<Float>.self)
-    let o19 = UnsafeMutableRawPointer(out + 19 &* outStride)
-    (o19 + 0).storeBytes(of: c19_0, as: SIMD16<Float>.self)
-    let o20 = UnsafeMutableRawPointer(out + 20 &* outStride)
-    (o20 + 0).storeBytes(of: c20_0, as: SIMD16<Float>.self)
-    let o21 = UnsafeMutableRawPointer(out + 21 &* outStride)
-    (o21 + 0).storeBytes(of: c21_0, as: SIMD16<Float>.self)
-    let o22 = UnsafeMutableRawPointer(out + 22 &* outStride)
-    (o22 + 0).storeBytes(of: c22_0, as: SIMD16<Float>.self)
-    let o23 = UnsafeMutableRawPointer(out + 23 &* outStride)
-    (o23 + 0).storeBytes(of: c23_0, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel3(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD4<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d00 = SIMD4<Float>(a0[0], a0[2], b0[0], b0[2]), d01 = SIMD4<Float>(a0[1], a0[3], b0[1], b0[3])
-      let d02 = SIMD4<Float>(e0[0], e0[2], f0[0], f0[2]), d03 = SIMD4<Float>(e0[1], e0[3], f0[1], f0[3])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD4<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d10 = SIMD4<Float>(a1[0], a1[2], b1[0], b1[2]), d11 = SIMD4<Float>(a1[1], a1[3], b1[1], b1[3])
-      let d12 = SIMD4<Float>(e1[0], e1[2], f1[0], f1[2]), d13 = SIMD4<Float>(e1[1], e1[3], f1[1], f1[3])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD4<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d20 = SIMD4<Float>(a2[0], a2[2], b2[0], b2[2]), d21 = SIMD4<Float>(a2[1], a2[3], b2[1], b2[3])
-      let d22 = SIMD4<Float>(e2[0], e2[2], f2[0], f2[2]), d23 = SIMD4<Float>(e2[1], e2[3], f2[1], f2[3])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD4<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d30 = SIMD4<Float>(a3[0], a3[2], b3[0], b3[2]), d31 = SIMD4<Float>(a3[1], a3[3], b3[1], b3[3])
-      let d32 = SIMD4<Float>(e3[0], e3[2], f3[0], f3[2]), d33 = SIMD4<Float>(e3[1], e3[3], f3[1], f3[3])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD4<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD4<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD4<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD4<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD4<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD4<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD4<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD4<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD4<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD4<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD4<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD4<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD4<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD4<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD4<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD4<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 4) {
-        vectorOfTiles(tileRow, vectorIndex &* 4)
+  /// Direct convolution tile: 32 channels x 9 columns; direct k3x3 s1 d1x1 row11 tile32x9 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel2(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
       }
-      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[9]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[10]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[11]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[12]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[13]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[14]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[15]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[16]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[17]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[18]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[19]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[12]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[13]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[14]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[15]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[16]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[17]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[18]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[19]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[20]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[13]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[14]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[15]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[16]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[17]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[18]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[19]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[20]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[21]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[22]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[23]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[24]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[25]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[26]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[27]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[28]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[29]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[30]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[23]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[24]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[25]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[26]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[27]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[28]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[29]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[30]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[31]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[24]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[25]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[26]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[27]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[28]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[29]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[30]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[31]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[32]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+      }
+      xi += plane
+      wi += 288
     }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel4(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD4<Float>(repeating: bias)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
-      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
-      if partial {
-        for i in 0..<3 {
-          top[4 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
-        if partial {
-          for i in 0..<3 {
-            (top + width)[4 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 4) {
-        vectorOfTiles(tileRow, vectorIndex &* 4)
-      }
-      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
-    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
   }
 
   /// Direct convolution tile: 32 channels x 3 columns; direct k2x2 s1 d1x1 row4 tile32x3 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel5(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

@@ -227,7 +227,7 @@ public final class ResNet18 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 19554800 floats.
+  /// Packed weights, 12181760 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -254,8 +254,8 @@ public final class ResNet18 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 78219200, alignment: 64).bindMemory(to: Float.self, capacity: 19554800)
-    weights.initialize(repeating: 0, count: 19554800)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 48727040, alignment: 64).bindMemory(to: Float.self, capacity: 12181760)
+    weights.initialize(repeating: 0, count: 12181760)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
@@ -271,16 +271,16 @@ public final class ResNet18 {
     Self.packWinograd(file, "layer2.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn1", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 633056)
     Self.packWinograd(file, "layer2.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer2.1.bn2", epsilon: 1e-05, channels: 128), outputs: 128, inputs: 128, lanes: 11, into: weights + 903536)
     Self.pack(file, "layer3.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1174016)
-    Self.packWinograd(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 1469184)
-    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 2550816)
-    Self.packWinograd(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 2583840)
-    Self.packWinograd(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 3665472)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 4747104)
-    Self.packWinograd(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 5927264)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 6, into: weights + 10253200)
-    Self.packWinograd(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 10385824)
-    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 14711760)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 19037696)
+    Self.pack(file, "layer3.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.0.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 1469184)
+    Self.pack(file, "layer3.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer3.0.downsample.1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 128, lanes: 4, into: weights + 2059264)
+    Self.pack(file, "layer3.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2092288)
+    Self.pack(file, "layer3.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.1.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 2682368)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2304, lanes: 32, into: weights + 3272448)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 4452608)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 256, lanes: 6, into: weights + 6812416)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 6945040)
+    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 9304848)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 16, into: weights + 11664656)
   }
 
   deinit {
@@ -1102,35 +1102,29 @@ public final class ResNet18 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 2550792)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(256, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel14(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1469184 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let group = block / 8
+      let firstChannel = group &* 256 &+ (block % 8) &* 32
+      let valid = block % 8 == 7 ? 32 : 32
+      let packed = UnsafePointer(weights + (1469184 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (2059008 &+ block &* 32))
+      let groupInput = src + (group &* 65536)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<14 {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel14(row + (ox &* 1), 256, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (2550528 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel15(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1169,16 +1163,16 @@ public final class ResNet18 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (2550816 &+ block &* 512))
-          let bias = UnsafePointer(weights + (2583584 &+ block &* 4))
+          let a = UnsafePointer(weights + (2059264 &+ block &* 512))
+          let bias = UnsafePointer(weights + (2092032 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
-              Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, y + (block &* 784 &+ n), 128, 96, 196)
+              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, y + (block &* 784 &+ n), 128, 96, 196)
             }
             else {
               if panel == 2 {
-                Self.__kernel17(a, src + 180, bias, stage, 128, 196, 16)
+                Self.__kernel16(a, src + 180, bias, stage, 128, 196, 16)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1190,7 +1184,7 @@ public final class ResNet18 {
                 }
               }
               else {
-                Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, stage, 128, 96, 96)
+                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, stage, 128, 96, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1241,35 +1235,33 @@ public final class ResNet18 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 3665448)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(256, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel14(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (2583840 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let group = block / 8
+      let firstChannel = group &* 256 &+ (block % 8) &* 32
+      let valid = block % 8 == 7 ? 32 : 32
+      let packed = UnsafePointer(weights + (2092288 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (2682112 &+ block &* 32))
+      let groupInput = src + (group &* 65536)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<14 {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel14(row + (ox &* 1), 256, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (3665184 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel18(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1292,35 +1284,29 @@ public final class ResNet18 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 4747080)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(256, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel14(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3665472 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel10(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let group = block / 8
+      let firstChannel = group &* 256 &+ (block % 8) &* 32
+      let valid = block % 8 == 7 ? 32 : 32
+      let packed = UnsafePointer(weights + (2682368 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (3272192 &+ block &* 32))
+      let groupInput = src + (group &* 65536)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<14 {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel14(row + (ox &* 1), 256, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (4746816 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel15(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1365,8 +1351,8 @@ public final class ResNet18 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (4747104 &+ block &* 73728))
-      let bias = UnsafePointer(weights + (5926752 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3272448 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (4452096 &+ block &* 32))
       let next = block == 15 ? packed : packed + 73728
       let groupInput = src + (group &* 65536)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -1376,7 +1362,7 @@ public final class ResNet18 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
+            Self.__kernel17(row + (ox &* 2), 256, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 8192)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -1399,46 +1385,41 @@ public final class ResNet18 {
   // folded: layer4.0.bn2 (bn)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 51200
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 10253168)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(512, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel14(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 8192)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (5927264 &+ (block &* 16 &+ xi) &* 12288))
-            let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      block in
+      let group = block / 16
+      let firstChannel = group &* 512 &+ (block % 16) &* 32
+      let valid = block % 16 == 15 ? 32 : 32
+      let packed = UnsafePointer(weights + (4452608 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (6811904 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
+      let groupInput = src + (group &* 41472)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<7 {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel18(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 24
-          let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (10252640 &+ block &* 24))
-          let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
-          for r in 0..<valid {
-            Self.__kernel15(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1474,16 +1455,16 @@ public final class ResNet18 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (10253200 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (10385296 &+ block &* 6))
+          let a = UnsafePointer(weights + (6812416 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (6944512 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 85 {
-              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 256, 49, 49)
+              Self.__kernel19(a, src + n, bias, y + (block &* 294 &+ n), 256, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 256, 64, 64)
+                Self.__kernel19(a, UnsafePointer(scratch), bias, stage, 256, 64, 64)
                 let valid = block == 85 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -1523,46 +1504,45 @@ public final class ResNet18 {
   // in place: relu16 (relu)
   private func layer4_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 51200
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 14711728)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(512, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel14(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 8192)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (10385824 &+ (block &* 16 &+ xi) &* 12288))
-            let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      block in
+      let group = block / 16
+      let firstChannel = group &* 512 &+ (block % 16) &* 32
+      let valid = block % 16 == 15 ? 32 : 32
+      let packed = UnsafePointer(weights + (6945040 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (9304336 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
+      let groupInput = src + (group &* 41472)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<7 {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel18(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 24
-          let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (14711200 &+ block &* 24))
-          let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
-          for r in 0..<valid {
-            Self.__kernel18(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1574,46 +1554,41 @@ public final class ResNet18 {
   // folded: layer4.1.bn2 (bn)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 51200
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 19037664)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(512, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel14(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 8192)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (14711760 &+ (block &* 16 &+ xi) &* 12288))
-            let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel20(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      block in
+      let group = block / 16
+      let firstChannel = group &* 512 &+ (block % 16) &* 32
+      let valid = block % 16 == 15 ? 32 : 32
+      let packed = UnsafePointer(weights + (9304848 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (11664144 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
+      let groupInput = src + (group &* 41472)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<7 {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel18(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 24
-          let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (19037136 &+ block &* 24))
-          let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
-          for r in 0..<valid {
-            Self.__kernel15(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1659,8 +1634,8 @@ public final class ResNet18 {
   // fc 1x1x512 -> 1x1x1000 (shapes HxWxC)
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for block in 0..<63 {
-      let packed = weights + (19037696 &+ block &* 8192)
-      var even = UnsafeRawPointer(weights + (19553792 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (11664656 &+ block &* 8192)
+      var even = UnsafeRawPointer(weights + (12180752 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       for pair in 0..<256 {
         let i = pair &* 2
@@ -3466,132 +3441,276 @@ public final class ResNet18 {
     UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel14(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD4<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d00 = SIMD4<Float>(a0[0], a0[2], b0[0], b0[2]), d01 = SIMD4<Float>(a0[1], a0[3], b0[1], b0[3])
-      let d02 = SIMD4<Float>(e0[0], e0[2], f0[0], f0[2]), d03 = SIMD4<Float>(e0[1], e0[3], f0[1], f0[3])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD4<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d10 = SIMD4<Float>(a1[0], a1[2], b1[0], b1[2]), d11 = SIMD4<Float>(a1[1], a1[3], b1[1], b1[3])
-      let d12 = SIMD4<Float>(e1[0], e1[2], f1[0], f1[2]), d13 = SIMD4<Float>(e1[1], e1[3], f1[1], f1[3])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD4<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d20 = SIMD4<Float>(a2[0], a2[2], b2[0], b2[2]), d21 = SIMD4<Float>(a2[1], a2[3], b2[1], b2[3])
-      let d22 = SIMD4<Float>(e2[0], e2[2], f2[0], f2[2]), d23 = SIMD4<Float>(e2[1], e2[3], f2[1], f2[3])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD4<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 4).loadUnaligned(as: SIMD4<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD4<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 6).loadUnaligned(as: SIMD4<Float>.self)
-      let d30 = SIMD4<Float>(a3[0], a3[2], b3[0], b3[2]), d31 = SIMD4<Float>(a3[1], a3[3], b3[1], b3[3])
-      let d32 = SIMD4<Float>(e3[0], e3[2], f3[0], f3[2]), d33 = SIMD4<Float>(e3[1], e3[3], f3[1], f3[3])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD4<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD4<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD4<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD4<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD4<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD4<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD4<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD4<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD4<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD4<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD4<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD4<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD4<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD4<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD4<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD4<Float>.self)
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[16]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[17]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[18]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[19]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[20]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[21]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[22]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[17]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[18]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[19]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[20]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[21]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[22]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[23]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[18]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[19]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[20]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[21]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[22]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[23]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[24]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[33]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[34]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[35]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[36]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[37]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[38]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[39]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[34]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[35]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[36]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[37]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[38]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[39]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[40]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      wi += 288
     }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 4) {
-        vectorOfTiles(tileRow, vectorIndex &* 4)
-      }
-      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel15(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD4<Float>(repeating: bias)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
-      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
-      if partial {
-        for i in 0..<3 {
-          top[4 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
-        if partial {
-          for i in 0..<3 {
-            (top + width)[4 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 4) {
-        vectorOfTiles(tileRow, vectorIndex &* 4)
-      }
-      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
-    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3692,7 +3811,7 @@ public final class ResNet18 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -3726,75 +3845,10 @@ public final class ResNet18 {
     (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel18(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD4<Float>(repeating: bias)
-    let zero = SIMD4<Float>(repeating: 0)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      y00 = y00.replacing(with: zero, where: y00 .< zero)
-      y01 = y01.replacing(with: zero, where: y01 .< zero)
-      y10 = y10.replacing(with: zero, where: y10 .< zero)
-      y11 = y11.replacing(with: zero, where: y11 .< zero)
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
-      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
-      if partial {
-        for i in 0..<3 {
-          top[4 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
-        if partial {
-          for i in 0..<3 {
-            (top + width)[4 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 4) {
-        vectorOfTiles(tileRow, vectorIndex &* 4)
-      }
-      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
-    }
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -4063,165 +4117,281 @@ public final class ResNet18 {
     if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
-  /// SGEMM micro-kernel: gemm rows24 width16 none lanes16 fmatrue.
-  /// `a`: `[k][24]`, `b`: k rows of 16 floats `bStride` apart, `out`: 24 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    let bias12 = SIMD16<Float>(repeating: bias[12])
-    var c12_0 = bias12
-    let bias13 = SIMD16<Float>(repeating: bias[13])
-    var c13_0 = bias13
-    let bias14 = SIMD16<Float>(repeating: bias[14])
-    var c14_0 = bias14
-    let bias15 = SIMD16<Float>(repeating: bias[15])
-    var c15_0 = bias15
-    let bias16 = SIMD16<Float>(repeating: bias[16])
-    var c16_0 = bias16
-    let bias17 = SIMD16<Float>(repeating: bias[17])
-    var c17_0 = bias17
-    let bias18 = SIMD16<Float>(repeating: bias[18])
-    var c18_0 = bias18
-    let bias19 = SIMD16<Float>(repeating: bias[19])
-    var c19_0 = bias19
-    let bias20 = SIMD16<Float>(repeating: bias[20])
-    var c20_0 = bias20
-    let bias21 = SIMD16<Float>(repeating: bias[21])
-    var c21_0 = bias21
-    let bias22 = SIMD16<Float>(repeating: bias[22])
-    var c22_0 = bias22
-    let bias23 = SIMD16<Float>(repeating: bias[23])
-    var c23_0 = bias23
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      let a12 = ai[12]
-      c12_0 = Self.__kernel1(c12_0, b0, a12)
-      let a13 = ai[13]
-      c13_0 = Self.__kernel1(c13_0, b0, a13)
-      let a14 = ai[14]
-      c14_0 = Self.__kernel1(c14_0, b0, a14)
-      let a15 = ai[15]
-      c15_0 = Self.__kernel1(c15_0, b0, a15)
-      let a16 = ai[16]
-      c16_0 = Self.__kernel1(c16_0, b0, a16)
-      let a17 = ai[17]
-      c17_0 = Self.__kernel1(c17_0, b0, a17)
-      let a18 = ai[18]
-      c18_0 = Self.__kernel1(c18_0, b0, a18)
-      let a19 = ai[19]
-      c19_0 = Self.__kernel1(c19_0, b0, a19)
-      let a20 = ai[20]
-      c20_0 = Self.__kernel1(c20_0, b0, a20)
-      let a21 = ai[21]
-      c21_0 = Self.__kernel1(c21_0, b0, a21)
-      let a22 = ai[22]
-      c22_0 = Self.__kernel1(c22_0, b0, a22)
-      let a23 = ai[23]
-      c23_0 = Self.__kernel1(c23_0, b0, a23)
-      ai += 24
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[9]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[10]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[11]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[12]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[13]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[14]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[15]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[10]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[11]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[12]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[13]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[14]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[15]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[16]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[11]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[12]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[13]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[14]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[15]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[16]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[17]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[18]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[19]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[20]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[21]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[22]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[23]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[24]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[19]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[20]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[21]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[22]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[23]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[24]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[25]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[20]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[21]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[22]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[23]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[24]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[25]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[26]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
+      wi += 288
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    let o12 = UnsafeMutableRawPointer(out + 12 &* outStride)
-    (o12 + 0).storeBytes(of: c12_0, as: SIMD16<Float>.self)
-    let o13 = UnsafeMutableRawPointer(out + 13 &* outStride)
-    (o13 + 0).storeBytes(of: c13_0, as: SIMD16<Float>.self)
-    let o14 = UnsafeMutableRawPointer(out + 14 &* outStride)
-    (o14 + 0).storeBytes(of: c14_0, as: SIMD16<Float>.self)
-    let o15 = UnsafeMutableRawPointer(out + 15 &* outStride)
-    (o15 + 0).storeBytes(of: c15_0, as: SIMD16<Float>.self)
-    let o16 = UnsafeMutableRawPointer(out + 16 &* outStride)
-    (o16 + 0).storeBytes(of: c16_0, as: SIMD16<Float>.self)
-    let o17 = UnsafeMutableRawPointer(out + 17 &* outStride)
-    (o17 + 0).storeBytes(of: c17_0, as: SIMD16<Float>.self)
-    let o18 = UnsafeMutableRawPointer(out + 18 &* outStride)
-    (o18 + 0).storeBytes(of: c18_0, as: SIMD16<Float>.self)
-    let o19 = UnsafeMutableRawPointer(out + 19 &* outStride)
-    (o19 + 0).storeBytes(of: c19_0, as: SIMD16<Float>.self)
-    let o20 = UnsafeMutableRawPointer(out + 20 &* outStride)
-    (o20 + 0).storeBytes(of: c20_0, as: SIMD16<Float>.self)
-    let o21 = UnsafeMutableRawPointer(out + 21 &* outStride)
-    (o21 + 0).storeBytes(of: c21_0, as: SIMD16<Float>.self)
-    let o22 = UnsafeMutableRawPointer(out + 22 &* outStride)
-    (o22 + 0).storeBytes(of: c22_0, as: SIMD16<Float>.self)
-    let o23 = UnsafeMutableRawPointer(out + 23 &* outStride)
-    (o23 + 0).storeBytes(of: c23_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel19(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0

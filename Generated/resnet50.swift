@@ -538,7 +538,7 @@ public final class ResNet50 {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 32442304 floats.
+  /// Packed weights, 27035392 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1806336 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -565,8 +565,8 @@ public final class ResNet50 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 129769216, alignment: 64).bindMemory(to: Float.self, capacity: 32442304)
-    weights.initialize(repeating: 0, count: 32442304)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 108141568, alignment: 64).bindMemory(to: Float.self, capacity: 27035392)
+    weights.initialize(repeating: 0, count: 27035392)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7225344, alignment: 64).bindMemory(to: Float.self, capacity: 1806336)
     arena.initialize(repeating: 0, count: 1806336)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 2491904, alignment: 64).bindMemory(to: Float.self, capacity: 622976)
@@ -606,25 +606,25 @@ public final class ResNet50 {
     Self.packWinograd(file, "layer3.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 5298064)
     Self.pack(file, "layer3.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.2.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 6379696)
     Self.pack(file, "layer3.3.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 6642864)
-    Self.packWinograd(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 6905264)
-    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7986896)
-    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8250064)
-    Self.packWinograd(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 8512464)
-    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9594096)
-    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 9857264)
-    Self.packWinograd(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), outputs: 256, inputs: 256, lanes: 12, into: weights + 10119664)
-    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 11201296)
-    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 11464464)
-    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 11989264)
-    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 14349072)
-    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 6, into: weights + 15401760)
-    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 17505072)
-    Self.packWinograd(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 18562368)
-    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 22888304)
-    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 23940992)
-    Self.packWinograd(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 24, into: weights + 24998288)
-    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 29324224)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 30376912)
+    Self.pack(file, "layer3.3.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 6905264)
+    Self.pack(file, "layer3.3.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.3.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 7495344)
+    Self.pack(file, "layer3.4.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 7758512)
+    Self.pack(file, "layer3.4.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 8020912)
+    Self.pack(file, "layer3.4.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.4.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 8610992)
+    Self.pack(file, "layer3.5.conv1.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn1", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 1024, lanes: 4, into: weights + 8874160)
+    Self.pack(file, "layer3.5.conv2.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn2", epsilon: 1e-05, channels: 256), groups: 1, outPerGroup: 256, inner: 2304, lanes: 32, into: weights + 9136560)
+    Self.pack(file, "layer3.5.conv3.weight", bias: nil, norm: Self.fold(file, "layer3.5.bn3", epsilon: 1e-05, channels: 1024), groups: 1, outPerGroup: 1024, inner: 256, lanes: 4, into: weights + 9726640)
+    Self.pack(file, "layer4.0.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 9989808)
+    Self.pack(file, "layer4.0.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 10514608)
+    Self.pack(file, "layer4.0.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.0.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 12874416)
+    Self.pack(file, "layer4.0.downsample.0.weight", bias: nil, norm: Self.fold(file, "layer4.0.downsample.1", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 1024, lanes: 6, into: weights + 13927104)
+    Self.pack(file, "layer4.1.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 16030416)
+    Self.pack(file, "layer4.1.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17087712)
+    Self.pack(file, "layer4.1.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.1.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 19447520)
+    Self.pack(file, "layer4.2.conv1.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn1", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 2048, lanes: 6, into: weights + 20500208)
+    Self.pack(file, "layer4.2.conv2.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn2", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 21557504)
+    Self.pack(file, "layer4.2.conv3.weight", bias: nil, norm: Self.fold(file, "layer4.2.bn3", epsilon: 1e-05, channels: 2048), groups: 1, outPerGroup: 2048, inner: 512, lanes: 6, into: weights + 23917312)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 2048, lanes: 16, into: weights + 24970000)
   }
 
   deinit {
@@ -2841,35 +2841,33 @@ public final class ResNet50 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 7986872)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(256, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (6905264 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let group = block / 8
+      let firstChannel = group &* 256 &+ (block % 8) &* 32
+      let valid = block % 8 == 7 ? 32 : 32
+      let packed = UnsafePointer(weights + (6905264 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (7495088 &+ block &* 32))
+      let groupInput = src + (group &* 65536)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<14 {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel21(row + (ox &* 1), 256, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (7986608 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2897,8 +2895,8 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (8249040 &+ block &* 4))
+          let a = UnsafePointer(weights + (7495344 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (7757488 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
@@ -2975,8 +2973,8 @@ public final class ResNet50 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (8250064 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (8512208 &+ block &* 4))
+            let a = UnsafePointer(weights + (7758512 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (8020656 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
@@ -3032,35 +3030,33 @@ public final class ResNet50 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 9594072)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(256, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (8512464 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let group = block / 8
+      let firstChannel = group &* 256 &+ (block % 8) &* 32
+      let valid = block % 8 == 7 ? 32 : 32
+      let packed = UnsafePointer(weights + (8020912 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (8610736 &+ block &* 32))
+      let groupInput = src + (group &* 65536)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<14 {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel21(row + (ox &* 1), 256, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (9593808 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3088,8 +3084,8 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (9856240 &+ block &* 4))
+          let a = UnsafePointer(weights + (8610992 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (8873136 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
@@ -3166,8 +3162,8 @@ public final class ResNet50 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (9857264 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (10119408 &+ block &* 4))
+            let a = UnsafePointer(weights + (8874160 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (9136304 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
@@ -3223,35 +3219,33 @@ public final class ResNet50 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 65536
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 11201272)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(256, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 12544, 7, 7)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (10119664 &+ (block &* 16 &+ xi) &* 3072))
-            let results = transformed + (200704 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 256, 49, 49)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let group = block / 8
+      let firstChannel = group &* 256 &+ (block % 8) &* 32
+      let valid = block % 8 == 7 ? 32 : 32
+      let packed = UnsafePointer(weights + (9136560 &+ block &* 73728))
+      let bias = UnsafePointer(weights + (9726384 &+ block &* 32))
+      let groupInput = src + (group &* 65536)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<14 {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel21(row + (ox &* 1), 256, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 21 ? 4 : 12
-          let bias = UnsafePointer(weights + (11201008 &+ block &* 12))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel20(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3279,8 +3273,8 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (11201296 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (11463440 &+ block &* 4))
+          let a = UnsafePointer(weights + (9726640 &+ block &* 1024))
+          let bias = UnsafePointer(weights + (9988784 &+ block &* 4))
           for panel in 0..<3 {
             let n = panel &* 96
             if panel != 2 {
@@ -3357,8 +3351,8 @@ public final class ResNet50 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (11464464 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (11988752 &+ block &* 4))
+            let a = UnsafePointer(weights + (9989808 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (10514096 &+ block &* 4))
             for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
               let n = panel &* 96
               if panel != 2 {
@@ -3419,8 +3413,8 @@ public final class ResNet50 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (11989264 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (14348560 &+ block &* 32))
+      let packed = UnsafePointer(weights + (10514608 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (12873904 &+ block &* 32))
       let next = block == 15 ? packed : packed + 147456
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -3430,7 +3424,7 @@ public final class ResNet50 {
           let row = groupInput + (oy &* 32)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            Self.__kernel22(row + (ox &* 2), 512, 256, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -3466,16 +3460,16 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (14349072 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (15399696 &+ block &* 6))
+          let a = UnsafePointer(weights + (12874416 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (13925040 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3522,16 +3516,16 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (15401760 &+ block &* 6144))
-          let bias = UnsafePointer(weights + (17503008 &+ block &* 6))
+          let a = UnsafePointer(weights + (13927104 &+ block &* 6144))
+          let bias = UnsafePointer(weights + (16028352 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 1024, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 1024, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3584,16 +3578,16 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (17505072 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (18561840 &+ block &* 6))
+          let a = UnsafePointer(weights + (16030416 &+ block &* 12288))
+          let bias = UnsafePointer(weights + (17087184 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 85 {
-              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+              Self.__kernel24(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                Self.__kernel24(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
                 let valid = block == 85 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3617,46 +3611,45 @@ public final class ResNet50 {
   // in place: relu45 (relu)
   private func layer4_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 51200
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 22888272)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(512, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel19(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 8192)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (18562368 &+ (block &* 16 &+ xi) &* 12288))
-            let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      block in
+      let group = block / 16
+      let firstChannel = group &* 512 &+ (block % 16) &* 32
+      let valid = block % 16 == 15 ? 32 : 32
+      let packed = UnsafePointer(weights + (17087712 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (19447008 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
+      let groupInput = src + (group &* 41472)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<7 {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel25(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 24
-          let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (22887744 &+ block &* 24))
-          let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
-          for r in 0..<valid {
-            Self.__kernel20(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -3681,16 +3674,16 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (22888304 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (23938928 &+ block &* 6))
+          let a = UnsafePointer(weights + (19447520 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (20498144 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3743,16 +3736,16 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (23940992 &+ block &* 12288))
-          let bias = UnsafePointer(weights + (24997760 &+ block &* 6))
+          let a = UnsafePointer(weights + (20500208 &+ block &* 12288))
+          let bias = UnsafePointer(weights + (21556976 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 85 {
-              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
+              Self.__kernel24(a, src + n, bias, y + (block &* 294 &+ n), 2048, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
+                Self.__kernel24(a, UnsafePointer(scratch), bias, stage, 2048, 64, 64)
                 let valid = block == 85 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3776,46 +3769,45 @@ public final class ResNet50 {
   // in place: relu48 (relu)
   private func layer4_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<512 {
-      let plane = scratch + (c &* 100)
-      plane.update(repeating: 0, count: 10)
+      let plane = scratch + (c &* 81)
+      plane.update(repeating: 0, count: 9)
       for row in 0..<7 {
-        let to = plane + ((row &+ 1) &* 10 &+ 1)
+        let to = plane + ((row &+ 1) &* 9 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 7 &+ row) &* 7), count: 7)
-        (to + 7).update(repeating: 0, count: 2)
+        (to + 7).update(repeating: 0, count: 1)
       }
-      (plane + 80).update(repeating: 0, count: 20)
+      (plane + 72).update(repeating: 0, count: 9)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 51200
-    // Winograd F(2x2, 3x3): 4x4 tiles, 1 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 29324192)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(512, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel19(src + (ic &* 100 &+ firstTileRow &* 20), 10, transformed + ic &* 16, 8192, 4, 4)
-      }
-      Self.parallelRanges(22, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 8192)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (24998288 &+ (block &* 16 &+ xi) &* 12288))
-            let results = transformed + (131072 &+ block &* 6144 &+ xi &* 384)
-            for tilePanel in 0..<1 {
-              let firstTile = min(tilePanel &* 16, 0)
-              Self.__kernel24(panel, points + firstTile, zero, results + firstTile, 512, 16, 16)
+    Self.parallelFor(16, threads: threads, pool: pool) {
+      block in
+      let group = block / 16
+      let firstChannel = group &* 512 &+ (block % 16) &* 32
+      let valid = block % 16 == 15 ? 32 : 32
+      let packed = UnsafePointer(weights + (21557504 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (23916800 &+ block &* 32))
+      let next = block == 15 ? packed : packed + 147456
+      let groupInput = src + (group &* 41472)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<7 {
+          let row = groupInput + (oy &* 9)
+          for t in 0..<1 {
+            let ox = t &* 7
+            Self.__kernel25(row + (ox &* 1), 512, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 16384)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 49 &+ oy &* 7 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 24
-          let valid = block == 21 ? 8 : 24
-          let bias = UnsafePointer(weights + (29323664 &+ block &* 24))
-          let products = UnsafePointer(transformed + (131072 &+ block &* 6144))
-          for r in 0..<valid {
-            Self.__kernel20(products + r &* 16, 384, y + ((firstChannel &+ r) &* 7 &+ firstTileRow &* 2) &* 7, 7, 4, 4, rowBlock == 0, bias[r])
           }
         }
       }
@@ -3840,16 +3832,16 @@ public final class ResNet50 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (29324224 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (30374848 &+ block &* 6))
+          let a = UnsafePointer(weights + (23917312 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (24967936 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 341 {
-              Self.__kernel22(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel23(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel22(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel23(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 341 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -3907,8 +3899,8 @@ public final class ResNet50 {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (30376912 &+ block &* 32768)
-      var even = UnsafeRawPointer(weights + (32441296 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (24970000 &+ block &* 32768)
+      var even = UnsafeRawPointer(weights + (27034384 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -6408,10 +6400,277 @@ public final class ResNet50 {
     }
   }
 
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[16]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[17]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[18]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[19]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[20]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[21]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[22]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[17]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[18]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[19]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[20]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[21]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[22]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[23]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[18]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[19]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[20]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[21]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[22]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[23]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[24]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[33]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[34]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[35]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[36]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[37]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[38]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[39]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[34]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[35]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[36]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[37]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[38]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[39]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[40]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      wi += 288
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+  }
+
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s2 d1x1 row16 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -6682,7 +6941,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows6 width64 none lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel22(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6787,7 +7046,7 @@ public final class ResNet50 {
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel23(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6915,160 +7174,276 @@ public final class ResNet50 {
     (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows24 width16 none lanes16 fmatrue.
-  /// `a`: `[k][24]`, `b`: k rows of 16 floats `bStride` apart, `out`: 24 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel24(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    let bias11 = SIMD16<Float>(repeating: bias[11])
-    var c11_0 = bias11
-    let bias12 = SIMD16<Float>(repeating: bias[12])
-    var c12_0 = bias12
-    let bias13 = SIMD16<Float>(repeating: bias[13])
-    var c13_0 = bias13
-    let bias14 = SIMD16<Float>(repeating: bias[14])
-    var c14_0 = bias14
-    let bias15 = SIMD16<Float>(repeating: bias[15])
-    var c15_0 = bias15
-    let bias16 = SIMD16<Float>(repeating: bias[16])
-    var c16_0 = bias16
-    let bias17 = SIMD16<Float>(repeating: bias[17])
-    var c17_0 = bias17
-    let bias18 = SIMD16<Float>(repeating: bias[18])
-    var c18_0 = bias18
-    let bias19 = SIMD16<Float>(repeating: bias[19])
-    var c19_0 = bias19
-    let bias20 = SIMD16<Float>(repeating: bias[20])
-    var c20_0 = bias20
-    let bias21 = SIMD16<Float>(repeating: bias[21])
-    var c21_0 = bias21
-    let bias22 = SIMD16<Float>(repeating: bias[22])
-    var c22_0 = bias22
-    let bias23 = SIMD16<Float>(repeating: bias[23])
-    var c23_0 = bias23
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      let a11 = ai[11]
-      c11_0 = Self.__kernel1(c11_0, b0, a11)
-      let a12 = ai[12]
-      c12_0 = Self.__kernel1(c12_0, b0, a12)
-      let a13 = ai[13]
-      c13_0 = Self.__kernel1(c13_0, b0, a13)
-      let a14 = ai[14]
-      c14_0 = Self.__kernel1(c14_0, b0, a14)
-      let a15 = ai[15]
-      c15_0 = Self.__kernel1(c15_0, b0, a15)
-      let a16 = ai[16]
-      c16_0 = Self.__kernel1(c16_0, b0, a16)
-      let a17 = ai[17]
-      c17_0 = Self.__kernel1(c17_0, b0, a17)
-      let a18 = ai[18]
-      c18_0 = Self.__kernel1(c18_0, b0, a18)
-      let a19 = ai[19]
-      c19_0 = Self.__kernel1(c19_0, b0, a19)
-      let a20 = ai[20]
-      c20_0 = Self.__kernel1(c20_0, b0, a20)
-      let a21 = ai[21]
-      c21_0 = Self.__kernel1(c21_0, b0, a21)
-      let a22 = ai[22]
-      c22_0 = Self.__kernel1(c22_0, b0, a22)
-      let a23 = ai[23]
-      c23_0 = Self.__kernel1(c23_0, b0, a23)
-      ai += 24
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel25(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var xi = x
+    var wi = w
+    var ni = next
+    var sink = SIMD4<Float>()
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[9]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[10]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[11]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[12]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[13]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[14]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[15]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[10]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[11]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[12]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[13]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[14]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[15]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[16]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[11]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[12]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[13]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[14]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[15]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[16]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[17]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[18]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[19]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[20]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[21]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[22]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[23]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[24]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[19]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[20]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[21]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[22]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[23]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[24]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[25]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[20]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[21]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[22]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[23]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[24]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[25]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[26]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+      }
+      xi += plane
+      sink += SIMD4<Float>(ni[0], ni[16], 0, 0)
+      ni += 32
+      wi += 288
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    let o11 = UnsafeMutableRawPointer(out + 11 &* outStride)
-    (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
-    let o12 = UnsafeMutableRawPointer(out + 12 &* outStride)
-    (o12 + 0).storeBytes(of: c12_0, as: SIMD16<Float>.self)
-    let o13 = UnsafeMutableRawPointer(out + 13 &* outStride)
-    (o13 + 0).storeBytes(of: c13_0, as: SIMD16<Float>.self)
-    let o14 = UnsafeMutableRawPointer(out + 14 &* outStride)
-    (o14 + 0).storeBytes(of: c14_0, as: SIMD16<Float>.self)
-    let o15 = UnsafeMutableRawPointer(out + 15 &* outStride)
-    (o15 + 0).storeBytes(of: c15_0, as: SIMD16<Float>.self)
-    let o16 = UnsafeMutableRawPointer(out + 16 &* outStride)
-    (o16 + 0).storeBytes(of: c16_0, as: SIMD16<Float>.self)
-    let o17 = UnsafeMutableRawPointer(out + 17 &* outStride)
-    (o17 + 0).storeBytes(of: c17_0, as: SIMD16<Float>.self)
-    let o18 = UnsafeMutableRawPointer(out + 18 &* outStride)
-    (o18 + 0).storeBytes(of: c18_0, as: SIMD16<Float>.self)
-    let o19 = UnsafeMutableRawPointer(out + 19 &* outStride)
-    (o19 + 0).storeBytes(of: c19_0, as: SIMD16<Float>.self)
-    let o20 = UnsafeMutableRawPointer(out + 20 &* outStride)
-    (o20 + 0).storeBytes(of: c20_0, as: SIMD16<Float>.self)
-    let o21 = UnsafeMutableRawPointer(out + 21 &* outStride)
-    (o21 + 0).storeBytes(of: c21_0, as: SIMD16<Float>.self)
-    let o22 = UnsafeMutableRawPointer(out + 22 &* outStride)
-    (o22 + 0).storeBytes(of: c22_0, as: SIMD16<Float>.self)
-    let o23 = UnsafeMutableRawPointer(out + 23 &* outStride)
-    (o23 + 0).storeBytes(of: c23_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    if sink.sum().bitPattern == 0x7FC0_1234 { stage[0] += 0 }
   }
 
   // MARK: - Threading

@@ -1,4 +1,4 @@
-import CNNCore
+@testable import CNNCore
 import Foundation
 import XCTest
 
@@ -8,7 +8,8 @@ import XCTest
 /// one tile row and of all rows, output channels that are not a whole number of register tiles
 /// (40, 33) or a single 16-channel tile, asymmetric and no padding, a folded batch norm, fused
 /// followers (relu, relu6, leakyrelu) and a pass follower (softmax); and `threads = 2`
-/// bit-identical to `threads = 1`.
+/// bit-identical to `threads = 1`. (`fc1`'s 2.8 M weights make the memory budget cover every 3x3
+/// layer.) And which layers of real networks the budget gives the Winograd kernel.
 final class WinogradKernelTests: XCTestCase {
   static let spec = """
     network WinogradPaths
@@ -22,7 +23,7 @@ final class WinogradKernelTests: XCTestCase {
     e: conv 40 3x3 p1 | softmax
     p2: maxpool 2 s2 floor
     f: conv 32 3x3 p1
-    fc1: fc 10
+    fc1: fc 1200
 
     """
 
@@ -48,5 +49,26 @@ final class WinogradKernelTests: XCTestCase {
 
   func testEveryLayerAgreesWithInterpreter() throws {
     try helpers.checkEveryLayer(Self.spec, outputs: Self.outputs)
+  }
+
+  /// The memory budget (`winogradMemoryShare`, 5 % of weights + peak activations) on real
+  /// networks: largest planes first. ResNet-50: layer1 (56²) and layer2 (28²) plus the first
+  /// two stride-1 layer3 blocks (14²); not the rest of layer3, nor layer4 (7², 2.4 M values each), nor
+  /// the stride-2 conv2 of layer2_0…layer4_0. VGG-16: every 3x3 layer but conv1_1 (3 input
+  /// channels) and the three 14² ones (conv5, 7 M weights).
+  func testMemoryBudgetPicksLargestPlanes() throws {
+    func chosen(_ spec: String) throws -> [String] {
+      let (_, network) = try GeneratedModelRunner.compilation(Golden.url("Specs/\(spec).cnn").path)
+      let lowered = LoweredNetwork(network)
+      return Convolution.winogradLayers(lowered, lanes: 16).sorted().map { network.layers[$0].name }
+    }
+    XCTAssertEqual(try chosen("resnet50"), [
+      "layer1.0.conv2", "layer1.1.conv2", "layer1.2.conv2",
+      "layer2.1.conv2", "layer2.2.conv2", "layer2.3.conv2", "layer3.1.conv2", "layer3.2.conv2",
+    ])
+    XCTAssertEqual(try chosen("vgg16"), [
+      "features.2", "features.5", "features.7", "features.10", "features.12", "features.14",
+      "features.17", "features.19", "features.21",
+    ])
   }
 }

@@ -73,13 +73,58 @@ extension Convolution {
     return divisors.min { traffic($0) < traffic($1) } ?? 1
   }
 
+  /// Whether this step runs on the Winograd kernel: it qualifies (`qualifiesForWinograd`) and
+  /// is one of the network's `winogradLayers`.
   static func usesWinograd(_ context: KernelContext) -> Bool {
+    qualifiesForWinograd(context)
+      && winogradLayers(context.lowered, lanes: context.lanes).contains(context.layerIndex)
+  }
+
+  static func qualifiesForWinograd(_ context: KernelContext) -> Bool {
     let g = geometry(context)
     return context.layer.kind == .conv && g.groups == 1 && g.kernelH == 3 && g.kernelW == 3
       && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
       && g.inPerGroup >= 16 && g.outPerGroup >= context.lanes
       && context.output.width >= 7
       && (context.output.height + 1) / 2 * ((context.output.width + 1) / 2) >= context.lanes
+  }
+
+  /// Share of the network's weights plus peak activations that Winograd's larger filters (16
+  /// values per input and output channel instead of 9) may add to the model's memory.
+  static let winogradMemoryShare = 0.05
+
+  /// The qualifying layers that take the Winograd kernel: by output plane size, largest first —
+  /// the multiply-adds saved per extra filter value — while the extra values stay within
+  /// `winogradMemoryShare`. Memory is a target too (resident size ≤ weights + peak activations
+  /// + 10 %): transformed filters on every 3x3 layer would add 34 % to ResNet-50's weights, most
+  /// of it in layer4, whose 7x7 planes gain least (a 4x4 tile grid computes 64 outputs for 49).
+  /// Big planes with few channels (VGG's 224²–56², ResNet's layer1–2) cost almost nothing.
+  static func winogradLayers(_ lowered: LoweredNetwork, lanes: Int) -> Set<Int> {
+    var weights = 0
+    var candidates: [(layer: Int, pixels: Int, extra: Int)] = []
+    for step in lowered.steps {
+      let context = KernelContext(lowered: lowered, step: step, lanes: lanes, weightOffset: 0,
+                                  followerOffsets: [:])
+      switch context.layer.kind {
+      case .conv, .dwconv:
+        let g = geometry(context)
+        weights += context.output.channels * g.inPerGroup * g.kernelH * g.kernelW
+        if qualifiesForWinograd(context) {
+          candidates.append((context.layerIndex, context.output.height * context.output.width,
+                             context.output.channels * g.inPerGroup * 7))
+        }
+      case .fc: weights += context.output.channels * (context.input.elementCount ?? 0)
+      default: break
+      }
+    }
+    var budget = Int(winogradMemoryShare * Double(weights + (lowered.liveness.peakElements ?? 0)))
+    var chosen = Set<Int>()
+    for candidate in candidates.sorted(by: { ($0.pixels, -$0.layer) > ($1.pixels, -$1.layer) }) {
+      guard candidate.extra <= budget else { continue }
+      budget -= candidate.extra
+      chosen.insert(candidate.layer)
+    }
+    return chosen
   }
 
   static func winogradPlan(_ context: KernelContext) -> WinogradPlan {
