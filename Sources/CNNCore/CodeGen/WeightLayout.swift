@@ -80,7 +80,7 @@ struct WeightLayout {
     let inner = weightShape.dropFirst().reduce(1, *)
     if layer.kind == .conv && Convolution.usesWinograd(context) {
       let plan = Convolution.winogradPlan(context)
-      packing.append("Self.packWinograd(\(weight), bias: \(bias), norm: \(norm), outputs: \(output.channels), inputs: \(plan.inputChannels), lanes: \(plan.channelTile), into: weights + \(count))")
+      packing.append("Self.packWinograd(\(weight), bias: \(bias), norm: \(norm), outputs: \(output.channels), inputs: \(plan.inputChannels), lanes: \(plan.channelRows), into: weights + \(count))")
       count += Convolution.winogradWeightCount(context)
       return
     }

@@ -20,8 +20,9 @@
 ///
 /// Used for one-group 3x3 stride-1 undilated convolutions with at least 16 input channels (the
 /// output transform costs about as much as 16 channels' multiply-adds) and one vector of output
-/// channels, on outputs at least 7 wide with at least one vector of 2x2 tiles. Accuracy: the transforms only add, subtract and halve,
-/// so results stay within a few ulps of the direct sum (checked against PyTorch at 1e-4).
+/// channels, on outputs at least 7 wide with at least one vector of 2x2 tiles, within a memory
+/// budget (`winogradLayers`). Accuracy: the transforms only add, subtract and halve, so results
+/// stay within a few ulps of the direct sum (checked against PyTorch at 1e-4).
 extension Convolution {
   /// The cut of one Winograd step.
   struct WinogradPlan {
@@ -34,7 +35,7 @@ extension Convolution {
     var blockRows: Int
     var inputChannels: Int
     /// Output channels per micro-kernel call (its rows) and the number of such blocks.
-    var channelTile, channelBlocks: Int
+    var channelRows, channelBlocks: Int
     /// Tiles per micro-kernel call: two vectors, or one when the block has fewer tiles.
     var panelWidth: Int
     /// Lanes of the input transform's vectors of tiles.
@@ -46,7 +47,7 @@ extension Convolution {
     /// Floats of the transformed input of one block: `[16][ic][tile]`.
     var transformedCount: Int { 16 * inputChannels * blockTiles }
     /// Floats of the products `M` of one block of output channels: `[16][rows][tile]`.
-    var productsCount: Int { 16 * blockTiles * channelTile }
+    var productsCount: Int { 16 * blockTiles * channelRows }
   }
 
   /// Bytes of transformed input per block that stay in L2 (2 MB here) next to the filters
@@ -155,7 +156,7 @@ extension Convolution {
       tilesHigh: tilesHigh, tilesWide: tilesWide, paddedH: paddedH, paddedW: paddedW,
       needsPadding: paddedH != context.input.height || paddedW != context.input.width,
       blockRows: blockRows, inputChannels: g.inPerGroup,
-      channelTile: rows, channelBlocks: (g.outPerGroup + rows - 1) / rows, panelWidth: panelWidth,
+      channelRows: rows, channelBlocks: (g.outPerGroup + rows - 1) / rows, panelWidth: panelWidth,
       transformLanes: transformLanes)
   }
 
@@ -163,7 +164,7 @@ extension Convolution {
   /// tile of zeros (the bias the register tile adds to `M`).
   static func winogradWeightCount(_ context: KernelContext) -> Int {
     let plan = winogradPlan(context)
-    return plan.channelBlocks * plan.channelTile * (16 * plan.inputChannels + 1) + plan.channelTile
+    return plan.channelBlocks * plan.channelRows * (16 * plan.inputChannels + 1) + plan.channelRows
   }
 
   static func winogradScratch(_ context: KernelContext) -> Int {
@@ -175,7 +176,7 @@ extension Convolution {
     let plan = winogradPlan(context)
     let output = context.output
     let channels = plan.inputChannels
-    let rows = plan.channelTile
+    let rows = plan.channelRows
     let blockTiles = plan.blockTiles
     var padded = g
     padded.paddedH = plan.paddedH
