@@ -2713,22 +2713,35 @@ public final class DenseNet121 {
   private func features_denseblock1_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 4 chunk(s) of 27 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<4 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<4 {
+      let firstPanel = chunk &* 27
+      let endPanel = min(firstPanel &+ 27, 98)
+      let packedEnd = min(endPanel, 98)
+      for slot in 0..<27 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 7168)
+          for i in 0..<224 {
+            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (424320 &+ block &* 2688))
             let bias = UnsafePointer(weights + (453888 &+ block &* 12))
-            for panel in (chunk &* 27)..<min(chunk &* 27 &+ 27, 98) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 37632 &+ n), 224, 3136, 3136)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 37632 &+ n), 224, 32, 3136)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 224, 3136, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, stage, 224, 32, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -2819,22 +2832,35 @@ public final class DenseNet121 {
   private func features_transition1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<5 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 98)
+      let packedEnd = min(endPanel, 98)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (520128 &+ block &* 3072))
             let bias = UnsafePointer(weights + (553920 &+ block &* 12))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel6(a, src + n, bias, y + (block &* 37632 &+ n), 256, 3136, 3136)
+                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
               }
               else {
-                Self.__kernel6(a, src + n, bias, stage, 256, 3136, 32)
+                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3296,41 +3322,56 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 1 chunk(s) of 27 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (816016 &+ block &* 2688))
-          let bias = UnsafePointer(weights + (845584 &+ block &* 12))
-          for panel in 0..<25 {
-            let n = panel &* 32
-            if panel != 24 && block != 10 {
-              Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 224, 784, 784)
-            }
-            else {
-              if panel == 24 {
-                Self.__kernel7(a, src + 768, bias, stage, 224, 784, 16)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 16)
-                  for p in 0..<16 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 27
+      let endPanel = min(firstPanel &+ 27, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 7168)
+          for i in 0..<224 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (816016 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (845584 &+ block &* 12))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 32
+              if panel != 24 && block != 10 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, y + (block &* 9408 &+ n), 224, 32, 784)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 224, 784, 32)
-                let valid = block == 10 ? 8 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 784 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 24 {
+                  Self.__kernel7(a, src + 768, bias, stage, 224, 784, 16)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 16)
+                    for p in 0..<16 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 7168)), bias, stage, 224, 32, 32)
+                  let valid = block == 10 ? 8 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 784 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3422,19 +3463,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (911824 &+ block &* 3072))
             let bias = UnsafePointer(weights + (945616 &+ block &* 12))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -3450,7 +3504,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 256, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3550,19 +3604,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 21 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 21
+      let endPanel = min(firstPanel &+ 21, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<21 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 9216)
+          for i in 0..<288 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1011920 &+ block &* 3456))
             let bias = UnsafePointer(weights + (1049936 &+ block &* 12))
-            for panel in (chunk &* 21)..<min(chunk &* 21 &+ 21, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 288, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 9408 &+ n), 288, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -3578,7 +3645,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 288, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 288, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3678,19 +3745,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 19 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 19
+      let endPanel = min(firstPanel &+ 19, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<19 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 10240)
+          for i in 0..<320 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1116304 &+ block &* 3840))
             let bias = UnsafePointer(weights + (1158544 &+ block &* 12))
-            for panel in (chunk &* 19)..<min(chunk &* 19 &+ 19, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 320, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 10240)), bias, y + (block &* 9408 &+ n), 320, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -3706,7 +3786,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 320, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 10240)), bias, stage, 320, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3806,19 +3886,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 17 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 17
+      let endPanel = min(firstPanel &+ 17, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<17 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 11264)
+          for i in 0..<352 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1224976 &+ block &* 4224))
             let bias = UnsafePointer(weights + (1271440 &+ block &* 12))
-            for panel in (chunk &* 17)..<min(chunk &* 17 &+ 17, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 352, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 11264)), bias, y + (block &* 9408 &+ n), 352, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -3834,7 +3927,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 352, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 11264)), bias, stage, 352, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3934,19 +4027,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 16
+      let endPanel = min(firstPanel &+ 16, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<16 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 12288)
+          for i in 0..<384 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1337936 &+ block &* 4608))
             let bias = UnsafePointer(weights + (1388624 &+ block &* 12))
-            for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 384, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 9408 &+ n), 384, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -3962,7 +4068,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 384, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4062,19 +4168,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 14 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 14
+      let endPanel = min(firstPanel &+ 14, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<14 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 13312)
+          for i in 0..<416 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1455184 &+ block &* 4992))
             let bias = UnsafePointer(weights + (1510096 &+ block &* 12))
-            for panel in (chunk &* 14)..<min(chunk &* 14 &+ 14, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 416, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 13312)), bias, y + (block &* 9408 &+ n), 416, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -4090,7 +4209,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 416, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 13312)), bias, stage, 416, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4190,19 +4309,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 13 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 13
+      let endPanel = min(firstPanel &+ 13, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<13 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 14336)
+          for i in 0..<448 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1576720 &+ block &* 5376))
             let bias = UnsafePointer(weights + (1635856 &+ block &* 12))
-            for panel in (chunk &* 13)..<min(chunk &* 13 &+ 13, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 448, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 14336)), bias, y + (block &* 9408 &+ n), 448, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -4218,7 +4350,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 448, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 14336)), bias, stage, 448, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4318,19 +4450,32 @@ public final class DenseNet121 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<12 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 15360)
+          for i in 0..<480 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1702544 &+ block &* 5760))
             let bias = UnsafePointer(weights + (1765904 &+ block &* 12))
-            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 9408 &+ n), 480, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 15360)), bias, y + (block &* 9408 &+ n), 480, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -4346,7 +4491,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 480, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 15360)), bias, stage, 480, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4443,29 +4588,34 @@ public final class DenseNet121 {
   // conv 28x28x512 -> 28x28x256, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition2_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 24 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 0
-    for panel in 0..<24 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
-      }
-    }
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<12 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 16384)
+          for i in 0..<512 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1803968 &+ block &* 6144))
             let bias = UnsafePointer(weights + (1939136 &+ block &* 12))
-            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -4481,7 +4631,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4604,51 +4754,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer1.relu2 (relu)
   private func features_denseblock3_denselayer1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1939920 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (1972688 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1939920 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (1972688 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4734,51 +4891,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer2.relu2 (relu)
   private func features_denseblock3_denselayer2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][288][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 27648)
-      for i in 0..<288 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 7 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2010288 &+ block &* 1152))
-          let bias = UnsafePointer(weights + (2047152 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 288, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 7
+      let endPanel = min(firstPanel &+ 7, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 27648)
+          for i in 0..<288 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2010288 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (2047152 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 27648)), bias, stage, 288, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 288, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, stage, 288, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4864,51 +5028,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer3.relu2 (relu)
   private func features_denseblock3_denselayer3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][320][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 30720)
-      for i in 0..<320 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 6 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2084816 &+ block &* 1280))
-          let bias = UnsafePointer(weights + (2125776 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 320, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 6
+      let endPanel = min(firstPanel &+ 6, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 30720)
+          for i in 0..<320 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2084816 &+ block &* 1280))
+            let bias = UnsafePointer(weights + (2125776 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 30720)), bias, stage, 320, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 320, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, stage, 320, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4994,51 +5165,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer4.relu2 (relu)
   private func features_denseblock3_denselayer4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][352][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 33792)
-      for i in 0..<352 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2163504 &+ block &* 1408))
-          let bias = UnsafePointer(weights + (2208560 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 352, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 33792)
+          for i in 0..<352 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2163504 &+ block &* 1408))
+            let bias = UnsafePointer(weights + (2208560 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 33792)), bias, stage, 352, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 352, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, stage, 352, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5124,51 +5302,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer5.relu2 (relu)
   private func features_denseblock3_denselayer5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2246352 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (2295504 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2246352 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (2295504 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5254,51 +5439,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer6.relu2 (relu)
   private func features_denseblock3_denselayer6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][416][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 39936)
-      for i in 0..<416 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2333360 &+ block &* 1664))
-          let bias = UnsafePointer(weights + (2386608 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 416, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 39936)
+          for i in 0..<416 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2333360 &+ block &* 1664))
+            let bias = UnsafePointer(weights + (2386608 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 39936)), bias, stage, 416, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 416, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, stage, 416, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5384,51 +5576,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer7.relu2 (relu)
   private func features_denseblock3_denselayer7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][448][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 43008)
-      for i in 0..<448 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2424528 &+ block &* 1792))
-          let bias = UnsafePointer(weights + (2481872 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 448, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 43008)
+          for i in 0..<448 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2424528 &+ block &* 1792))
+            let bias = UnsafePointer(weights + (2481872 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 43008)), bias, stage, 448, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 448, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, stage, 448, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5514,51 +5713,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer8.relu2 (relu)
   private func features_denseblock3_denselayer8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][480][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 46080)
-      for i in 0..<480 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2519856 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (2581296 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 480, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 46080)
+          for i in 0..<480 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2519856 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (2581296 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 480, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5644,51 +5850,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer9.relu2 (relu)
   private func features_denseblock3_denselayer9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2619344 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2684880 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2619344 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2684880 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5774,51 +5987,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer10.relu2 (relu)
   private func features_denseblock3_denselayer10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][544][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 52224)
-      for i in 0..<544 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2722992 &+ block &* 2176))
-          let bias = UnsafePointer(weights + (2792624 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 544, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 52224)
+          for i in 0..<544 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2722992 &+ block &* 2176))
+            let bias = UnsafePointer(weights + (2792624 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 52224)), bias, stage, 544, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 544, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, stage, 544, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5904,51 +6124,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer11.relu2 (relu)
   private func features_denseblock3_denselayer11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][576][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 55296)
-      for i in 0..<576 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2830800 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (2904528 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 55296)
+          for i in 0..<576 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2830800 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (2904528 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6034,51 +6261,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer12.relu2 (relu)
   private func features_denseblock3_denselayer12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][608][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 58368)
-      for i in 0..<608 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2942768 &+ block &* 2432))
-          let bias = UnsafePointer(weights + (3020592 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 608, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 58368)
+          for i in 0..<608 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2942768 &+ block &* 2432))
+            let bias = UnsafePointer(weights + (3020592 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 58368)), bias, stage, 608, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 608, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, stage, 608, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6164,51 +6398,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer13.relu2 (relu)
   private func features_denseblock3_denselayer13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][640][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 61440)
-      for i in 0..<640 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (3058896 &+ block &* 2560))
-          let bias = UnsafePointer(weights + (3140816 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 640, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 61440)
+          for i in 0..<640 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3058896 &+ block &* 2560))
+            let bias = UnsafePointer(weights + (3140816 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 61440)), bias, stage, 640, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 640, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, stage, 640, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6294,51 +6535,58 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer14.relu2 (relu)
   private func features_denseblock3_denselayer14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][672][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 64512)
-      for i in 0..<672 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (3179184 &+ block &* 2688))
-          let bias = UnsafePointer(weights + (3265200 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 672, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 64512)
+          for i in 0..<672 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3179184 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (3265200 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 64512)), bias, stage, 672, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 672, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, stage, 672, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6424,29 +6672,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer15.relu2 (relu)
   private func features_denseblock3_denselayer15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][704][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 67584)
-      for i in 0..<704 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 67584)
+          for i in 0..<704 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3303632 &+ block &* 2816))
             let bias = UnsafePointer(weights + (3393744 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6462,7 +6715,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 67584)), bias, stage, 704, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, stage, 704, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6556,29 +6809,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer16.relu2 (relu)
   private func features_denseblock3_denselayer16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][736][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 70656)
-      for i in 0..<736 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 70656)
+          for i in 0..<736 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3432240 &+ block &* 2944))
             let bias = UnsafePointer(weights + (3526448 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6594,7 +6852,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 70656)), bias, stage, 736, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, stage, 736, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6688,29 +6946,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer17.relu2 (relu)
   private func features_denseblock3_denselayer17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][768][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 73728)
-      for i in 0..<768 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 73728)
+          for i in 0..<768 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3565008 &+ block &* 3072))
             let bias = UnsafePointer(weights + (3663312 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6726,7 +6989,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 73728)), bias, stage, 768, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, stage, 768, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6820,29 +7083,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer18.relu2 (relu)
   private func features_denseblock3_denselayer18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][800][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 76800)
-      for i in 0..<800 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 76800)
+          for i in 0..<800 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3701936 &+ block &* 3200))
             let bias = UnsafePointer(weights + (3804336 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6858,7 +7126,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 76800)), bias, stage, 800, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, stage, 800, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6952,29 +7220,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer19.relu2 (relu)
   private func features_denseblock3_denselayer19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][832][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 79872)
-      for i in 0..<832 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 79872)
+          for i in 0..<832 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3843024 &+ block &* 3328))
             let bias = UnsafePointer(weights + (3949520 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6990,7 +7263,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 79872)), bias, stage, 832, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, stage, 832, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7084,29 +7357,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer20.relu2 (relu)
   private func features_denseblock3_denselayer20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][864][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 82944)
-      for i in 0..<864 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 82944)
+          for i in 0..<864 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3988272 &+ block &* 3456))
             let bias = UnsafePointer(weights + (4098864 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7122,7 +7400,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 82944)), bias, stage, 864, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, stage, 864, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7216,29 +7494,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer21.relu2 (relu)
   private func features_denseblock3_denselayer21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][896][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 86016)
-      for i in 0..<896 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 86016)
+          for i in 0..<896 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4137680 &+ block &* 3584))
             let bias = UnsafePointer(weights + (4252368 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7254,7 +7537,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 86016)), bias, stage, 896, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, stage, 896, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7348,29 +7631,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer22.relu2 (relu)
   private func features_denseblock3_denselayer22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][928][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 89088)
-      for i in 0..<928 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 89088)
+          for i in 0..<928 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4291248 &+ block &* 3712))
             let bias = UnsafePointer(weights + (4410032 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7386,7 +7674,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 89088)), bias, stage, 928, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, stage, 928, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7480,29 +7768,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer23.relu2 (relu)
   private func features_denseblock3_denselayer23_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][960][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 92160)
-      for i in 0..<960 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 92160)
+          for i in 0..<960 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4448976 &+ block &* 3840))
             let bias = UnsafePointer(weights + (4571856 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7518,7 +7811,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 92160)), bias, stage, 960, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, stage, 960, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7612,29 +7905,34 @@ public final class DenseNet121 {
   // in place: features.denseblock3.denselayer24.relu2 (relu)
   private func features_denseblock3_denselayer24_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][992][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 95232)
-      for i in 0..<992 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 95232)
+          for i in 0..<992 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4610864 &+ block &* 3968))
             let bias = UnsafePointer(weights + (4737840 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7650,7 +7948,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 95232)), bias, stage, 992, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, stage, 992, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7736,29 +8034,34 @@ public final class DenseNet121 {
   // conv 14x14x1024 -> 14x14x512, kernel 1x1 stride 1x1 pad 0,0,0,0 (shapes HxWxC)
   private func features_transition3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (4776912 &+ block &* 4096))
             let bias = UnsafePointer(weights + (5301200 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7774,7 +8077,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r

@@ -1492,19 +1492,32 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (462480 &+ block &* 3072))
             let bias = UnsafePointer(weights + (496272 &+ block &* 12))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -1520,7 +1533,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel7(a, src + n, bias, stage, 256, 784, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1547,19 +1560,32 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (496416 &+ block &* 3072))
             let bias = UnsafePointer(weights + (530208 &+ block &* 12))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 256, 784, 784)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -1575,7 +1601,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel7(a, src + n, bias, stage, 256, 784, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1866,19 +1892,32 @@ public final class GoogLeNet {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (981536 &+ block &* 2816))
             let bias = UnsafePointer(weights + (998432 &+ block &* 11))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 5 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 8624 &+ n), 256, 784, 784)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8624 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -1894,7 +1933,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel2(a, src + n, bias, stage, 256, 784, 32)
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = block == 5 ? 9 : 11
                   for r in 0..<valid {
                     let c = block &* 11 &+ r
@@ -2061,51 +2100,58 @@ public final class GoogLeNet {
   // in place: relu16 (relu)
   private func inception4a_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][480][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 46080)
-      for i in 0..<480 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 48 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(48, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (998512 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (1090672 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 46080)
+          for i in 0..<480 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(48, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (998512 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1090672 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2122,51 +2168,58 @@ public final class GoogLeNet {
   // in place: relu17 (relu)
   private func inception4a_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][480][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 46080)
-      for i in 0..<480 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(24, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1090864 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (1136944 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 46080)
+          for i in 0..<480 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(24, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1090864 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1136944 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2237,41 +2290,56 @@ public final class GoogLeNet {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 4 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(4, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1330800 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (1338480 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 480, 196, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 46080)
+          for i in 0..<480 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(4, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1330800 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1338480 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 480, 196, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2444,51 +2512,58 @@ public final class GoogLeNet {
   // in place: relu21 (relu)
   private func inception4a_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][480][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 46080)
-      for i in 0..<480 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1350848 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (1381568 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 46080)
+          for i in 0..<480 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1350848 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1381568 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 46080)), bias, stage, 480, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2510,51 +2585,58 @@ public final class GoogLeNet {
   // in place: relu22 (relu)
   private func inception4b_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(40, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1381632 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1463552 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(40, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1381632 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1463552 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2571,51 +2653,58 @@ public final class GoogLeNet {
   // in place: relu23 (relu)
   private func inception4b_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(28, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1463712 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1521056 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(28, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1463712 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1521056 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2686,41 +2775,56 @@ public final class GoogLeNet {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1747184 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1759472 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 512, 196, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1747184 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1759472 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 512, 196, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2892,51 +2996,58 @@ public final class GoogLeNet {
   // in place: relu27 (relu)
   private func inception4b_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1773392 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1806160 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1773392 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1806160 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2958,51 +3069,58 @@ public final class GoogLeNet {
   // in place: relu28 (relu)
   private func inception4c_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1806224 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1871760 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1806224 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1871760 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3019,51 +3137,58 @@ public final class GoogLeNet {
   // in place: relu29 (relu)
   private func inception4c_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1871888 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1937424 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1871888 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1937424 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3132,41 +3257,56 @@ public final class GoogLeNet {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 6 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2232720 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2245008 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 512, 196, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2232720 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2245008 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 512, 196, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3338,51 +3478,58 @@ public final class GoogLeNet {
   // in place: relu33 (relu)
   private func inception4c_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2258928 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2291696 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2258928 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2291696 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3404,51 +3551,58 @@ public final class GoogLeNet {
   // in place: relu34 (relu)
   private func inception4d_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 28 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(28, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2291760 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2349104 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(28, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2291760 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2349104 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3465,51 +3619,58 @@ public final class GoogLeNet {
   // in place: relu35 (relu)
   private func inception4d_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 36 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(36, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2349216 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2422944 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(36, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2349216 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2422944 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3580,41 +3741,56 @@ public final class GoogLeNet {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2796624 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2813008 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 512, 196, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(8, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2796624 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2813008 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 512, 196, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3786,51 +3962,58 @@ public final class GoogLeNet {
   // in place: relu39 (relu)
   private func inception4d_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2831536 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (2864304 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2831536 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2864304 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3852,51 +4035,58 @@ public final class GoogLeNet {
   // in place: relu40 (relu)
   private func inception4e_branch1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][528][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 50688)
-      for i in 0..<528 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2864368 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (2999536 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 50688)
+          for i in 0..<528 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2864368 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (2999536 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, stage, 528, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3913,51 +4103,58 @@ public final class GoogLeNet {
   // in place: relu41 (relu)
   private func inception4e_branch2_0_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][528][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 50688)
-      for i in 0..<528 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 40 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(40, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2999792 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (3084272 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 50688)
+          for i in 0..<528 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(40, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2999792 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3084272 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, stage, 528, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4026,41 +4223,56 @@ public final class GoogLeNet {
     let src = x0
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 8 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(8, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (3545552 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (3562448 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, src + n, bias, y + (block &* 784 &+ n), 528, 196, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 50688)
+          for i in 0..<528 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(8, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3545552 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3562448 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
-                Self.__kernel15(a, src + n, bias, stage, 528, 196, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4232,51 +4444,58 @@ public final class GoogLeNet {
   // in place: relu45 (relu)
   private func inception4e_branch4_1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][528][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 50688)
-      for i in 0..<528 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 32 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(32, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (3599472 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (3667056 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 50688)
+          for i in 0..<528 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(32, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3599472 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3667056 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 50688)), bias, stage, 528, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

@@ -2578,29 +2578,34 @@ public final class MobileNetV1 {
   // in place: layers.4.pw_relu (relu)
   private func layers_4_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 24 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 0
-    for panel in 0..<24 {
-      let to = packedPanels + (panel &* 8192)
-      for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
-      }
-    }
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (68864 &+ block &* 3072))
             let bias = UnsafePointer(weights + (136448 &+ block &* 12))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+                Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -2616,7 +2621,7 @@ public final class MobileNetV1 {
                   }
                 }
                 else {
-                  Self.__kernel4(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
+                  Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2739,51 +2744,58 @@ public final class MobileNetV1 {
   // in place: layers.5.pw_relu (relu)
   private func layers_5_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (139280 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (270352 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel9(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (139280 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (270352 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel9(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2893,51 +2905,58 @@ public final class MobileNetV1 {
   // in place: layers.6.pw_relu (relu)
   private func layers_6_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (275984 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (538128 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (275984 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (538128 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3047,51 +3066,58 @@ public final class MobileNetV1 {
   // in place: layers.7.pw_relu (relu)
   private func layers_7_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (543760 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (805904 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (543760 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (805904 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3201,51 +3227,58 @@ public final class MobileNetV1 {
   // in place: layers.8.pw_relu (relu)
   private func layers_8_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (811536 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1073680 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (811536 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1073680 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3355,51 +3388,58 @@ public final class MobileNetV1 {
   // in place: layers.9.pw_relu (relu)
   private func layers_9_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1079312 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1341456 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1079312 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1341456 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3509,51 +3549,58 @@ public final class MobileNetV1 {
   // in place: layers.10.pw_relu (relu)
   private func layers_10_pw(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1347088 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1609232 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1347088 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1609232 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel8(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel9(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel8(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

@@ -3669,47 +3669,54 @@ public final class MobileNetV2 {
   // in place: identity4 (identity)
   private func features_7_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][192][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 18432)
-      for i in 0..<192 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 10 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (62576 &+ block &* 768))
-          let bias = UnsafePointer(weights + (74864 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel == 2 {
-              Self.__kernel12(a, src + 180, bias, stage, 192, 196, 16)
-              let valid = 4
-              for r in 0..<valid {
-                let c = block &* 4 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 16 &+ 12)
-                for p in 0..<4 {
-                  o[p] = s[p]
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 10
+      let endPanel = min(firstPanel &+ 10, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 18432)
+          for i in 0..<192 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (62576 &+ block &* 768))
+            let bias = UnsafePointer(weights + (74864 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 192, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
                 }
               }
-            }
-            else {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 18432)), bias, stage, 192, 96, 96)
-              let valid = 4
-              for r in 0..<valid {
-                let c = block &* 4 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 96)
-                for p in 0..<96 {
-                  o[p] = s[p]
+              else {
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 18432)), bias, stage, 192, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -3872,51 +3879,58 @@ public final class MobileNetV2 {
   // folded: features.8.conv.3 (bn)
   private func features_8_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (103728 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (128304 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (103728 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (128304 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4092,51 +4106,58 @@ public final class MobileNetV2 {
   // folded: features.9.conv.3 (bn)
   private func features_9_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (157168 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (181744 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (157168 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (181744 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4312,51 +4333,58 @@ public final class MobileNetV2 {
   // folded: features.10.conv.3 (bn)
   private func features_10_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (210608 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (235184 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (210608 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (235184 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4532,47 +4560,54 @@ public final class MobileNetV2 {
   // in place: identity7 (identity)
   private func features_11_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(24, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (264048 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (300912 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel == 2 {
-              Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
-              let valid = 4
-              for r in 0..<valid {
-                let c = block &* 4 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 16 &+ 12)
-                for p in 0..<4 {
-                  o[p] = s[p]
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(24, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (264048 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (300912 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel == 2 {
+                Self.__kernel12(a, src + 180, bias, stage, 384, 196, 16)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 16 &+ 12)
+                  for p in 0..<4 {
+                    o[p] = s[p]
+                  }
                 }
               }
-            }
-            else {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-              let valid = 4
-              for r in 0..<valid {
-                let c = block &* 4 &+ r
-                let o = y + (c &* 196 &+ n)
-                let s = stage + (r &* 96)
-                for p in 0..<96 {
-                  o[p] = s[p]
+              else {
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                let valid = 4
+                for r in 0..<valid {
+                  let c = block &* 4 &+ r
+                  let o = y + (c &* 196 &+ n)
+                  let s = stage + (r &* 96)
+                  for p in 0..<96 {
+                    o[p] = s[p]
+                  }
                 }
               }
             }
@@ -4588,51 +4623,58 @@ public final class MobileNetV2 {
   // in place: features.12.conv.0.2 (relu6)
   private func features_12_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][96][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 9216)
-      for i in 0..<96 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
-    Self.parallelRanges(144, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (301008 &+ block &* 384))
-          let bias = UnsafePointer(weights + (356304 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 21
+      let endPanel = min(firstPanel &+ 21, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 9216)
+          for i in 0..<96 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(144, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (301008 &+ block &* 384))
+            let bias = UnsafePointer(weights + (356304 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, stage, 96, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4744,51 +4786,58 @@ public final class MobileNetV2 {
   // folded: features.12.conv.3 (bn)
   private func features_12_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][576][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 55296)
-      for i in 0..<576 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(24, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (362640 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (417936 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 55296)
+          for i in 0..<576 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(24, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (362640 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (417936 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4817,51 +4866,58 @@ public final class MobileNetV2 {
   // in place: features.13.conv.0.2 (relu6)
   private func features_13_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][96][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 9216)
-      for i in 0..<96 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
-    Self.parallelRanges(144, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (418032 &+ block &* 384))
-          let bias = UnsafePointer(weights + (473328 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 21
+      let endPanel = min(firstPanel &+ 21, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 9216)
+          for i in 0..<96 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(144, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (418032 &+ block &* 384))
+            let bias = UnsafePointer(weights + (473328 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, stage, 96, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4973,51 +5029,58 @@ public final class MobileNetV2 {
   // folded: features.13.conv.3 (bn)
   private func features_13_conv_2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][576][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 55296)
-      for i in 0..<576 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 24 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 3 panels
-    Self.parallelRanges(24, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (479664 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (534960 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 3
+      let endPanel = min(firstPanel &+ 3, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 55296)
+          for i in 0..<576 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(24, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (479664 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (534960 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
               }
               else {
-                Self.__kernel11(a, UnsafePointer(packedPanels + (panel &* 55296)), bias, stage, 576, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel12(a, src + 180, bias, stage, 576, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel11(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5045,51 +5108,58 @@ public final class MobileNetV2 {
   // in place: features.14.conv.0.2 (relu6)
   private func features_14_conv_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][96][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 9216)
-      for i in 0..<96 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 144 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 21 panels
-    Self.parallelRanges(144, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (535056 &+ block &* 384))
-          let bias = UnsafePointer(weights + (590352 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 21
+      let endPanel = min(firstPanel &+ 21, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 9216)
+          for i in 0..<96 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(144, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (535056 &+ block &* 384))
+            let bias = UnsafePointer(weights + (590352 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, y + (block &* 784 &+ n), 96, 96, 196)
               }
               else {
-                Self.__kernel13(a, UnsafePointer(packedPanels + (panel &* 9216)), bias, stage, 96, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel14(a, src + 180, bias, stage, 96, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 9216)), bias, stage, 96, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

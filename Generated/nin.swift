@@ -466,51 +466,58 @@ public final class NiN {
   // in place: relu5 (relu)
   private func cccp3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 22 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 0
-    for panel in 0..<22 {
-      let to = packedPanels + (panel &* 8192)
-      for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
-      }
-    }
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (668224 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (735808 &+ block &* 12))
-          for panel in 0..<23 {
-            let n = panel &* 32
-            if panel != 22 && block != 21 {
-              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
-            }
-            else {
-              if panel == 22 {
-                Self.__kernel2(a, src + 697, bias, stage, 256, 729, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32 &+ 7)
-                  for p in 0..<25 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 23)
+      let packedEnd = min(endPanel, 22)
+      for slot in 0..<22 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (668224 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (735808 &+ block &* 12))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 32
+              if panel != 22 && block != 21 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
               }
               else {
-                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 22 {
+                  Self.__kernel2(a, src + 697, bias, stage, 256, 729, 32)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32 &+ 7)
+                    for p in 0..<25 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -526,51 +533,58 @@ public final class NiN {
   // in place: relu6 (relu)
   private func cccp4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 22 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 0
-    for panel in 0..<22 {
-      let to = packedPanels + (panel &* 8192)
-      for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
-      }
-    }
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (736080 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (803664 &+ block &* 12))
-          for panel in 0..<23 {
-            let n = panel &* 32
-            if panel != 22 && block != 21 {
-              Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
-            }
-            else {
-              if panel == 22 {
-                Self.__kernel2(a, src + 697, bias, stage, 256, 729, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32 &+ 7)
-                  for p in 0..<25 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 23)
+      let packedEnd = min(endPanel, 22)
+      for slot in 0..<22 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (736080 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (803664 &+ block &* 12))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 32
+              if panel != 22 && block != 21 {
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
               }
               else {
-                Self.__kernel2(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
-                let valid = block == 21 ? 4 : 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 22 {
+                  Self.__kernel2(a, src + 697, bias, stage, 256, 729, 32)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32 &+ 7)
+                    for p in 0..<25 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = block == 21 ? 4 : 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -793,51 +807,58 @@ public final class NiN {
   // in place: relu8 (relu)
   private func cccp5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(96, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1689056 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1836512 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel8(a, src + 89, bias, stage, 384, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(96, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1689056 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (1836512 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel8(a, src + 89, bias, stage, 384, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -853,51 +874,58 @@ public final class NiN {
   // in place: relu9 (relu)
   private func cccp6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 96 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(96, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (1836896 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (1984352 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel8(a, src + 89, bias, stage, 384, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(96, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (1836896 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (1984352 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel8(a, src + 89, bias, stage, 384, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

@@ -1673,22 +1673,35 @@ public final class ResNet101 {
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<5 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 98)
+      let packedEnd = min(endPanel, 98)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (115776 &+ block &* 2816))
             let bias = UnsafePointer(weights + (132672 &+ block &* 11))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 5 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 256, 3136, 3136)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
@@ -1820,22 +1833,35 @@ public final class ResNet101 {
   private func layer1_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 6 blocks of 11 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<5 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 98)
+      let packedEnd = min(endPanel, 98)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (217584 &+ block &* 2816))
             let bias = UnsafePointer(weights + (234480 &+ block &* 11))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 5 {
-                Self.__kernel2(a, src + n, bias, y + (block &* 34496 &+ n), 256, 3136, 3136)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 34496 &+ n), 256, 32, 3136)
               }
               else {
-                Self.__kernel2(a, src + n, bias, stage, 256, 3136, 32)
+                Self.__kernel2(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                 let valid = block == 5 ? 9 : 11
                 for r in 0..<valid {
                   let c = block &* 11 &+ r
@@ -1967,22 +1993,35 @@ public final class ResNet101 {
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
     // 11 blocks of 12 channels x 98 panels of 32 pixels, in 5 chunk(s) of 24 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<5 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<5 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 98)
+      let packedEnd = min(endPanel, 98)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 3136 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (319392 &+ block &* 3072))
             let bias = UnsafePointer(weights + (353184 &+ block &* 12))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 98) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 37632 &+ n), 256, 3136, 3136)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 256, 3136, 32)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -2133,29 +2172,34 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 24 full panels packed as [panel][256][32]
-    let packedPanels = scratch + 200704
-    for panel in 0..<24 {
-      let to = packedPanels + (panel &* 8192)
-      for i in 0..<256 {
-        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
-      }
-    }
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 43 blocks of 12 channels x 25 panels of 32 pixels, in 2 chunk(s) of 24 panels
-    Self.parallelRanges(43, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 200704
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<24 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (567488 &+ block &* 3072))
             let bias = UnsafePointer(weights + (699584 &+ block &* 12))
-            for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 42 {
-                Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
+                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 9408 &+ n), 256, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -2171,7 +2215,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel6(a, UnsafePointer(packedPanels + (panel &* 8192)), bias, stage, 256, 32, 32)
+                  Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                   let valid = block == 42 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2214,19 +2258,32 @@ public final class ResNet101 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<12 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 16384)
+          for i in 0..<512 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (700112 &+ block &* 6144))
             let bias = UnsafePointer(weights + (767696 &+ block &* 12))
-            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -2242,7 +2299,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2389,19 +2446,32 @@ public final class ResNet101 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<12 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 16384)
+          for i in 0..<512 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1104896 &+ block &* 6144))
             let bias = UnsafePointer(weights + (1172480 &+ block &* 12))
-            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -2417,7 +2487,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2564,19 +2634,32 @@ public final class ResNet101 {
     let src = x0
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 11 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(11, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<12 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 16384)
+          for i in 0..<512 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(11, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1509680 &+ block &* 6144))
             let bias = UnsafePointer(weights + (1577264 &+ block &* 12))
-            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
-                Self.__kernel7(a, src + n, bias, y + (block &* 9408 &+ n), 512, 784, 784)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -2592,7 +2675,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, src + n, bias, stage, 512, 784, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2737,29 +2820,34 @@ public final class ResNet101 {
   // in place: relu23 (relu)
   private func layer3_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 24 full panels packed as [panel][512][32]
-    let packedPanels = scratch + 0
-    for panel in 0..<24 {
-      let to = packedPanels + (panel &* 16384)
-      for i in 0..<512 {
-        (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
-      }
-    }
     // the last 16 pixels: a 16-wide panel that overlaps the one before
     // 22 blocks of 12 channels x 25 panels of 32 pixels, in 3 chunk(s) of 12 panels
-    Self.parallelRanges(22, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<3 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<3 {
+      let firstPanel = chunk &* 12
+      let endPanel = min(firstPanel &+ 12, 25)
+      let packedEnd = min(endPanel, 24)
+      for slot in 0..<12 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 16384)
+          for i in 0..<512 {
+            (to + (i &* 32)).update(from: src + (i &* 784 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(22, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (1914464 &+ block &* 6144))
             let bias = UnsafePointer(weights + (2049632 &+ block &* 12))
-            for panel in (chunk &* 12)..<min(chunk &* 12 &+ 12, 25) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
@@ -2775,7 +2863,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel7(a, UnsafePointer(packedPanels + (panel &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel7(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -2849,51 +2937,58 @@ public final class ResNet101 {
   // folded: layer3.0.bn3 (bn)
   private func layer3_0_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (2902128 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2639984 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (2902128 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2920,51 +3015,58 @@ public final class ResNet101 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 2 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 100352
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (3427440 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 100352
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (2903152 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (3427440 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -2997,29 +3099,34 @@ public final class ResNet101 {
   // in place: relu26 (relu)
   private func layer3_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (3428464 &+ block &* 4096))
             let bias = UnsafePointer(weights + (3690608 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -3035,7 +3142,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3111,51 +3218,58 @@ public final class ResNet101 {
   // folded: layer3.1.bn3 (bn)
   private func layer3_1_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (5034640 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (4772496 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (5034640 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3188,29 +3302,34 @@ public final class ResNet101 {
   // in place: relu29 (relu)
   private func layer3_2_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (5035664 &+ block &* 4096))
             let bias = UnsafePointer(weights + (5297808 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -3226,7 +3345,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3302,51 +3421,58 @@ public final class ResNet101 {
   // folded: layer3.2.bn3 (bn)
   private func layer3_2_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (6641840 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (6379696 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (6641840 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3379,29 +3505,34 @@ public final class ResNet101 {
   // in place: relu32 (relu)
   private func layer3_3_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (6642864 &+ block &* 4096))
             let bias = UnsafePointer(weights + (6905008 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -3417,7 +3548,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3493,51 +3624,58 @@ public final class ResNet101 {
   // folded: layer3.3.bn3 (bn)
   private func layer3_3_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (8249040 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (7986896 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (8249040 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3570,29 +3708,34 @@ public final class ResNet101 {
   // in place: relu35 (relu)
   private func layer3_4_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (8250064 &+ block &* 4096))
             let bias = UnsafePointer(weights + (8512208 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -3608,7 +3751,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3684,51 +3827,58 @@ public final class ResNet101 {
   // folded: layer3.4.bn3 (bn)
   private func layer3_4_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (9856240 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (9594096 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (9856240 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3761,29 +3911,34 @@ public final class ResNet101 {
   // in place: relu38 (relu)
   private func layer3_5_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (9857264 &+ block &* 4096))
             let bias = UnsafePointer(weights + (10119408 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -3799,7 +3954,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3873,51 +4028,58 @@ public final class ResNet101 {
   // folded: layer3.5.bn3 (bn)
   private func layer3_5_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (10709744 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (10971888 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (10709744 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (10971888 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -3950,29 +4112,34 @@ public final class ResNet101 {
   // in place: relu41 (relu)
   private func layer3_6_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (10972912 &+ block &* 4096))
             let bias = UnsafePointer(weights + (11235056 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -3988,7 +4155,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4062,51 +4229,58 @@ public final class ResNet101 {
   // folded: layer3.6.bn3 (bn)
   private func layer3_6_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (11825392 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (12087536 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (11825392 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (12087536 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4139,29 +4313,34 @@ public final class ResNet101 {
   // in place: relu44 (relu)
   private func layer3_7_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (12088560 &+ block &* 4096))
             let bias = UnsafePointer(weights + (12350704 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -4177,7 +4356,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4251,51 +4430,58 @@ public final class ResNet101 {
   // folded: layer3.7.bn3 (bn)
   private func layer3_7_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (12941040 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (13203184 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (12941040 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (13203184 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4328,29 +4514,34 @@ public final class ResNet101 {
   // in place: relu47 (relu)
   private func layer3_8_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (13204208 &+ block &* 4096))
             let bias = UnsafePointer(weights + (13466352 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -4366,7 +4557,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4440,51 +4631,58 @@ public final class ResNet101 {
   // folded: layer3.8.bn3 (bn)
   private func layer3_8_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (14056688 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (14318832 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (14056688 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (14318832 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4517,29 +4715,34 @@ public final class ResNet101 {
   // in place: relu50 (relu)
   private func layer3_9_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (14319856 &+ block &* 4096))
             let bias = UnsafePointer(weights + (14582000 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -4555,7 +4758,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4629,51 +4832,58 @@ public final class ResNet101 {
   // folded: layer3.9.bn3 (bn)
   private func layer3_9_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (15172336 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (15434480 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (15172336 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (15434480 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4706,29 +4916,34 @@ public final class ResNet101 {
   // in place: relu53 (relu)
   private func layer3_10_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (15435504 &+ block &* 4096))
             let bias = UnsafePointer(weights + (15697648 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -4744,7 +4959,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4818,51 +5033,58 @@ public final class ResNet101 {
   // folded: layer3.10.bn3 (bn)
   private func layer3_10_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (16287984 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (16550128 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (16287984 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (16550128 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -4895,29 +5117,34 @@ public final class ResNet101 {
   // in place: relu56 (relu)
   private func layer3_11_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (16551152 &+ block &* 4096))
             let bias = UnsafePointer(weights + (16813296 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -4933,7 +5160,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5007,51 +5234,58 @@ public final class ResNet101 {
   // folded: layer3.11.bn3 (bn)
   private func layer3_11_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (17403632 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (17665776 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (17403632 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (17665776 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5084,29 +5318,34 @@ public final class ResNet101 {
   // in place: relu59 (relu)
   private func layer3_12_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (17666800 &+ block &* 4096))
             let bias = UnsafePointer(weights + (17928944 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -5122,7 +5361,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5196,51 +5435,58 @@ public final class ResNet101 {
   // folded: layer3.12.bn3 (bn)
   private func layer3_12_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (18519280 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (18781424 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (18519280 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (18781424 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5273,29 +5519,34 @@ public final class ResNet101 {
   // in place: relu62 (relu)
   private func layer3_13_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (18782448 &+ block &* 4096))
             let bias = UnsafePointer(weights + (19044592 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -5311,7 +5562,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5385,51 +5636,58 @@ public final class ResNet101 {
   // folded: layer3.13.bn3 (bn)
   private func layer3_13_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (19634928 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (19897072 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (19634928 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (19897072 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5462,29 +5720,34 @@ public final class ResNet101 {
   // in place: relu65 (relu)
   private func layer3_14_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (19898096 &+ block &* 4096))
             let bias = UnsafePointer(weights + (20160240 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -5500,7 +5763,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5574,51 +5837,58 @@ public final class ResNet101 {
   // folded: layer3.14.bn3 (bn)
   private func layer3_14_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (20750576 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (21012720 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (20750576 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (21012720 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5651,29 +5921,34 @@ public final class ResNet101 {
   // in place: relu68 (relu)
   private func layer3_15_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (21013744 &+ block &* 4096))
             let bias = UnsafePointer(weights + (21275888 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -5689,7 +5964,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5763,51 +6038,58 @@ public final class ResNet101 {
   // folded: layer3.15.bn3 (bn)
   private func layer3_15_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (21866224 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (22128368 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (21866224 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (22128368 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -5840,29 +6122,34 @@ public final class ResNet101 {
   // in place: relu71 (relu)
   private func layer3_16_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (22129392 &+ block &* 4096))
             let bias = UnsafePointer(weights + (22391536 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -5878,7 +6165,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5952,51 +6239,58 @@ public final class ResNet101 {
   // folded: layer3.16.bn3 (bn)
   private func layer3_16_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (22981872 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (23244016 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (22981872 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (23244016 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6029,29 +6323,34 @@ public final class ResNet101 {
   // in place: relu74 (relu)
   private func layer3_17_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (23245040 &+ block &* 4096))
             let bias = UnsafePointer(weights + (23507184 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6067,7 +6366,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6141,51 +6440,58 @@ public final class ResNet101 {
   // folded: layer3.17.bn3 (bn)
   private func layer3_17_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (24097520 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (24359664 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (24097520 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (24359664 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6218,29 +6524,34 @@ public final class ResNet101 {
   // in place: relu77 (relu)
   private func layer3_18_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (24360688 &+ block &* 4096))
             let bias = UnsafePointer(weights + (24622832 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6256,7 +6567,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6330,51 +6641,58 @@ public final class ResNet101 {
   // folded: layer3.18.bn3 (bn)
   private func layer3_18_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (25213168 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (25475312 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (25213168 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (25475312 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6407,29 +6725,34 @@ public final class ResNet101 {
   // in place: relu80 (relu)
   private func layer3_19_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (25476336 &+ block &* 4096))
             let bias = UnsafePointer(weights + (25738480 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6445,7 +6768,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6519,51 +6842,58 @@ public final class ResNet101 {
   // folded: layer3.19.bn3 (bn)
   private func layer3_19_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (26328816 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (26590960 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (26328816 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (26590960 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6596,29 +6926,34 @@ public final class ResNet101 {
   // in place: relu83 (relu)
   private func layer3_20_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (26591984 &+ block &* 4096))
             let bias = UnsafePointer(weights + (26854128 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6634,7 +6969,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6708,51 +7043,58 @@ public final class ResNet101 {
   // folded: layer3.20.bn3 (bn)
   private func layer3_20_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (27444464 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (27706608 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (27444464 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (27706608 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6785,29 +7127,34 @@ public final class ResNet101 {
   // in place: relu86 (relu)
   private func layer3_21_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (27707632 &+ block &* 4096))
             let bias = UnsafePointer(weights + (27969776 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -6823,7 +7170,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6897,51 +7244,58 @@ public final class ResNet101 {
   // folded: layer3.21.bn3 (bn)
   private func layer3_21_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (28560112 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (28822256 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (28560112 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (28822256 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -6974,29 +7328,34 @@ public final class ResNet101 {
   // in place: relu89 (relu)
   private func layer3_22_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (28823280 &+ block &* 4096))
             let bias = UnsafePointer(weights + (29085424 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7012,7 +7371,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7086,51 +7445,58 @@ public final class ResNet101 {
   // folded: layer3.22.bn3 (bn)
   private func layer3_22_conv3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][256][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 24576)
-      for i in 0..<256 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 256 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(256, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (29675760 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (29937904 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(256, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (29675760 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (29937904 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 24576)), bias, stage, 256, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 256, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -7163,29 +7529,34 @@ public final class ResNet101 {
   // in place: relu92 (relu)
   private func layer4_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 2 full panels packed as [panel][1024][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 98304)
-      for i in 0..<1024 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 128 blocks of 4 channels x 3 panels of 96 pixels, in 2 chunk(s) of 2 panels
-    Self.parallelRanges(128, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 2
+      let endPanel = min(firstPanel &+ 2, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 98304)
+          for i in 0..<1024 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(128, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (29938928 &+ block &* 4096))
             let bias = UnsafePointer(weights + (30463216 &+ block &* 4))
-            for panel in (chunk &* 2)..<min(chunk &* 2 &+ 2, 3) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
@@ -7201,7 +7572,7 @@ public final class ResNet101 {
                   }
                 }
                 else {
-                  Self.__kernel17(a, UnsafePointer(packedPanels + (panel &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel17(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r

@@ -1704,51 +1704,58 @@ public final class ResNet34 {
       }
     }
     let src = UnsafePointer(subsampled)
-    // the 2 full panels packed as [panel][128][96]
-    let packedPanels = scratch + 25088
-    for panel in 0..<2 {
-      let to = packedPanels + (panel &* 12288)
-      for i in 0..<128 {
-        (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 4 pixels: a 16-wide panel that overlaps the one before
     // 64 blocks of 4 channels x 3 panels of 96 pixels, in 1 chunk(s) of 16 panels
-    Self.parallelRanges(64, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (3276512 &+ block &* 512))
-          let bias = UnsafePointer(weights + (3309280 &+ block &* 4))
-          for panel in 0..<3 {
-            let n = panel &* 96
-            if panel != 2 {
-              Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, y + (block &* 784 &+ n), 128, 96, 196)
-            }
-            else {
-              if panel == 2 {
-                Self.__kernel16(a, src + 180, bias, stage, 128, 196, 16)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 16 &+ 12)
-                  for p in 0..<4 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 25088
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 16
+      let endPanel = min(firstPanel &+ 16, 3)
+      let packedEnd = min(endPanel, 2)
+      for slot in 0..<2 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 12288)
+          for i in 0..<128 {
+            (to + (i &* 96)).update(from: src + (i &* 196 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(64, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (3276512 &+ block &* 512))
+            let bias = UnsafePointer(weights + (3309280 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 2 {
+                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 784 &+ n), 128, 96, 196)
               }
               else {
-                Self.__kernel15(a, UnsafePointer(packedPanels + (panel &* 12288)), bias, stage, 128, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 196 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 2 {
+                  Self.__kernel16(a, src + 180, bias, stage, 128, 196, 16)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 16 &+ 12)
+                    for p in 0..<4 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 128, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 196 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

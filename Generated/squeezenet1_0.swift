@@ -1099,41 +1099,56 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 1 chunk(s) of 24 panels
-    Self.parallelRanges(4, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (211008 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (223296 &+ block &* 12))
-          for panel in 0..<23 {
-            let n = panel &* 32
-            if panel != 22 {
-              Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 256, 729, 729)
-            }
-            else {
-              if panel == 22 {
-                Self.__kernel9(a, src + 697, bias, stage, 256, 729, 32)
-                let valid = 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32 &+ 7)
-                  for p in 0..<25 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 24
+      let endPanel = min(firstPanel &+ 24, 23)
+      let packedEnd = min(endPanel, 22)
+      for slot in 0..<22 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 8192)
+          for i in 0..<256 {
+            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(4, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (211008 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (223296 &+ block &* 12))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 32
+              if panel != 22 {
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 8748 &+ n), 256, 32, 729)
               }
               else {
-                Self.__kernel9(a, src + n, bias, stage, 256, 729, 32)
-                let valid = 12
-                for r in 0..<valid {
-                  let c = block &* 12 &+ r
-                  let o = y + (c &* 729 &+ n)
-                  let s = stage + (r &* 32)
-                  for p in 0..<32 {
-                    o[p] = s[p]
+                if panel == 22 {
+                  Self.__kernel9(a, src + 697, bias, stage, 256, 729, 32)
+                  let valid = 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32 &+ 7)
+                    for p in 0..<25 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                  let valid = 12
+                  for r in 0..<valid {
+                    let c = block &* 12 &+ r
+                    let o = y + (c &* 729 &+ n)
+                    let s = stage + (r &* 32)
+                    for p in 0..<32 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1257,19 +1272,32 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 4 blocks of 12 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    Self.parallelRanges(4, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 16
+      let endPanel = min(firstPanel &+ 16, 23)
+      let packedEnd = min(endPanel, 22)
+      for slot in 0..<16 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 12288)
+          for i in 0..<384 {
+            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(4, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (315888 &+ block &* 4608))
             let bias = UnsafePointer(weights + (334320 &+ block &* 12))
-            for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 23) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 22 {
-                Self.__kernel9(a, src + n, bias, y + (block &* 8748 &+ n), 384, 729, 729)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 8748 &+ n), 384, 32, 729)
               }
               else {
                 if panel == 22 {
@@ -1285,7 +1313,7 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel9(a, src + n, bias, stage, 384, 729, 32)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
                   let valid = 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -1417,19 +1445,32 @@ public final class SqueezeNet1_0 {
     let src = x0
     // the last 25 pixels: a 32-wide panel that overlaps the one before
     // 6 blocks of 11 channels x 23 panels of 32 pixels, in 2 chunk(s) of 16 panels
-    Self.parallelRanges(6, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for chunk in 0..<2 {
+    let packedPanels = scratch + 0
+    for chunk in 0..<2 {
+      let firstPanel = chunk &* 16
+      let endPanel = min(firstPanel &+ 16, 23)
+      let packedEnd = min(endPanel, 22)
+      for slot in 0..<16 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 12288)
+          for i in 0..<384 {
+            (to + (i &* 32)).update(from: src + (i &* 729 &+ panel &* 32), count: 32)
+          }
+        }
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+          buffer in
+          let stage = buffer.baseAddress!
           for block in first..<end {
             let a = UnsafePointer(weights + (426912 &+ block &* 4224))
             let bias = UnsafePointer(weights + (452256 &+ block &* 11))
-            for panel in (chunk &* 16)..<min(chunk &* 16 &+ 16, 23) {
+            for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 22 && block != 5 {
-                Self.__kernel4(a, src + n, bias, y + (block &* 8019 &+ n), 384, 729, 729)
+                Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, y + (block &* 8019 &+ n), 384, 32, 729)
               }
               else {
                 if panel == 22 {
@@ -1445,7 +1486,7 @@ public final class SqueezeNet1_0 {
                   }
                 }
                 else {
-                  Self.__kernel4(a, src + n, bias, stage, 384, 729, 32)
+                  Self.__kernel4(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 12288)), bias, stage, 384, 32, 32)
                   let valid = block == 5 ? 9 : 11
                   for r in 0..<valid {
                     let c = block &* 11 &+ r
@@ -1718,51 +1759,58 @@ public final class SqueezeNet1_0 {
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (617216 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (649984 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel15(a, src + 89, bias, stage, 512, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (617216 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (649984 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
-                Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel15(a, src + 89, bias, stage, 512, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1900,51 +1948,58 @@ public final class SqueezeNet1_0 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(250, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (814400 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1326400 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel15(a, src + 89, bias, stage, 512, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(250, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (814400 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1326400 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
-                Self.__kernel14(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel15(a, src + 89, bias, stage, 512, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel14(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

@@ -1229,41 +1229,56 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 8 panels
-    Self.parallelRanges(12, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (198080 &+ block &* 1024))
-          let bias = UnsafePointer(weights + (210368 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 256, 169, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 256, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 8
+      let endPanel = min(firstPanel &+ 8, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 24576)
+          for i in 0..<256 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(12, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (198080 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (210368 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 676 &+ n), 256, 96, 169)
               }
               else {
-                Self.__kernel10(a, src + n, bias, stage, 256, 169, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel11(a, src + 89, bias, stage, 256, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1402,41 +1417,56 @@ public final class SqueezeNet1_1 {
     let src = x0
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 12 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(12, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (302960 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (321392 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 384, 169, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(12, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (302960 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (321392 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
-                Self.__kernel10(a, src + n, bias, stage, 384, 169, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1573,51 +1603,58 @@ public final class SqueezeNet1_1 {
   // in place: features.11.squeeze_activation (relu)
   private func features_11_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][384][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 36864)
-      for i in 0..<384 {
-        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 5 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (413984 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (438560 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 5
+      let endPanel = min(firstPanel &+ 5, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 36864)
+          for i in 0..<384 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (413984 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (438560 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
-                Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 36864)), bias, stage, 384, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1754,51 +1791,58 @@ public final class SqueezeNet1_1 {
   // in place: features.12.squeeze_activation (relu)
   private func features_12_squeeze(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 16 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(16, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (602976 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (635744 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(16, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (602976 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (635744 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
-                Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }
@@ -1936,51 +1980,58 @@ public final class SqueezeNet1_1 {
   // in place: classifier.2 (relu)
   private func classifier_1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     let src = x0
-    // the 1 full panels packed as [panel][512][96]
-    let packedPanels = scratch + 0
-    for panel in 0..<1 {
-      let to = packedPanels + (panel &* 49152)
-      for i in 0..<512 {
-        (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
-      }
-    }
     // the last 73 pixels: a 80-wide panel that overlaps the one before
     // 250 blocks of 4 channels x 2 panels of 96 pixels, in 1 chunk(s) of 4 panels
-    Self.parallelRanges(250, threads: threads, pool: pool) {
-      first, end in
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for block in first..<end {
-          let a = UnsafePointer(weights + (800160 &+ block &* 2048))
-          let bias = UnsafePointer(weights + (1312160 &+ block &* 4))
-          for panel in 0..<2 {
-            let n = panel &* 96
-            if panel != 1 {
-              Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
-            }
-            else {
-              if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 80 &+ 7)
-                  for p in 0..<73 {
-                    o[p] = s[p]
-                  }
-                }
+    let packedPanels = scratch + 0
+    for chunk in 0..<1 {
+      let firstPanel = chunk &* 4
+      let endPanel = min(firstPanel &+ 4, 2)
+      let packedEnd = min(endPanel, 1)
+      for slot in 0..<1 {
+        let panel = firstPanel &+ slot
+        if panel < packedEnd {
+          let to = packedPanels + (slot &* 49152)
+          for i in 0..<512 {
+            (to + (i &* 96)).update(from: src + (i &* 169 &+ panel &* 96), count: 96)
+          }
+        }
+      }
+      Self.parallelRanges(250, threads: threads, pool: pool) {
+        first, end in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+          buffer in
+          let stage = buffer.baseAddress!
+          for block in first..<end {
+            let a = UnsafePointer(weights + (800160 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1312160 &+ block &* 4))
+            for panel in firstPanel..<endPanel {
+              let n = panel &* 96
+              if panel != 1 {
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
-                Self.__kernel10(a, UnsafePointer(packedPanels + (panel &* 49152)), bias, stage, 512, 96, 96)
-                let valid = 4
-                for r in 0..<valid {
-                  let c = block &* 4 &+ r
-                  let o = y + (c &* 169 &+ n)
-                  let s = stage + (r &* 96)
-                  for p in 0..<96 {
-                    o[p] = s[p]
+                if panel == 1 {
+                  Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 80 &+ 7)
+                    for p in 0..<73 {
+                      o[p] = s[p]
+                    }
+                  }
+                }
+                else {
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  let valid = 4
+                  for r in 0..<valid {
+                    let c = block &* 4 &+ r
+                    let o = y + (c &* 169 &+ n)
+                    let s = stage + (r &* 96)
+                    for p in 0..<96 {
+                      o[p] = s[p]
+                    }
                   }
                 }
               }

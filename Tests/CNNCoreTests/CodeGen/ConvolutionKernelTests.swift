@@ -67,6 +67,22 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("sink += ahead["), "fcbig loads ahead")
   }
 
+  /// A 1x1 layer deep enough (256 channels in) that its panels are copied contiguous chunk by
+  /// chunk: two chunks, the second holding the overlapping last panel, 4 blocks of 12 channels
+  /// (the last partial) split across threads.
+  func testPackedPanelChunksAgreeWithInterpreter() throws {
+    let spec = """
+      network PackedChunks
+      input 40x30x256
+      p: conv 45 1x1 | relu
+      q: conv 20 1x1
+
+      """
+    let source = try checkThreadsAndInterpreter(spec, type: "PackedChunks")
+    XCTAssertTrue(source.contains("in 2 chunk(s) of 24 panels"), "two chunks")
+    XCTAssertTrue(source.contains("let packedEnd = min(endPanel, 37)"), "p packs its panels per chunk")
+  }
+
   /// Generates `spec`, runs it with 1 and 2 threads (bit-identical) and against the interpreter;
   /// returns the generated source.
   @discardableResult

@@ -135,12 +135,13 @@ extension Convolution {
     let copied = tailIsCopied(context, n: pixels, tail: cut.tail)
     return (tail: copied ? g.inPerGroup * tailWidth(context, tail: cut.tail) : 0,
             subsampled: strided ? g.inPerGroup * pixels : 0,
-            packed: packsPanels(context) ? g.inPerGroup * cut.full * width : 0)
+            packed: packsPanels(context) ? g.inPerGroup * min(cut.full, chunkPanels(context)) * width : 0)
   }
 
-  /// Whether the full pixel panels are first copied contiguous: when a panel (`k` rows of
-  /// `width` floats, `n` apart in the input) no longer fits L1 and many weight blocks read it
-  /// again. Read in place, each of its rows is a separate, often line-splitting access that the
+  /// Whether the full pixel panels are copied contiguous (one L2-sized chunk at a time, just
+  /// before the weight blocks run over it): when a panel (`k` rows of `width` floats, `n` apart
+  /// in the input) no longer fits L1 and at least 4 weight blocks read it again (ResNet-50's
+  /// layer2 conv1, 512 x 784 pixels into 128 channels: 1.64 → 1.45 ms). Read in place, each of its rows is a separate, often line-splitting access that the
   /// prefetcher follows badly (SqueezeNet 1.1's classifier, 512 x 169 pixels into 1,000
   /// channels: 2.0 → 1.6 ms packed); the copy costs one pass over the input.
   static func packsPanels(_ context: KernelContext) -> Bool {
@@ -148,7 +149,7 @@ extension Convolution {
     let width = panelWidth(context)
     let cut = GEMMPanels(m: context.output.channels, k: k, n: context.output.height * context.output.width,
                          rows: pointwiseRows(context), width: width, weightOffset: 0)
-    return k * width * 4 > 24 * 1024 && cut.blocks >= 16 && cut.full > 0
+    return k * width * 4 > 24 * 1024 && cut.blocks >= 4 && cut.full > 0
   }
 
   /// The clamp the micro-kernel can apply itself when the fused followers are exactly it.
@@ -166,6 +167,11 @@ extension Convolution {
   /// panels that stays in L2, so each block's weights are read once per chunk rather than once
   /// per panel (1x1 layers with few pixels and many channels read megabytes of weights).
   static let pointwiseChunkBytes = 768 * 1024
+
+  /// Panels per chunk (`pointwiseChunkBytes` of input).
+  static func chunkPanels(_ context: KernelContext) -> Int {
+    max(1, pointwiseChunkBytes / (4 * geometry(context).inPerGroup * panelWidth(context)))
+  }
 
   /// `y[c][n] = bias[c] + sum_k w[c][k] x[k][n]`. Full panels of full blocks are stored by the
   /// micro-kernel straight into `y` (clamped there); the last, narrower panel runs a kernel
@@ -188,18 +194,8 @@ extension Convolution {
     let tailKernel = tail > 0 ? GEMM.microKernel(context, rows: rows, width: lastWidth, clamp: clamp ?? .none) : kernel
     emitPointwiseSource(context, g, scratchCut, &out)
     let packs = scratchCut.packed > 0
-    if packs {
-      out.line("// the \(full) full panels packed as [panel][\(k)][\(width)]")
-      out.line("let packedPanels = scratch + \(scratchCut.tail + scratchCut.subsampled)")
-      out.block(forLoop("panel", full)) { out in
-        out.line("let to = packedPanels + (panel &* \(k * width))")
-        out.block(forLoop("i", k)) { out in
-          out.line("(to + (i &* \(width))).update(from: src + (i &* \(n) &+ panel &* \(width)), count: \(width))")
-        }
-      }
-    }
     // A full panel's first row and row stride.
-    let fullPanel = packs ? "UnsafePointer(packedPanels + (panel &* \(k * width)))" : "src + n"
+    let fullPanel = packs ? "UnsafePointer(packedPanels + ((panel &- firstPanel) &* \(k * width)))" : "src + n"
     let fullStride = packs ? width : n
     // The last panel's first row, row stride and first stored column of its `lastWidth`.
     var tailPanel = (first: "src + \(n - lastWidth)", stride: n, skip: lastWidth - tail)
@@ -214,7 +210,7 @@ extension Convolution {
     } else if tail > 0 {
       out.line("// the last \(tail) pixels: a \(lastWidth)-wide panel that overlaps the one before")
     }
-    let chunkPanels = max(1, pointwiseChunkBytes / (4 * k * width))
+    let chunkPanels = Self.chunkPanels(context)
     let chunks = (panels + chunkPanels - 1) / chunkPanels
     let splitBlocks = blocks >= 2
     let parallel = Threading.worthSplitting(work: macs(context), iterations: splitBlocks ? blocks : panels)
@@ -225,49 +221,38 @@ extension Convolution {
       .compactMap { $0 }
     let direct = clamp == nil ? "false" : whole.isEmpty ? "true" : whole.joined(separator: " && ")
     let staged = StagedStore(rows: rows, lastRows: lastRows, blocks: blocks, n: n, clamped: clamp != nil)
-    Threading.emitRanges(splitBlocks ? blocks : panels, parallel: parallel, &out) { out in
-      let loops = { (out: inout SwiftEmitter) in
-        let body = { (out: inout SwiftEmitter) in
-          out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
-          out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
-          let panelRange = splitBlocks
-            ? (chunks == 1 ? "0..<\(panels)" : "(chunk &* \(chunkPanels))..<min(chunk &* \(chunkPanels) &+ \(chunkPanels), \(panels))")
-            : "first..<end"
-          out.block("for panel in \(panelRange)") { out in
-            out.line("let n = panel &* \(width)")
-            if direct != "false" {
-              out.block(direct == "true" ? "do" : "if \(direct)") { out in
-                out.line("Self.\(kernel)(a, \(fullPanel), bias, y + (block &* \(rows * n) &+ n), \(k), \(fullStride), \(n))")
-              }
-            }
-            if direct != "true" {
-              let stagedBlock = { (out: inout SwiftEmitter) in
-                let wholePanel = { (out: inout SwiftEmitter) in
-                  out.line("Self.\(kernel)(a, \(fullPanel), bias, stage, \(k), \(fullStride), \(width))")
-                  staged.emit(context, columns: width, stride: width, skip: 0, &out)
-                }
-                if tail > 0 {
-                  out.block("if panel == \(full)") { out in
-                    out.line("Self.\(tailKernel)(a, \(tailPanel.first), bias, stage, \(k), \(tailPanel.stride), \(lastWidth))")
-                    staged.emit(context, columns: tail, stride: lastWidth, skip: tailPanel.skip, &out)
-                  }
-                  if full > 0 { out.block("else", wholePanel) }
-                } else {
-                  wholePanel(&out)
-                }
-              }
-              if direct == "false" { stagedBlock(&out) } else { out.block("else", stagedBlock) }
-            }
+    let body = { (panelRange: String, out: inout SwiftEmitter) in
+      out.line("let a = UnsafePointer(weights + (\(context.weightOffset) &+ block &* \(k * rows)))")
+      out.line("let bias = UnsafePointer(weights + (\(biasOffset) &+ block &* \(rows)))")
+      out.block("for panel in \(panelRange)") { out in
+        out.line("let n = panel &* \(width)")
+        if direct != "false" {
+          out.block(direct == "true" ? "do" : "if \(direct)") { out in
+            out.line("Self.\(kernel)(a, \(fullPanel), bias, y + (block &* \(rows * n) &+ n), \(k), \(fullStride), \(n))")
           }
         }
-        if splitBlocks {
-          let blockLoop = { (out: inout SwiftEmitter) in out.block("for block in first..<end", body) }
-          if chunks > 1 { out.block(forLoop("chunk", chunks), blockLoop) } else { blockLoop(&out) }
-        } else {
-          out.block(forLoop("block", blocks), body)
+        if direct != "true" {
+          let stagedBlock = { (out: inout SwiftEmitter) in
+            let wholePanel = { (out: inout SwiftEmitter) in
+              out.line("Self.\(kernel)(a, \(fullPanel), bias, stage, \(k), \(fullStride), \(width))")
+              staged.emit(context, columns: width, stride: width, skip: 0, &out)
+            }
+            if tail > 0 {
+              out.block("if panel == \(full)") { out in
+                out.line("Self.\(tailKernel)(a, \(tailPanel.first), bias, stage, \(k), \(tailPanel.stride), \(lastWidth))")
+                staged.emit(context, columns: tail, stride: lastWidth, skip: tailPanel.skip, &out)
+              }
+              if full > 0 { out.block("else", wholePanel) }
+            } else {
+              wholePanel(&out)
+            }
+          }
+          if direct == "false" { stagedBlock(&out) } else { out.block("else", stagedBlock) }
         }
       }
-      // The staging buffer only when some tile goes through it (an unused one is a warning).
+    }
+    // The staging buffer only when some tile goes through it (an unused one is a warning).
+    let withStage = { (out: inout SwiftEmitter, loops: (inout SwiftEmitter) -> Void) in
       if direct == "true" {
         loops(&out)
       } else {
@@ -275,6 +260,49 @@ extension Convolution {
           out.line("buffer in")
           out.line("let stage = buffer.baseAddress!")
           loops(&out)
+        }
+      }
+    }
+    if packs {
+      // Chunk by chunk: the chunk's full panels are copied contiguous (threads split the copy),
+      // then the threads' weight blocks run over them while they are in L2. (Packing the whole
+      // input first spilled L2 on ResNet-50's layer1 conv1, 3.2 MB: 0.79 -> 1.2 ms.)
+      let packSlots = min(chunkPanels, full)
+      out.line("let packedPanels = scratch + \(scratchCut.tail + scratchCut.subsampled)")
+      out.block(forLoop("chunk", chunks)) { out in
+        out.line("let firstPanel = chunk &* \(chunkPanels)")
+        out.line("let endPanel = min(firstPanel &+ \(chunkPanels), \(panels))")
+        out.line("let packedEnd = min(endPanel, \(full))")
+        Threading.emitLoop("slot", packSlots,
+                           parallel: Threading.worthSplitting(work: k * width * packSlots, iterations: packSlots),
+                           &out) { out in
+          out.line("let panel = firstPanel &+ slot")
+          out.block("if panel < packedEnd") { out in
+            out.line("let to = packedPanels + (slot &* \(k * width))")
+            out.block(forLoop("i", k)) { out in
+              out.line("(to + (i &* \(width))).update(from: src + (i &* \(n) &+ panel &* \(width)), count: \(width))")
+            }
+          }
+        }
+        Threading.emitRanges(blocks, parallel: parallel, &out) { out in
+          withStage(&out) { out in
+            out.block("for block in first..<end") { out in body("firstPanel..<endPanel", &out) }
+          }
+        }
+      }
+      return
+    }
+    Threading.emitRanges(splitBlocks ? blocks : panels, parallel: parallel, &out) { out in
+      withStage(&out) { out in
+        if splitBlocks {
+          let panelRange = chunks == 1 ? "0..<\(panels)"
+            : "(chunk &* \(chunkPanels))..<min(chunk &* \(chunkPanels) &+ \(chunkPanels), \(panels))"
+          let blockLoop = { (out: inout SwiftEmitter) in
+            out.block("for block in first..<end") { out in body(panelRange, &out) }
+          }
+          if chunks > 1 { out.block(forLoop("chunk", chunks), blockLoop) } else { blockLoop(&out) }
+        } else {
+          out.block(forLoop("block", blocks)) { out in body("first..<end", &out) }
         }
       }
     }
