@@ -87,4 +87,24 @@ final class DepthwiseKernelTests: XCTestCase {
     try helpers.checkThreadsAndInterpreter(Self.rowsSpecs[1], type: "DepthwiseRows")
     try helpers.checkEveryLayer(Self.rowsSpecs[1], outputs: "output @asym5, @pair\n")
   }
+
+  /// The flat kernel for small stride-1 planes (`Convolution+DepthwiseFlat.swift`): 3x3 on 7x7
+  /// (vectors spanning rows and, at the plane's ends, planes), dilation, 5x5 on 8x8 with relu6;
+  /// the first and last channels take the strips.
+  static let flatSpec = """
+    network DepthwiseFlat
+    input 7x7x6
+    a: dwconv 3x3 p1 | relu
+    b: dwconv 3x3 d2 p2 | relu6
+    c: conv 6 3x3 g6 p1 | relu
+    up: conv 6 2x2 p1 | relu
+    d: dwconv 5x5 p2 | relu6
+
+    """
+
+  func testFlatPlanesAgreeWithInterpreterAndThreadsAreIdentical() throws {
+    let source = try helpers.checkThreadsAndInterpreter(Self.flatSpec, type: "DepthwiseFlat")
+    XCTAssertTrue(source.contains("for v in 0..<"), "small planes use the flat kernel")
+    try helpers.checkEveryLayer(Self.flatSpec, outputs: "output @a, @b, @c, @d\n")
+  }
 }

@@ -20,6 +20,14 @@ extension Convolution {
       && g.kernelH * g.kernelW <= 49
   }
 
+  /// Whether a depthwise step runs on several threads. A depthwise multiply-add costs several
+  /// times a dense one (one FMA per loaded vector, planes copied or masked, per-plane setup:
+  /// MobileNetV1's depthwise layers run at 13-60 GFLOP/s against ~140 for its 1x1 convs), so
+  /// its work counts 5x toward `Threading.minimumWork`: the 14x14 and 7x7 layers (0.04 ms) split.
+  static func splitsDepthwise(_ context: KernelContext) -> Bool {
+    Threading.worthSplitting(work: 5 * macs(context), iterations: context.output.channels)
+  }
+
   static func emitDepthwise(_ context: KernelContext, _ g: Geometry, _ out: inout SwiftEmitter) {
     emitPolyphase(context, PhasePlan(context, g), &out)
   }
@@ -93,8 +101,12 @@ extension Convolution {
       emitDepthwiseRows(context, plan, rows, &out)
       return
     }
+    if let flat = FlatPlane(context) {
+      emitFlatPlanes(context, plan, flat, &out)
+      return
+    }
     let output = context.output
-    let parallel = Threading.worthSplitting(work: macs(context), iterations: output.channels)
+    let parallel = splitsDepthwise(context)
     let stage = plan.stripVectors * context.lanes
     // Blocks of channels, each zeroing its buffer once (the copies never write the borders).
     let blocks = parallel ? min(output.channels, 8) : 1
@@ -107,16 +119,21 @@ extension Convolution {
         out.line("plane.update(repeating: 0, count: \(plan.count))")
         out.block("for c in (block &* \(channels) / \(blocks))..<((block &+ 1) &* \(channels) / \(blocks))") { out in
           emitWeights(context, plan, &out)
-          out.line("var copied = 0")
-          out.block(forLoop("strip", plan.strips)) { out in
-            out.line("let need = min(\(context.input.height), strip &* \(plan.needPerStrip) &+ \(plan.needBase))")
-            emitPhaseCopy(context, geometry(context), plan, &out)
-            out.line("copied = max(copied, need)")
-            emitPhaseSums(context, plan, &out)
-            emitCopyOut(context, plan, &out)
-          }
+          emitStrips(context, plan, &out)
         }
       }
+    }
+  }
+
+  /// Channel `c` strip by strip: rows copied into `plane`, sums into `stage`, valid columns out.
+  static func emitStrips(_ context: KernelContext, _ plan: PhasePlan, _ out: inout SwiftEmitter) {
+    out.line("var copied = 0")
+    out.block(forLoop("strip", plan.strips)) { out in
+      out.line("let need = min(\(context.input.height), strip &* \(plan.needPerStrip) &+ \(plan.needBase))")
+      emitPhaseCopy(context, geometry(context), plan, &out)
+      out.line("copied = max(copied, need)")
+      emitPhaseSums(context, plan, &out)
+      emitCopyOut(context, plan, &out)
     }
   }
 

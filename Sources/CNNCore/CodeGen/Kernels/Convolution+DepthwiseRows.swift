@@ -13,7 +13,9 @@
 /// This replaces the polyphase copy, whose plane buffer outgrows L1 on big planes. MobileNetV1,
 /// 1 thread, ms (min of 8 A/B runs, row blocks -> direct rows): 112x112x32 0.185 -> 0.144,
 /// 112 -> 56 s2 0.275 -> 0.158, 56x56x128 0.143 -> 0.129, 56 -> 28 s2 0.068 -> 0.060, 28x28x256
-/// 0.056 -> 0.050; MobileNetV2 112 -> 56 s2 (96 channels) 0.412 -> 0.225.
+/// 0.056 -> 0.050; MobileNetV2 112 -> 56 s2 (96 channels) 0.412 -> 0.225. Rows narrower than a
+/// vector stay on the strips: computing garbage lanes past the row end (stored partially on a
+/// plane's last row) was slower there (14x14x512 0.045 -> 0.085 ms, 28 -> 14 s2 0.043 -> 0.048).
 extension Convolution {
   struct DepthwiseRows {
     var rows, blocks, inputRows, chunks: Int
@@ -71,7 +73,7 @@ extension Convolution {
   static func emitDepthwiseRows(_ context: KernelContext, _ plan: PhasePlan, _ rows: DepthwiseRows,
                                 _ out: inout SwiftEmitter) {
     let output = context.output
-    let parallel = Threading.worthSplitting(work: macs(context), iterations: output.channels)
+    let parallel = splitsDepthwise(context)
     let blocks = parallel ? min(output.channels, 8) : 1
     let channels = output.channels
     let extent = rows.maxRead - rows.minRead + 1
