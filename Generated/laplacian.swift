@@ -114,13 +114,14 @@ public final class Laplacian {
   // laplacian: dwconv 3x3 p1 bias=false weights=[   (line 14)
   // dwconv 128x128x3 -> 128x128x3, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func laplacian(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      block in
       let zeros = UnsafePointer(Self.__kernel0 + 1)
       let zero = SIMD16<Float>(repeating: 0)
       let lane = UnsafeRawPointer(Self.__kernel0 + 130).loadUnaligned(as: SIMD16<Float>.self)
       let low1 = lane .< SIMD16<Float>(repeating: 1)
       let high1 = lane .>= SIMD16<Float>(repeating: 15)
-      for c in (block &* 3 / 1)..<((block &+ 1) &* 3 / 1) {
+      for c in (block &* 3 / 3)..<((block &+ 1) &* 3 / 3) {
         let kernel = weights + (0 &+ c &* 9)
         let w0 = SIMD16<Float>(repeating: kernel[0])
         let w1 = SIMD16<Float>(repeating: kernel[1])

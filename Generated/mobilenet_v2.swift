@@ -3568,13 +3568,14 @@ public final class MobileNetV2 {
   // folded: features.7.conv.1.1 (bn)
   // in place: features.7.conv.1.2 (relu6)
   private func features_7_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 1124) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 900
         plane.update(repeating: 0, count: 900)
-        for c in (block &* 192 / 1)..<((block &+ 1) &* 192 / 1) {
+        for c in (block &* 192 / 8)..<((block &+ 1) &* 192 / 8) {
           let kernel = weights + (60656 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -3784,13 +3785,14 @@ public final class MobileNetV2 {
   // folded: features.8.conv.1.1 (bn)
   // in place: features.8.conv.1.2 (relu6)
   private func features_8_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
           let kernel = weights + (99888 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -4011,13 +4013,14 @@ public final class MobileNetV2 {
   // folded: features.9.conv.1.1 (bn)
   // in place: features.9.conv.1.2 (relu6)
   private func features_9_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
           let kernel = weights + (153328 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -4238,13 +4241,14 @@ public final class MobileNetV2 {
   // folded: features.10.conv.1.1 (bn)
   // in place: features.10.conv.1.2 (relu6)
   private func features_10_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
           let kernel = weights + (206768 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -4464,13 +4468,14 @@ public final class MobileNetV2 {
   // folded: features.11.conv.1.1 (bn)
   // in place: features.11.conv.1.2 (relu6)
   private func features_11_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 482) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 258
         plane.update(repeating: 0, count: 258)
-        for c in (block &* 384 / 1)..<((block &+ 1) &* 384 / 1) {
+        for c in (block &* 384 / 8)..<((block &+ 1) &* 384 / 8) {
           let kernel = weights + (260208 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -5175,13 +5180,14 @@ public final class MobileNetV2 {
   // folded: features.14.conv.1.1 (bn)
   // in place: features.14.conv.1.2 (relu6)
   private func features_14_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
         let plane = buffer.baseAddress!
         let stage = plane + 256
         plane.update(repeating: 0, count: 256)
-        for c in (block &* 576 / 1)..<((block &+ 1) &* 576 / 1) {
+        for c in (block &* 576 / 8)..<((block &+ 1) &* 576 / 8) {
           let kernel = weights + (590928 &+ c &* 9)
           let w0 = SIMD16<Float>(repeating: kernel[0])
           let w1 = SIMD16<Float>(repeating: kernel[1])
@@ -5356,84 +5362,119 @@ public final class MobileNetV2 {
   // folded: features.15.conv.1.1 (bn)
   // in place: features.15.conv.1.2 (relu6)
   private func features_15_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 90
-        plane.update(repeating: 0, count: 90)
-        for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
-          let kernel = weights + (844736 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[853376 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(7, strip &* 7 &+ 8)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 7 &+ row) &* 7)
-              let to = plane + ((row &+ 1) &* 9)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let masks = UnsafePointer(Self.__kernel17)
+      for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
+        let kernel = weights + (844736 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[853376 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 959 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
+            buffer in
+            let plane = buffer.baseAddress!
+            let stage = plane + 90
+            plane.update(repeating: 0, count: 90)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(7, strip &* 7 &+ 8)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 7 &+ row) &* 7)
+                let to = plane + ((row &+ 1) &* 9)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
               }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 4
+              for i in first..<min(4, first &+ 4) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              even[6] = src[6]
+              let top = strip &* 7
+              for oy in top..<min(7, top &+ 7) {
+                let even = y + ((c &* 7 &+ oy) &* 7)
+                let src = UnsafePointer(stage + ((oy &- top) &* 9))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
+              }
             }
-            copied = max(copied, need)
-            let first = strip &* 4
-            for i in first..<min(4, first &+ 4) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 7
-            for oy in top..<min(7, top &+ 7) {
-              let even = y + ((c &* 7 &+ oy) &* 7)
-              let src = UnsafePointer(stage + ((oy &- top) &* 9))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-              even[6] = src[6]
-            }
+          }
+        }
+        else {
+          let p = x0 + c &* 49
+          let o = y + c &* 49
+          for v in 0..<4 {
+            let start = min(v &* 16, 33)
+            let q = p + start
+            let m = masks + v &* 144
+            var acc = bias
+            let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w0, q0)
+            let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w1, q1)
+            let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w2, q2)
+            let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w3, q3)
+            let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w4, q4)
+            let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w5, q5)
+            let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w6, q6)
+            let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w7, q7)
+            let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w8, q8)
+            acc = acc.replacing(with: zero, where: acc .< zero)
+            acc = acc.replacing(with: six, where: acc .> six)
+            UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
           }
         }
       }
@@ -5548,84 +5589,119 @@ public final class MobileNetV2 {
   // folded: features.16.conv.1.1 (bn)
   // in place: features.16.conv.1.2 (relu6)
   private func features_16_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 90
-        plane.update(repeating: 0, count: 90)
-        for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
-          let kernel = weights + (1164592 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1173232 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(7, strip &* 7 &+ 8)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 7 &+ row) &* 7)
-              let to = plane + ((row &+ 1) &* 9)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let masks = UnsafePointer(Self.__kernel17)
+      for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
+        let kernel = weights + (1164592 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1173232 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 959 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
+            buffer in
+            let plane = buffer.baseAddress!
+            let stage = plane + 90
+            plane.update(repeating: 0, count: 90)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(7, strip &* 7 &+ 8)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 7 &+ row) &* 7)
+                let to = plane + ((row &+ 1) &* 9)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
               }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 4
+              for i in first..<min(4, first &+ 4) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              even[6] = src[6]
+              let top = strip &* 7
+              for oy in top..<min(7, top &+ 7) {
+                let even = y + ((c &* 7 &+ oy) &* 7)
+                let src = UnsafePointer(stage + ((oy &- top) &* 9))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
+              }
             }
-            copied = max(copied, need)
-            let first = strip &* 4
-            for i in first..<min(4, first &+ 4) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 7
-            for oy in top..<min(7, top &+ 7) {
-              let even = y + ((c &* 7 &+ oy) &* 7)
-              let src = UnsafePointer(stage + ((oy &- top) &* 9))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-              even[6] = src[6]
-            }
+          }
+        }
+        else {
+          let p = x0 + c &* 49
+          let o = y + c &* 49
+          for v in 0..<4 {
+            let start = min(v &* 16, 33)
+            let q = p + start
+            let m = masks + v &* 144
+            var acc = bias
+            let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w0, q0)
+            let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w1, q1)
+            let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w2, q2)
+            let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w3, q3)
+            let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w4, q4)
+            let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w5, q5)
+            let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w6, q6)
+            let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w7, q7)
+            let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w8, q8)
+            acc = acc.replacing(with: zero, where: acc .< zero)
+            acc = acc.replacing(with: six, where: acc .> six)
+            UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
           }
         }
       }
@@ -5739,84 +5815,119 @@ public final class MobileNetV2 {
   // folded: features.17.conv.1.1 (bn)
   // in place: features.17.conv.1.2 (relu6)
   private func features_17_conv_1_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for block in 0..<1 {
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
-        buffer in
-        let plane = buffer.baseAddress!
-        let stage = plane + 90
-        plane.update(repeating: 0, count: 90)
-        for c in (block &* 960 / 1)..<((block &+ 1) &* 960 / 1) {
-          let kernel = weights + (1484448 &+ c &* 9)
-          let w0 = SIMD16<Float>(repeating: kernel[0])
-          let w1 = SIMD16<Float>(repeating: kernel[1])
-          let w2 = SIMD16<Float>(repeating: kernel[2])
-          let w3 = SIMD16<Float>(repeating: kernel[3])
-          let w4 = SIMD16<Float>(repeating: kernel[4])
-          let w5 = SIMD16<Float>(repeating: kernel[5])
-          let w6 = SIMD16<Float>(repeating: kernel[6])
-          let w7 = SIMD16<Float>(repeating: kernel[7])
-          let w8 = SIMD16<Float>(repeating: kernel[8])
-          let bias = SIMD16<Float>(repeating: weights[1493088 &+ c])
-          let zero = SIMD16<Float>(repeating: 0)
-          let six = SIMD16<Float>(repeating: 6)
-          var copied = 0
-          for strip in 0..<1 {
-            let need = min(7, strip &* 7 &+ 8)
-            for row in copied..<max(copied, need) {
-              let src = x0 + ((c &* 7 &+ row) &* 7)
-              let to = plane + ((row &+ 1) &* 9)
-              let even = to + 1
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+    Self.parallelFor(8, threads: threads, pool: pool) {
+      block in
+      let masks = UnsafePointer(Self.__kernel17)
+      for c in (block &* 960 / 8)..<((block &+ 1) &* 960 / 8) {
+        let kernel = weights + (1484448 &+ c &* 9)
+        let w0 = SIMD16<Float>(repeating: kernel[0])
+        let w1 = SIMD16<Float>(repeating: kernel[1])
+        let w2 = SIMD16<Float>(repeating: kernel[2])
+        let w3 = SIMD16<Float>(repeating: kernel[3])
+        let w4 = SIMD16<Float>(repeating: kernel[4])
+        let w5 = SIMD16<Float>(repeating: kernel[5])
+        let w6 = SIMD16<Float>(repeating: kernel[6])
+        let w7 = SIMD16<Float>(repeating: kernel[7])
+        let w8 = SIMD16<Float>(repeating: kernel[8])
+        let bias = SIMD16<Float>(repeating: weights[1493088 &+ c])
+        let zero = SIMD16<Float>(repeating: 0)
+        let six = SIMD16<Float>(repeating: 6)
+        if c == 0 || c == 959 {
+          withUnsafeTemporaryAllocation(of: Float.self, capacity: 154) {
+            buffer in
+            let plane = buffer.baseAddress!
+            let stage = plane + 90
+            plane.update(repeating: 0, count: 90)
+            var copied = 0
+            for strip in 0..<1 {
+              let need = min(7, strip &* 7 &+ 8)
+              for row in copied..<max(copied, need) {
+                let src = x0 + ((c &* 7 &+ row) &* 7)
+                let to = plane + ((row &+ 1) &* 9)
+                let even = to + 1
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
               }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+              copied = max(copied, need)
+              let first = strip &* 4
+              for i in first..<min(4, first &+ 4) {
+                let q = UnsafePointer(plane + (i &* 16))
+                var acc = bias
+                let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w0, p0)
+                let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w1, p1)
+                let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w2, p2)
+                let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w3, p3)
+                let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w4, p4)
+                let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w5, p5)
+                let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w6, p6)
+                let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w7, p7)
+                let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
+                acc = Self.__kernel1(acc, w8, p8)
+                acc = acc.replacing(with: zero, where: acc .< zero)
+                acc = acc.replacing(with: six, where: acc .> six)
+                UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
               }
-              even[6] = src[6]
+              let top = strip &* 7
+              for oy in top..<min(7, top &+ 7) {
+                let even = y + ((c &* 7 &+ oy) &* 7)
+                let src = UnsafePointer(stage + ((oy &- top) &* 9))
+                do {
+                  let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
+                  UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
+                }
+                do {
+                  let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
+                  UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
+                }
+                even[6] = src[6]
+              }
             }
-            copied = max(copied, need)
-            let first = strip &* 4
-            for i in first..<min(4, first &+ 4) {
-              let q = UnsafePointer(plane + (i &* 16))
-              var acc = bias
-              let p0 = UnsafeRawPointer(q + 0).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w0, p0)
-              let p1 = UnsafeRawPointer(q + 1).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w1, p1)
-              let p2 = UnsafeRawPointer(q + 2).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w2, p2)
-              let p3 = UnsafeRawPointer(q + 9).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w3, p3)
-              let p4 = UnsafeRawPointer(q + 10).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w4, p4)
-              let p5 = UnsafeRawPointer(q + 11).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w5, p5)
-              let p6 = UnsafeRawPointer(q + 18).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w6, p6)
-              let p7 = UnsafeRawPointer(q + 19).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w7, p7)
-              let p8 = UnsafeRawPointer(q + 20).loadUnaligned(as: SIMD16<Float>.self)
-              acc = Self.__kernel1(acc, w8, p8)
-              acc = acc.replacing(with: zero, where: acc .< zero)
-              acc = acc.replacing(with: six, where: acc .> six)
-              UnsafeMutableRawPointer(stage + ((i &- first) &* 16)).storeBytes(of: acc, as: SIMD16<Float>.self)
-            }
-            let top = strip &* 7
-            for oy in top..<min(7, top &+ 7) {
-              let even = y + ((c &* 7 &+ oy) &* 7)
-              let src = UnsafePointer(stage + ((oy &- top) &* 9))
-              do {
-                let v = UnsafeRawPointer(src + (0)).loadUnaligned(as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(even + (0)).storeBytes(of: v, as: SIMD4<Float>.self)
-              }
-              do {
-                let v = UnsafeRawPointer(src + (4)).loadUnaligned(as: SIMD2<Float>.self)
-                UnsafeMutableRawPointer(even + (4)).storeBytes(of: v, as: SIMD2<Float>.self)
-              }
-              even[6] = src[6]
-            }
+          }
+        }
+        else {
+          let p = x0 + c &* 49
+          let o = y + c &* 49
+          for v in 0..<4 {
+            let start = min(v &* 16, 33)
+            let q = p + start
+            let m = masks + v &* 144
+            var acc = bias
+            let q0 = unsafeBitCast(UnsafeRawPointer(q + (-8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w0, q0)
+            let q1 = unsafeBitCast(UnsafeRawPointer(q + (-7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 16).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w1, q1)
+            let q2 = unsafeBitCast(UnsafeRawPointer(q + (-6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 32).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w2, q2)
+            let q3 = unsafeBitCast(UnsafeRawPointer(q + (-1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 48).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w3, q3)
+            let q4 = unsafeBitCast(UnsafeRawPointer(q + (0)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 64).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w4, q4)
+            let q5 = unsafeBitCast(UnsafeRawPointer(q + (1)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 80).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w5, q5)
+            let q6 = unsafeBitCast(UnsafeRawPointer(q + (6)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 96).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w6, q6)
+            let q7 = unsafeBitCast(UnsafeRawPointer(q + (7)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 112).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w7, q7)
+            let q8 = unsafeBitCast(UnsafeRawPointer(q + (8)).loadUnaligned(as: SIMD16<UInt32>.self) & UnsafeRawPointer(m + 128).loadUnaligned(as: SIMD16<UInt32>.self), to: SIMD16<Float>.self)
+            acc = Self.__kernel1(acc, w8, q8)
+            acc = acc.replacing(with: zero, where: acc .< zero)
+            acc = acc.replacing(with: six, where: acc .> six)
+            UnsafeMutableRawPointer(o + start).storeBytes(of: acc, as: SIMD16<Float>.self)
           }
         }
       }
@@ -7425,6 +7536,19 @@ public final class MobileNetV2 {
     c5_3 = c5_3.replacing(with: six, where: c5_3 .> six)
     (o5 + 192).storeBytes(of: c5_3, as: SIMD16<Float>.self)
   }
+
+  /// Lane masks of a flat depthwise kernel, 16 words each.
+  nonisolated(unsafe) private static let __kernel17: UnsafeMutablePointer<Float> = {
+    let patterns: [UInt64] = [48896, 65408, 57216, 49022, 65535, 57279, 49022, 65535, 57279, 61407, 65535, 63471, 61407, 65535, 63471, 61407, 65535, 63471, 64503, 65535, 65019, 64503, 65535, 65019, 1015, 1023, 507, 65019, 65535, 32509, 65019, 65535, 32509, 507, 511, 253]
+    let table = UnsafeMutableRawPointer.allocate(byteCount: 2304, alignment: 64).bindMemory(to: Float.self, capacity: 576)
+    for (k, pattern) in patterns.enumerated() {
+      for j in 0..<16 {
+        let bits: UInt32 = (pattern >> UInt64(j)) & 1 == 1 ? UInt32.max : 0
+        (table + (k * 16 + j)).initialize(to: Float(bitPattern: bits))
+      }
+    }
+    return table
+  }()
 
   // MARK: - Threading
 
