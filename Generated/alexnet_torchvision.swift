@@ -156,7 +156,8 @@ public final class AlexNetTorchvision {
   // conv 224x224x3 -> 55x55x64, kernel 11x11 stride 4x4 pad 2,2,2,2 (shapes HxWxC)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51984)
       plane.update(repeating: 0, count: 456)
       for row in 0..<224 {

@@ -1243,11 +1243,11 @@ public final class DenseNet121 {
     Expected(name: "classifier.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 8541888 floats.
+  /// Packed weights, 8054192 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1906688 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 717312 floats.
+  /// Zero-padded copies of convolution inputs, 430592 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -1270,12 +1270,12 @@ public final class DenseNet121 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 34167552, alignment: 64).bindMemory(to: Float.self, capacity: 8541888)
-    weights.initialize(repeating: 0, count: 8541888)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 32216768, alignment: 64).bindMemory(to: Float.self, capacity: 8054192)
+    weights.initialize(repeating: 0, count: 8054192)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 7626752, alignment: 64).bindMemory(to: Float.self, capacity: 1906688)
     arena.initialize(repeating: 0, count: 1906688)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2869248, alignment: 64).bindMemory(to: Float.self, capacity: 717312)
-    scratch.initialize(repeating: 0, count: 717312)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 1722368, alignment: 64).bindMemory(to: Float.self, capacity: 430592)
+    scratch.initialize(repeating: 0, count: 430592)
     Self.pack(file, "features.conv0.weight", bias: nil, norm: Self.fold(file, "features.norm0", epsilon: 1e-05, channels: 64), groups: 1, outPerGroup: 64, inner: 147, lanes: 8, into: weights + 0)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer1.norm1", epsilon: 1e-05, channels: 64)
@@ -1283,430 +1283,430 @@ public final class DenseNet121 {
       (weights + 9536).update(from: norm.shift, count: 64)
     }
     Self.pack(file, "features.denseblock1.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 64, lanes: 12, into: weights + 9600)
-    Self.packWinograd(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 18192)
+    Self.pack(file, "features.denseblock1.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 18192)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer2.norm1", epsilon: 1e-05, channels: 96)
-      (weights + 83776).update(from: norm.scale, count: 96)
-      (weights + 83872).update(from: norm.shift, count: 96)
+      (weights + 55088).update(from: norm.scale, count: 96)
+      (weights + 55184).update(from: norm.shift, count: 96)
     }
-    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 83968)
-    Self.packWinograd(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 96784)
+    Self.pack(file, "features.denseblock1.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 96, lanes: 12, into: weights + 55280)
+    Self.pack(file, "features.denseblock1.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 68096)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer3.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 162368).update(from: norm.scale, count: 128)
-      (weights + 162496).update(from: norm.shift, count: 128)
+      (weights + 104992).update(from: norm.scale, count: 128)
+      (weights + 105120).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 162624)
-    Self.packWinograd(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 179664)
+    Self.pack(file, "features.denseblock1.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 105248)
+    Self.pack(file, "features.denseblock1.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 122288)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer4.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 245248).update(from: norm.scale, count: 160)
-      (weights + 245408).update(from: norm.shift, count: 160)
+      (weights + 159184).update(from: norm.scale, count: 160)
+      (weights + 159344).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 245568)
-    Self.packWinograd(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 266832)
+    Self.pack(file, "features.denseblock1.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 159504)
+    Self.pack(file, "features.denseblock1.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 180768)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer5.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 332416).update(from: norm.scale, count: 192)
-      (weights + 332608).update(from: norm.shift, count: 192)
+      (weights + 217664).update(from: norm.scale, count: 192)
+      (weights + 217856).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 332800)
-    Self.packWinograd(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 358288)
+    Self.pack(file, "features.denseblock1.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 218048)
+    Self.pack(file, "features.denseblock1.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 243536)
     do {
       let norm = Self.fold(file, "features.denseblock1.denselayer6.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 423872).update(from: norm.scale, count: 224)
-      (weights + 424096).update(from: norm.shift, count: 224)
+      (weights + 280432).update(from: norm.scale, count: 224)
+      (weights + 280656).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 424320)
-    Self.packWinograd(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 454032)
+    Self.pack(file, "features.denseblock1.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock1.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 280880)
+    Self.pack(file, "features.denseblock1.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 310592)
     do {
       let norm = Self.fold(file, "features.transition1.norm", epsilon: 1e-05, channels: 256)
-      (weights + 519616).update(from: norm.scale, count: 256)
-      (weights + 519872).update(from: norm.shift, count: 256)
+      (weights + 347488).update(from: norm.scale, count: 256)
+      (weights + 347744).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 520128)
+    Self.pack(file, "features.transition1.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 348000)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer1.norm1", epsilon: 1e-05, channels: 128)
-      (weights + 554064).update(from: norm.scale, count: 128)
-      (weights + 554192).update(from: norm.shift, count: 128)
+      (weights + 381936).update(from: norm.scale, count: 128)
+      (weights + 382064).update(from: norm.shift, count: 128)
     }
-    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 554320)
-    Self.packWinograd(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 571360)
+    Self.pack(file, "features.denseblock2.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 128, lanes: 12, into: weights + 382192)
+    Self.pack(file, "features.denseblock2.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 399232)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer2.norm1", epsilon: 1e-05, channels: 160)
-      (weights + 636944).update(from: norm.scale, count: 160)
-      (weights + 637104).update(from: norm.shift, count: 160)
+      (weights + 436128).update(from: norm.scale, count: 160)
+      (weights + 436288).update(from: norm.shift, count: 160)
     }
-    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 637264)
-    Self.packWinograd(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 658528)
+    Self.pack(file, "features.denseblock2.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 160, lanes: 12, into: weights + 436448)
+    Self.pack(file, "features.denseblock2.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 457712)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer3.norm1", epsilon: 1e-05, channels: 192)
-      (weights + 724112).update(from: norm.scale, count: 192)
-      (weights + 724304).update(from: norm.shift, count: 192)
+      (weights + 494608).update(from: norm.scale, count: 192)
+      (weights + 494800).update(from: norm.shift, count: 192)
     }
-    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 724496)
-    Self.packWinograd(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 749984)
+    Self.pack(file, "features.denseblock2.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 192, lanes: 12, into: weights + 494992)
+    Self.pack(file, "features.denseblock2.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 520480)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer4.norm1", epsilon: 1e-05, channels: 224)
-      (weights + 815568).update(from: norm.scale, count: 224)
-      (weights + 815792).update(from: norm.shift, count: 224)
+      (weights + 557376).update(from: norm.scale, count: 224)
+      (weights + 557600).update(from: norm.shift, count: 224)
     }
-    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 816016)
-    Self.packWinograd(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 845728)
+    Self.pack(file, "features.denseblock2.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 224, lanes: 12, into: weights + 557824)
+    Self.pack(file, "features.denseblock2.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 587536)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer5.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 911312).update(from: norm.scale, count: 256)
-      (weights + 911568).update(from: norm.shift, count: 256)
+      (weights + 624432).update(from: norm.scale, count: 256)
+      (weights + 624688).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 911824)
-    Self.packWinograd(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 945760)
+    Self.pack(file, "features.denseblock2.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 624944)
+    Self.pack(file, "features.denseblock2.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 658880)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer6.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 1011344).update(from: norm.scale, count: 288)
-      (weights + 1011632).update(from: norm.shift, count: 288)
+      (weights + 695776).update(from: norm.scale, count: 288)
+      (weights + 696064).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 1011920)
-    Self.packWinograd(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1050080)
+    Self.pack(file, "features.denseblock2.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 12, into: weights + 696352)
+    Self.pack(file, "features.denseblock2.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 734512)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer7.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 1115664).update(from: norm.scale, count: 320)
-      (weights + 1115984).update(from: norm.shift, count: 320)
+      (weights + 771408).update(from: norm.scale, count: 320)
+      (weights + 771728).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 1116304)
-    Self.packWinograd(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1158688)
+    Self.pack(file, "features.denseblock2.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 12, into: weights + 772048)
+    Self.pack(file, "features.denseblock2.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 814432)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer8.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 1224272).update(from: norm.scale, count: 352)
-      (weights + 1224624).update(from: norm.shift, count: 352)
+      (weights + 851328).update(from: norm.scale, count: 352)
+      (weights + 851680).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 1224976)
-    Self.packWinograd(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1271584)
+    Self.pack(file, "features.denseblock2.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 12, into: weights + 852032)
+    Self.pack(file, "features.denseblock2.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 898640)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer9.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 1337168).update(from: norm.scale, count: 384)
-      (weights + 1337552).update(from: norm.shift, count: 384)
+      (weights + 935536).update(from: norm.scale, count: 384)
+      (weights + 935920).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 1337936)
-    Self.packWinograd(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1388768)
+    Self.pack(file, "features.denseblock2.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 12, into: weights + 936304)
+    Self.pack(file, "features.denseblock2.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 987136)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer10.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 1454352).update(from: norm.scale, count: 416)
-      (weights + 1454768).update(from: norm.shift, count: 416)
+      (weights + 1024032).update(from: norm.scale, count: 416)
+      (weights + 1024448).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1455184)
-    Self.packWinograd(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1510240)
+    Self.pack(file, "features.denseblock2.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 12, into: weights + 1024864)
+    Self.pack(file, "features.denseblock2.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1079920)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer11.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 1575824).update(from: norm.scale, count: 448)
-      (weights + 1576272).update(from: norm.shift, count: 448)
+      (weights + 1116816).update(from: norm.scale, count: 448)
+      (weights + 1117264).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1576720)
-    Self.packWinograd(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, outputs: 32, inputs: 128, lanes: 8, into: weights + 1636000)
+    Self.pack(file, "features.denseblock2.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 12, into: weights + 1117712)
+    Self.pack(file, "features.denseblock2.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1176992)
     do {
       let norm = Self.fold(file, "features.denseblock2.denselayer12.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 1701584).update(from: norm.scale, count: 480)
-      (weights + 1702064).update(from: norm.shift, count: 480)
+      (weights + 1213888).update(from: norm.scale, count: 480)
+      (weights + 1214368).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1702544)
-    Self.pack(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1766048)
+    Self.pack(file, "features.denseblock2.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock2.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 12, into: weights + 1214848)
+    Self.pack(file, "features.denseblock2.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1278352)
     do {
       let norm = Self.fold(file, "features.transition2.norm", epsilon: 1e-05, channels: 512)
-      (weights + 1802944).update(from: norm.scale, count: 512)
-      (weights + 1803456).update(from: norm.shift, count: 512)
+      (weights + 1315248).update(from: norm.scale, count: 512)
+      (weights + 1315760).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1803968)
+    Self.pack(file, "features.transition2.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 256, inner: 512, lanes: 12, into: weights + 1316272)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer1.norm1", epsilon: 1e-05, channels: 256)
-      (weights + 1939408).update(from: norm.scale, count: 256)
-      (weights + 1939664).update(from: norm.shift, count: 256)
+      (weights + 1451712).update(from: norm.scale, count: 256)
+      (weights + 1451968).update(from: norm.shift, count: 256)
     }
-    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1939920)
-    Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1972816)
+    Self.pack(file, "features.denseblock3.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 4, into: weights + 1452224)
+    Self.pack(file, "features.denseblock3.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1485120)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer2.norm1", epsilon: 1e-05, channels: 288)
-      (weights + 2009712).update(from: norm.scale, count: 288)
-      (weights + 2010000).update(from: norm.shift, count: 288)
+      (weights + 1522016).update(from: norm.scale, count: 288)
+      (weights + 1522304).update(from: norm.shift, count: 288)
     }
-    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 2010288)
-    Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2047280)
+    Self.pack(file, "features.denseblock3.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 4, into: weights + 1522592)
+    Self.pack(file, "features.denseblock3.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1559584)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer3.norm1", epsilon: 1e-05, channels: 320)
-      (weights + 2084176).update(from: norm.scale, count: 320)
-      (weights + 2084496).update(from: norm.shift, count: 320)
+      (weights + 1596480).update(from: norm.scale, count: 320)
+      (weights + 1596800).update(from: norm.shift, count: 320)
     }
-    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 2084816)
-    Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2125904)
+    Self.pack(file, "features.denseblock3.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 320, lanes: 4, into: weights + 1597120)
+    Self.pack(file, "features.denseblock3.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1638208)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer4.norm1", epsilon: 1e-05, channels: 352)
-      (weights + 2162800).update(from: norm.scale, count: 352)
-      (weights + 2163152).update(from: norm.shift, count: 352)
+      (weights + 1675104).update(from: norm.scale, count: 352)
+      (weights + 1675456).update(from: norm.shift, count: 352)
     }
-    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 2163504)
-    Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2208688)
+    Self.pack(file, "features.denseblock3.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 352, lanes: 4, into: weights + 1675808)
+    Self.pack(file, "features.denseblock3.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1720992)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer5.norm1", epsilon: 1e-05, channels: 384)
-      (weights + 2245584).update(from: norm.scale, count: 384)
-      (weights + 2245968).update(from: norm.shift, count: 384)
+      (weights + 1757888).update(from: norm.scale, count: 384)
+      (weights + 1758272).update(from: norm.shift, count: 384)
     }
-    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 2246352)
-    Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2295632)
+    Self.pack(file, "features.denseblock3.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 384, lanes: 4, into: weights + 1758656)
+    Self.pack(file, "features.denseblock3.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1807936)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer6.norm1", epsilon: 1e-05, channels: 416)
-      (weights + 2332528).update(from: norm.scale, count: 416)
-      (weights + 2332944).update(from: norm.shift, count: 416)
+      (weights + 1844832).update(from: norm.scale, count: 416)
+      (weights + 1845248).update(from: norm.shift, count: 416)
     }
-    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 2333360)
-    Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2386736)
+    Self.pack(file, "features.denseblock3.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 416, lanes: 4, into: weights + 1845664)
+    Self.pack(file, "features.denseblock3.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1899040)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer7.norm1", epsilon: 1e-05, channels: 448)
-      (weights + 2423632).update(from: norm.scale, count: 448)
-      (weights + 2424080).update(from: norm.shift, count: 448)
+      (weights + 1935936).update(from: norm.scale, count: 448)
+      (weights + 1936384).update(from: norm.shift, count: 448)
     }
-    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 2424528)
-    Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2482000)
+    Self.pack(file, "features.denseblock3.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 448, lanes: 4, into: weights + 1936832)
+    Self.pack(file, "features.denseblock3.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 1994304)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer8.norm1", epsilon: 1e-05, channels: 480)
-      (weights + 2518896).update(from: norm.scale, count: 480)
-      (weights + 2519376).update(from: norm.shift, count: 480)
+      (weights + 2031200).update(from: norm.scale, count: 480)
+      (weights + 2031680).update(from: norm.shift, count: 480)
     }
-    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2519856)
-    Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2581424)
+    Self.pack(file, "features.denseblock3.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 480, lanes: 4, into: weights + 2032160)
+    Self.pack(file, "features.denseblock3.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2093728)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer9.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 2618320).update(from: norm.scale, count: 512)
-      (weights + 2618832).update(from: norm.shift, count: 512)
+      (weights + 2130624).update(from: norm.scale, count: 512)
+      (weights + 2131136).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2619344)
-    Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2685008)
+    Self.pack(file, "features.denseblock3.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 2131648)
+    Self.pack(file, "features.denseblock3.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2197312)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer10.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 2721904).update(from: norm.scale, count: 544)
-      (weights + 2722448).update(from: norm.shift, count: 544)
+      (weights + 2234208).update(from: norm.scale, count: 544)
+      (weights + 2234752).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 2722992)
-    Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2792752)
+    Self.pack(file, "features.denseblock3.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 4, into: weights + 2235296)
+    Self.pack(file, "features.denseblock3.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2305056)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer11.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 2829648).update(from: norm.scale, count: 576)
-      (weights + 2830224).update(from: norm.shift, count: 576)
+      (weights + 2341952).update(from: norm.scale, count: 576)
+      (weights + 2342528).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 2830800)
-    Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2904656)
+    Self.pack(file, "features.denseblock3.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 4, into: weights + 2343104)
+    Self.pack(file, "features.denseblock3.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2416960)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer12.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 2941552).update(from: norm.scale, count: 608)
-      (weights + 2942160).update(from: norm.shift, count: 608)
+      (weights + 2453856).update(from: norm.scale, count: 608)
+      (weights + 2454464).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 2942768)
-    Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3020720)
+    Self.pack(file, "features.denseblock3.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 4, into: weights + 2455072)
+    Self.pack(file, "features.denseblock3.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2533024)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer13.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 3057616).update(from: norm.scale, count: 640)
-      (weights + 3058256).update(from: norm.shift, count: 640)
+      (weights + 2569920).update(from: norm.scale, count: 640)
+      (weights + 2570560).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 3058896)
-    Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3140944)
+    Self.pack(file, "features.denseblock3.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 4, into: weights + 2571200)
+    Self.pack(file, "features.denseblock3.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2653248)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer14.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 3177840).update(from: norm.scale, count: 672)
-      (weights + 3178512).update(from: norm.shift, count: 672)
+      (weights + 2690144).update(from: norm.scale, count: 672)
+      (weights + 2690816).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 3179184)
-    Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3265328)
+    Self.pack(file, "features.denseblock3.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 4, into: weights + 2691488)
+    Self.pack(file, "features.denseblock3.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2777632)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer15.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 3302224).update(from: norm.scale, count: 704)
-      (weights + 3302928).update(from: norm.shift, count: 704)
+      (weights + 2814528).update(from: norm.scale, count: 704)
+      (weights + 2815232).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 3303632)
-    Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3393872)
+    Self.pack(file, "features.denseblock3.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 4, into: weights + 2815936)
+    Self.pack(file, "features.denseblock3.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 2906176)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer16.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 3430768).update(from: norm.scale, count: 736)
-      (weights + 3431504).update(from: norm.shift, count: 736)
+      (weights + 2943072).update(from: norm.scale, count: 736)
+      (weights + 2943808).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 3432240)
-    Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3526576)
+    Self.pack(file, "features.denseblock3.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 4, into: weights + 2944544)
+    Self.pack(file, "features.denseblock3.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3038880)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer17.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 3563472).update(from: norm.scale, count: 768)
-      (weights + 3564240).update(from: norm.shift, count: 768)
+      (weights + 3075776).update(from: norm.scale, count: 768)
+      (weights + 3076544).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 3565008)
-    Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3663440)
+    Self.pack(file, "features.denseblock3.denselayer17.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer17.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 4, into: weights + 3077312)
+    Self.pack(file, "features.denseblock3.denselayer17.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3175744)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer18.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 3700336).update(from: norm.scale, count: 800)
-      (weights + 3701136).update(from: norm.shift, count: 800)
+      (weights + 3212640).update(from: norm.scale, count: 800)
+      (weights + 3213440).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 3701936)
-    Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3804464)
+    Self.pack(file, "features.denseblock3.denselayer18.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer18.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 4, into: weights + 3214240)
+    Self.pack(file, "features.denseblock3.denselayer18.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3316768)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer19.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 3841360).update(from: norm.scale, count: 832)
-      (weights + 3842192).update(from: norm.shift, count: 832)
+      (weights + 3353664).update(from: norm.scale, count: 832)
+      (weights + 3354496).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 3843024)
-    Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3949648)
+    Self.pack(file, "features.denseblock3.denselayer19.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer19.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 4, into: weights + 3355328)
+    Self.pack(file, "features.denseblock3.denselayer19.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3461952)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer20.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 3986544).update(from: norm.scale, count: 864)
-      (weights + 3987408).update(from: norm.shift, count: 864)
+      (weights + 3498848).update(from: norm.scale, count: 864)
+      (weights + 3499712).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 3988272)
-    Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4098992)
+    Self.pack(file, "features.denseblock3.denselayer20.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer20.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 4, into: weights + 3500576)
+    Self.pack(file, "features.denseblock3.denselayer20.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3611296)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer21.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 4135888).update(from: norm.scale, count: 896)
-      (weights + 4136784).update(from: norm.shift, count: 896)
+      (weights + 3648192).update(from: norm.scale, count: 896)
+      (weights + 3649088).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 4137680)
-    Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4252496)
+    Self.pack(file, "features.denseblock3.denselayer21.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer21.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 4, into: weights + 3649984)
+    Self.pack(file, "features.denseblock3.denselayer21.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3764800)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer22.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 4289392).update(from: norm.scale, count: 928)
-      (weights + 4290320).update(from: norm.shift, count: 928)
+      (weights + 3801696).update(from: norm.scale, count: 928)
+      (weights + 3802624).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 4291248)
-    Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4410160)
+    Self.pack(file, "features.denseblock3.denselayer22.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer22.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 4, into: weights + 3803552)
+    Self.pack(file, "features.denseblock3.denselayer22.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 3922464)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer23.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 4447056).update(from: norm.scale, count: 960)
-      (weights + 4448016).update(from: norm.shift, count: 960)
+      (weights + 3959360).update(from: norm.scale, count: 960)
+      (weights + 3960320).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 4448976)
-    Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4571984)
+    Self.pack(file, "features.denseblock3.denselayer23.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer23.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 4, into: weights + 3961280)
+    Self.pack(file, "features.denseblock3.denselayer23.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4084288)
     do {
       let norm = Self.fold(file, "features.denseblock3.denselayer24.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 4608880).update(from: norm.scale, count: 992)
-      (weights + 4609872).update(from: norm.shift, count: 992)
+      (weights + 4121184).update(from: norm.scale, count: 992)
+      (weights + 4122176).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 4610864)
-    Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4737968)
+    Self.pack(file, "features.denseblock3.denselayer24.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock3.denselayer24.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 4, into: weights + 4123168)
+    Self.pack(file, "features.denseblock3.denselayer24.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4250272)
     do {
       let norm = Self.fold(file, "features.transition3.norm", epsilon: 1e-05, channels: 1024)
-      (weights + 4774864).update(from: norm.scale, count: 1024)
-      (weights + 4775888).update(from: norm.shift, count: 1024)
+      (weights + 4287168).update(from: norm.scale, count: 1024)
+      (weights + 4288192).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 4776912)
+    Self.pack(file, "features.transition3.conv.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 512, inner: 1024, lanes: 4, into: weights + 4289216)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer1.norm1", epsilon: 1e-05, channels: 512)
-      (weights + 5301712).update(from: norm.scale, count: 512)
-      (weights + 5302224).update(from: norm.shift, count: 512)
+      (weights + 4814016).update(from: norm.scale, count: 512)
+      (weights + 4814528).update(from: norm.shift, count: 512)
     }
-    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 6, into: weights + 5302736)
-    Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5370464)
+    Self.pack(file, "features.denseblock4.denselayer1.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer1.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 6, into: weights + 4815040)
+    Self.pack(file, "features.denseblock4.denselayer1.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4882768)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer2.norm1", epsilon: 1e-05, channels: 544)
-      (weights + 5407360).update(from: norm.scale, count: 544)
-      (weights + 5407904).update(from: norm.shift, count: 544)
+      (weights + 4919664).update(from: norm.scale, count: 544)
+      (weights + 4920208).update(from: norm.shift, count: 544)
     }
-    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 6, into: weights + 5408448)
-    Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5480400)
+    Self.pack(file, "features.denseblock4.denselayer2.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer2.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 544, lanes: 6, into: weights + 4920752)
+    Self.pack(file, "features.denseblock4.denselayer2.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 4992704)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer3.norm1", epsilon: 1e-05, channels: 576)
-      (weights + 5517296).update(from: norm.scale, count: 576)
-      (weights + 5517872).update(from: norm.shift, count: 576)
+      (weights + 5029600).update(from: norm.scale, count: 576)
+      (weights + 5030176).update(from: norm.shift, count: 576)
     }
-    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 6, into: weights + 5518448)
-    Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5594624)
+    Self.pack(file, "features.denseblock4.denselayer3.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer3.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 576, lanes: 6, into: weights + 5030752)
+    Self.pack(file, "features.denseblock4.denselayer3.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5106928)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer4.norm1", epsilon: 1e-05, channels: 608)
-      (weights + 5631520).update(from: norm.scale, count: 608)
-      (weights + 5632128).update(from: norm.shift, count: 608)
+      (weights + 5143824).update(from: norm.scale, count: 608)
+      (weights + 5144432).update(from: norm.shift, count: 608)
     }
-    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 6, into: weights + 5632736)
-    Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5713136)
+    Self.pack(file, "features.denseblock4.denselayer4.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer4.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 608, lanes: 6, into: weights + 5145040)
+    Self.pack(file, "features.denseblock4.denselayer4.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5225440)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer5.norm1", epsilon: 1e-05, channels: 640)
-      (weights + 5750032).update(from: norm.scale, count: 640)
-      (weights + 5750672).update(from: norm.shift, count: 640)
+      (weights + 5262336).update(from: norm.scale, count: 640)
+      (weights + 5262976).update(from: norm.shift, count: 640)
     }
-    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 6, into: weights + 5751312)
-    Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5835936)
+    Self.pack(file, "features.denseblock4.denselayer5.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer5.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 640, lanes: 6, into: weights + 5263616)
+    Self.pack(file, "features.denseblock4.denselayer5.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5348240)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer6.norm1", epsilon: 1e-05, channels: 672)
-      (weights + 5872832).update(from: norm.scale, count: 672)
-      (weights + 5873504).update(from: norm.shift, count: 672)
+      (weights + 5385136).update(from: norm.scale, count: 672)
+      (weights + 5385808).update(from: norm.shift, count: 672)
     }
-    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 6, into: weights + 5874176)
-    Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5963024)
+    Self.pack(file, "features.denseblock4.denselayer6.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer6.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 672, lanes: 6, into: weights + 5386480)
+    Self.pack(file, "features.denseblock4.denselayer6.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5475328)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer7.norm1", epsilon: 1e-05, channels: 704)
-      (weights + 5999920).update(from: norm.scale, count: 704)
-      (weights + 6000624).update(from: norm.shift, count: 704)
+      (weights + 5512224).update(from: norm.scale, count: 704)
+      (weights + 5512928).update(from: norm.shift, count: 704)
     }
-    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 6, into: weights + 6001328)
-    Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6094400)
+    Self.pack(file, "features.denseblock4.denselayer7.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer7.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 704, lanes: 6, into: weights + 5513632)
+    Self.pack(file, "features.denseblock4.denselayer7.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5606704)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer8.norm1", epsilon: 1e-05, channels: 736)
-      (weights + 6131296).update(from: norm.scale, count: 736)
-      (weights + 6132032).update(from: norm.shift, count: 736)
+      (weights + 5643600).update(from: norm.scale, count: 736)
+      (weights + 5644336).update(from: norm.shift, count: 736)
     }
-    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 6, into: weights + 6132768)
-    Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6230064)
+    Self.pack(file, "features.denseblock4.denselayer8.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer8.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 736, lanes: 6, into: weights + 5645072)
+    Self.pack(file, "features.denseblock4.denselayer8.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5742368)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer9.norm1", epsilon: 1e-05, channels: 768)
-      (weights + 6266960).update(from: norm.scale, count: 768)
-      (weights + 6267728).update(from: norm.shift, count: 768)
+      (weights + 5779264).update(from: norm.scale, count: 768)
+      (weights + 5780032).update(from: norm.shift, count: 768)
     }
-    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 6, into: weights + 6268496)
-    Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6370016)
+    Self.pack(file, "features.denseblock4.denselayer9.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer9.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 768, lanes: 6, into: weights + 5780800)
+    Self.pack(file, "features.denseblock4.denselayer9.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 5882320)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer10.norm1", epsilon: 1e-05, channels: 800)
-      (weights + 6406912).update(from: norm.scale, count: 800)
-      (weights + 6407712).update(from: norm.shift, count: 800)
+      (weights + 5919216).update(from: norm.scale, count: 800)
+      (weights + 5920016).update(from: norm.shift, count: 800)
     }
-    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 6, into: weights + 6408512)
-    Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6514256)
+    Self.pack(file, "features.denseblock4.denselayer10.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer10.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 800, lanes: 6, into: weights + 5920816)
+    Self.pack(file, "features.denseblock4.denselayer10.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6026560)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer11.norm1", epsilon: 1e-05, channels: 832)
-      (weights + 6551152).update(from: norm.scale, count: 832)
-      (weights + 6551984).update(from: norm.shift, count: 832)
+      (weights + 6063456).update(from: norm.scale, count: 832)
+      (weights + 6064288).update(from: norm.shift, count: 832)
     }
-    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 6552816)
-    Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6662784)
+    Self.pack(file, "features.denseblock4.denselayer11.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer11.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 6065120)
+    Self.pack(file, "features.denseblock4.denselayer11.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6175088)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer12.norm1", epsilon: 1e-05, channels: 864)
-      (weights + 6699680).update(from: norm.scale, count: 864)
-      (weights + 6700544).update(from: norm.shift, count: 864)
+      (weights + 6211984).update(from: norm.scale, count: 864)
+      (weights + 6212848).update(from: norm.shift, count: 864)
     }
-    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 6, into: weights + 6701408)
-    Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6815600)
+    Self.pack(file, "features.denseblock4.denselayer12.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer12.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 864, lanes: 6, into: weights + 6213712)
+    Self.pack(file, "features.denseblock4.denselayer12.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6327904)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer13.norm1", epsilon: 1e-05, channels: 896)
-      (weights + 6852496).update(from: norm.scale, count: 896)
-      (weights + 6853392).update(from: norm.shift, count: 896)
+      (weights + 6364800).update(from: norm.scale, count: 896)
+      (weights + 6365696).update(from: norm.shift, count: 896)
     }
-    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 6, into: weights + 6854288)
-    Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6972704)
+    Self.pack(file, "features.denseblock4.denselayer13.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer13.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 896, lanes: 6, into: weights + 6366592)
+    Self.pack(file, "features.denseblock4.denselayer13.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6485008)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer14.norm1", epsilon: 1e-05, channels: 928)
-      (weights + 7009600).update(from: norm.scale, count: 928)
-      (weights + 7010528).update(from: norm.shift, count: 928)
+      (weights + 6521904).update(from: norm.scale, count: 928)
+      (weights + 6522832).update(from: norm.shift, count: 928)
     }
-    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 6, into: weights + 7011456)
-    Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7134096)
+    Self.pack(file, "features.denseblock4.denselayer14.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer14.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 928, lanes: 6, into: weights + 6523760)
+    Self.pack(file, "features.denseblock4.denselayer14.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6646400)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer15.norm1", epsilon: 1e-05, channels: 960)
-      (weights + 7170992).update(from: norm.scale, count: 960)
-      (weights + 7171952).update(from: norm.shift, count: 960)
+      (weights + 6683296).update(from: norm.scale, count: 960)
+      (weights + 6684256).update(from: norm.shift, count: 960)
     }
-    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 6, into: weights + 7172912)
-    Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7299776)
+    Self.pack(file, "features.denseblock4.denselayer15.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer15.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 960, lanes: 6, into: weights + 6685216)
+    Self.pack(file, "features.denseblock4.denselayer15.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6812080)
     do {
       let norm = Self.fold(file, "features.denseblock4.denselayer16.norm1", epsilon: 1e-05, channels: 992)
-      (weights + 7336672).update(from: norm.scale, count: 992)
-      (weights + 7337664).update(from: norm.shift, count: 992)
+      (weights + 6848976).update(from: norm.scale, count: 992)
+      (weights + 6849968).update(from: norm.shift, count: 992)
     }
-    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 6, into: weights + 7338656)
-    Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 7469744)
+    Self.pack(file, "features.denseblock4.denselayer16.conv1.weight", bias: nil, norm: Self.fold(file, "features.denseblock4.denselayer16.norm2", epsilon: 1e-05, channels: 128), groups: 1, outPerGroup: 128, inner: 992, lanes: 6, into: weights + 6850960)
+    Self.pack(file, "features.denseblock4.denselayer16.conv2.weight", bias: nil, norm: nil, groups: 1, outPerGroup: 32, inner: 1152, lanes: 32, into: weights + 6982048)
     do {
       let norm = Self.fold(file, "features.norm5", epsilon: 1e-05, channels: 1024)
-      (weights + 7506640).update(from: norm.scale, count: 1024)
-      (weights + 7507664).update(from: norm.shift, count: 1024)
+      (weights + 7018944).update(from: norm.scale, count: 1024)
+      (weights + 7019968).update(from: norm.shift, count: 1024)
     }
-    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 7508688)
+    Self.pack(file, "classifier.weight", bias: "classifier.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 7020992)
   }
 
   deinit {
@@ -1984,7 +1984,8 @@ public final class DenseNet121 {
   // folded: features.norm0 (bn)
   // in place: features.relu0 (relu)
   private func features_conv0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
@@ -2181,7 +2182,8 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer1.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -2193,35 +2195,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 430592
-    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 83760)
-    for rowBlock in 0..<7 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (18192 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (18192 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (55056 &+ block &* 32))
+      let groupInput = src + (group &* 430592)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let row = groupInput + (oy &* 58)
+          for t in 0..<4 {
+            let ox = t &* 12
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<12 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (83728 &+ block &* 8))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+          do {
+            let ox = 48
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -2241,7 +2250,7 @@ public final class DenseNet121 {
     for c in 0..<96 {
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale13 = weights[83776 &+ c], shift13 = weights[83872 &+ c]
+      let scale13 = weights[55088 &+ c], shift13 = weights[55184 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale13 + shift13
@@ -2265,8 +2274,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (83968 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (96640 &+ block &* 12))
+            let a = UnsafePointer(weights + (55280 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (67952 &+ block &* 12))
             for panel in (chunk &* 64)..<min(chunk &* 64 &+ 64, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2294,7 +2303,8 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer2.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -2306,35 +2316,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 430592
-    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 162352)
-    for rowBlock in 0..<7 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (96784 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (68096 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (104960 &+ block &* 32))
+      let groupInput = src + (group &* 430592)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let row = groupInput + (oy &* 58)
+          for t in 0..<4 {
+            let ox = t &* 12
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<12 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (162320 &+ block &* 8))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+          do {
+            let ox = 48
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -2354,7 +2371,7 @@ public final class DenseNet121 {
     for c in 0..<128 {
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale21 = weights[162368 &+ c], shift21 = weights[162496 &+ c]
+      let scale21 = weights[104992 &+ c], shift21 = weights[105120 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale21 + shift21
@@ -2378,8 +2395,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (162624 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (179520 &+ block &* 12))
+            let a = UnsafePointer(weights + (105248 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (122144 &+ block &* 12))
             for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2407,7 +2424,8 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer3.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer3_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -2419,35 +2437,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 430592
-    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 245232)
-    for rowBlock in 0..<7 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (179664 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (122288 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (159152 &+ block &* 32))
+      let groupInput = src + (group &* 430592)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let row = groupInput + (oy &* 58)
+          for t in 0..<4 {
+            let ox = t &* 12
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<12 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (245200 &+ block &* 8))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+          do {
+            let ox = 48
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -2468,7 +2493,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale29 = weights[245248 &+ c], shift29 = weights[245408 &+ c]
+      let scale29 = weights[159184 &+ c], shift29 = weights[159344 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale29 + shift29
@@ -2492,8 +2517,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<3 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (245568 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (266688 &+ block &* 12))
+            let a = UnsafePointer(weights + (159504 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (180624 &+ block &* 12))
             for panel in (chunk &* 38)..<min(chunk &* 38 &+ 38, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2521,7 +2546,8 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer4.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer4_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -2533,35 +2559,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 430592
-    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 332400)
-    for rowBlock in 0..<7 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (266832 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (180768 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (217632 &+ block &* 32))
+      let groupInput = src + (group &* 430592)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let row = groupInput + (oy &* 58)
+          for t in 0..<4 {
+            let ox = t &* 12
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<12 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (332368 &+ block &* 8))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+          do {
+            let ox = 48
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -2582,7 +2615,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale37 = weights[332416 &+ c], shift37 = weights[332608 &+ c]
+      let scale37 = weights[217664 &+ c], shift37 = weights[217856 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale37 + shift37
@@ -2606,8 +2639,8 @@ public final class DenseNet121 {
         let stage = buffer.baseAddress!
         for chunk in 0..<4 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (332800 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (358144 &+ block &* 12))
+            let a = UnsafePointer(weights + (218048 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (243392 &+ block &* 12))
             for panel in (chunk &* 32)..<min(chunk &* 32 &+ 32, 98) {
               let n = panel &* 32
               if block != 10 {
@@ -2635,7 +2668,8 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer5.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer5_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -2647,35 +2681,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 430592
-    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 423856)
-    for rowBlock in 0..<7 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (358288 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (243536 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (280400 &+ block &* 32))
+      let groupInput = src + (group &* 430592)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let row = groupInput + (oy &* 58)
+          for t in 0..<4 {
+            let ox = t &* 12
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<12 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (423824 &+ block &* 8))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+          do {
+            let ox = 48
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -2696,7 +2737,7 @@ public final class DenseNet121 {
       c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale45 = weights[423872 &+ c], shift45 = weights[424096 &+ c]
+      let scale45 = weights[280432 &+ c], shift45 = weights[280656 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale45 + shift45
@@ -2718,7 +2759,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 27
       let endPanel = min(firstPanel &+ 27, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<27 {
+      Self.parallelFor(27, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 7168)
@@ -2733,8 +2775,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (424320 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (453888 &+ block &* 12))
+            let a = UnsafePointer(weights + (280880 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (310448 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 10 {
@@ -2762,7 +2804,8 @@ public final class DenseNet121 {
   // features.denseblock1.denselayer6.conv2: conv 32 3x3 p1 bias=false   (line 22)
   // conv 56x56x128 -> 56x56x32, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   private func features_denseblock1_denselayer6_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -2774,35 +2817,42 @@ public final class DenseNet121 {
       (plane + 3306).update(repeating: 0, count: 58)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 430592
-    // Winograd F(2x2, 3x3): 28x28 tiles, 7 block(s) of 4 tile row(s)
-    let zero = UnsafePointer(weights + 519600)
-    for rowBlock in 0..<7 {
-      let firstTileRow = rowBlock &* 4
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel4(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 112, 14336, 4, 28)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 14336)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (454032 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (229376 &+ block &* 14336 &+ xi &* 896)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 80)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 112, 112)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (310592 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (347456 &+ block &* 32))
+      let groupInput = src + (group &* 430592)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 384) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 56 / 2)..<((half &+ 1) &* 56 / 2) {
+          let row = groupInput + (oy &* 58)
+          for t in 0..<4 {
+            let ox = t &* 12
+            Self.__kernel3(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<12 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (519568 &+ block &* 8))
-          let products = UnsafePointer(transformed + (229376 &+ block &* 14336))
-          for r in 0..<valid {
-            Self.__kernel5(products + r &* 112, 896, y + ((firstChannel &+ r) &* 56 &+ firstTileRow &* 2) &* 56, 56, 4, 28, false, bias[r])
+          do {
+            let ox = 48
+            Self.__kernel4(row + (ox &* 1), 128, 3364, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3136 &+ oy &* 56 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -2817,7 +2867,7 @@ public final class DenseNet121 {
       c in
       let p = y + (c &* 3136)
       let q = y + (c &* 3136)
-      let scale52 = weights[519616 &+ c], shift52 = weights[519872 &+ c]
+      let scale52 = weights[347488 &+ c], shift52 = weights[347744 &+ c]
       for i in 0..<3136 {
         var v = p[i]
         v = v * scale52 + shift52
@@ -2837,7 +2887,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -2852,15 +2903,15 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (520128 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (553920 &+ block &* 12))
+            let a = UnsafePointer(weights + (348000 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (381792 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if block != 10 {
-                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
+                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, y + (block &* 37632 &+ n), 256, 32, 3136)
               }
               else {
-                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
+                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 8192)), bias, stage, 256, 32, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -2926,7 +2977,7 @@ public final class DenseNet121 {
     for c in 0..<128 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale57 = weights[554064 &+ c], shift57 = weights[554192 &+ c]
+      let scale57 = weights[381936 &+ c], shift57 = weights[382064 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale57 + shift57
@@ -2950,8 +3001,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (554320 &+ block &* 1536))
-          let bias = UnsafePointer(weights + (571216 &+ block &* 12))
+          let a = UnsafePointer(weights + (382192 &+ block &* 1536))
+          let bias = UnsafePointer(weights + (399088 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -2959,7 +3010,7 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel7(a, src + 768, bias, stage, 128, 784, 16)
+                Self.__kernel6(a, src + 768, bias, stage, 128, 784, 16)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3004,35 +3055,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 636928)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (571360 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (399232 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (436096 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (636896 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -3052,7 +3110,7 @@ public final class DenseNet121 {
     for c in 0..<160 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale65 = weights[636944 &+ c], shift65 = weights[637104 &+ c]
+      let scale65 = weights[436128 &+ c], shift65 = weights[436288 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale65 + shift65
@@ -3076,8 +3134,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (637264 &+ block &* 1920))
-          let bias = UnsafePointer(weights + (658384 &+ block &* 12))
+          let a = UnsafePointer(weights + (436448 &+ block &* 1920))
+          let bias = UnsafePointer(weights + (457568 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3085,7 +3143,7 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel7(a, src + 768, bias, stage, 160, 784, 16)
+                Self.__kernel6(a, src + 768, bias, stage, 160, 784, 16)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3130,35 +3188,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 724096)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (658528 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (457712 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (494576 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (724064 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -3178,7 +3243,7 @@ public final class DenseNet121 {
     for c in 0..<192 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale73 = weights[724112 &+ c], shift73 = weights[724304 &+ c]
+      let scale73 = weights[494608 &+ c], shift73 = weights[494800 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale73 + shift73
@@ -3202,8 +3267,8 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (724496 &+ block &* 2304))
-          let bias = UnsafePointer(weights + (749840 &+ block &* 12))
+          let a = UnsafePointer(weights + (494992 &+ block &* 2304))
+          let bias = UnsafePointer(weights + (520336 &+ block &* 12))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 10 {
@@ -3211,7 +3276,7 @@ public final class DenseNet121 {
             }
             else {
               if panel == 24 {
-                Self.__kernel7(a, src + 768, bias, stage, 192, 784, 16)
+                Self.__kernel6(a, src + 768, bias, stage, 192, 784, 16)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -3256,35 +3321,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 815552)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (749984 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (520480 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (557344 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (815520 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -3304,7 +3376,7 @@ public final class DenseNet121 {
     for c in 0..<224 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale81 = weights[815568 &+ c], shift81 = weights[815792 &+ c]
+      let scale81 = weights[557376 &+ c], shift81 = weights[557600 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale81 + shift81
@@ -3327,7 +3399,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 27
       let endPanel = min(firstPanel &+ 27, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 7168)
@@ -3342,8 +3415,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (816016 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (845584 &+ block &* 12))
+            let a = UnsafePointer(weights + (557824 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (587392 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3351,7 +3424,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 224, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 224, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3397,35 +3470,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 911296)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (845728 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (587536 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (624400 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (911264 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -3445,7 +3525,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale89 = weights[911312 &+ c], shift89 = weights[911568 &+ c]
+      let scale89 = weights[624432 &+ c], shift89 = weights[624688 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale89 + shift89
@@ -3468,7 +3548,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -3483,8 +3564,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (911824 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (945616 &+ block &* 12))
+            let a = UnsafePointer(weights + (624944 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (658736 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3492,7 +3573,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 256, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 256, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3538,35 +3619,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1011328)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (945760 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (658880 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (695744 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1011296 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -3586,7 +3674,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale97 = weights[1011344 &+ c], shift97 = weights[1011632 &+ c]
+      let scale97 = weights[695776 &+ c], shift97 = weights[696064 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale97 + shift97
@@ -3609,7 +3697,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 21
       let endPanel = min(firstPanel &+ 21, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<21 {
+      Self.parallelFor(21, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 9216)
@@ -3624,8 +3713,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1011920 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (1049936 &+ block &* 12))
+            let a = UnsafePointer(weights + (696352 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (734368 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3633,7 +3722,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 288, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 288, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3679,35 +3768,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1115648)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1050080 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (734512 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (771376 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1115616 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -3727,7 +3823,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale105 = weights[1115664 &+ c], shift105 = weights[1115984 &+ c]
+      let scale105 = weights[771408 &+ c], shift105 = weights[771728 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale105 + shift105
@@ -3750,7 +3846,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 19
       let endPanel = min(firstPanel &+ 19, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<19 {
+      Self.parallelFor(19, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 10240)
@@ -3765,8 +3862,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1116304 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (1158544 &+ block &* 12))
+            let a = UnsafePointer(weights + (772048 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (814288 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3774,7 +3871,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 320, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 320, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3820,35 +3917,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1224256)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1158688 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (814432 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (851296 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1224224 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -3868,7 +3972,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale113 = weights[1224272 &+ c], shift113 = weights[1224624 &+ c]
+      let scale113 = weights[851328 &+ c], shift113 = weights[851680 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale113 + shift113
@@ -3891,7 +3995,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 17
       let endPanel = min(firstPanel &+ 17, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<17 {
+      Self.parallelFor(17, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 11264)
@@ -3906,8 +4011,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1224976 &+ block &* 4224))
-            let bias = UnsafePointer(weights + (1271440 &+ block &* 12))
+            let a = UnsafePointer(weights + (852032 &+ block &* 4224))
+            let bias = UnsafePointer(weights + (898496 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -3915,7 +4020,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 352, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 352, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -3961,35 +4066,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1337152)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1271584 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (898640 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (935504 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1337120 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -4009,7 +4121,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale121 = weights[1337168 &+ c], shift121 = weights[1337552 &+ c]
+      let scale121 = weights[935536 &+ c], shift121 = weights[935920 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale121 + shift121
@@ -4032,7 +4144,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 16
       let endPanel = min(firstPanel &+ 16, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<16 {
+      Self.parallelFor(16, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 12288)
@@ -4047,8 +4160,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1337936 &+ block &* 4608))
-            let bias = UnsafePointer(weights + (1388624 &+ block &* 12))
+            let a = UnsafePointer(weights + (936304 &+ block &* 4608))
+            let bias = UnsafePointer(weights + (986992 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4056,7 +4169,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 384, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 384, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4102,35 +4215,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1454336)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1388768 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (987136 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1024000 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1454304 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -4150,7 +4270,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale129 = weights[1454352 &+ c], shift129 = weights[1454768 &+ c]
+      let scale129 = weights[1024032 &+ c], shift129 = weights[1024448 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale129 + shift129
@@ -4173,7 +4293,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 14
       let endPanel = min(firstPanel &+ 14, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<14 {
+      Self.parallelFor(14, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 13312)
@@ -4188,8 +4309,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1455184 &+ block &* 4992))
-            let bias = UnsafePointer(weights + (1510096 &+ block &* 12))
+            let a = UnsafePointer(weights + (1024864 &+ block &* 4992))
+            let bias = UnsafePointer(weights + (1079776 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4197,7 +4318,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 416, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 416, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4243,35 +4364,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1575808)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1510240 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (1079920 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1116784 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1575776 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -4291,7 +4419,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale137 = weights[1575824 &+ c], shift137 = weights[1576272 &+ c]
+      let scale137 = weights[1116816 &+ c], shift137 = weights[1117264 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale137 + shift137
@@ -4314,7 +4442,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 13
       let endPanel = min(firstPanel &+ 13, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<13 {
+      Self.parallelFor(13, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 14336)
@@ -4329,8 +4458,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1576720 &+ block &* 5376))
-            let bias = UnsafePointer(weights + (1635856 &+ block &* 12))
+            let a = UnsafePointer(weights + (1117712 &+ block &* 5376))
+            let bias = UnsafePointer(weights + (1176848 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4338,7 +4467,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 448, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 448, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4384,35 +4513,42 @@ public final class DenseNet121 {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 115200
-    // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1701568)
-    for rowBlock in 0..<2 {
-      let firstTileRow = rowBlock &* 7
-      Self.parallelFor(128, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 98, 12544, 7, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1636000 &+ (block &* 16 &+ xi) &* 1024))
-            let results = transformed + (200704 &+ block &* 12544 &+ xi &* 784)
-            for tilePanel in 0..<4 {
-              let firstTile = min(tilePanel &* 32, 66)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 128, 98, 98)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (1176992 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1213856 &+ block &* 32))
+      let groupInput = src + (group &* 115200)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (1701536 &+ block &* 8))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 12544))
-          for r in 0..<valid {
-            Self.__kernel9(products + r &* 98, 784, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                o[p] = stage[p &* 32 &+ lane]
+              }
+            }
           }
         }
       }
@@ -4432,7 +4568,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
-      let scale145 = weights[1701584 &+ c], shift145 = weights[1702064 &+ c]
+      let scale145 = weights[1213888 &+ c], shift145 = weights[1214368 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale145 + shift145
@@ -4455,7 +4591,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 15360)
@@ -4470,8 +4607,8 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1702544 &+ block &* 5760))
-            let bias = UnsafePointer(weights + (1765904 &+ block &* 12))
+            let a = UnsafePointer(weights + (1214848 &+ block &* 5760))
+            let bias = UnsafePointer(weights + (1278208 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -4479,7 +4616,7 @@ public final class DenseNet121 {
               }
               else {
                 if panel == 24 {
-                  Self.__kernel7(a, src + 768, bias, stage, 480, 784, 16)
+                  Self.__kernel6(a, src + 768, bias, stage, 480, 784, 16)
                   let valid = block == 10 ? 8 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4532,8 +4669,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1766048 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (1802912 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1278352 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1315216 &+ block &* 32))
       let groupInput = src + (group &* 115200)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
         buffer in
@@ -4542,7 +4679,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 30)
           for t in 0..<2 {
             let ox = t &* 10
-            Self.__kernel10(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel7(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4553,7 +4690,7 @@ public final class DenseNet121 {
           }
           do {
             let ox = 20
-            Self.__kernel11(row + (ox &* 1), 128, 900, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 128, 900, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 784 &+ oy &* 28 &+ ox)
@@ -4574,7 +4711,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = y + (c &* 784)
       let q = y + (c &* 784)
-      let scale152 = weights[1802944 &+ c], shift152 = weights[1803456 &+ c]
+      let scale152 = weights[1315248 &+ c], shift152 = weights[1315760 &+ c]
       for i in 0..<784 {
         var v = p[i]
         v = v * scale152 + shift152
@@ -4595,7 +4732,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -4610,16 +4748,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1803968 &+ block &* 6144))
-            let bias = UnsafePointer(weights + (1939136 &+ block &* 12))
+            let a = UnsafePointer(weights + (1316272 &+ block &* 6144))
+            let bias = UnsafePointer(weights + (1451440 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 21 {
-                Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
+                Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, y + (block &* 9408 &+ n), 512, 32, 784)
               }
               else {
                 if panel == 24 {
-                  Self.__kernel12(a, src + 768, bias, stage, 512, 784, 16)
+                  Self.__kernel9(a, src + 768, bias, stage, 512, 784, 16)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4631,7 +4769,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel6(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
+                  Self.__kernel5(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 16384)), bias, stage, 512, 32, 32)
                   let valid = block == 21 ? 4 : 12
                   for r in 0..<valid {
                     let c = block &* 12 &+ r
@@ -4738,7 +4876,7 @@ public final class DenseNet121 {
     for c in 0..<256 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale157 = weights[1939408 &+ c], shift157 = weights[1939664 &+ c]
+      let scale157 = weights[1451712 &+ c], shift157 = weights[1451968 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale157 + shift157
@@ -4776,16 +4914,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1939920 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (1972688 &+ block &* 4))
+            let a = UnsafePointer(weights + (1452224 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (1484992 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 784 &+ n), 256, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 256, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 256, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4797,7 +4935,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4838,8 +4976,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (1972816 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2009680 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1485120 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1521984 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -4848,7 +4986,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4875,7 +5013,7 @@ public final class DenseNet121 {
     for c in 0..<288 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale165 = weights[2009712 &+ c], shift165 = weights[2010000 &+ c]
+      let scale165 = weights[1522016 &+ c], shift165 = weights[1522304 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale165 + shift165
@@ -4913,16 +5051,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2010288 &+ block &* 1152))
-            let bias = UnsafePointer(weights + (2047152 &+ block &* 4))
+            let a = UnsafePointer(weights + (1522592 &+ block &* 1152))
+            let bias = UnsafePointer(weights + (1559456 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, y + (block &* 784 &+ n), 288, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 288, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 288, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4934,7 +5072,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, stage, 288, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 27648)), bias, stage, 288, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4975,8 +5113,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2047280 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2084144 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1559584 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1596448 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -4985,7 +5123,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5012,7 +5150,7 @@ public final class DenseNet121 {
     for c in 0..<320 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale173 = weights[2084176 &+ c], shift173 = weights[2084496 &+ c]
+      let scale173 = weights[1596480 &+ c], shift173 = weights[1596800 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale173 + shift173
@@ -5050,16 +5188,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2084816 &+ block &* 1280))
-            let bias = UnsafePointer(weights + (2125776 &+ block &* 4))
+            let a = UnsafePointer(weights + (1597120 &+ block &* 1280))
+            let bias = UnsafePointer(weights + (1638080 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, y + (block &* 784 &+ n), 320, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 320, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 320, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5071,7 +5209,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, stage, 320, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 30720)), bias, stage, 320, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5112,8 +5250,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2125904 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2162768 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1638208 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1675072 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5122,7 +5260,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5149,7 +5287,7 @@ public final class DenseNet121 {
     for c in 0..<352 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale181 = weights[2162800 &+ c], shift181 = weights[2163152 &+ c]
+      let scale181 = weights[1675104 &+ c], shift181 = weights[1675456 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale181 + shift181
@@ -5187,16 +5325,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2163504 &+ block &* 1408))
-            let bias = UnsafePointer(weights + (2208560 &+ block &* 4))
+            let a = UnsafePointer(weights + (1675808 &+ block &* 1408))
+            let bias = UnsafePointer(weights + (1720864 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, y + (block &* 784 &+ n), 352, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 352, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 352, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5208,7 +5346,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, stage, 352, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 33792)), bias, stage, 352, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5249,8 +5387,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2208688 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2245552 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1720992 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1757856 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5259,7 +5397,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5286,7 +5424,7 @@ public final class DenseNet121 {
     for c in 0..<384 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale189 = weights[2245584 &+ c], shift189 = weights[2245968 &+ c]
+      let scale189 = weights[1757888 &+ c], shift189 = weights[1758272 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale189 + shift189
@@ -5324,16 +5462,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2246352 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (2295504 &+ block &* 4))
+            let a = UnsafePointer(weights + (1758656 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (1807808 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 784 &+ n), 384, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 384, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 384, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5345,7 +5483,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5386,8 +5524,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2295632 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2332496 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1807936 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1844800 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5396,7 +5534,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5423,7 +5561,7 @@ public final class DenseNet121 {
     for c in 0..<416 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale197 = weights[2332528 &+ c], shift197 = weights[2332944 &+ c]
+      let scale197 = weights[1844832 &+ c], shift197 = weights[1845248 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale197 + shift197
@@ -5461,16 +5599,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2333360 &+ block &* 1664))
-            let bias = UnsafePointer(weights + (2386608 &+ block &* 4))
+            let a = UnsafePointer(weights + (1845664 &+ block &* 1664))
+            let bias = UnsafePointer(weights + (1898912 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, y + (block &* 784 &+ n), 416, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 416, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 416, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5482,7 +5620,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, stage, 416, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 39936)), bias, stage, 416, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5523,8 +5661,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2386736 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2423600 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1899040 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (1935904 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5533,7 +5671,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5560,7 +5698,7 @@ public final class DenseNet121 {
     for c in 0..<448 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale205 = weights[2423632 &+ c], shift205 = weights[2424080 &+ c]
+      let scale205 = weights[1935936 &+ c], shift205 = weights[1936384 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale205 + shift205
@@ -5598,16 +5736,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2424528 &+ block &* 1792))
-            let bias = UnsafePointer(weights + (2481872 &+ block &* 4))
+            let a = UnsafePointer(weights + (1936832 &+ block &* 1792))
+            let bias = UnsafePointer(weights + (1994176 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, y + (block &* 784 &+ n), 448, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 448, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 448, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5619,7 +5757,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, stage, 448, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 43008)), bias, stage, 448, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5660,8 +5798,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2482000 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2518864 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1994304 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2031168 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5670,7 +5808,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5697,7 +5835,7 @@ public final class DenseNet121 {
     for c in 0..<480 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale213 = weights[2518896 &+ c], shift213 = weights[2519376 &+ c]
+      let scale213 = weights[2031200 &+ c], shift213 = weights[2031680 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale213 + shift213
@@ -5735,16 +5873,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2519856 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (2581296 &+ block &* 4))
+            let a = UnsafePointer(weights + (2032160 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (2093600 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 480, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5756,7 +5894,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5797,8 +5935,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2581424 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2618288 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2093728 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2130592 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5807,7 +5945,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5834,7 +5972,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale221 = weights[2618320 &+ c], shift221 = weights[2618832 &+ c]
+      let scale221 = weights[2130624 &+ c], shift221 = weights[2131136 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale221 + shift221
@@ -5872,16 +6010,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2619344 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2684880 &+ block &* 4))
+            let a = UnsafePointer(weights + (2131648 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2197184 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5893,7 +6031,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -5934,8 +6072,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2685008 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2721872 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2197312 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2234176 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5944,7 +6082,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -5971,7 +6109,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale229 = weights[2721904 &+ c], shift229 = weights[2722448 &+ c]
+      let scale229 = weights[2234208 &+ c], shift229 = weights[2234752 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale229 + shift229
@@ -6009,16 +6147,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2722992 &+ block &* 2176))
-            let bias = UnsafePointer(weights + (2792624 &+ block &* 4))
+            let a = UnsafePointer(weights + (2235296 &+ block &* 2176))
+            let bias = UnsafePointer(weights + (2304928 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, y + (block &* 784 &+ n), 544, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 544, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 544, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6030,7 +6168,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, stage, 544, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 52224)), bias, stage, 544, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6071,8 +6209,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2792752 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2829616 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2305056 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2341920 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6081,7 +6219,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6108,7 +6246,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale237 = weights[2829648 &+ c], shift237 = weights[2830224 &+ c]
+      let scale237 = weights[2341952 &+ c], shift237 = weights[2342528 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale237 + shift237
@@ -6146,16 +6284,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2830800 &+ block &* 2304))
-            let bias = UnsafePointer(weights + (2904528 &+ block &* 4))
+            let a = UnsafePointer(weights + (2343104 &+ block &* 2304))
+            let bias = UnsafePointer(weights + (2416832 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, y + (block &* 784 &+ n), 576, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 576, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 576, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6167,7 +6305,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 55296)), bias, stage, 576, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6208,8 +6346,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (2904656 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2941520 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2416960 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2453824 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6218,7 +6356,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6245,7 +6383,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale245 = weights[2941552 &+ c], shift245 = weights[2942160 &+ c]
+      let scale245 = weights[2453856 &+ c], shift245 = weights[2454464 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale245 + shift245
@@ -6283,16 +6421,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2942768 &+ block &* 2432))
-            let bias = UnsafePointer(weights + (3020592 &+ block &* 4))
+            let a = UnsafePointer(weights + (2455072 &+ block &* 2432))
+            let bias = UnsafePointer(weights + (2532896 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, y + (block &* 784 &+ n), 608, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 608, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 608, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6304,7 +6442,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, stage, 608, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 58368)), bias, stage, 608, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6345,8 +6483,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3020720 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3057584 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2533024 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2569888 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6355,7 +6493,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6382,7 +6520,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale253 = weights[3057616 &+ c], shift253 = weights[3058256 &+ c]
+      let scale253 = weights[2569920 &+ c], shift253 = weights[2570560 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale253 + shift253
@@ -6420,16 +6558,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3058896 &+ block &* 2560))
-            let bias = UnsafePointer(weights + (3140816 &+ block &* 4))
+            let a = UnsafePointer(weights + (2571200 &+ block &* 2560))
+            let bias = UnsafePointer(weights + (2653120 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, y + (block &* 784 &+ n), 640, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 640, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 640, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6441,7 +6579,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, stage, 640, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 61440)), bias, stage, 640, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6482,8 +6620,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3140944 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3177808 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2653248 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2690112 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6492,7 +6630,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6519,7 +6657,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale261 = weights[3177840 &+ c], shift261 = weights[3178512 &+ c]
+      let scale261 = weights[2690144 &+ c], shift261 = weights[2690816 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale261 + shift261
@@ -6542,7 +6680,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 3
       let endPanel = min(firstPanel &+ 3, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 64512)
@@ -6557,16 +6696,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3179184 &+ block &* 2688))
-            let bias = UnsafePointer(weights + (3265200 &+ block &* 4))
+            let a = UnsafePointer(weights + (2691488 &+ block &* 2688))
+            let bias = UnsafePointer(weights + (2777504 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, y + (block &* 784 &+ n), 672, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 672, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 672, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6578,7 +6717,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, stage, 672, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 64512)), bias, stage, 672, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6619,8 +6758,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3265328 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3302192 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2777632 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2814496 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6629,7 +6768,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6656,7 +6795,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale269 = weights[3302224 &+ c], shift269 = weights[3302928 &+ c]
+      let scale269 = weights[2814528 &+ c], shift269 = weights[2815232 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale269 + shift269
@@ -6679,7 +6818,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 67584)
@@ -6694,16 +6834,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3303632 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (3393744 &+ block &* 4))
+            let a = UnsafePointer(weights + (2815936 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (2906048 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, y + (block &* 784 &+ n), 704, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 704, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 704, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6715,7 +6855,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, stage, 704, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 67584)), bias, stage, 704, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6756,8 +6896,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3393872 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3430736 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2906176 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2943040 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6766,7 +6906,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6793,7 +6933,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale277 = weights[3430768 &+ c], shift277 = weights[3431504 &+ c]
+      let scale277 = weights[2943072 &+ c], shift277 = weights[2943808 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale277 + shift277
@@ -6816,7 +6956,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 70656)
@@ -6831,16 +6972,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3432240 &+ block &* 2944))
-            let bias = UnsafePointer(weights + (3526448 &+ block &* 4))
+            let a = UnsafePointer(weights + (2944544 &+ block &* 2944))
+            let bias = UnsafePointer(weights + (3038752 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, y + (block &* 784 &+ n), 736, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 736, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 736, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6852,7 +6993,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, stage, 736, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 70656)), bias, stage, 736, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6893,8 +7034,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3526576 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3563440 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3038880 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3075744 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -6903,7 +7044,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -6930,7 +7071,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale285 = weights[3563472 &+ c], shift285 = weights[3564240 &+ c]
+      let scale285 = weights[3075776 &+ c], shift285 = weights[3076544 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale285 + shift285
@@ -6953,7 +7094,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 73728)
@@ -6968,16 +7110,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3565008 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (3663312 &+ block &* 4))
+            let a = UnsafePointer(weights + (3077312 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (3175616 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, y + (block &* 784 &+ n), 768, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 768, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 768, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -6989,7 +7131,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, stage, 768, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 73728)), bias, stage, 768, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7030,8 +7172,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3663440 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3700304 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3175744 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3212608 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7040,7 +7182,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7067,7 +7209,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale293 = weights[3700336 &+ c], shift293 = weights[3701136 &+ c]
+      let scale293 = weights[3212640 &+ c], shift293 = weights[3213440 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale293 + shift293
@@ -7090,7 +7232,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 76800)
@@ -7105,16 +7248,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3701936 &+ block &* 3200))
-            let bias = UnsafePointer(weights + (3804336 &+ block &* 4))
+            let a = UnsafePointer(weights + (3214240 &+ block &* 3200))
+            let bias = UnsafePointer(weights + (3316640 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, y + (block &* 784 &+ n), 800, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 800, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 800, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7126,7 +7269,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, stage, 800, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 76800)), bias, stage, 800, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7167,8 +7310,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3804464 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3841328 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3316768 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3353632 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7177,7 +7320,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7204,7 +7347,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale301 = weights[3841360 &+ c], shift301 = weights[3842192 &+ c]
+      let scale301 = weights[3353664 &+ c], shift301 = weights[3354496 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale301 + shift301
@@ -7227,7 +7370,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 79872)
@@ -7242,16 +7386,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3843024 &+ block &* 3328))
-            let bias = UnsafePointer(weights + (3949520 &+ block &* 4))
+            let a = UnsafePointer(weights + (3355328 &+ block &* 3328))
+            let bias = UnsafePointer(weights + (3461824 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, y + (block &* 784 &+ n), 832, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 832, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 832, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7263,7 +7407,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, stage, 832, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 79872)), bias, stage, 832, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7304,8 +7448,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (3949648 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (3986512 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3461952 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3498816 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7314,7 +7458,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7341,7 +7485,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale309 = weights[3986544 &+ c], shift309 = weights[3987408 &+ c]
+      let scale309 = weights[3498848 &+ c], shift309 = weights[3499712 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale309 + shift309
@@ -7364,7 +7508,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 82944)
@@ -7379,16 +7524,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3988272 &+ block &* 3456))
-            let bias = UnsafePointer(weights + (4098864 &+ block &* 4))
+            let a = UnsafePointer(weights + (3500576 &+ block &* 3456))
+            let bias = UnsafePointer(weights + (3611168 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, y + (block &* 784 &+ n), 864, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 864, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 864, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7400,7 +7545,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, stage, 864, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 82944)), bias, stage, 864, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7441,8 +7586,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4098992 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4135856 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3611296 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3648160 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7451,7 +7596,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7478,7 +7623,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale317 = weights[4135888 &+ c], shift317 = weights[4136784 &+ c]
+      let scale317 = weights[3648192 &+ c], shift317 = weights[3649088 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale317 + shift317
@@ -7501,7 +7646,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 86016)
@@ -7516,16 +7662,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4137680 &+ block &* 3584))
-            let bias = UnsafePointer(weights + (4252368 &+ block &* 4))
+            let a = UnsafePointer(weights + (3649984 &+ block &* 3584))
+            let bias = UnsafePointer(weights + (3764672 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, y + (block &* 784 &+ n), 896, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 896, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 896, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7537,7 +7683,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, stage, 896, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 86016)), bias, stage, 896, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7578,8 +7724,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4252496 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4289360 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3764800 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3801664 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7588,7 +7734,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7615,7 +7761,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale325 = weights[4289392 &+ c], shift325 = weights[4290320 &+ c]
+      let scale325 = weights[3801696 &+ c], shift325 = weights[3802624 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale325 + shift325
@@ -7638,7 +7784,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 89088)
@@ -7653,16 +7800,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4291248 &+ block &* 3712))
-            let bias = UnsafePointer(weights + (4410032 &+ block &* 4))
+            let a = UnsafePointer(weights + (3803552 &+ block &* 3712))
+            let bias = UnsafePointer(weights + (3922336 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, y + (block &* 784 &+ n), 928, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 928, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 928, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7674,7 +7821,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, stage, 928, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 89088)), bias, stage, 928, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7715,8 +7862,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4410160 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4447024 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3922464 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (3959328 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7725,7 +7872,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7752,7 +7899,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale333 = weights[4447056 &+ c], shift333 = weights[4448016 &+ c]
+      let scale333 = weights[3959360 &+ c], shift333 = weights[3960320 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale333 + shift333
@@ -7775,7 +7922,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 92160)
@@ -7790,16 +7938,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4448976 &+ block &* 3840))
-            let bias = UnsafePointer(weights + (4571856 &+ block &* 4))
+            let a = UnsafePointer(weights + (3961280 &+ block &* 3840))
+            let bias = UnsafePointer(weights + (4084160 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, y + (block &* 784 &+ n), 960, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 960, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 960, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7811,7 +7959,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, stage, 960, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 92160)), bias, stage, 960, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7852,8 +8000,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4571984 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4608848 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4084288 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4121152 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7862,7 +8010,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -7889,7 +8037,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
-      let scale341 = weights[4608880 &+ c], shift341 = weights[4609872 &+ c]
+      let scale341 = weights[4121184 &+ c], shift341 = weights[4122176 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale341 + shift341
@@ -7912,7 +8060,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 95232)
@@ -7927,16 +8076,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4610864 &+ block &* 3968))
-            let bias = UnsafePointer(weights + (4737840 &+ block &* 4))
+            let a = UnsafePointer(weights + (4123168 &+ block &* 3968))
+            let bias = UnsafePointer(weights + (4250144 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
+                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, y + (block &* 784 &+ n), 992, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel14(a, src + 180, bias, stage, 992, 196, 16)
+                  Self.__kernel11(a, src + 180, bias, stage, 992, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7948,7 +8097,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, stage, 992, 96, 96)
+                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 95232)), bias, stage, 992, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -7989,8 +8138,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (4737968 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (4774832 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4250272 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4287136 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -7999,7 +8148,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel15(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -8020,7 +8169,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 196)
       let q = y + (c &* 196)
-      let scale348 = weights[4774864 &+ c], shift348 = weights[4775888 &+ c]
+      let scale348 = weights[4287168 &+ c], shift348 = weights[4288192 &+ c]
       for i in 0..<196 {
         var v = p[i]
         v = v * scale348 + shift348
@@ -8041,7 +8190,8 @@ public final class DenseNet121 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -8056,16 +8206,16 @@ public final class DenseNet121 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (4776912 &+ block &* 4096))
-            let bias = UnsafePointer(weights + (5301200 &+ block &* 4))
+            let a = UnsafePointer(weights + (4289216 &+ block &* 4096))
+            let bias = UnsafePointer(weights + (4813504 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
+                Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, y + (block &* 784 &+ n), 1024, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel17(a, src + 180, bias, stage, 1024, 196, 16)
+                  Self.__kernel14(a, src + 180, bias, stage, 1024, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8077,7 +8227,7 @@ public final class DenseNet121 {
                   }
                 }
                 else {
-                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
+                  Self.__kernel13(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 98304)), bias, stage, 1024, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -8184,7 +8334,7 @@ public final class DenseNet121 {
     for c in 0..<512 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale353 = weights[5301712 &+ c], shift353 = weights[5302224 &+ c]
+      let scale353 = weights[4814016 &+ c], shift353 = weights[4814528 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale353 + shift353
@@ -8213,16 +8363,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5302736 &+ block &* 3072))
-          let bias = UnsafePointer(weights + (5370320 &+ block &* 6))
+          let a = UnsafePointer(weights + (4815040 &+ block &* 3072))
+          let bias = UnsafePointer(weights + (4882624 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 512, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 512, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8262,8 +8412,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5370464 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5407328 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4882768 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (4919632 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -8272,7 +8422,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8299,7 +8449,7 @@ public final class DenseNet121 {
     for c in 0..<544 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale361 = weights[5407360 &+ c], shift361 = weights[5407904 &+ c]
+      let scale361 = weights[4919664 &+ c], shift361 = weights[4920208 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale361 + shift361
@@ -8328,16 +8478,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5408448 &+ block &* 3264))
-          let bias = UnsafePointer(weights + (5480256 &+ block &* 6))
+          let a = UnsafePointer(weights + (4920752 &+ block &* 3264))
+          let bias = UnsafePointer(weights + (4992560 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 544, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 544, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 544, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8377,8 +8527,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5480400 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5517264 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4992704 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5029568 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -8387,7 +8537,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8414,7 +8564,7 @@ public final class DenseNet121 {
     for c in 0..<576 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale369 = weights[5517296 &+ c], shift369 = weights[5517872 &+ c]
+      let scale369 = weights[5029600 &+ c], shift369 = weights[5030176 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale369 + shift369
@@ -8443,16 +8593,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5518448 &+ block &* 3456))
-          let bias = UnsafePointer(weights + (5594480 &+ block &* 6))
+          let a = UnsafePointer(weights + (5030752 &+ block &* 3456))
+          let bias = UnsafePointer(weights + (5106784 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 576, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 576, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8492,8 +8642,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5594624 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5631488 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5106928 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5143792 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -8502,7 +8652,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8529,7 +8679,7 @@ public final class DenseNet121 {
     for c in 0..<608 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale377 = weights[5631520 &+ c], shift377 = weights[5632128 &+ c]
+      let scale377 = weights[5143824 &+ c], shift377 = weights[5144432 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale377 + shift377
@@ -8558,16 +8708,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5632736 &+ block &* 3648))
-          let bias = UnsafePointer(weights + (5712992 &+ block &* 6))
+          let a = UnsafePointer(weights + (5145040 &+ block &* 3648))
+          let bias = UnsafePointer(weights + (5225296 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 608, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 608, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 608, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8607,8 +8757,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5713136 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5750000 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5225440 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5262304 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -8617,7 +8767,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8644,7 +8794,7 @@ public final class DenseNet121 {
     for c in 0..<640 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale385 = weights[5750032 &+ c], shift385 = weights[5750672 &+ c]
+      let scale385 = weights[5262336 &+ c], shift385 = weights[5262976 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale385 + shift385
@@ -8673,16 +8823,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5751312 &+ block &* 3840))
-          let bias = UnsafePointer(weights + (5835792 &+ block &* 6))
+          let a = UnsafePointer(weights + (5263616 &+ block &* 3840))
+          let bias = UnsafePointer(weights + (5348096 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 640, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 640, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 640, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8722,8 +8872,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5835936 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5872800 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5348240 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5385104 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -8732,7 +8882,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8759,7 +8909,7 @@ public final class DenseNet121 {
     for c in 0..<672 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale393 = weights[5872832 &+ c], shift393 = weights[5873504 &+ c]
+      let scale393 = weights[5385136 &+ c], shift393 = weights[5385808 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale393 + shift393
@@ -8788,16 +8938,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5874176 &+ block &* 4032))
-          let bias = UnsafePointer(weights + (5962880 &+ block &* 6))
+          let a = UnsafePointer(weights + (5386480 &+ block &* 4032))
+          let bias = UnsafePointer(weights + (5475184 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 672, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 672, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 672, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8837,8 +8987,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (5963024 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (5999888 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5475328 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5512192 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -8847,7 +8997,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8874,7 +9024,7 @@ public final class DenseNet121 {
     for c in 0..<704 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale401 = weights[5999920 &+ c], shift401 = weights[6000624 &+ c]
+      let scale401 = weights[5512224 &+ c], shift401 = weights[5512928 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale401 + shift401
@@ -8903,16 +9053,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6001328 &+ block &* 4224))
-          let bias = UnsafePointer(weights + (6094256 &+ block &* 6))
+          let a = UnsafePointer(weights + (5513632 &+ block &* 4224))
+          let bias = UnsafePointer(weights + (5606560 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 704, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 704, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 704, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -8952,8 +9102,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6094400 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6131264 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5606704 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5643568 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -8962,7 +9112,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -8989,7 +9139,7 @@ public final class DenseNet121 {
     for c in 0..<736 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale409 = weights[6131296 &+ c], shift409 = weights[6132032 &+ c]
+      let scale409 = weights[5643600 &+ c], shift409 = weights[5644336 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale409 + shift409
@@ -9018,16 +9168,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6132768 &+ block &* 4416))
-          let bias = UnsafePointer(weights + (6229920 &+ block &* 6))
+          let a = UnsafePointer(weights + (5645072 &+ block &* 4416))
+          let bias = UnsafePointer(weights + (5742224 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 736, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 736, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 736, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9067,8 +9217,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6230064 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6266928 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5742368 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5779232 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9077,7 +9227,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9104,7 +9254,7 @@ public final class DenseNet121 {
     for c in 0..<768 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale417 = weights[6266960 &+ c], shift417 = weights[6267728 &+ c]
+      let scale417 = weights[5779264 &+ c], shift417 = weights[5780032 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale417 + shift417
@@ -9133,16 +9283,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6268496 &+ block &* 4608))
-          let bias = UnsafePointer(weights + (6369872 &+ block &* 6))
+          let a = UnsafePointer(weights + (5780800 &+ block &* 4608))
+          let bias = UnsafePointer(weights + (5882176 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 768, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 768, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 768, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9182,8 +9332,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6370016 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6406880 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5882320 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (5919184 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9192,7 +9342,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9219,7 +9369,7 @@ public final class DenseNet121 {
     for c in 0..<800 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale425 = weights[6406912 &+ c], shift425 = weights[6407712 &+ c]
+      let scale425 = weights[5919216 &+ c], shift425 = weights[5920016 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale425 + shift425
@@ -9248,16 +9398,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6408512 &+ block &* 4800))
-          let bias = UnsafePointer(weights + (6514112 &+ block &* 6))
+          let a = UnsafePointer(weights + (5920816 &+ block &* 4800))
+          let bias = UnsafePointer(weights + (6026416 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 800, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 800, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 800, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9297,8 +9447,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6514256 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6551120 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6026560 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6063424 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9307,7 +9457,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9334,7 +9484,7 @@ public final class DenseNet121 {
     for c in 0..<832 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale433 = weights[6551152 &+ c], shift433 = weights[6551984 &+ c]
+      let scale433 = weights[6063456 &+ c], shift433 = weights[6064288 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale433 + shift433
@@ -9363,16 +9513,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6552816 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (6662640 &+ block &* 6))
+          let a = UnsafePointer(weights + (6065120 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (6174944 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9412,8 +9562,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6662784 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6699648 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6175088 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6211952 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9422,7 +9572,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9449,7 +9599,7 @@ public final class DenseNet121 {
     for c in 0..<864 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale441 = weights[6699680 &+ c], shift441 = weights[6700544 &+ c]
+      let scale441 = weights[6211984 &+ c], shift441 = weights[6212848 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale441 + shift441
@@ -9478,16 +9628,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6701408 &+ block &* 5184))
-          let bias = UnsafePointer(weights + (6815456 &+ block &* 6))
+          let a = UnsafePointer(weights + (6213712 &+ block &* 5184))
+          let bias = UnsafePointer(weights + (6327760 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 864, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 864, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 864, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9527,8 +9677,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6815600 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (6852464 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6327904 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6364768 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9537,7 +9687,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9564,7 +9714,7 @@ public final class DenseNet121 {
     for c in 0..<896 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale449 = weights[6852496 &+ c], shift449 = weights[6853392 &+ c]
+      let scale449 = weights[6364800 &+ c], shift449 = weights[6365696 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale449 + shift449
@@ -9593,16 +9743,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (6854288 &+ block &* 5376))
-          let bias = UnsafePointer(weights + (6972560 &+ block &* 6))
+          let a = UnsafePointer(weights + (6366592 &+ block &* 5376))
+          let bias = UnsafePointer(weights + (6484864 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 896, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 896, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 896, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9642,8 +9792,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (6972704 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (7009568 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6485008 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6521872 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9652,7 +9802,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9679,7 +9829,7 @@ public final class DenseNet121 {
     for c in 0..<928 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale457 = weights[7009600 &+ c], shift457 = weights[7010528 &+ c]
+      let scale457 = weights[6521904 &+ c], shift457 = weights[6522832 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale457 + shift457
@@ -9708,16 +9858,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7011456 &+ block &* 5568))
-          let bias = UnsafePointer(weights + (7133952 &+ block &* 6))
+          let a = UnsafePointer(weights + (6523760 &+ block &* 5568))
+          let bias = UnsafePointer(weights + (6646256 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 928, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 928, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 928, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9757,8 +9907,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (7134096 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (7170960 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6646400 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6683264 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9767,7 +9917,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9794,7 +9944,7 @@ public final class DenseNet121 {
     for c in 0..<960 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale465 = weights[7170992 &+ c], shift465 = weights[7171952 &+ c]
+      let scale465 = weights[6683296 &+ c], shift465 = weights[6684256 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale465 + shift465
@@ -9823,16 +9973,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7172912 &+ block &* 5760))
-          let bias = UnsafePointer(weights + (7299632 &+ block &* 6))
+          let a = UnsafePointer(weights + (6685216 &+ block &* 5760))
+          let bias = UnsafePointer(weights + (6811936 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 960, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 960, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9872,8 +10022,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (7299776 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (7336640 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6812080 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (6848944 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9882,7 +10032,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -9909,7 +10059,7 @@ public final class DenseNet121 {
     for c in 0..<992 {
       let p = x0 + (c &* 49)
       let q = y + (c &* 49)
-      let scale473 = weights[7336672 &+ c], shift473 = weights[7337664 &+ c]
+      let scale473 = weights[6848976 &+ c], shift473 = weights[6849968 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale473 + shift473
@@ -9938,16 +10088,16 @@ public final class DenseNet121 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (7338656 &+ block &* 5952))
-          let bias = UnsafePointer(weights + (7469600 &+ block &* 6))
+          let a = UnsafePointer(weights + (6850960 &+ block &* 5952))
+          let bias = UnsafePointer(weights + (6981904 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel18(a, src + n, bias, y + (block &* 294 &+ n), 992, 49, 49)
+              Self.__kernel15(a, src + n, bias, y + (block &* 294 &+ n), 992, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel18(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
+                Self.__kernel15(a, UnsafePointer(scratch), bias, stage, 992, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -9987,8 +10137,8 @@ public final class DenseNet121 {
       let group = block / 1
       let firstChannel = group &* 32 &+ (block % 1) &* 32
       let valid = block % 1 == 0 ? 32 : 32
-      let packed = UnsafePointer(weights + (7469744 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (7506608 &+ block &* 32))
+      let packed = UnsafePointer(weights + (6982048 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (7018912 &+ block &* 32))
       let groupInput = src + (group &* 10368)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -9997,7 +10147,7 @@ public final class DenseNet121 {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel19(row + (ox &* 1), 128, 81, packed, bias, stage)
+            Self.__kernel16(row + (ox &* 1), 128, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -10018,7 +10168,7 @@ public final class DenseNet121 {
     for c in 0..<1024 {
       let p = y + (c &* 49)
       let q = y + (c &* 49)
-      let scale480 = weights[7506640 &+ c], shift480 = weights[7507664 &+ c]
+      let scale480 = weights[7018944 &+ c], shift480 = weights[7019968 &+ c]
       for i in 0..<49 {
         var v = p[i]
         v = v * scale480 + shift480
@@ -10052,8 +10202,8 @@ public final class DenseNet121 {
   private func classifier(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (7508688 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (8540880 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (7020992 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (8053184 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -10391,217 +10541,729 @@ public final class DenseNet121 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel3(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      ai += 8
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 12 columns; direct k3x3 s1 d1x1 row58 tile32x12 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel3(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    var a0_10 = b0
+    var a0_11 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var a1_10 = b1
+    var a1_11 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[10]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[11]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[9]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[10]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[11]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[12]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[10]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[11]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[12]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[13]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[58]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[59]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[60]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[61]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[62]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[63]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[64]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[65]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[66]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[67]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[68]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[69]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[59]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[60]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[61]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[62]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[63]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[64]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[65]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[66]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[67]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[68]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[69]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[70]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[60]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[61]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[62]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[63]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[64]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[65]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[66]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[67]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[68]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[69]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[70]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[71]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[116]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[117]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[118]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[119]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[120]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[121]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[122]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[123]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[124]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[125]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[126]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[127]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[117]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[118]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[119]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[120]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[121]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[122]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[123]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[124]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[125]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[126]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[127]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[128]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[118]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[119]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[120]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[121]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[122]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[123]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[124]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[125]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[126]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[127]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[128]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+        let x11 = xi[129]
+        a0_11 = Self.__kernel1(a0_11, w0, x11)
+        a1_11 = Self.__kernel1(a1_11, w1, x11)
+      }
+      xi += plane
+      wi += 288
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 352).storeBytes(of: a0_11, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 368).storeBytes(of: a1_11, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel4(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
-      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
-      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
+  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row58 tile32x8 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[58]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[59]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[60]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[61]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[62]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[63]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[64]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[65]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[59]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[60]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[61]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[62]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[63]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[64]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[65]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[66]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[60]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[61]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[62]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[63]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[64]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[65]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[66]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[67]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[116]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[117]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[118]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[119]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[120]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[121]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[122]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[123]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[117]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[118]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[119]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[120]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[121]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[122]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[123]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[124]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[118]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[119]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[120]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[121]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[122]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[123]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[124]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[125]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      xi += plane
+      wi += 288
     }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel5(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD16<Float>(repeating: bias)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 16 == tilesWide
-      let low0 = SIMD16<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3], y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7]), high0 = SIMD16<Float>(y00[8], y01[8], y00[9], y01[9], y00[10], y01[10], y00[11], y01[11], y00[12], y01[12], y00[13], y01[13], y00[14], y01[14], y00[15], y01[15])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD16<Float>.self)
-      if partial {
-        for i in 0..<15 {
-          top[16 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 16).storeBytes(of: high0, as: SIMD16<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD16<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3], y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7]), high1 = SIMD16<Float>(y10[8], y11[8], y10[9], y11[9], y10[10], y11[10], y10[11], y11[11], y10[12], y11[12], y10[13], y11[13], y10[14], y11[14], y10[15], y11[15])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD16<Float>.self)
-        if partial {
-          for i in 0..<15 {
-            (top + width)[16 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 16).storeBytes(of: high1, as: SIMD16<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows12 width32 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -10722,7 +11384,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows12 width16 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -10817,133 +11479,10 @@ public final class DenseNet121 {
     (o11 + 0).storeBytes(of: c11_0, as: SIMD16<Float>.self)
   }
 
-  /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD8<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d00 = SIMD8<Float>(a0[0], a0[2], a0[4], a0[6], b0[0], b0[2], b0[4], b0[6]), d01 = SIMD8<Float>(a0[1], a0[3], a0[5], a0[7], b0[1], b0[3], b0[5], b0[7])
-      let d02 = SIMD8<Float>(e0[0], e0[2], e0[4], e0[6], f0[0], f0[2], f0[4], f0[6]), d03 = SIMD8<Float>(e0[1], e0[3], e0[5], e0[7], f0[1], f0[3], f0[5], f0[7])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD8<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d10 = SIMD8<Float>(a1[0], a1[2], a1[4], a1[6], b1[0], b1[2], b1[4], b1[6]), d11 = SIMD8<Float>(a1[1], a1[3], a1[5], a1[7], b1[1], b1[3], b1[5], b1[7])
-      let d12 = SIMD8<Float>(e1[0], e1[2], e1[4], e1[6], f1[0], f1[2], f1[4], f1[6]), d13 = SIMD8<Float>(e1[1], e1[3], e1[5], e1[7], f1[1], f1[3], f1[5], f1[7])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD8<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d20 = SIMD8<Float>(a2[0], a2[2], a2[4], a2[6], b2[0], b2[2], b2[4], b2[6]), d21 = SIMD8<Float>(a2[1], a2[3], a2[5], a2[7], b2[1], b2[3], b2[5], b2[7])
-      let d22 = SIMD8<Float>(e2[0], e2[2], e2[4], e2[6], f2[0], f2[2], f2[4], f2[6]), d23 = SIMD8<Float>(e2[1], e2[3], e2[5], e2[7], f2[1], f2[3], f2[5], f2[7])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD8<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 8).loadUnaligned(as: SIMD8<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD8<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 10).loadUnaligned(as: SIMD8<Float>.self)
-      let d30 = SIMD8<Float>(a3[0], a3[2], a3[4], a3[6], b3[0], b3[2], b3[4], b3[6]), d31 = SIMD8<Float>(a3[1], a3[3], a3[5], a3[7], b3[1], b3[3], b3[5], b3[7])
-      let d32 = SIMD8<Float>(e3[0], e3[2], e3[4], e3[6], f3[0], f3[2], f3[4], f3[6]), d33 = SIMD8<Float>(e3[1], e3[3], e3[5], e3[7], f3[1], f3[3], f3[5], f3[7])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD8<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD8<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD8<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD8<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD8<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD8<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD8<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD8<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD8<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD8<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD8<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD8<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD8<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD8<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD8<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD8<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp none: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD8<Float>(repeating: bias)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD8<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD8<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      let y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      let y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 8 == tilesWide
-      let low0 = SIMD8<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3]), high0 = SIMD8<Float>(y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD8<Float>.self)
-      if partial {
-        for i in 0..<7 {
-          top[8 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 8).storeBytes(of: high0, as: SIMD8<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD8<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3]), high1 = SIMD8<Float>(y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD8<Float>.self)
-        if partial {
-          for i in 0..<7 {
-            (top + width)[8 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 8).storeBytes(of: high1, as: SIMD8<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 8) {
-        vectorOfTiles(tileRow, vectorIndex &* 8)
-      }
-      if tilesWide % 8 != 0 { vectorOfTiles(tileRow, tilesWide &- 8) }  // overlaps the previous vector
-    }
-  }
-
   /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel7(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11303,7 +11842,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -11600,7 +12139,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows12 width16 none lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 16 floats `bStride` apart, `out`: 12 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel12(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -11684,7 +12223,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -11810,7 +12349,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -11852,7 +12391,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -12118,7 +12657,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel13(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12219,7 +12758,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows4 width16 none lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -12255,7 +12794,7 @@ public final class DenseNet121 {
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel18(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -12386,7 +12925,7 @@ public final class DenseNet121 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel19(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel16(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

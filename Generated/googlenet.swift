@@ -572,7 +572,7 @@ public final class GoogLeNet {
     Expected(name: "fc.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 7037472 floats.
+  /// Packed weights, 7046176 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 1003520 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -599,8 +599,8 @@ public final class GoogLeNet {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 28149888, alignment: 64).bindMemory(to: Float.self, capacity: 7037472)
-    weights.initialize(repeating: 0, count: 7037472)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 28184704, alignment: 64).bindMemory(to: Float.self, capacity: 7046176)
+    weights.initialize(repeating: 0, count: 7046176)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 4014080, alignment: 64).bindMemory(to: Float.self, capacity: 1003520)
     arena.initialize(repeating: 0, count: 1003520)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 4072448, alignment: 64).bindMemory(to: Float.self, capacity: 1018112)
@@ -612,57 +612,57 @@ public final class GoogLeNet {
     Self.pack(file, "inception3a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 192, lanes: 12, into: weights + 223344)
     Self.packWinograd(file, "inception3a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch2.1.bn", epsilon: 0.001, channels: 128), outputs: 128, inputs: 96, lanes: 11, into: weights + 241872)
     Self.pack(file, "inception3a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 192, lanes: 8, into: weights + 444768)
-    Self.packWinograd(file, "inception3a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.1.bn", epsilon: 0.001, channels: 32), outputs: 32, inputs: 16, lanes: 8, into: weights + 447856)
-    Self.pack(file, "inception3a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch4.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 456096)
-    Self.pack(file, "inception3b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 462480)
-    Self.pack(file, "inception3b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 496416)
-    Self.packWinograd(file, "inception3b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.1.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 128, lanes: 12, into: weights + 530352)
-    Self.pack(file, "inception3b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 923776)
-    Self.packWinograd(file, "inception3b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.1.bn", epsilon: 0.001, channels: 96), outputs: 96, inputs: 32, lanes: 12, into: weights + 932272)
-    Self.pack(file, "inception3b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 981536)
-    Self.pack(file, "inception4a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch1.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 480, lanes: 4, into: weights + 998512)
-    Self.pack(file, "inception4a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 480, lanes: 4, into: weights + 1090864)
-    Self.pack(file, "inception4a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.1.bn", epsilon: 0.001, channels: 208), groups: 1, outPerGroup: 208, inner: 864, lanes: 32, into: weights + 1137040)
-    Self.pack(file, "inception4a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 480, lanes: 4, into: weights + 1330800)
-    Self.packWinograd(file, "inception4a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.1.bn", epsilon: 0.001, channels: 48), outputs: 48, inputs: 16, lanes: 12, into: weights + 1338496)
-    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 4, into: weights + 1350848)
-    Self.pack(file, "inception4b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch1.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 512, lanes: 4, into: weights + 1381632)
-    Self.pack(file, "inception4b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.0.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 1463712)
-    Self.pack(file, "inception4b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.1.bn", epsilon: 0.001, channels: 224), groups: 1, outPerGroup: 224, inner: 1008, lanes: 32, into: weights + 1521168)
-    Self.pack(file, "inception4b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 1747184)
-    Self.pack(file, "inception4b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 1759504)
-    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 1773392)
-    Self.pack(file, "inception4c.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1806224)
-    Self.pack(file, "inception4c.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1871888)
-    Self.pack(file, "inception4c.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1937552)
-    Self.pack(file, "inception4c.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 2232720)
-    Self.pack(file, "inception4c.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 2245040)
-    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2258928)
-    Self.pack(file, "inception4d.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch1.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 2291760)
-    Self.pack(file, "inception4d.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.0.bn", epsilon: 0.001, channels: 144), groups: 1, outPerGroup: 144, inner: 512, lanes: 4, into: weights + 2349216)
-    Self.pack(file, "inception4d.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.1.bn", epsilon: 0.001, channels: 288), groups: 1, outPerGroup: 288, inner: 1296, lanes: 32, into: weights + 2423088)
-    Self.pack(file, "inception4d.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 512, lanes: 4, into: weights + 2796624)
-    Self.pack(file, "inception4d.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 288, lanes: 32, into: weights + 2813040)
-    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2831536)
-    Self.pack(file, "inception4e.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 528, lanes: 4, into: weights + 2864368)
-    Self.pack(file, "inception4e.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 528, lanes: 4, into: weights + 2999792)
-    Self.pack(file, "inception4e.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 3084432)
-    Self.pack(file, "inception4e.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 528, lanes: 4, into: weights + 3545552)
-    Self.pack(file, "inception4e.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 3562480)
-    Self.pack(file, "inception4e.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 528, lanes: 4, into: weights + 3599472)
-    Self.pack(file, "inception5a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 832, lanes: 6, into: weights + 3667184)
-    Self.pack(file, "inception5a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 832, lanes: 6, into: weights + 3882112)
-    Self.pack(file, "inception5a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 4017072)
-    Self.pack(file, "inception5a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 832, lanes: 6, into: weights + 4478192)
-    Self.pack(file, "inception5a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 4508192)
-    Self.pack(file, "inception5a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 4545184)
-    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 6, into: weights + 4655152)
-    Self.pack(file, "inception5b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.0.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 832, lanes: 6, into: weights + 4975024)
-    Self.pack(file, "inception5b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 1728, lanes: 32, into: weights + 5134960)
-    Self.pack(file, "inception5b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.0.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 832, lanes: 6, into: weights + 5798896)
-    Self.pack(file, "inception5b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 432, lanes: 32, into: weights + 5838880)
-    Self.pack(file, "inception5b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 5894304)
-    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 6004272)
+    Self.pack(file, "inception3a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch3.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 144, lanes: 32, into: weights + 447856)
+    Self.pack(file, "inception3a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3a.branch4.1.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 192, lanes: 11, into: weights + 452496)
+    Self.pack(file, "inception3b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 458880)
+    Self.pack(file, "inception3b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 256, lanes: 12, into: weights + 492816)
+    Self.packWinograd(file, "inception3b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch2.1.bn", epsilon: 0.001, channels: 192), outputs: 192, inputs: 128, lanes: 12, into: weights + 526752)
+    Self.pack(file, "inception3b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 920176)
+    Self.packWinograd(file, "inception3b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch3.1.bn", epsilon: 0.001, channels: 96), outputs: 96, inputs: 32, lanes: 12, into: weights + 928672)
+    Self.pack(file, "inception3b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception3b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 256, lanes: 11, into: weights + 977936)
+    Self.pack(file, "inception4a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch1.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 480, lanes: 4, into: weights + 994912)
+    Self.pack(file, "inception4a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.0.bn", epsilon: 0.001, channels: 96), groups: 1, outPerGroup: 96, inner: 480, lanes: 4, into: weights + 1087264)
+    Self.pack(file, "inception4a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch2.1.bn", epsilon: 0.001, channels: 208), groups: 1, outPerGroup: 208, inner: 864, lanes: 32, into: weights + 1133440)
+    Self.pack(file, "inception4a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.0.bn", epsilon: 0.001, channels: 16), groups: 1, outPerGroup: 16, inner: 480, lanes: 4, into: weights + 1327200)
+    Self.pack(file, "inception4a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch3.1.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 144, lanes: 32, into: weights + 1334896)
+    Self.pack(file, "inception4a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4a.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 480, lanes: 4, into: weights + 1344176)
+    Self.pack(file, "inception4b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch1.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 512, lanes: 4, into: weights + 1374960)
+    Self.pack(file, "inception4b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.0.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 1457040)
+    Self.pack(file, "inception4b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch2.1.bn", epsilon: 0.001, channels: 224), groups: 1, outPerGroup: 224, inner: 1008, lanes: 32, into: weights + 1514496)
+    Self.pack(file, "inception4b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 1740512)
+    Self.pack(file, "inception4b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 1752832)
+    Self.pack(file, "inception4b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4b.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 1766720)
+    Self.pack(file, "inception4c.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1799552)
+    Self.pack(file, "inception4c.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.0.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 512, lanes: 4, into: weights + 1865216)
+    Self.pack(file, "inception4c.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch2.1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 1152, lanes: 32, into: weights + 1930880)
+    Self.pack(file, "inception4c.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.0.bn", epsilon: 0.001, channels: 24), groups: 1, outPerGroup: 24, inner: 512, lanes: 4, into: weights + 2226048)
+    Self.pack(file, "inception4c.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch3.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 216, lanes: 32, into: weights + 2238368)
+    Self.pack(file, "inception4c.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4c.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2252256)
+    Self.pack(file, "inception4d.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch1.bn", epsilon: 0.001, channels: 112), groups: 1, outPerGroup: 112, inner: 512, lanes: 4, into: weights + 2285088)
+    Self.pack(file, "inception4d.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.0.bn", epsilon: 0.001, channels: 144), groups: 1, outPerGroup: 144, inner: 512, lanes: 4, into: weights + 2342544)
+    Self.pack(file, "inception4d.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch2.1.bn", epsilon: 0.001, channels: 288), groups: 1, outPerGroup: 288, inner: 1296, lanes: 32, into: weights + 2416416)
+    Self.pack(file, "inception4d.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 512, lanes: 4, into: weights + 2789952)
+    Self.packWinograd(file, "inception4d.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch3.1.bn", epsilon: 0.001, channels: 64), outputs: 64, inputs: 32, lanes: 11, into: weights + 2806368)
+    Self.pack(file, "inception4d.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4d.branch4.1.bn", epsilon: 0.001, channels: 64), groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 2840240)
+    Self.pack(file, "inception4e.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 528, lanes: 4, into: weights + 2873072)
+    Self.pack(file, "inception4e.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 528, lanes: 4, into: weights + 3008496)
+    Self.pack(file, "inception4e.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 3093136)
+    Self.pack(file, "inception4e.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 528, lanes: 4, into: weights + 3554256)
+    Self.pack(file, "inception4e.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 3571184)
+    Self.pack(file, "inception4e.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception4e.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 528, lanes: 4, into: weights + 3608176)
+    Self.pack(file, "inception5a.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch1.bn", epsilon: 0.001, channels: 256), groups: 1, outPerGroup: 256, inner: 832, lanes: 6, into: weights + 3675888)
+    Self.pack(file, "inception5a.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.0.bn", epsilon: 0.001, channels: 160), groups: 1, outPerGroup: 160, inner: 832, lanes: 6, into: weights + 3890816)
+    Self.pack(file, "inception5a.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch2.1.bn", epsilon: 0.001, channels: 320), groups: 1, outPerGroup: 320, inner: 1440, lanes: 32, into: weights + 4025776)
+    Self.pack(file, "inception5a.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.0.bn", epsilon: 0.001, channels: 32), groups: 1, outPerGroup: 32, inner: 832, lanes: 6, into: weights + 4486896)
+    Self.pack(file, "inception5a.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 288, lanes: 32, into: weights + 4516896)
+    Self.pack(file, "inception5a.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5a.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 4553888)
+    Self.pack(file, "inception5b.branch1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 832, lanes: 6, into: weights + 4663856)
+    Self.pack(file, "inception5b.branch2.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.0.bn", epsilon: 0.001, channels: 192), groups: 1, outPerGroup: 192, inner: 832, lanes: 6, into: weights + 4983728)
+    Self.pack(file, "inception5b.branch2.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch2.1.bn", epsilon: 0.001, channels: 384), groups: 1, outPerGroup: 384, inner: 1728, lanes: 32, into: weights + 5143664)
+    Self.pack(file, "inception5b.branch3.0.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.0.bn", epsilon: 0.001, channels: 48), groups: 1, outPerGroup: 48, inner: 832, lanes: 6, into: weights + 5807600)
+    Self.pack(file, "inception5b.branch3.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch3.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 432, lanes: 32, into: weights + 5847584)
+    Self.pack(file, "inception5b.branch4.1.conv.weight", bias: nil, norm: Self.fold(file, "inception5b.branch4.1.bn", epsilon: 0.001, channels: 128), groups: 1, outPerGroup: 128, inner: 832, lanes: 6, into: weights + 5903008)
+    Self.pack(file, "fc.weight", bias: "fc.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 1024, lanes: 16, into: weights + 6012976)
   }
 
   deinit {
@@ -779,7 +779,8 @@ public final class GoogLeNet {
   // folded: conv1.bn (bn)
   // in place: relu1 (relu)
   private func conv1_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
@@ -960,7 +961,8 @@ public final class GoogLeNet {
   // folded: conv3.bn (bn)
   // in place: relu3 (relu)
   private func conv3_conv(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1286,34 +1288,50 @@ public final class GoogLeNet {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 14400
-    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
-    let zero = UnsafePointer(weights + 456080)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 14
-      for ic in 0..<16 {
-        Self.__kernel10(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 3136, 14, 14)
-      }
-      Self.parallelRanges(4, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 3136)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (447856 &+ (block &* 16 &+ xi) &* 128))
-            let results = transformed + (50176 &+ block &* 25088 &+ xi &* 1568)
-            for tilePanel in 0..<7 {
-              let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel14(panel, points + firstTile, zero, results + firstTile, 16, 196, 196)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      item in
+      let block = item / 2
+      let half = item % 2
+      let group = block / 1
+      let firstChannel = group &* 32 &+ (block % 1) &* 32
+      let valid = block % 1 == 0 ? 32 : 32
+      let packed = UnsafePointer(weights + (447856 &+ block &* 4608))
+      let bias = UnsafePointer(weights + (452464 &+ block &* 32))
+      let groupInput = src + (group &* 14400)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in (half &* 28 / 2)..<((half &+ 1) &* 28 / 2) {
+          let row = groupInput + (oy &* 30)
+          for t in 0..<2 {
+            let ox = t &* 10
+            Self.__kernel14(row + (ox &* 1), 16, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<10 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
           }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 8
-          let valid = block == 3 ? 8 : 8
-          let bias = UnsafePointer(weights + (456048 &+ block &* 8))
-          let products = UnsafePointer(transformed + (50176 &+ block &* 25088))
-          for r in 0..<valid {
-            Self.__kernel11(products + r &* 196, 1568, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
+          do {
+            let ox = 20
+            Self.__kernel15(row + (ox &* 1), 16, 900, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
+              for p in 0..<8 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
+            }
           }
         }
       }
@@ -1440,8 +1458,8 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (456096 &+ block &* 2112))
-          let bias = UnsafePointer(weights + (462432 &+ block &* 11))
+          let a = UnsafePointer(weights + (452496 &+ block &* 2112))
+          let bias = UnsafePointer(weights + (458832 &+ block &* 11))
           for panel in 0..<25 {
             let n = panel &* 32
             if panel != 24 && block != 2 {
@@ -1497,7 +1515,8 @@ public final class GoogLeNet {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1512,8 +1531,8 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (462480 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (496272 &+ block &* 12))
+            let a = UnsafePointer(weights + (458880 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (492672 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -1565,7 +1584,8 @@ public final class GoogLeNet {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1580,8 +1600,8 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (496416 &+ block &* 3072))
-            let bias = UnsafePointer(weights + (530208 &+ block &* 12))
+            let a = UnsafePointer(weights + (492816 &+ block &* 3072))
+            let bias = UnsafePointer(weights + (526608 &+ block &* 12))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 10 {
@@ -1639,7 +1659,7 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 115200
     // Winograd F(2x2, 3x3): 14x14 tiles, 2 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 923760)
+    let zero = UnsafePointer(weights + 920160)
     for rowBlock in 0..<2 {
       let firstTileRow = rowBlock &* 7
       Self.parallelFor(128, threads: threads, pool: pool) {
@@ -1651,7 +1671,7 @@ public final class GoogLeNet {
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 12544)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (530352 &+ (block &* 16 &+ xi) &* 1536))
+            let panel = UnsafePointer(weights + (526752 &+ (block &* 16 &+ xi) &* 1536))
             let results = transformed + (200704 &+ block &* 18816 &+ xi &* 1176)
             for tilePanel in 0..<4 {
               let firstTile = min(tilePanel &* 32, 66)
@@ -1662,7 +1682,7 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 15 ? 12 : 12
-          let bias = UnsafePointer(weights + (923568 &+ block &* 12))
+          let bias = UnsafePointer(weights + (919968 &+ block &* 12))
           let products = UnsafePointer(transformed + (200704 &+ block &* 18816))
           for r in 0..<valid {
             Self.__kernel11(products + r &* 98, 1176, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 7, 14, false, bias[r])
@@ -1687,8 +1707,8 @@ public final class GoogLeNet {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (923776 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (932224 &+ block &* 11))
+            let a = UnsafePointer(weights + (920176 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (928624 &+ block &* 11))
             for panel in (chunk &* 24)..<min(chunk &* 24 &+ 24, 25) {
               let n = panel &* 32
               if panel != 24 && block != 2 {
@@ -1746,7 +1766,7 @@ public final class GoogLeNet {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
-    let zero = UnsafePointer(weights + 981520)
+    let zero = UnsafePointer(weights + 977920)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
@@ -1757,7 +1777,7 @@ public final class GoogLeNet {
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (932272 &+ (block &* 16 &+ xi) &* 384))
+            let panel = UnsafePointer(weights + (928672 &+ (block &* 16 &+ xi) &* 384))
             let results = transformed + (100352 &+ block &* 37632 &+ xi &* 2352)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
@@ -1768,7 +1788,7 @@ public final class GoogLeNet {
         for block in first..<end {
           let firstChannel = block &* 12
           let valid = block == 7 ? 12 : 12
-          let bias = UnsafePointer(weights + (981424 &+ block &* 12))
+          let bias = UnsafePointer(weights + (977824 &+ block &* 12))
           let products = UnsafePointer(transformed + (100352 &+ block &* 37632))
           for r in 0..<valid {
             Self.__kernel11(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
@@ -1897,7 +1917,8 @@ public final class GoogLeNet {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1912,8 +1933,8 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (981536 &+ block &* 2816))
-            let bias = UnsafePointer(weights + (998432 &+ block &* 11))
+            let a = UnsafePointer(weights + (977936 &+ block &* 2816))
+            let bias = UnsafePointer(weights + (994832 &+ block &* 11))
             for panel in firstPanel..<endPanel {
               let n = panel &* 32
               if panel != 24 && block != 5 {
@@ -2122,16 +2143,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (998512 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1090672 &+ block &* 4))
+            let a = UnsafePointer(weights + (994912 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1087072 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2143,7 +2164,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2190,16 +2211,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1090864 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1136944 &+ block &* 4))
+            let a = UnsafePointer(weights + (1087264 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1133344 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2211,7 +2232,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2254,8 +2275,8 @@ public final class GoogLeNet {
       let group = block / 7
       let firstChannel = group &* 208 &+ (block % 7) &* 32
       let valid = block % 7 == 6 ? 16 : 32
-      let packed = UnsafePointer(weights + (1137040 &+ block &* 27648))
-      let bias = UnsafePointer(weights + (1330576 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1133440 &+ block &* 27648))
+      let bias = UnsafePointer(weights + (1326976 &+ block &* 32))
       let groupInput = src + (group &* 24576)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2264,7 +2285,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 96, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 96, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2310,16 +2331,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1330800 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1338480 &+ block &* 4))
+            let a = UnsafePointer(weights + (1327200 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1334880 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2331,7 +2352,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2367,34 +2388,33 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 4096
-    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
-    let zero = UnsafePointer(weights + 1350832)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 7
-      for ic in 0..<16 {
-        Self.__kernel18(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 784, 7, 7)
-      }
-      do {
-        let first = 0, end = 4
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 784)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (1338496 &+ (block &* 16 &+ xi) &* 192))
-            let results = transformed + (12544 &+ block &* 9408 &+ xi &* 588)
-            for tilePanel in 0..<2 {
-              let firstTile = min(tilePanel &* 32, 17)
-              Self.__kernel3(panel, points + firstTile, zero, results + firstTile, 16, 49, 49)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
+      let group = block / 2
+      let firstChannel = group &* 48 &+ (block % 2) &* 32
+      let valid = block % 2 == 1 ? 16 : 32
+      let packed = UnsafePointer(weights + (1334896 &+ block &* 4608))
+      let bias = UnsafePointer(weights + (1344112 &+ block &* 32))
+      let groupInput = src + (group &* 4096)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<14 {
+          let row = groupInput + (oy &* 16)
+          for t in 0..<2 {
+            let ox = t &* 7
+            Self.__kernel18(row + (ox &* 1), 16, 256, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
+              for p in 0..<7 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 12
-          let valid = block == 3 ? 12 : 12
-          let bias = UnsafePointer(weights + (1350784 &+ block &* 12))
-          let products = UnsafePointer(transformed + (12544 &+ block &* 9408))
-          for r in 0..<valid {
-            Self.__kernel19(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -2534,16 +2554,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1350848 &+ block &* 1920))
-            let bias = UnsafePointer(weights + (1381568 &+ block &* 4))
+            let a = UnsafePointer(weights + (1344176 &+ block &* 1920))
+            let bias = UnsafePointer(weights + (1374896 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, y + (block &* 784 &+ n), 480, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 480, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 480, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2555,7 +2575,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 46080)), bias, stage, 480, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2607,16 +2627,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1381632 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1463552 &+ block &* 4))
+            let a = UnsafePointer(weights + (1374960 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1456880 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2628,7 +2648,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2675,16 +2695,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1463712 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1521056 &+ block &* 4))
+            let a = UnsafePointer(weights + (1457040 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1514384 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2696,7 +2716,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2739,8 +2759,8 @@ public final class GoogLeNet {
       let group = block / 7
       let firstChannel = group &* 224 &+ (block % 7) &* 32
       let valid = block % 7 == 6 ? 32 : 32
-      let packed = UnsafePointer(weights + (1521168 &+ block &* 32256))
-      let bias = UnsafePointer(weights + (1746960 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1514496 &+ block &* 32256))
+      let bias = UnsafePointer(weights + (1740288 &+ block &* 32))
       let groupInput = src + (group &* 28672)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2749,7 +2769,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 112, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 112, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -2795,16 +2815,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1747184 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1759472 &+ block &* 4))
+            let a = UnsafePointer(weights + (1740512 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1752800 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2816,7 +2836,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2857,8 +2877,8 @@ public final class GoogLeNet {
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (1759504 &+ block &* 6912))
-      let bias = UnsafePointer(weights + (1773328 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1752832 &+ block &* 6912))
+      let bias = UnsafePointer(weights + (1766656 &+ block &* 32))
       let groupInput = src + (group &* 6144)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -2867,7 +2887,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 24, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3018,16 +3038,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1773392 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1806160 &+ block &* 4))
+            let a = UnsafePointer(weights + (1766720 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1799488 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3039,7 +3059,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3091,16 +3111,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1806224 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1871760 &+ block &* 4))
+            let a = UnsafePointer(weights + (1799552 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1865088 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3112,7 +3132,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3159,16 +3179,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (1871888 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1937424 &+ block &* 4))
+            let a = UnsafePointer(weights + (1865216 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1930752 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3180,7 +3200,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3221,8 +3241,8 @@ public final class GoogLeNet {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (1937552 &+ block &* 36864))
-      let bias = UnsafePointer(weights + (2232464 &+ block &* 32))
+      let packed = UnsafePointer(weights + (1930880 &+ block &* 36864))
+      let bias = UnsafePointer(weights + (2225792 &+ block &* 32))
       let groupInput = src + (group &* 32768)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -3231,7 +3251,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 128, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 128, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3277,16 +3297,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2232720 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2245008 &+ block &* 4))
+            let a = UnsafePointer(weights + (2226048 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2238336 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3298,7 +3318,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3339,8 +3359,8 @@ public final class GoogLeNet {
       let group = block / 2
       let firstChannel = group &* 64 &+ (block % 2) &* 32
       let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (2245040 &+ block &* 6912))
-      let bias = UnsafePointer(weights + (2258864 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2238368 &+ block &* 6912))
+      let bias = UnsafePointer(weights + (2252192 &+ block &* 32))
       let groupInput = src + (group &* 6144)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -3349,7 +3369,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 24, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 24, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3500,16 +3520,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2258928 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2291696 &+ block &* 4))
+            let a = UnsafePointer(weights + (2252256 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2285024 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3521,7 +3541,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3573,16 +3593,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2291760 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2349104 &+ block &* 4))
+            let a = UnsafePointer(weights + (2285088 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2342432 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3594,7 +3614,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3641,16 +3661,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2349216 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2422944 &+ block &* 4))
+            let a = UnsafePointer(weights + (2342544 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2416272 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3662,7 +3682,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3705,8 +3725,8 @@ public final class GoogLeNet {
       let group = block / 9
       let firstChannel = group &* 288 &+ (block % 9) &* 32
       let valid = block % 9 == 8 ? 32 : 32
-      let packed = UnsafePointer(weights + (2423088 &+ block &* 41472))
-      let bias = UnsafePointer(weights + (2796336 &+ block &* 32))
+      let packed = UnsafePointer(weights + (2416416 &+ block &* 41472))
+      let bias = UnsafePointer(weights + (2789664 &+ block &* 32))
       let groupInput = src + (group &* 36864)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -3715,7 +3735,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 144, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 144, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -3761,16 +3781,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2796624 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2813008 &+ block &* 4))
+            let a = UnsafePointer(weights + (2789952 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2806336 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3782,7 +3802,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -3818,33 +3838,34 @@ public final class GoogLeNet {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(2, threads: threads, pool: pool) {
-      block in
-      let group = block / 2
-      let firstChannel = group &* 64 &+ (block % 2) &* 32
-      let valid = block % 2 == 1 ? 32 : 32
-      let packed = UnsafePointer(weights + (2813040 &+ block &* 9216))
-      let bias = UnsafePointer(weights + (2831472 &+ block &* 32))
-      let groupInput = src + (group &* 8192)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 32, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 8192
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 2840226)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      for ic in 0..<32 {
+        Self.__kernel19(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 1568, 7, 7)
+      }
+      Self.parallelRanges(6, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 1568)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (2806368 &+ (block &* 16 &+ xi) &* 352))
+            let results = transformed + (25088 &+ block &* 8624 &+ xi &* 539)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel9(panel, points + firstTile, zero, results + firstTile, 32, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 11
+          let valid = block == 5 ? 9 : 11
+          let bias = UnsafePointer(weights + (2840160 &+ block &* 11))
+          let products = UnsafePointer(transformed + (25088 &+ block &* 8624))
+          for r in 0..<valid {
+            Self.__kernel20(products + r &* 49, 539, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -3984,16 +4005,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2831536 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (2864304 &+ block &* 4))
+            let a = UnsafePointer(weights + (2840240 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (2873008 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 784 &+ n), 512, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 512, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 512, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4005,7 +4026,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4057,16 +4078,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2864368 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (2999536 &+ block &* 4))
+            let a = UnsafePointer(weights + (2873072 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3008240 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4078,7 +4099,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4125,16 +4146,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (2999792 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (3084272 &+ block &* 4))
+            let a = UnsafePointer(weights + (3008496 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3092976 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4146,7 +4167,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4187,8 +4208,8 @@ public final class GoogLeNet {
       let group = block / 10
       let firstChannel = group &* 320 &+ (block % 10) &* 32
       let valid = block % 10 == 9 ? 32 : 32
-      let packed = UnsafePointer(weights + (3084432 &+ block &* 46080))
-      let bias = UnsafePointer(weights + (3545232 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3093136 &+ block &* 46080))
+      let bias = UnsafePointer(weights + (3553936 &+ block &* 32))
       let groupInput = src + (group &* 40960)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -4197,7 +4218,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 160, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 160, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4243,16 +4264,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3545552 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (3562448 &+ block &* 4))
+            let a = UnsafePointer(weights + (3554256 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3571152 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4264,7 +4285,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4305,8 +4326,8 @@ public final class GoogLeNet {
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (3562480 &+ block &* 9216))
-      let bias = UnsafePointer(weights + (3599344 &+ block &* 32))
+      let packed = UnsafePointer(weights + (3571184 &+ block &* 9216))
+      let bias = UnsafePointer(weights + (3608048 &+ block &* 32))
       let groupInput = src + (group &* 8192)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -4315,7 +4336,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel17(row + (ox &* 1), 32, 256, packed, bias, stage)
+            Self.__kernel18(row + (ox &* 1), 32, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -4466,16 +4487,16 @@ public final class GoogLeNet {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (3599472 &+ block &* 2112))
-            let bias = UnsafePointer(weights + (3667056 &+ block &* 4))
+            let a = UnsafePointer(weights + (3608176 &+ block &* 2112))
+            let bias = UnsafePointer(weights + (3675760 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 2 {
-                Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
+                Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, y + (block &* 784 &+ n), 528, 96, 196)
               }
               else {
                 if panel == 2 {
-                  Self.__kernel16(a, src + 180, bias, stage, 528, 196, 16)
+                  Self.__kernel17(a, src + 180, bias, stage, 528, 196, 16)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4487,7 +4508,7 @@ public final class GoogLeNet {
                   }
                 }
                 else {
-                  Self.__kernel15(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
+                  Self.__kernel16(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 50688)), bias, stage, 528, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -4634,16 +4655,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3667184 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (3881840 &+ block &* 6))
+          let a = UnsafePointer(weights + (3675888 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (3890544 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 42 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = block == 42 ? 4 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -4680,16 +4701,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (3882112 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4016896 &+ block &* 6))
+          let a = UnsafePointer(weights + (3890816 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (4025600 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 26 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = block == 26 ? 4 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -4729,8 +4750,8 @@ public final class GoogLeNet {
       let group = block / 10
       let firstChannel = group &* 320 &+ (block % 10) &* 32
       let valid = block % 10 == 9 ? 32 : 32
-      let packed = UnsafePointer(weights + (4017072 &+ block &* 46080))
-      let bias = UnsafePointer(weights + (4477872 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4025776 &+ block &* 46080))
+      let bias = UnsafePointer(weights + (4486576 &+ block &* 32))
       let groupInput = src + (group &* 12960)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -4739,7 +4760,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 1), 160, 81, packed, bias, stage)
+            Self.__kernel22(row + (ox &* 1), 160, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -4776,16 +4797,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4478192 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4508144 &+ block &* 6))
+          let a = UnsafePointer(weights + (4486896 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (4516848 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 5 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = block == 5 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -4825,8 +4846,8 @@ public final class GoogLeNet {
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (4508192 &+ block &* 9216))
-      let bias = UnsafePointer(weights + (4545056 &+ block &* 32))
+      let packed = UnsafePointer(weights + (4516896 &+ block &* 9216))
+      let bias = UnsafePointer(weights + (4553760 &+ block &* 32))
       let groupInput = src + (group &* 2592)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -4835,7 +4856,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 1), 32, 81, packed, bias, stage)
+            Self.__kernel22(row + (ox &* 1), 32, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -4977,16 +4998,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4545184 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4655008 &+ block &* 6))
+          let a = UnsafePointer(weights + (4553888 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (4663712 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5028,16 +5049,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4655152 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (4974640 &+ block &* 6))
+          let a = UnsafePointer(weights + (4663856 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (4983344 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5074,16 +5095,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (4975024 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (5134768 &+ block &* 6))
+          let a = UnsafePointer(weights + (4983728 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (5143472 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5123,8 +5144,8 @@ public final class GoogLeNet {
       let group = block / 12
       let firstChannel = group &* 384 &+ (block % 12) &* 32
       let valid = block % 12 == 11 ? 32 : 32
-      let packed = UnsafePointer(weights + (5134960 &+ block &* 55296))
-      let bias = UnsafePointer(weights + (5798512 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5143664 &+ block &* 55296))
+      let bias = UnsafePointer(weights + (5807216 &+ block &* 32))
       let next = block == 11 ? packed : packed + 55296
       let groupInput = src + (group &* 15552)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
@@ -5134,7 +5155,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel22(row + (ox &* 1), 192, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 6144)
+            Self.__kernel23(row + (ox &* 1), 192, 81, packed, bias, stage, next + (oy &* 1 &+ t) &* 6144)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -5171,16 +5192,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5798896 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (5838832 &+ block &* 6))
+          let a = UnsafePointer(weights + (5807600 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (5847536 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5220,8 +5241,8 @@ public final class GoogLeNet {
       let group = block / 4
       let firstChannel = group &* 128 &+ (block % 4) &* 32
       let valid = block % 4 == 3 ? 32 : 32
-      let packed = UnsafePointer(weights + (5838880 &+ block &* 13824))
-      let bias = UnsafePointer(weights + (5894176 &+ block &* 32))
+      let packed = UnsafePointer(weights + (5847584 &+ block &* 13824))
+      let bias = UnsafePointer(weights + (5902880 &+ block &* 32))
       let groupInput = src + (group &* 3888)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -5230,7 +5251,7 @@ public final class GoogLeNet {
           let row = groupInput + (oy &* 9)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel21(row + (ox &* 1), 48, 81, packed, bias, stage)
+            Self.__kernel22(row + (ox &* 1), 48, 81, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 49 &+ oy &* 7 &+ ox)
@@ -5372,16 +5393,16 @@ public final class GoogLeNet {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (5894304 &+ block &* 4992))
-          let bias = UnsafePointer(weights + (6004128 &+ block &* 6))
+          let a = UnsafePointer(weights + (5903008 &+ block &* 4992))
+          let bias = UnsafePointer(weights + (6012832 &+ block &* 6))
           for panel in 0..<1 {
             let n = panel &* 64
             if panel != 0 && block != 21 {
-              Self.__kernel20(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
+              Self.__kernel21(a, src + n, bias, y + (block &* 294 &+ n), 832, 49, 49)
             }
             else {
               if panel == 0 {
-                Self.__kernel20(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
+                Self.__kernel21(a, UnsafePointer(scratch), bias, stage, 832, 64, 64)
                 let valid = block == 21 ? 2 : 6
                 for r in 0..<valid {
                   let c = block &* 6 &+ r
@@ -5428,8 +5449,8 @@ public final class GoogLeNet {
   private func fc(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (6004272 &+ block &* 16384)
-      var even = UnsafeRawPointer(weights + (7036464 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (6012976 &+ block &* 16384)
+      var even = UnsafeRawPointer(weights + (7045168 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -6749,94 +6770,667 @@ public final class GoogLeNet {
     (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows8 width32 none lanes16 fmatrue.
-  /// `a`: `[k][8]`, `b`: k rows of 32 floats `bStride` apart, `out`: 8 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel14(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      ai += 8
-      bi += bStride
+  /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel14(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[9]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[10]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[10]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[11]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[30]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[31]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[32]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[33]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[34]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[35]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[36]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[37]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[38]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[39]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[31]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[32]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[33]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[34]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[35]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[36]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[37]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[38]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[39]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[40]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[39]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[40]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[41]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[60]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[61]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[62]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[63]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[64]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[65]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[66]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[67]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[68]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[69]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[61]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[62]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[63]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[64]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[65]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[66]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[67]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[68]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[69]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[70]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[62]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[63]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[64]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[65]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[66]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[67]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[68]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[69]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[70]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[71]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+      }
+      xi += plane
+      wi += 288
     }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+  }
+
+  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel15(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[30]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[31]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[32]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[33]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[34]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[35]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[36]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[37]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[31]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[32]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[33]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[34]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[35]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[36]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[37]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[38]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[32]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[33]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[34]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[35]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[36]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[37]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[38]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[39]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[60]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[61]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[62]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[63]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[64]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[65]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[66]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[67]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[61]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[62]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[63]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[64]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[65]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[66]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[67]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[68]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[62]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[63]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[64]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[65]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[66]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[67]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[68]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[69]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+      }
+      xi += plane
+      wi += 288
+    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel15(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -6962,7 +7556,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm rows4 width16 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 16 floats `bStride` apart, `out`: 4 rows of 16 floats `outStride` apart.
-  @inline(never) private static func __kernel16(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel17(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     let bias1 = SIMD16<Float>(repeating: bias[1])
@@ -7004,7 +7598,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel17(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel18(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7269,7 +7863,7 @@ public final class GoogLeNet {
   }
 
   /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel18(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel19(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -7332,7 +7926,7 @@ public final class GoogLeNet {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel19(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel20(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD4<Float>(repeating: bias)
     let zero = SIMD4<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -7398,7 +7992,7 @@ public final class GoogLeNet {
 
   /// SGEMM micro-kernel: gemm rows6 width64 relu lanes16 fmatrue.
   /// `a`: `[k][6]`, `b`: k rows of 64 floats `bStride` apart, `out`: 6 rows of 64 floats `outStride` apart.
-  @inline(never) private static func __kernel20(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel21(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -7529,7 +8123,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel21(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -7796,7 +8390,7 @@ public final class GoogLeNet {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row9 tile32x7 lanes16 fmatrue touch2.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel22(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
+  @inline(never) private static func __kernel23(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>, _ next: UnsafePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

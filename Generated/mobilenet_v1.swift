@@ -405,7 +405,8 @@ public final class MobileNetV1 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
@@ -2586,7 +2587,8 @@ public final class MobileNetV1 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)

@@ -693,7 +693,8 @@ public final class MobileNetV2 {
   // folded: features.0.1 (bn)
   // in place: features.0.2 (relu6)
   private func features_0_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {

@@ -473,7 +473,8 @@ public final class NiN {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
-      for slot in 0..<22 {
+      Self.parallelFor(22, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -540,7 +541,8 @@ public final class NiN {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 23)
       let packedEnd = min(endPanel, 22)
-      for slot in 0..<22 {
+      Self.parallelFor(22, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)

@@ -1344,7 +1344,8 @@ public final class ResNet101 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
@@ -1525,7 +1526,8 @@ public final class ResNet101 {
   // folded: layer1.0.bn2 (bn)
   // in place: relu3 (relu)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1678,7 +1680,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1724,7 +1727,8 @@ public final class ResNet101 {
   // folded: layer1.1.bn2 (bn)
   // in place: relu6 (relu)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1838,7 +1842,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1884,7 +1889,8 @@ public final class ResNet101 {
   // folded: layer1.2.bn2 (bn)
   // in place: relu9 (relu)
   private func layer1_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1998,7 +2004,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -2044,7 +2051,8 @@ public final class ResNet101 {
   // folded: layer2.0.bn2 (bn)
   // in place: relu12 (relu)
   private func layer2_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -2179,7 +2187,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -2263,7 +2272,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -2451,7 +2461,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -2639,7 +2650,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -2827,7 +2839,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -2887,7 +2900,8 @@ public final class ResNet101 {
   // folded: layer3.0.bn2 (bn)
   // in place: relu24 (relu)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -3106,7 +3120,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3309,7 +3324,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3512,7 +3528,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3715,7 +3732,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3918,7 +3936,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -4119,7 +4138,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -4320,7 +4340,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -4521,7 +4542,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -4722,7 +4744,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -4923,7 +4946,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -5124,7 +5148,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -5325,7 +5350,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -5526,7 +5552,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -5727,7 +5754,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -5928,7 +5956,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -6129,7 +6158,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -6330,7 +6360,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -6531,7 +6562,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -6732,7 +6764,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -6933,7 +6966,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -7134,7 +7168,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -7335,7 +7370,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -7536,7 +7572,8 @@ public final class ResNet101 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -7596,7 +7633,8 @@ public final class ResNet101 {
   // folded: layer4.0.bn2 (bn)
   // in place: relu93 (relu)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

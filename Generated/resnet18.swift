@@ -347,7 +347,8 @@ public final class ResNet18 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
@@ -489,7 +490,8 @@ public final class ResNet18 {
   // folded: layer1.0.bn1 (bn)
   // in place: relu2 (relu)
   private func layer1_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -540,7 +542,8 @@ public final class ResNet18 {
   // conv 56x56x64 -> 56x56x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer1.0.bn2 (bn)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -608,7 +611,8 @@ public final class ResNet18 {
   // folded: layer1.1.bn1 (bn)
   // in place: relu4 (relu)
   private func layer1_1_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -659,7 +663,8 @@ public final class ResNet18 {
   // conv 56x56x64 -> 56x56x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // folded: layer1.1.bn2 (bn)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -727,7 +732,8 @@ public final class ResNet18 {
   // folded: layer2.0.bn1 (bn)
   // in place: relu6 (relu)
   private func layer2_0_conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {

@@ -732,7 +732,8 @@ public final class ResNet50 {
   // folded: bn1 (bn)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 52900)
       plane.update(repeating: 0, count: 690)
       for row in 0..<224 {
@@ -913,7 +914,8 @@ public final class ResNet50 {
   // folded: layer1.0.bn2 (bn)
   // in place: relu3 (relu)
   private func layer1_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1066,7 +1068,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1112,7 +1115,8 @@ public final class ResNet50 {
   // folded: layer1.1.bn2 (bn)
   // in place: relu6 (relu)
   private func layer1_1_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1226,7 +1230,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1272,7 +1277,8 @@ public final class ResNet50 {
   // folded: layer1.2.bn2 (bn)
   // in place: relu9 (relu)
   private func layer1_2_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1386,7 +1392,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 98)
       let packedEnd = min(endPanel, 98)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1432,7 +1439,8 @@ public final class ResNet50 {
   // folded: layer2.0.bn2 (bn)
   // in place: relu12 (relu)
   private func layer2_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -1567,7 +1575,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 24
       let endPanel = min(firstPanel &+ 24, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<24 {
+      Self.parallelFor(24, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 8192)
@@ -1651,7 +1660,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -1839,7 +1849,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -2027,7 +2038,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -2215,7 +2227,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 12
       let endPanel = min(firstPanel &+ 12, 25)
       let packedEnd = min(endPanel, 24)
-      for slot in 0..<12 {
+      Self.parallelFor(12, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 16384)
@@ -2275,7 +2288,8 @@ public final class ResNet50 {
   // folded: layer3.0.bn2 (bn)
   // in place: relu24 (relu)
   private func layer3_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -2494,7 +2508,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -2697,7 +2712,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -2900,7 +2916,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3101,7 +3118,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3302,7 +3320,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3503,7 +3522,8 @@ public final class ResNet50 {
       let firstPanel = chunk &* 2
       let endPanel = min(firstPanel &+ 2, 3)
       let packedEnd = min(endPanel, 2)
-      for slot in 0..<2 {
+      Self.parallelFor(2, threads: threads, pool: pool) {
+        slot in
         let panel = firstPanel &+ slot
         if panel < packedEnd {
           let to = packedPanels + (slot &* 98304)
@@ -3563,7 +3583,8 @@ public final class ResNet50 {
   // folded: layer4.0.bn2 (bn)
   // in place: relu42 (relu)
   private func layer4_0_conv2(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

@@ -149,11 +149,11 @@ public final class SqueezeNet1_1 {
     Expected(name: "classifier.1.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 1313160 floats.
+  /// Packed weights, 1297768 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 982144 floats.
   private let arena: UnsafeMutablePointer<Float>
-  /// Zero-padded copies of convolution inputs, 1082432 floats.
+  /// Zero-padded copies of convolution inputs, 543104 floats.
   private let scratch: UnsafeMutablePointer<Float>
 
   /// Threads `forward` may use for its large layers (1: only the calling thread); may be
@@ -176,38 +176,38 @@ public final class SqueezeNet1_1 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 5252640, alignment: 64).bindMemory(to: Float.self, capacity: 1313160)
-    weights.initialize(repeating: 0, count: 1313160)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 5191072, alignment: 64).bindMemory(to: Float.self, capacity: 1297768)
+    weights.initialize(repeating: 0, count: 1297768)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 3928576, alignment: 64).bindMemory(to: Float.self, capacity: 982144)
     arena.initialize(repeating: 0, count: 982144)
-    scratch = UnsafeMutableRawPointer.allocate(byteCount: 4329728, alignment: 64).bindMemory(to: Float.self, capacity: 1082432)
-    scratch.initialize(repeating: 0, count: 1082432)
+    scratch = UnsafeMutableRawPointer.allocate(byteCount: 2172416, alignment: 64).bindMemory(to: Float.self, capacity: 543104)
+    scratch.initialize(repeating: 0, count: 543104)
     Self.pack(file, "features.0.weight", bias: "features.0.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 27, lanes: 8, into: weights + 0)
     Self.pack(file, "features.3.squeeze.weight", bias: "features.3.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 64, lanes: 8, into: weights + 1792)
     Self.pack(file, "features.3.expand1x1.weight", bias: "features.3.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 2832)
-    Self.packWinograd(file, "features.3.expand3x3.weight", bias: "features.3.expand3x3.bias", norm: nil, outputs: 64, inputs: 16, lanes: 11, into: weights + 3968)
-    Self.pack(file, "features.4.squeeze.weight", bias: "features.4.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 20944)
-    Self.pack(file, "features.4.expand1x1.weight", bias: "features.4.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 23008)
-    Self.packWinograd(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, outputs: 64, inputs: 16, lanes: 11, into: weights + 24144)
-    Self.pack(file, "features.6.squeeze.weight", bias: "features.6.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 41120)
-    Self.pack(file, "features.6.expand1x1.weight", bias: "features.6.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 45392)
-    Self.packWinograd(file, "features.6.expand3x3.weight", bias: "features.6.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 49760)
-    Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 117488)
-    Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 125984)
-    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 130352)
-    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 4, into: weights + 198080)
-    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 210416)
-    Self.pack(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 219824)
-    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 4, into: weights + 302960)
-    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 321440)
-    Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 330848)
-    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 413984)
-    Self.pack(file, "features.11.expand1x1.weight", bias: "features.11.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 438624)
-    Self.pack(file, "features.11.expand3x3.weight", bias: "features.11.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 455264)
-    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 602976)
-    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 635808)
-    Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 652448)
-    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 800160)
+    Self.pack(file, "features.3.expand3x3.weight", bias: "features.3.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 3968)
+    Self.pack(file, "features.4.squeeze.weight", bias: "features.4.squeeze.bias", norm: nil, groups: 1, outPerGroup: 16, inner: 128, lanes: 8, into: weights + 13248)
+    Self.pack(file, "features.4.expand1x1.weight", bias: "features.4.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 16, lanes: 11, into: weights + 15312)
+    Self.pack(file, "features.4.expand3x3.weight", bias: "features.4.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 144, lanes: 32, into: weights + 16448)
+    Self.pack(file, "features.6.squeeze.weight", bias: "features.6.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 128, lanes: 11, into: weights + 25728)
+    Self.pack(file, "features.6.expand1x1.weight", bias: "features.6.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 30000)
+    Self.packWinograd(file, "features.6.expand3x3.weight", bias: "features.6.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 34368)
+    Self.pack(file, "features.7.squeeze.weight", bias: "features.7.squeeze.bias", norm: nil, groups: 1, outPerGroup: 32, inner: 256, lanes: 11, into: weights + 102096)
+    Self.pack(file, "features.7.expand1x1.weight", bias: "features.7.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 128, inner: 32, lanes: 12, into: weights + 110592)
+    Self.packWinograd(file, "features.7.expand3x3.weight", bias: "features.7.expand3x3.bias", norm: nil, outputs: 128, inputs: 32, lanes: 11, into: weights + 114960)
+    Self.pack(file, "features.9.squeeze.weight", bias: "features.9.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 256, lanes: 4, into: weights + 182688)
+    Self.pack(file, "features.9.expand1x1.weight", bias: "features.9.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 195024)
+    Self.pack(file, "features.9.expand3x3.weight", bias: "features.9.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 204432)
+    Self.pack(file, "features.10.squeeze.weight", bias: "features.10.squeeze.bias", norm: nil, groups: 1, outPerGroup: 48, inner: 384, lanes: 4, into: weights + 287568)
+    Self.pack(file, "features.10.expand1x1.weight", bias: "features.10.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 48, lanes: 4, into: weights + 306048)
+    Self.pack(file, "features.10.expand3x3.weight", bias: "features.10.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 192, inner: 432, lanes: 32, into: weights + 315456)
+    Self.pack(file, "features.11.squeeze.weight", bias: "features.11.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 384, lanes: 4, into: weights + 398592)
+    Self.pack(file, "features.11.expand1x1.weight", bias: "features.11.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 423232)
+    Self.pack(file, "features.11.expand3x3.weight", bias: "features.11.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 439872)
+    Self.pack(file, "features.12.squeeze.weight", bias: "features.12.squeeze.bias", norm: nil, groups: 1, outPerGroup: 64, inner: 512, lanes: 4, into: weights + 587584)
+    Self.pack(file, "features.12.expand1x1.weight", bias: "features.12.expand1x1.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 64, lanes: 4, into: weights + 620416)
+    Self.pack(file, "features.12.expand3x3.weight", bias: "features.12.expand3x3.bias", norm: nil, groups: 1, outPerGroup: 256, inner: 576, lanes: 32, into: weights + 637056)
+    Self.pack(file, "classifier.1.weight", bias: "classifier.1.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 512, lanes: 4, into: weights + 784768)
   }
 
   deinit {
@@ -506,46 +506,44 @@ public final class SqueezeNet1_1 {
   // in place: features.3.expand3x3_activation (relu)
   private func features_3_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<16 {
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
+      let plane = scratch + (c &* 3249)
+      plane.update(repeating: 0, count: 57)
       for row in 0..<55 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 57 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 55 &+ row) &* 55), count: 55)
-        (to + 55).update(repeating: 0, count: 2)
+        (to + 55).update(repeating: 0, count: 1)
       }
-      (plane + 3248).update(repeating: 0, count: 116)
+      (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 53824
-    // Winograd F(2x2, 3x3): 28x28 tiles, 1 block(s) of 28 tile row(s)
-    let zero = UnsafePointer(weights + 20930)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 28
-      Self.parallelFor(16, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel5(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 784, 12544, 28, 28)
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (3968 &+ (block &* 16 &+ xi) &* 176))
-            let results = transformed + (200704 &+ block &* 137984 &+ xi &* 8624)
-            for tilePanel in 0..<25 {
-              let firstTile = min(tilePanel &* 32, 752)
-              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 16, 784, 784)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
+      let group = block / 2
+      let firstChannel = group &* 64 &+ (block % 2) &* 32
+      let valid = block % 2 == 1 ? 32 : 32
+      let packed = UnsafePointer(weights + (3968 &+ block &* 4608))
+      let bias = UnsafePointer(weights + (13184 &+ block &* 32))
+      let groupInput = src + (group &* 51984)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<55 {
+          let row = groupInput + (oy &* 57)
+          for t in 0..<5 {
+            let ox = t &* 11
+            Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
+              for p in 0..<11 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (20864 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 137984))
-          for r in 0..<valid {
-            Self.__kernel6(products + r &* 784, 8624, y + ((firstChannel &+ r) &* 55 &+ firstTileRow &* 2) &* 55, 55, 28, 28, rowBlock == 0, bias[r])
           }
         }
       }
@@ -571,8 +569,8 @@ public final class SqueezeNet1_1 {
         let stage = buffer.baseAddress!
         for chunk in 0..<2 {
           for block in first..<end {
-            let a = UnsafePointer(weights + (20944 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (22992 &+ block &* 8))
+            let a = UnsafePointer(weights + (13248 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (15296 &+ block &* 8))
             for panel in (chunk &* 48)..<min(chunk &* 48 &+ 48, 95) {
               let n = panel &* 32
               if panel != 94 {
@@ -624,8 +622,8 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (23008 &+ block &* 176))
-          let bias = UnsafePointer(weights + (24064 &+ block &* 11))
+          let a = UnsafePointer(weights + (15312 &+ block &* 176))
+          let bias = UnsafePointer(weights + (16368 &+ block &* 11))
           for panel in 0..<95 {
             let n = panel &* 32
             if panel != 94 && block != 5 {
@@ -668,46 +666,44 @@ public final class SqueezeNet1_1 {
   // in place: features.4.expand3x3_activation (relu)
   private func features_4_expand3x3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     for c in 0..<16 {
-      let plane = scratch + (c &* 3364)
-      plane.update(repeating: 0, count: 58)
+      let plane = scratch + (c &* 3249)
+      plane.update(repeating: 0, count: 57)
       for row in 0..<55 {
-        let to = plane + ((row &+ 1) &* 58 &+ 1)
+        let to = plane + ((row &+ 1) &* 57 &+ 1)
         (to - 1).update(repeating: 0, count: 1)
         to.update(from: x0 + ((c &* 55 &+ row) &* 55), count: 55)
-        (to + 55).update(repeating: 0, count: 2)
+        (to + 55).update(repeating: 0, count: 1)
       }
-      (plane + 3248).update(repeating: 0, count: 116)
+      (plane + 3192).update(repeating: 0, count: 57)
     }
     let src = UnsafePointer(scratch)
-    let transformed = scratch + 53824
-    // Winograd F(2x2, 3x3): 28x28 tiles, 1 block(s) of 28 tile row(s)
-    let zero = UnsafePointer(weights + 41106)
-    for rowBlock in 0..<1 {
-      let firstTileRow = rowBlock &* 28
-      Self.parallelFor(16, threads: threads, pool: pool) {
-        ic in
-        Self.__kernel5(src + (ic &* 3364 &+ firstTileRow &* 116), 58, transformed + ic &* 784, 12544, 28, 28)
-      }
-      Self.parallelRanges(6, threads: threads, pool: pool) {
-        first, end in
-        for xi in 0..<16 {
-          let points = UnsafePointer(transformed + xi &* 12544)
-          for block in first..<end {
-            let panel = UnsafePointer(weights + (24144 &+ (block &* 16 &+ xi) &* 176))
-            let results = transformed + (200704 &+ block &* 137984 &+ xi &* 8624)
-            for tilePanel in 0..<25 {
-              let firstTile = min(tilePanel &* 32, 752)
-              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 16, 784, 784)
+    Self.parallelFor(2, threads: threads, pool: pool) {
+      block in
+      let group = block / 2
+      let firstChannel = group &* 64 &+ (block % 2) &* 32
+      let valid = block % 2 == 1 ? 32 : 32
+      let packed = UnsafePointer(weights + (16448 &+ block &* 4608))
+      let bias = UnsafePointer(weights + (25664 &+ block &* 32))
+      let groupInput = src + (group &* 51984)
+      withUnsafeTemporaryAllocation(of: Float.self, capacity: 352) {
+        buffer in
+        let stage = buffer.baseAddress!
+        for oy in 0..<55 {
+          let row = groupInput + (oy &* 57)
+          for t in 0..<5 {
+            let ox = t &* 11
+            Self.__kernel4(row + (ox &* 1), 16, 3249, packed, bias, stage)
+            for lane in 0..<valid {
+              let c = firstChannel &+ lane
+              let o = y + (c &* 3025 &+ oy &* 55 &+ ox)
+              for p in 0..<11 {
+                do {
+                  var v = stage[p &* 32 &+ lane]
+                  v = v > 0 ? v : 0
+                  o[p] = v
+                }
+              }
             }
-          }
-        }
-        for block in first..<end {
-          let firstChannel = block &* 11
-          let valid = block == 5 ? 9 : 11
-          let bias = UnsafePointer(weights + (41040 &+ block &* 11))
-          let products = UnsafePointer(transformed + (200704 &+ block &* 137984))
-          for r in 0..<valid {
-            Self.__kernel6(products + r &* 784, 8624, y + ((firstChannel &+ r) &* 55 &+ firstTileRow &* 2) &* 55, 55, 28, 28, rowBlock == 0, bias[r])
           }
         }
       }
@@ -774,8 +770,8 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (41120 &+ block &* 1408))
-          let bias = UnsafePointer(weights + (45344 &+ block &* 11))
+          let a = UnsafePointer(weights + (25728 &+ block &* 1408))
+          let bias = UnsafePointer(weights + (29952 &+ block &* 11))
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 2 {
@@ -826,16 +822,16 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (45392 &+ block &* 384))
-          let bias = UnsafePointer(weights + (49616 &+ block &* 12))
+          let a = UnsafePointer(weights + (30000 &+ block &* 384))
+          let bias = UnsafePointer(weights + (34224 &+ block &* 12))
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 10 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
+              Self.__kernel5(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, src + 697, bias, stage, 32, 729, 32)
+                Self.__kernel5(a, src + 697, bias, stage, 32, 729, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -847,7 +843,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 32, 729, 32)
+                Self.__kernel5(a, src + n, bias, stage, 32, 729, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -883,32 +879,32 @@ public final class SqueezeNet1_1 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
-    let zero = UnsafePointer(weights + 117476)
+    let zero = UnsafePointer(weights + 102084)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (49760 &+ (block &* 16 &+ xi) &* 352))
+            let panel = UnsafePointer(weights + (34368 &+ (block &* 16 &+ xi) &* 352))
             let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 11
           let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (117344 &+ block &* 11))
+          let bias = UnsafePointer(weights + (101952 &+ block &* 11))
           let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
           for r in 0..<valid {
-            Self.__kernel9(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -933,8 +929,8 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (117488 &+ block &* 2816))
-          let bias = UnsafePointer(weights + (125936 &+ block &* 11))
+          let a = UnsafePointer(weights + (102096 &+ block &* 2816))
+          let bias = UnsafePointer(weights + (110544 &+ block &* 11))
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 2 {
@@ -985,16 +981,16 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (125984 &+ block &* 384))
-          let bias = UnsafePointer(weights + (130208 &+ block &* 12))
+          let a = UnsafePointer(weights + (110592 &+ block &* 384))
+          let bias = UnsafePointer(weights + (114816 &+ block &* 12))
           for panel in 0..<23 {
             let n = panel &* 32
             if panel != 22 && block != 10 {
-              Self.__kernel7(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
+              Self.__kernel5(a, src + n, bias, y + (block &* 8748 &+ n), 32, 729, 729)
             }
             else {
               if panel == 22 {
-                Self.__kernel7(a, src + 697, bias, stage, 32, 729, 32)
+                Self.__kernel5(a, src + 697, bias, stage, 32, 729, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1006,7 +1002,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel7(a, src + n, bias, stage, 32, 729, 32)
+                Self.__kernel5(a, src + n, bias, stage, 32, 729, 32)
                 let valid = block == 10 ? 8 : 12
                 for r in 0..<valid {
                   let c = block &* 12 &+ r
@@ -1042,32 +1038,32 @@ public final class SqueezeNet1_1 {
     let src = UnsafePointer(scratch)
     let transformed = scratch + 28800
     // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
-    let zero = UnsafePointer(weights + 198068)
+    let zero = UnsafePointer(weights + 182676)
     for rowBlock in 0..<1 {
       let firstTileRow = rowBlock &* 14
       for ic in 0..<32 {
-        Self.__kernel8(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
+        Self.__kernel7(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 6272, 14, 14)
       }
       Self.parallelRanges(12, threads: threads, pool: pool) {
         first, end in
         for xi in 0..<16 {
           let points = UnsafePointer(transformed + xi &* 6272)
           for block in first..<end {
-            let panel = UnsafePointer(weights + (130352 &+ (block &* 16 &+ xi) &* 352))
+            let panel = UnsafePointer(weights + (114960 &+ (block &* 16 &+ xi) &* 352))
             let results = transformed + (100352 &+ block &* 34496 &+ xi &* 2156)
             for tilePanel in 0..<7 {
               let firstTile = min(tilePanel &* 32, 164)
-              Self.__kernel4(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
+              Self.__kernel6(panel, points + firstTile, zero, results + firstTile, 32, 196, 196)
             }
           }
         }
         for block in first..<end {
           let firstChannel = block &* 11
           let valid = block == 11 ? 7 : 11
-          let bias = UnsafePointer(weights + (197936 &+ block &* 11))
+          let bias = UnsafePointer(weights + (182544 &+ block &* 11))
           let products = UnsafePointer(transformed + (100352 &+ block &* 34496))
           for r in 0..<valid {
-            Self.__kernel9(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
+            Self.__kernel8(products + r &* 196, 2156, y + ((firstChannel &+ r) &* 27 &+ firstTileRow &* 2) &* 27, 27, 14, 14, rowBlock == 0, bias[r])
           }
         }
       }
@@ -1249,16 +1245,16 @@ public final class SqueezeNet1_1 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (198080 &+ block &* 1024))
-            let bias = UnsafePointer(weights + (210368 &+ block &* 4))
+            let a = UnsafePointer(weights + (182688 &+ block &* 1024))
+            let bias = UnsafePointer(weights + (194976 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 676 &+ n), 256, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, y + (block &* 676 &+ n), 256, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel11(a, src + 89, bias, stage, 256, 169, 80)
+                  Self.__kernel10(a, src + 89, bias, stage, 256, 169, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1270,7 +1266,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 24576)), bias, stage, 256, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1302,16 +1298,16 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (210416 &+ block &* 192))
-          let bias = UnsafePointer(weights + (219632 &+ block &* 4))
+          let a = UnsafePointer(weights + (195024 &+ block &* 192))
+          let bias = UnsafePointer(weights + (204240 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 48, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 48, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1323,7 +1319,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel10(a, src + n, bias, stage, 48, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 48, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1362,8 +1358,8 @@ public final class SqueezeNet1_1 {
       let group = block / 6
       let firstChannel = group &* 192 &+ (block % 6) &* 32
       let valid = block % 6 == 5 ? 32 : 32
-      let packed = UnsafePointer(weights + (219824 &+ block &* 13824))
-      let bias = UnsafePointer(weights + (302768 &+ block &* 32))
+      let packed = UnsafePointer(weights + (204432 &+ block &* 13824))
+      let bias = UnsafePointer(weights + (287376 &+ block &* 32))
       let groupInput = src + (group &* 10800)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1372,7 +1368,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1387,7 +1383,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel13(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1437,16 +1433,16 @@ public final class SqueezeNet1_1 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (302960 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (321392 &+ block &* 4))
+            let a = UnsafePointer(weights + (287568 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (306000 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
+                  Self.__kernel10(a, src + 89, bias, stage, 384, 169, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1458,7 +1454,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1490,16 +1486,16 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (321440 &+ block &* 192))
-          let bias = UnsafePointer(weights + (330656 &+ block &* 4))
+          let a = UnsafePointer(weights + (306048 &+ block &* 192))
+          let bias = UnsafePointer(weights + (315264 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 48, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 48, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 48, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1511,7 +1507,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel10(a, src + n, bias, stage, 48, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 48, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1550,8 +1546,8 @@ public final class SqueezeNet1_1 {
       let group = block / 6
       let firstChannel = group &* 192 &+ (block % 6) &* 32
       let valid = block % 6 == 5 ? 32 : 32
-      let packed = UnsafePointer(weights + (330848 &+ block &* 13824))
-      let bias = UnsafePointer(weights + (413792 &+ block &* 32))
+      let packed = UnsafePointer(weights + (315456 &+ block &* 13824))
+      let bias = UnsafePointer(weights + (398400 &+ block &* 32))
       let groupInput = src + (group &* 10800)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1560,7 +1556,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel11(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1575,7 +1571,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel13(row + (ox &* 1), 48, 225, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 48, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1625,16 +1621,16 @@ public final class SqueezeNet1_1 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (413984 &+ block &* 1536))
-            let bias = UnsafePointer(weights + (438560 &+ block &* 4))
+            let a = UnsafePointer(weights + (398592 &+ block &* 1536))
+            let bias = UnsafePointer(weights + (423168 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, y + (block &* 676 &+ n), 384, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel11(a, src + 89, bias, stage, 384, 169, 80)
+                  Self.__kernel10(a, src + 89, bias, stage, 384, 169, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1646,7 +1642,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 36864)), bias, stage, 384, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1678,16 +1674,16 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (438624 &+ block &* 256))
-          let bias = UnsafePointer(weights + (455008 &+ block &* 4))
+          let a = UnsafePointer(weights + (423232 &+ block &* 256))
+          let bias = UnsafePointer(weights + (439616 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 64, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 64, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1699,7 +1695,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel10(a, src + n, bias, stage, 64, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 64, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1738,8 +1734,8 @@ public final class SqueezeNet1_1 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (455264 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (602720 &+ block &* 32))
+      let packed = UnsafePointer(weights + (439872 &+ block &* 18432))
+      let bias = UnsafePointer(weights + (587328 &+ block &* 32))
       let groupInput = src + (group &* 14400)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1748,7 +1744,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1763,7 +1759,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel13(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1813,16 +1809,16 @@ public final class SqueezeNet1_1 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (602976 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (635744 &+ block &* 4))
+            let a = UnsafePointer(weights + (587584 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (620352 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
+                  Self.__kernel10(a, src + 89, bias, stage, 512, 169, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1834,7 +1830,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -1866,16 +1862,16 @@ public final class SqueezeNet1_1 {
         buffer in
         let stage = buffer.baseAddress!
         for block in first..<end {
-          let a = UnsafePointer(weights + (635808 &+ block &* 256))
-          let bias = UnsafePointer(weights + (652192 &+ block &* 4))
+          let a = UnsafePointer(weights + (620416 &+ block &* 256))
+          let bias = UnsafePointer(weights + (636800 &+ block &* 4))
           for panel in 0..<2 {
             let n = panel &* 96
             if panel != 1 {
-              Self.__kernel10(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
+              Self.__kernel9(a, src + n, bias, y + (block &* 676 &+ n), 64, 169, 169)
             }
             else {
               if panel == 1 {
-                Self.__kernel11(a, src + 89, bias, stage, 64, 169, 80)
+                Self.__kernel10(a, src + 89, bias, stage, 64, 169, 80)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1887,7 +1883,7 @@ public final class SqueezeNet1_1 {
                 }
               }
               else {
-                Self.__kernel10(a, src + n, bias, stage, 64, 169, 96)
+                Self.__kernel9(a, src + n, bias, stage, 64, 169, 96)
                 let valid = 4
                 for r in 0..<valid {
                   let c = block &* 4 &+ r
@@ -1926,8 +1922,8 @@ public final class SqueezeNet1_1 {
       let group = block / 8
       let firstChannel = group &* 256 &+ (block % 8) &* 32
       let valid = block % 8 == 7 ? 32 : 32
-      let packed = UnsafePointer(weights + (652448 &+ block &* 18432))
-      let bias = UnsafePointer(weights + (799904 &+ block &* 32))
+      let packed = UnsafePointer(weights + (637056 &+ block &* 18432))
+      let bias = UnsafePointer(weights + (784512 &+ block &* 32))
       let groupInput = src + (group &* 14400)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1936,7 +1932,7 @@ public final class SqueezeNet1_1 {
           let row = groupInput + (oy &* 15)
           for t in 0..<1 {
             let ox = t &* 7
-            Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel11(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -1951,7 +1947,7 @@ public final class SqueezeNet1_1 {
           }
           do {
             let ox = 7
-            Self.__kernel13(row + (ox &* 1), 64, 225, packed, bias, stage)
+            Self.__kernel12(row + (ox &* 1), 64, 225, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 169 &+ oy &* 13 &+ ox)
@@ -2002,16 +1998,16 @@ public final class SqueezeNet1_1 {
           buffer in
           let stage = buffer.baseAddress!
           for block in first..<end {
-            let a = UnsafePointer(weights + (800160 &+ block &* 2048))
-            let bias = UnsafePointer(weights + (1312160 &+ block &* 4))
+            let a = UnsafePointer(weights + (784768 &+ block &* 2048))
+            let bias = UnsafePointer(weights + (1296768 &+ block &* 4))
             for panel in firstPanel..<endPanel {
               let n = panel &* 96
               if panel != 1 {
-                Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
+                Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, y + (block &* 676 &+ n), 512, 96, 169)
               }
               else {
                 if panel == 1 {
-                  Self.__kernel11(a, src + 89, bias, stage, 512, 169, 80)
+                  Self.__kernel10(a, src + 89, bias, stage, 512, 169, 80)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2023,7 +2019,7 @@ public final class SqueezeNet1_1 {
                   }
                 }
                 else {
-                  Self.__kernel10(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
+                  Self.__kernel9(a, UnsafePointer(packedPanels + ((panel &- firstPanel) &* 49152)), bias, stage, 512, 96, 96)
                   let valid = 4
                   for r in 0..<valid {
                     let c = block &* 4 &+ r
@@ -2468,249 +2464,400 @@ public final class SqueezeNet1_1 {
     (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
   }
 
-  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
-  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel4(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
-    let bias0 = SIMD16<Float>(repeating: bias[0])
-    var c0_0 = bias0
-    var c0_1 = bias0
-    let bias1 = SIMD16<Float>(repeating: bias[1])
-    var c1_0 = bias1
-    var c1_1 = bias1
-    let bias2 = SIMD16<Float>(repeating: bias[2])
-    var c2_0 = bias2
-    var c2_1 = bias2
-    let bias3 = SIMD16<Float>(repeating: bias[3])
-    var c3_0 = bias3
-    var c3_1 = bias3
-    let bias4 = SIMD16<Float>(repeating: bias[4])
-    var c4_0 = bias4
-    var c4_1 = bias4
-    let bias5 = SIMD16<Float>(repeating: bias[5])
-    var c5_0 = bias5
-    var c5_1 = bias5
-    let bias6 = SIMD16<Float>(repeating: bias[6])
-    var c6_0 = bias6
-    var c6_1 = bias6
-    let bias7 = SIMD16<Float>(repeating: bias[7])
-    var c7_0 = bias7
-    var c7_1 = bias7
-    let bias8 = SIMD16<Float>(repeating: bias[8])
-    var c8_0 = bias8
-    var c8_1 = bias8
-    let bias9 = SIMD16<Float>(repeating: bias[9])
-    var c9_0 = bias9
-    var c9_1 = bias9
-    let bias10 = SIMD16<Float>(repeating: bias[10])
-    var c10_0 = bias10
-    var c10_1 = bias10
-    var ai = a
-    var bi = b
-    for _ in 0..<k {
-      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let a0 = ai[0]
-      c0_0 = Self.__kernel1(c0_0, b0, a0)
-      c0_1 = Self.__kernel1(c0_1, b1, a0)
-      let a1 = ai[1]
-      c1_0 = Self.__kernel1(c1_0, b0, a1)
-      c1_1 = Self.__kernel1(c1_1, b1, a1)
-      let a2 = ai[2]
-      c2_0 = Self.__kernel1(c2_0, b0, a2)
-      c2_1 = Self.__kernel1(c2_1, b1, a2)
-      let a3 = ai[3]
-      c3_0 = Self.__kernel1(c3_0, b0, a3)
-      c3_1 = Self.__kernel1(c3_1, b1, a3)
-      let a4 = ai[4]
-      c4_0 = Self.__kernel1(c4_0, b0, a4)
-      c4_1 = Self.__kernel1(c4_1, b1, a4)
-      let a5 = ai[5]
-      c5_0 = Self.__kernel1(c5_0, b0, a5)
-      c5_1 = Self.__kernel1(c5_1, b1, a5)
-      let a6 = ai[6]
-      c6_0 = Self.__kernel1(c6_0, b0, a6)
-      c6_1 = Self.__kernel1(c6_1, b1, a6)
-      let a7 = ai[7]
-      c7_0 = Self.__kernel1(c7_0, b0, a7)
-      c7_1 = Self.__kernel1(c7_1, b1, a7)
-      let a8 = ai[8]
-      c8_0 = Self.__kernel1(c8_0, b0, a8)
-      c8_1 = Self.__kernel1(c8_1, b1, a8)
-      let a9 = ai[9]
-      c9_0 = Self.__kernel1(c9_0, b0, a9)
-      c9_1 = Self.__kernel1(c9_1, b1, a9)
-      let a10 = ai[10]
-      c10_0 = Self.__kernel1(c10_0, b0, a10)
-      c10_1 = Self.__kernel1(c10_1, b1, a10)
-      ai += 11
-      bi += bStride
-    }
-    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
-    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
-    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
-    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
-    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
-    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
-    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
-    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
-    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
-    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
-    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
-    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
-    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
-    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
-    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
-    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
-    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
-    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
-    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
-    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
-    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
-    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
-    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
-    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
-    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
-    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
-    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
-    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
-    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
-    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
-    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
-    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
-    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
-  }
-
-  /// Winograd F(2x2, 3x3) input transform, 16 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel5(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
-      let r0 = rowStart + 0
-      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD16<Float>.self)
-      let b0 = UnsafeRawPointer(r0 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f0 = UnsafeRawPointer(r0 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d00 = SIMD16<Float>(a0[0], a0[2], a0[4], a0[6], a0[8], a0[10], a0[12], a0[14], b0[0], b0[2], b0[4], b0[6], b0[8], b0[10], b0[12], b0[14]), d01 = SIMD16<Float>(a0[1], a0[3], a0[5], a0[7], a0[9], a0[11], a0[13], a0[15], b0[1], b0[3], b0[5], b0[7], b0[9], b0[11], b0[13], b0[15])
-      let d02 = SIMD16<Float>(e0[0], e0[2], e0[4], e0[6], e0[8], e0[10], e0[12], e0[14], f0[0], f0[2], f0[4], f0[6], f0[8], f0[10], f0[12], f0[14]), d03 = SIMD16<Float>(e0[1], e0[3], e0[5], e0[7], e0[9], e0[11], e0[13], e0[15], f0[1], f0[3], f0[5], f0[7], f0[9], f0[11], f0[13], f0[15])
-      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
-      let r1 = rowStart + 1 &* rowStride
-      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD16<Float>.self)
-      let b1 = UnsafeRawPointer(r1 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f1 = UnsafeRawPointer(r1 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d10 = SIMD16<Float>(a1[0], a1[2], a1[4], a1[6], a1[8], a1[10], a1[12], a1[14], b1[0], b1[2], b1[4], b1[6], b1[8], b1[10], b1[12], b1[14]), d11 = SIMD16<Float>(a1[1], a1[3], a1[5], a1[7], a1[9], a1[11], a1[13], a1[15], b1[1], b1[3], b1[5], b1[7], b1[9], b1[11], b1[13], b1[15])
-      let d12 = SIMD16<Float>(e1[0], e1[2], e1[4], e1[6], e1[8], e1[10], e1[12], e1[14], f1[0], f1[2], f1[4], f1[6], f1[8], f1[10], f1[12], f1[14]), d13 = SIMD16<Float>(e1[1], e1[3], e1[5], e1[7], e1[9], e1[11], e1[13], e1[15], f1[1], f1[3], f1[5], f1[7], f1[9], f1[11], f1[13], f1[15])
-      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
-      let r2 = rowStart + 2 &* rowStride
-      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD16<Float>.self)
-      let b2 = UnsafeRawPointer(r2 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f2 = UnsafeRawPointer(r2 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d20 = SIMD16<Float>(a2[0], a2[2], a2[4], a2[6], a2[8], a2[10], a2[12], a2[14], b2[0], b2[2], b2[4], b2[6], b2[8], b2[10], b2[12], b2[14]), d21 = SIMD16<Float>(a2[1], a2[3], a2[5], a2[7], a2[9], a2[11], a2[13], a2[15], b2[1], b2[3], b2[5], b2[7], b2[9], b2[11], b2[13], b2[15])
-      let d22 = SIMD16<Float>(e2[0], e2[2], e2[4], e2[6], e2[8], e2[10], e2[12], e2[14], f2[0], f2[2], f2[4], f2[6], f2[8], f2[10], f2[12], f2[14]), d23 = SIMD16<Float>(e2[1], e2[3], e2[5], e2[7], e2[9], e2[11], e2[13], e2[15], f2[1], f2[3], f2[5], f2[7], f2[9], f2[11], f2[13], f2[15])
-      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
-      let r3 = rowStart + 3 &* rowStride
-      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD16<Float>.self)
-      let b3 = UnsafeRawPointer(r3 + 16).loadUnaligned(as: SIMD16<Float>.self)
-      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD16<Float>.self)
-      let f3 = UnsafeRawPointer(r3 + 18).loadUnaligned(as: SIMD16<Float>.self)
-      let d30 = SIMD16<Float>(a3[0], a3[2], a3[4], a3[6], a3[8], a3[10], a3[12], a3[14], b3[0], b3[2], b3[4], b3[6], b3[8], b3[10], b3[12], b3[14]), d31 = SIMD16<Float>(a3[1], a3[3], a3[5], a3[7], a3[9], a3[11], a3[13], a3[15], b3[1], b3[3], b3[5], b3[7], b3[9], b3[11], b3[13], b3[15])
-      let d32 = SIMD16<Float>(e3[0], e3[2], e3[4], e3[6], e3[8], e3[10], e3[12], e3[14], f3[0], f3[2], f3[4], f3[6], f3[8], f3[10], f3[12], f3[14]), d33 = SIMD16<Float>(e3[1], e3[3], e3[5], e3[7], e3[9], e3[11], e3[13], e3[15], f3[1], f3[3], f3[5], f3[7], f3[9], f3[11], f3[13], f3[15])
-      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
-      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
-      let point = pointStride &* 4
-      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD16<Float>.self)
-      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD16<Float>.self)
-      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD16<Float>.self)
-      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD16<Float>.self)
-      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD16<Float>.self)
-      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD16<Float>.self)
-      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD16<Float>.self)
-      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD16<Float>.self)
-      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD16<Float>.self)
-      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD16<Float>.self)
-      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD16<Float>.self)
-      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD16<Float>.self)
-      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD16<Float>.self)
-      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD16<Float>.self)
-      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD16<Float>.self)
-      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD16<Float>.self)
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
+  /// Direct convolution tile: 32 channels x 11 columns; direct k3x3 s1 d1x1 row57 tile32x11 lanes16 fmatrue.
+  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
+  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
+  @inline(never) private static func __kernel4(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
+    var a0_0 = b0
+    var a0_1 = b0
+    var a0_2 = b0
+    var a0_3 = b0
+    var a0_4 = b0
+    var a0_5 = b0
+    var a0_6 = b0
+    var a0_7 = b0
+    var a0_8 = b0
+    var a0_9 = b0
+    var a0_10 = b0
+    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
+    var a1_0 = b1
+    var a1_1 = b1
+    var a1_2 = b1
+    var a1_3 = b1
+    var a1_4 = b1
+    var a1_5 = b1
+    var a1_6 = b1
+    var a1_7 = b1
+    var a1_8 = b1
+    var a1_9 = b1
+    var a1_10 = b1
+    var xi = x
+    var wi = w
+    for _ in 0..<channels {
+      do {
+        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[0]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[1]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[2]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[3]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[4]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[5]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[6]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[7]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[8]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[9]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[10]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
       }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
+      do {
+        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[1]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[2]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[3]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[4]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[5]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[6]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[7]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[8]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[9]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[10]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[11]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[2]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[3]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[4]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[5]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[6]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[7]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[8]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[9]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[10]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[11]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[12]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[57]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[58]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[59]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[60]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[61]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[62]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[63]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[64]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[65]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[66]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[67]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[58]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[59]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[60]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[61]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[62]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[63]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[64]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[65]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[66]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[67]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[68]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[59]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[60]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[61]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[62]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[63]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[64]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[65]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[66]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[67]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[68]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[69]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[114]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[115]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[116]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[117]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[118]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[119]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[120]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[121]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[122]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[123]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[124]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[115]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[116]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[117]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[118]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[119]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[120]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[121]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[122]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[123]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[124]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[125]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      do {
+        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
+        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
+        let x0 = xi[116]
+        a0_0 = Self.__kernel1(a0_0, w0, x0)
+        a1_0 = Self.__kernel1(a1_0, w1, x0)
+        let x1 = xi[117]
+        a0_1 = Self.__kernel1(a0_1, w0, x1)
+        a1_1 = Self.__kernel1(a1_1, w1, x1)
+        let x2 = xi[118]
+        a0_2 = Self.__kernel1(a0_2, w0, x2)
+        a1_2 = Self.__kernel1(a1_2, w1, x2)
+        let x3 = xi[119]
+        a0_3 = Self.__kernel1(a0_3, w0, x3)
+        a1_3 = Self.__kernel1(a1_3, w1, x3)
+        let x4 = xi[120]
+        a0_4 = Self.__kernel1(a0_4, w0, x4)
+        a1_4 = Self.__kernel1(a1_4, w1, x4)
+        let x5 = xi[121]
+        a0_5 = Self.__kernel1(a0_5, w0, x5)
+        a1_5 = Self.__kernel1(a1_5, w1, x5)
+        let x6 = xi[122]
+        a0_6 = Self.__kernel1(a0_6, w0, x6)
+        a1_6 = Self.__kernel1(a1_6, w1, x6)
+        let x7 = xi[123]
+        a0_7 = Self.__kernel1(a0_7, w0, x7)
+        a1_7 = Self.__kernel1(a1_7, w1, x7)
+        let x8 = xi[124]
+        a0_8 = Self.__kernel1(a0_8, w0, x8)
+        a1_8 = Self.__kernel1(a1_8, w1, x8)
+        let x9 = xi[125]
+        a0_9 = Self.__kernel1(a0_9, w0, x9)
+        a1_9 = Self.__kernel1(a1_9, w1, x9)
+        let x10 = xi[126]
+        a0_10 = Self.__kernel1(a0_10, w0, x10)
+        a1_10 = Self.__kernel1(a1_10, w1, x10)
+      }
+      xi += plane
+      wi += 288
     }
-  }
-
-  /// Winograd F(2x2, 3x3) output transform, 16 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel6(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
-    let b = SIMD16<Float>(repeating: bias)
-    let zero = SIMD16<Float>(repeating: 0)
-    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
-      let m = results + (tileRow &* tilesWide &+ firstColumn)
-      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD16<Float>.self)
-      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD16<Float>.self)
-      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
-      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
-      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
-      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
-      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
-      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
-      y00 = y00.replacing(with: zero, where: y00 .< zero)
-      y01 = y01.replacing(with: zero, where: y01 .< zero)
-      y10 = y10.replacing(with: zero, where: y10 .< zero)
-      y11 = y11.replacing(with: zero, where: y11 .< zero)
-      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
-      let partial = width % 2 == 1 && firstColumn &+ 16 == tilesWide
-      let low0 = SIMD16<Float>(y00[0], y01[0], y00[1], y01[1], y00[2], y01[2], y00[3], y01[3], y00[4], y01[4], y00[5], y01[5], y00[6], y01[6], y00[7], y01[7]), high0 = SIMD16<Float>(y00[8], y01[8], y00[9], y01[9], y00[10], y01[10], y00[11], y01[11], y00[12], y01[12], y00[13], y01[13], y00[14], y01[14], y00[15], y01[15])
-      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD16<Float>.self)
-      if partial {
-        for i in 0..<15 {
-          top[16 &+ i] = high0[i]
-        }
-      }
-      else {
-        UnsafeMutableRawPointer(top + 16).storeBytes(of: high0, as: SIMD16<Float>.self)
-      }
-      if !(lastRowSingle && tileRow == tileRows &- 1) {
-        let low1 = SIMD16<Float>(y10[0], y11[0], y10[1], y11[1], y10[2], y11[2], y10[3], y11[3], y10[4], y11[4], y10[5], y11[5], y10[6], y11[6], y10[7], y11[7]), high1 = SIMD16<Float>(y10[8], y11[8], y10[9], y11[9], y10[10], y11[10], y10[11], y11[11], y10[12], y11[12], y10[13], y11[13], y10[14], y11[14], y10[15], y11[15])
-        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD16<Float>.self)
-        if partial {
-          for i in 0..<15 {
-            (top + width)[16 &+ i] = high1[i]
-          }
-        }
-        else {
-          UnsafeMutableRawPointer((top + width) + 16).storeBytes(of: high1, as: SIMD16<Float>.self)
-        }
-      }
-    }
-    for tileRow in 0..<tileRows {
-      for vectorIndex in 0..<(tilesWide / 16) {
-        vectorOfTiles(tileRow, vectorIndex &* 16)
-      }
-      if tilesWide % 16 != 0 { vectorOfTiles(tileRow, tilesWide &- 16) }  // overlaps the previous vector
-    }
+    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 320).storeBytes(of: a0_10, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(stage + 336).storeBytes(of: a1_10, as: SIMD16<Float>.self)
   }
 
   /// SGEMM micro-kernel: gemm rows12 width32 relu lanes16 fmatrue.
   /// `a`: `[k][12]`, `b`: k rows of 32 floats `bStride` apart, `out`: 12 rows of 32 floats `outStride` apart.
-  @inline(never) private static func __kernel7(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel5(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -2854,8 +3001,120 @@ public final class SqueezeNet1_1 {
     (o11 + 64).storeBytes(of: c11_1, as: SIMD16<Float>.self)
   }
 
+  /// SGEMM micro-kernel: gemm rows11 width32 none lanes16 fmatrue.
+  /// `a`: `[k][11]`, `b`: k rows of 32 floats `bStride` apart, `out`: 11 rows of 32 floats `outStride` apart.
+  @inline(never) private static func __kernel6(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+    let bias0 = SIMD16<Float>(repeating: bias[0])
+    var c0_0 = bias0
+    var c0_1 = bias0
+    let bias1 = SIMD16<Float>(repeating: bias[1])
+    var c1_0 = bias1
+    var c1_1 = bias1
+    let bias2 = SIMD16<Float>(repeating: bias[2])
+    var c2_0 = bias2
+    var c2_1 = bias2
+    let bias3 = SIMD16<Float>(repeating: bias[3])
+    var c3_0 = bias3
+    var c3_1 = bias3
+    let bias4 = SIMD16<Float>(repeating: bias[4])
+    var c4_0 = bias4
+    var c4_1 = bias4
+    let bias5 = SIMD16<Float>(repeating: bias[5])
+    var c5_0 = bias5
+    var c5_1 = bias5
+    let bias6 = SIMD16<Float>(repeating: bias[6])
+    var c6_0 = bias6
+    var c6_1 = bias6
+    let bias7 = SIMD16<Float>(repeating: bias[7])
+    var c7_0 = bias7
+    var c7_1 = bias7
+    let bias8 = SIMD16<Float>(repeating: bias[8])
+    var c8_0 = bias8
+    var c8_1 = bias8
+    let bias9 = SIMD16<Float>(repeating: bias[9])
+    var c9_0 = bias9
+    var c9_1 = bias9
+    let bias10 = SIMD16<Float>(repeating: bias[10])
+    var c10_0 = bias10
+    var c10_1 = bias10
+    var ai = a
+    var bi = b
+    for _ in 0..<k {
+      let b0 = UnsafeRawPointer(bi + 0).loadUnaligned(as: SIMD16<Float>.self)
+      let b1 = UnsafeRawPointer(bi + 16).loadUnaligned(as: SIMD16<Float>.self)
+      let a0 = ai[0]
+      c0_0 = Self.__kernel1(c0_0, b0, a0)
+      c0_1 = Self.__kernel1(c0_1, b1, a0)
+      let a1 = ai[1]
+      c1_0 = Self.__kernel1(c1_0, b0, a1)
+      c1_1 = Self.__kernel1(c1_1, b1, a1)
+      let a2 = ai[2]
+      c2_0 = Self.__kernel1(c2_0, b0, a2)
+      c2_1 = Self.__kernel1(c2_1, b1, a2)
+      let a3 = ai[3]
+      c3_0 = Self.__kernel1(c3_0, b0, a3)
+      c3_1 = Self.__kernel1(c3_1, b1, a3)
+      let a4 = ai[4]
+      c4_0 = Self.__kernel1(c4_0, b0, a4)
+      c4_1 = Self.__kernel1(c4_1, b1, a4)
+      let a5 = ai[5]
+      c5_0 = Self.__kernel1(c5_0, b0, a5)
+      c5_1 = Self.__kernel1(c5_1, b1, a5)
+      let a6 = ai[6]
+      c6_0 = Self.__kernel1(c6_0, b0, a6)
+      c6_1 = Self.__kernel1(c6_1, b1, a6)
+      let a7 = ai[7]
+      c7_0 = Self.__kernel1(c7_0, b0, a7)
+      c7_1 = Self.__kernel1(c7_1, b1, a7)
+      let a8 = ai[8]
+      c8_0 = Self.__kernel1(c8_0, b0, a8)
+      c8_1 = Self.__kernel1(c8_1, b1, a8)
+      let a9 = ai[9]
+      c9_0 = Self.__kernel1(c9_0, b0, a9)
+      c9_1 = Self.__kernel1(c9_1, b1, a9)
+      let a10 = ai[10]
+      c10_0 = Self.__kernel1(c10_0, b0, a10)
+      c10_1 = Self.__kernel1(c10_1, b1, a10)
+      ai += 11
+      bi += bStride
+    }
+    let o0 = UnsafeMutableRawPointer(out + 0 &* outStride)
+    (o0 + 0).storeBytes(of: c0_0, as: SIMD16<Float>.self)
+    (o0 + 64).storeBytes(of: c0_1, as: SIMD16<Float>.self)
+    let o1 = UnsafeMutableRawPointer(out + 1 &* outStride)
+    (o1 + 0).storeBytes(of: c1_0, as: SIMD16<Float>.self)
+    (o1 + 64).storeBytes(of: c1_1, as: SIMD16<Float>.self)
+    let o2 = UnsafeMutableRawPointer(out + 2 &* outStride)
+    (o2 + 0).storeBytes(of: c2_0, as: SIMD16<Float>.self)
+    (o2 + 64).storeBytes(of: c2_1, as: SIMD16<Float>.self)
+    let o3 = UnsafeMutableRawPointer(out + 3 &* outStride)
+    (o3 + 0).storeBytes(of: c3_0, as: SIMD16<Float>.self)
+    (o3 + 64).storeBytes(of: c3_1, as: SIMD16<Float>.self)
+    let o4 = UnsafeMutableRawPointer(out + 4 &* outStride)
+    (o4 + 0).storeBytes(of: c4_0, as: SIMD16<Float>.self)
+    (o4 + 64).storeBytes(of: c4_1, as: SIMD16<Float>.self)
+    let o5 = UnsafeMutableRawPointer(out + 5 &* outStride)
+    (o5 + 0).storeBytes(of: c5_0, as: SIMD16<Float>.self)
+    (o5 + 64).storeBytes(of: c5_1, as: SIMD16<Float>.self)
+    let o6 = UnsafeMutableRawPointer(out + 6 &* outStride)
+    (o6 + 0).storeBytes(of: c6_0, as: SIMD16<Float>.self)
+    (o6 + 64).storeBytes(of: c6_1, as: SIMD16<Float>.self)
+    let o7 = UnsafeMutableRawPointer(out + 7 &* outStride)
+    (o7 + 0).storeBytes(of: c7_0, as: SIMD16<Float>.self)
+    (o7 + 64).storeBytes(of: c7_1, as: SIMD16<Float>.self)
+    let o8 = UnsafeMutableRawPointer(out + 8 &* outStride)
+    (o8 + 0).storeBytes(of: c8_0, as: SIMD16<Float>.self)
+    (o8 + 64).storeBytes(of: c8_1, as: SIMD16<Float>.self)
+    let o9 = UnsafeMutableRawPointer(out + 9 &* outStride)
+    (o9 + 0).storeBytes(of: c9_0, as: SIMD16<Float>.self)
+    (o9 + 64).storeBytes(of: c9_1, as: SIMD16<Float>.self)
+    let o10 = UnsafeMutableRawPointer(out + 10 &* outStride)
+    (o10 + 0).storeBytes(of: c10_0, as: SIMD16<Float>.self)
+    (o10 + 64).storeBytes(of: c10_1, as: SIMD16<Float>.self)
+  }
+
   /// Winograd F(2x2, 3x3) input transform, 8 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
-  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+  @inline(never) private static func __kernel7(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
       let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
       let r0 = rowStart + 0
@@ -2918,7 +3177,7 @@ public final class SqueezeNet1_1 {
   }
 
   /// Winograd F(2x2, 3x3) output transform, 8 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
-  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+  @inline(never) private static func __kernel8(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
     let b = SIMD8<Float>(repeating: bias)
     let zero = SIMD8<Float>(repeating: 0)
     func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
@@ -2984,7 +3243,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows4 width96 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 96 floats `bStride` apart, `out`: 4 rows of 96 floats `outStride` apart.
-  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel9(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3110,7 +3369,7 @@ public final class SqueezeNet1_1 {
 
   /// SGEMM micro-kernel: gemm rows4 width80 relu lanes16 fmatrue.
   /// `a`: `[k][4]`, `b`: k rows of 80 floats `bStride` apart, `out`: 4 rows of 80 floats `outStride` apart.
-  @inline(never) private static func __kernel11(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
+  @inline(never) private static func __kernel10(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int, _ bStride: Int, _ outStride: Int) {
     let bias0 = SIMD16<Float>(repeating: bias[0])
     var c0_0 = bias0
     var c0_1 = bias0
@@ -3220,7 +3479,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row15 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel11(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0
@@ -3487,7 +3746,7 @@ public final class SqueezeNet1_1 {
   /// Direct convolution tile: 32 channels x 6 columns; direct k3x3 s1 d1x1 row15 tile32x6 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel13(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel12(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

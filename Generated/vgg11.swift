@@ -178,7 +178,8 @@ public final class VGG11 {
   // conv 224x224x3 -> 224x224x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
@@ -306,7 +307,8 @@ public final class VGG11 {
   // conv 112x112x64 -> 112x112x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu2 (relu)
   private func features_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 12996)
       plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
@@ -396,7 +398,8 @@ public final class VGG11 {
   // conv 56x56x128 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu3 (relu)
   private func features_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -447,7 +450,8 @@ public final class VGG11 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu4 (relu)
   private func features_8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -536,7 +540,8 @@ public final class VGG11 {
   // conv 28x28x256 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu5 (relu)
   private func features_11(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -587,7 +592,8 @@ public final class VGG11 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu6 (relu)
   private func features_13(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -742,7 +748,8 @@ public final class VGG11 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu7 (relu)
   private func features_16(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -793,7 +800,8 @@ public final class VGG11 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu8 (relu)
   private func features_18(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

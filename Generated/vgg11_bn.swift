@@ -227,7 +227,8 @@ public final class VGG11BN {
   // folded: features.1 (bn)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
@@ -356,7 +357,8 @@ public final class VGG11BN {
   // folded: features.5 (bn)
   // in place: relu2 (relu)
   private func features_4(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 12996)
       plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
@@ -447,7 +449,8 @@ public final class VGG11BN {
   // folded: features.9 (bn)
   // in place: relu3 (relu)
   private func features_8(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -499,7 +502,8 @@ public final class VGG11BN {
   // folded: features.12 (bn)
   // in place: relu4 (relu)
   private func features_11(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -589,7 +593,8 @@ public final class VGG11BN {
   // folded: features.16 (bn)
   // in place: relu5 (relu)
   private func features_15(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -641,7 +646,8 @@ public final class VGG11BN {
   // folded: features.19 (bn)
   // in place: relu6 (relu)
   private func features_18(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -797,7 +803,8 @@ public final class VGG11BN {
   // folded: features.23 (bn)
   // in place: relu7 (relu)
   private func features_22(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -849,7 +856,8 @@ public final class VGG11BN {
   // folded: features.26 (bn)
   // in place: relu8 (relu)
   private func features_25(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

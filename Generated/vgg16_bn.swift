@@ -287,7 +287,8 @@ public final class VGG16BN {
   // folded: features.1 (bn)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
@@ -469,7 +470,8 @@ public final class VGG16BN {
   // folded: features.8 (bn)
   // in place: relu3 (relu)
   private func features_7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 12996)
       plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
@@ -613,7 +615,8 @@ public final class VGG16BN {
   // folded: features.15 (bn)
   // in place: relu5 (relu)
   private func features_14(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -665,7 +668,8 @@ public final class VGG16BN {
   // folded: features.18 (bn)
   // in place: relu6 (relu)
   private func features_17(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -717,7 +721,8 @@ public final class VGG16BN {
   // folded: features.21 (bn)
   // in place: relu7 (relu)
   private func features_20(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -807,7 +812,8 @@ public final class VGG16BN {
   // folded: features.25 (bn)
   // in place: relu8 (relu)
   private func features_24(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -859,7 +865,8 @@ public final class VGG16BN {
   // folded: features.28 (bn)
   // in place: relu9 (relu)
   private func features_27(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -911,7 +918,8 @@ public final class VGG16BN {
   // folded: features.31 (bn)
   // in place: relu10 (relu)
   private func features_30(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -1067,7 +1075,8 @@ public final class VGG16BN {
   // folded: features.35 (bn)
   // in place: relu11 (relu)
   private func features_34(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1117,7 +1126,8 @@ public final class VGG16BN {
   // folded: features.38 (bn)
   // in place: relu12 (relu)
   private func features_37(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1167,7 +1177,8 @@ public final class VGG16BN {
   // folded: features.41 (bn)
   // in place: relu13 (relu)
   private func features_40(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

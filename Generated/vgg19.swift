@@ -226,7 +226,8 @@ public final class VGG19 {
   // conv 224x224x3 -> 224x224x64, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
@@ -406,7 +407,8 @@ public final class VGG19 {
   // conv 112x112x64 -> 112x112x128, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu3 (relu)
   private func features_5(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 12996)
       plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
@@ -548,7 +550,8 @@ public final class VGG19 {
   // conv 56x56x128 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu5 (relu)
   private func features_10(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -599,7 +602,8 @@ public final class VGG19 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu6 (relu)
   private func features_12(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -650,7 +654,8 @@ public final class VGG19 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu7 (relu)
   private func features_14(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -701,7 +706,8 @@ public final class VGG19 {
   // conv 56x56x256 -> 56x56x256, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu8 (relu)
   private func features_16(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -790,7 +796,8 @@ public final class VGG19 {
   // conv 28x28x256 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu9 (relu)
   private func features_19(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -841,7 +848,8 @@ public final class VGG19 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu10 (relu)
   private func features_21(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -892,7 +900,8 @@ public final class VGG19 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu11 (relu)
   private func features_23(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -943,7 +952,8 @@ public final class VGG19 {
   // conv 28x28x512 -> 28x28x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu12 (relu)
   private func features_25(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -1111,7 +1121,8 @@ public final class VGG19 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu13 (relu)
   private func features_28(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1160,7 +1171,8 @@ public final class VGG19 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu14 (relu)
   private func features_30(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1209,7 +1221,8 @@ public final class VGG19 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu15 (relu)
   private func features_32(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1258,7 +1271,8 @@ public final class VGG19 {
   // conv 14x14x512 -> 14x14x512, kernel 3x3 stride 1x1 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu16 (relu)
   private func features_34(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

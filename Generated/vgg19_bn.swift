@@ -323,7 +323,8 @@ public final class VGG19BN {
   // folded: features.1 (bn)
   // in place: relu1 (relu)
   private func features_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {
@@ -505,7 +506,8 @@ public final class VGG19BN {
   // folded: features.8 (bn)
   // in place: relu3 (relu)
   private func features_7(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 12996)
       plane.update(repeating: 0, count: 114)
       for row in 0..<112 {
@@ -649,7 +651,8 @@ public final class VGG19BN {
   // folded: features.15 (bn)
   // in place: relu5 (relu)
   private func features_14(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -701,7 +704,8 @@ public final class VGG19BN {
   // folded: features.18 (bn)
   // in place: relu6 (relu)
   private func features_17(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -753,7 +757,8 @@ public final class VGG19BN {
   // folded: features.21 (bn)
   // in place: relu7 (relu)
   private func features_20(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -805,7 +810,8 @@ public final class VGG19BN {
   // folded: features.24 (bn)
   // in place: relu8 (relu)
   private func features_23(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 3364)
       plane.update(repeating: 0, count: 58)
       for row in 0..<56 {
@@ -895,7 +901,8 @@ public final class VGG19BN {
   // folded: features.28 (bn)
   // in place: relu9 (relu)
   private func features_27(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -947,7 +954,8 @@ public final class VGG19BN {
   // folded: features.31 (bn)
   // in place: relu10 (relu)
   private func features_30(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -999,7 +1007,8 @@ public final class VGG19BN {
   // folded: features.34 (bn)
   // in place: relu11 (relu)
   private func features_33(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -1051,7 +1060,8 @@ public final class VGG19BN {
   // folded: features.37 (bn)
   // in place: relu12 (relu)
   private func features_36(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 900)
       plane.update(repeating: 0, count: 30)
       for row in 0..<28 {
@@ -1220,7 +1230,8 @@ public final class VGG19BN {
   // folded: features.41 (bn)
   // in place: relu13 (relu)
   private func features_40(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1270,7 +1281,8 @@ public final class VGG19BN {
   // folded: features.44 (bn)
   // in place: relu14 (relu)
   private func features_43(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1320,7 +1332,8 @@ public final class VGG19BN {
   // folded: features.47 (bn)
   // in place: relu15 (relu)
   private func features_46(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {
@@ -1370,7 +1383,8 @@ public final class VGG19BN {
   // folded: features.50 (bn)
   // in place: relu16 (relu)
   private func features_49(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 256)
       plane.update(repeating: 0, count: 16)
       for row in 0..<14 {

@@ -159,7 +159,8 @@ public final class ZFNet {
   // conv 224x224x3 -> 110x110x96, kernel 7x7 stride 2x2 pad 1,1,1,1 (shapes HxWxC)
   // in place: relu1 (relu)
   private func conv1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<3 {
+    Self.parallelFor(3, threads: threads, pool: pool) {
+      c in
       let plane = scratch + (c &* 51076)
       plane.update(repeating: 0, count: 226)
       for row in 0..<224 {

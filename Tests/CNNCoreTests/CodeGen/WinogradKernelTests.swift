@@ -6,23 +6,23 @@ import XCTest
 /// odd and even output sizes (partial 2x2 tiles at the bottom and right), tile rows that are a
 /// whole number of vectors or end with an overlapping one (16-, 8- and 4-tile vectors), blocks of
 /// one tile row and of all rows, output channels that are not a whole number of register tiles
-/// (40, 33) or a single 16-channel tile, asymmetric and no padding, a folded batch norm, fused
+/// (72, 66), asymmetric and no padding, a folded batch norm, fused
 /// followers (relu, relu6, leakyrelu) and a pass follower (softmax); and `threads = 2`
-/// bit-identical to `threads = 1`. (`fc1`'s 2.8 M weights make the memory budget cover every 3x3
+/// bit-identical to `threads = 1`. (`fc1`'s 5.5 M weights make the memory budget cover every 3x3
 /// layer.) And which layers of real networks the budget gives the Winograd kernel.
 final class WinogradKernelTests: XCTestCase {
   static let spec = """
     network WinogradPaths
-    input 37x35x20
-    a: conv 40 3x3 p1 | relu
-    b: conv 16 3x3 | bn | relu6
-    c: conv 33 3x3 pad=2,0,1,1 | leakyrelu 0.1
+    input 37x35x32
+    a: conv 64 3x3 p1 | relu
+    b: conv 72 3x3 | bn | relu6
+    c: conv 66 3x3 pad=2,0,1,1 | leakyrelu 0.1
     d: conv 64 3x3 p1 bias=false
     big: conv 96 3x3 p1 | relu
     p1: maxpool 2 s2 floor
-    e: conv 40 3x3 p1 | softmax
+    e: conv 64 3x3 p1 | softmax
     p2: maxpool 2 s2 floor
-    f: conv 32 3x3 p1
+    f: conv 64 3x3 p1
     fc1: fc 1200
 
     """

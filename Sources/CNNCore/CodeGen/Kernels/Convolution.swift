@@ -109,8 +109,9 @@ enum Convolution {
     let rightPad = g.paddedW - g.padLeft - input.width
     let bottomRows = g.paddedH - g.padTop - input.height
     // Threads split the channels of big copies (VGG-16's 224² x 64 input is 13 MB, ~1.5 ms on
-    // one core: serial, it capped the second thread's gain on those layers).
-    let parallel = Threading.worthSplitting(work: input.channels * plane, iterations: input.channels)
+    // one core: serial, it capped the second thread's gain on those layers); a copied float
+    // counts as 8 multiply-adds toward the threshold.
+    let parallel = Threading.worthSplitting(work: 8 * input.channels * plane, iterations: input.channels)
     Threading.emitLoop("c", input.channels, parallel: parallel, &out) { out in
       out.line("let plane = scratch + (c &* \(plane))")
       if g.padTop > 0 { out.line("plane.update(repeating: 0, count: \(g.padTop * g.paddedW))") }
