@@ -83,7 +83,7 @@ public final class VGG11 {
     Expected(name: "classifier.6.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 138364400 floats.
+  /// Packed weights, 140232192 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 4014080 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -110,8 +110,8 @@ public final class VGG11 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 553457600, alignment: 64).bindMemory(to: Float.self, capacity: 138364400)
-    weights.initialize(repeating: 0, count: 138364400)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 560928768, alignment: 64).bindMemory(to: Float.self, capacity: 140232192)
+    weights.initialize(repeating: 0, count: 140232192)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 16056320, alignment: 64).bindMemory(to: Float.self, capacity: 4014080)
     arena.initialize(repeating: 0, count: 4014080)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 14738432, alignment: 64).bindMemory(to: Float.self, capacity: 3684608)
@@ -123,10 +123,10 @@ public final class VGG11 {
     Self.packWinograd(file, "features.11.weight", bias: "features.11.bias", norm: nil, outputs: 512, inputs: 256, lanes: 12, into: weights + 1759696)
     Self.packWinograd(file, "features.13.weight", bias: "features.13.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 3873760)
     Self.packWinograd(file, "features.16.weight", bias: "features.16.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 8101360)
-    Self.pack(file, "features.18.weight", bias: "features.18.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 12328960)
-    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 14688768)
-    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 117453312)
-    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 134234624)
+    Self.packWinograd(file, "features.18.weight", bias: "features.18.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 12328960)
+    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 16556560)
+    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 119321104)
+    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 136102416)
   }
 
   deinit {
@@ -813,33 +813,35 @@ public final class VGG11 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (12328960 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (14688256 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 131072
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 16556548)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel8(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 25088)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (12328960 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (16556032 &+ block &* 12))
+          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
+          for r in 0..<valid {
+            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -982,8 +984,8 @@ public final class VGG11 {
   private func classifier_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (14688768 &+ block &* 401408)
-      var even = UnsafeRawPointer(weights + (117449216 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (16556560 &+ block &* 401408)
+      var even = UnsafeRawPointer(weights + (119317008 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1015,8 +1017,8 @@ public final class VGG11 {
   private func classifier_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (117453312 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (134230528 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (119321104 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (136098320 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1047,8 +1049,8 @@ public final class VGG11 {
   private func classifier_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (134234624 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (138363392 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (136102416 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (140231184 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -1855,273 +1857,6 @@ public final class VGG11 {
       }
       if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
     }
-  }
-
-  /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[16]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[17]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[18]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[19]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[20]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[21]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[22]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[17]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[18]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[19]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[20]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[21]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[22]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[23]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[18]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[19]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[20]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[21]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[22]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[23]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[24]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[33]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[34]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[35]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[36]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[37]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[38]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[39]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[34]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[35]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[36]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[37]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[38]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[39]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[40]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
   }
 
   // MARK: - Threading

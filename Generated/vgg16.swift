@@ -103,7 +103,7 @@ public final class VGG16 {
     Expected(name: "classifier.6.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 144503792 floats.
+  /// Packed weights, 146371584 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 6422528 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -130,8 +130,8 @@ public final class VGG16 {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 578015168, alignment: 64).bindMemory(to: Float.self, capacity: 144503792)
-    weights.initialize(repeating: 0, count: 144503792)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 585486336, alignment: 64).bindMemory(to: Float.self, capacity: 146371584)
+    weights.initialize(repeating: 0, count: 146371584)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 25690112, alignment: 64).bindMemory(to: Float.self, capacity: 6422528)
     arena.initialize(repeating: 0, count: 6422528)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 14939136, alignment: 64).bindMemory(to: Float.self, capacity: 3734784)
@@ -146,12 +146,12 @@ public final class VGG16 {
     Self.packWinograd(file, "features.17.weight", bias: "features.17.bias", norm: nil, outputs: 512, inputs: 256, lanes: 12, into: weights + 3179472)
     Self.packWinograd(file, "features.19.weight", bias: "features.19.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 5293536)
     Self.packWinograd(file, "features.21.weight", bias: "features.21.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 9521136)
-    Self.pack(file, "features.24.weight", bias: "features.24.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 13748736)
-    Self.pack(file, "features.26.weight", bias: "features.26.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 16108544)
-    Self.pack(file, "features.28.weight", bias: "features.28.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 18468352)
-    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 20828160)
-    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 123592704)
-    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 140374016)
+    Self.packWinograd(file, "features.24.weight", bias: "features.24.bias", norm: nil, outputs: 512, inputs: 512, lanes: 12, into: weights + 13748736)
+    Self.pack(file, "features.26.weight", bias: "features.26.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17976336)
+    Self.pack(file, "features.28.weight", bias: "features.28.bias", norm: nil, groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 20336144)
+    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 22695952)
+    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 125460496)
+    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 142241808)
   }
 
   deinit {
@@ -999,33 +999,35 @@ public final class VGG16 {
       (plane + 240).update(repeating: 0, count: 16)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (13748736 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (16108032 &+ block &* 32))
-      let groupInput = src + (group &* 131072)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<14 {
-          let row = groupInput + (oy &* 16)
-          for t in 0..<2 {
-            let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 196 &+ oy &* 14 &+ ox)
-              for p in 0..<7 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 131072
+    // Winograd F(2x2, 3x3): 7x7 tiles, 1 block(s) of 7 tile row(s)
+    let zero = UnsafePointer(weights + 17976324)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 7
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel8(src + (ic &* 256 &+ firstTileRow &* 32), 16, transformed + ic &* 49, 25088, 7, 7)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 25088)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (13748736 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (401408 &+ block &* 9408 &+ xi &* 588)
+            for tilePanel in 0..<2 {
+              let firstTile = min(tilePanel &* 32, 17)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 49, 49)
             }
+          }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (17975808 &+ block &* 12))
+          let products = UnsafePointer(transformed + (401408 &+ block &* 9408))
+          for r in 0..<valid {
+            Self.__kernel9(products + r &* 49, 588, y + ((firstChannel &+ r) &* 14 &+ firstTileRow &* 2) &* 14, 14, 7, 7, false, bias[r])
           }
         }
       }
@@ -1054,8 +1056,8 @@ public final class VGG16 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (16108544 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (18467840 &+ block &* 32))
+      let packed = UnsafePointer(weights + (17976336 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (20335632 &+ block &* 32))
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1064,7 +1066,7 @@ public final class VGG16 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1104,8 +1106,8 @@ public final class VGG16 {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (18468352 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (20827648 &+ block &* 32))
+      let packed = UnsafePointer(weights + (20336144 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (22695440 &+ block &* 32))
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1114,7 +1116,7 @@ public final class VGG16 {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1268,8 +1270,8 @@ public final class VGG16 {
   private func classifier_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (20828160 &+ block &* 401408)
-      var even = UnsafeRawPointer(weights + (123588608 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (22695952 &+ block &* 401408)
+      var even = UnsafeRawPointer(weights + (125456400 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1301,8 +1303,8 @@ public final class VGG16 {
   private func classifier_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (123592704 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (140369920 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (125460496 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (142237712 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1333,8 +1335,8 @@ public final class VGG16 {
   private func classifier_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (140374016 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (144502784 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (142241808 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (146370576 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -2015,10 +2017,138 @@ public final class VGG16 {
     }
   }
 
+  /// Winograd F(2x2, 3x3) input transform, 4 tiles per vector: `plane` rows `rowStride` apart, `slots`: `[16][pointStride]`.
+  @inline(never) private static func __kernel8(_ plane: UnsafePointer<Float>, _ rowStride: Int, _ slots: UnsafeMutablePointer<Float>, _ pointStride: Int, _ tileRows: Int, _ tilesWide: Int) {
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let rowStart = plane + (tileRow &* 2 &* rowStride &+ 2 &* firstColumn)
+      let r0 = rowStart + 0
+      let a0 = UnsafeRawPointer(r0).loadUnaligned(as: SIMD4<Float>.self)
+      let b0 = UnsafeRawPointer(r0 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e0 = UnsafeRawPointer(r0 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f0 = UnsafeRawPointer(r0 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d00 = SIMD4<Float>(a0[0], a0[2], b0[0], b0[2]), d01 = SIMD4<Float>(a0[1], a0[3], b0[1], b0[3])
+      let d02 = SIMD4<Float>(e0[0], e0[2], f0[0], f0[2]), d03 = SIMD4<Float>(e0[1], e0[3], f0[1], f0[3])
+      let h00 = d00 - d02, h01 = d01 + d02, h02 = d02 - d01, h03 = d01 - d03
+      let r1 = rowStart + 1 &* rowStride
+      let a1 = UnsafeRawPointer(r1).loadUnaligned(as: SIMD4<Float>.self)
+      let b1 = UnsafeRawPointer(r1 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e1 = UnsafeRawPointer(r1 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f1 = UnsafeRawPointer(r1 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d10 = SIMD4<Float>(a1[0], a1[2], b1[0], b1[2]), d11 = SIMD4<Float>(a1[1], a1[3], b1[1], b1[3])
+      let d12 = SIMD4<Float>(e1[0], e1[2], f1[0], f1[2]), d13 = SIMD4<Float>(e1[1], e1[3], f1[1], f1[3])
+      let h10 = d10 - d12, h11 = d11 + d12, h12 = d12 - d11, h13 = d11 - d13
+      let r2 = rowStart + 2 &* rowStride
+      let a2 = UnsafeRawPointer(r2).loadUnaligned(as: SIMD4<Float>.self)
+      let b2 = UnsafeRawPointer(r2 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e2 = UnsafeRawPointer(r2 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f2 = UnsafeRawPointer(r2 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d20 = SIMD4<Float>(a2[0], a2[2], b2[0], b2[2]), d21 = SIMD4<Float>(a2[1], a2[3], b2[1], b2[3])
+      let d22 = SIMD4<Float>(e2[0], e2[2], f2[0], f2[2]), d23 = SIMD4<Float>(e2[1], e2[3], f2[1], f2[3])
+      let h20 = d20 - d22, h21 = d21 + d22, h22 = d22 - d21, h23 = d21 - d23
+      let r3 = rowStart + 3 &* rowStride
+      let a3 = UnsafeRawPointer(r3).loadUnaligned(as: SIMD4<Float>.self)
+      let b3 = UnsafeRawPointer(r3 + 4).loadUnaligned(as: SIMD4<Float>.self)
+      let e3 = UnsafeRawPointer(r3 + 2).loadUnaligned(as: SIMD4<Float>.self)
+      let f3 = UnsafeRawPointer(r3 + 6).loadUnaligned(as: SIMD4<Float>.self)
+      let d30 = SIMD4<Float>(a3[0], a3[2], b3[0], b3[2]), d31 = SIMD4<Float>(a3[1], a3[3], b3[1], b3[3])
+      let d32 = SIMD4<Float>(e3[0], e3[2], f3[0], f3[2]), d33 = SIMD4<Float>(e3[1], e3[3], f3[1], f3[3])
+      let h30 = d30 - d32, h31 = d31 + d32, h32 = d32 - d31, h33 = d31 - d33
+      let to = UnsafeMutableRawPointer(slots + (tileRow &* tilesWide &+ firstColumn))
+      let point = pointStride &* 4
+      (to + 0 &* point).storeBytes(of: h00 - h20, as: SIMD4<Float>.self)
+      (to + 1 &* point).storeBytes(of: h01 - h21, as: SIMD4<Float>.self)
+      (to + 2 &* point).storeBytes(of: h02 - h22, as: SIMD4<Float>.self)
+      (to + 3 &* point).storeBytes(of: h03 - h23, as: SIMD4<Float>.self)
+      (to + 4 &* point).storeBytes(of: h10 + h20, as: SIMD4<Float>.self)
+      (to + 5 &* point).storeBytes(of: h11 + h21, as: SIMD4<Float>.self)
+      (to + 6 &* point).storeBytes(of: h12 + h22, as: SIMD4<Float>.self)
+      (to + 7 &* point).storeBytes(of: h13 + h23, as: SIMD4<Float>.self)
+      (to + 8 &* point).storeBytes(of: h20 - h10, as: SIMD4<Float>.self)
+      (to + 9 &* point).storeBytes(of: h21 - h11, as: SIMD4<Float>.self)
+      (to + 10 &* point).storeBytes(of: h22 - h12, as: SIMD4<Float>.self)
+      (to + 11 &* point).storeBytes(of: h23 - h13, as: SIMD4<Float>.self)
+      (to + 12 &* point).storeBytes(of: h10 - h30, as: SIMD4<Float>.self)
+      (to + 13 &* point).storeBytes(of: h11 - h31, as: SIMD4<Float>.self)
+      (to + 14 &* point).storeBytes(of: h12 - h32, as: SIMD4<Float>.self)
+      (to + 15 &* point).storeBytes(of: h13 - h33, as: SIMD4<Float>.self)
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
+      }
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+    }
+  }
+
+  /// Winograd F(2x2, 3x3) output transform, 4 tiles per vector, clamp relu: `results`: `[16][pointStride]`, `o`: output rows `width` apart.
+  @inline(never) private static func __kernel9(_ results: UnsafePointer<Float>, _ pointStride: Int, _ o: UnsafeMutablePointer<Float>, _ width: Int, _ tileRows: Int, _ tilesWide: Int, _ lastRowSingle: Bool, _ bias: Float) {
+    let b = SIMD4<Float>(repeating: bias)
+    let zero = SIMD4<Float>(repeating: 0)
+    func vectorOfTiles(_ tileRow: Int, _ firstColumn: Int) {
+      let m = results + (tileRow &* tilesWide &+ firstColumn)
+      let m0 = UnsafeRawPointer(m + 0).loadUnaligned(as: SIMD4<Float>.self)
+      let m1 = UnsafeRawPointer(m + 1 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m2 = UnsafeRawPointer(m + 2 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m3 = UnsafeRawPointer(m + 3 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m4 = UnsafeRawPointer(m + 4 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m5 = UnsafeRawPointer(m + 5 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m6 = UnsafeRawPointer(m + 6 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m7 = UnsafeRawPointer(m + 7 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m8 = UnsafeRawPointer(m + 8 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m9 = UnsafeRawPointer(m + 9 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m10 = UnsafeRawPointer(m + 10 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m11 = UnsafeRawPointer(m + 11 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m12 = UnsafeRawPointer(m + 12 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m13 = UnsafeRawPointer(m + 13 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m14 = UnsafeRawPointer(m + 14 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let m15 = UnsafeRawPointer(m + 15 &* pointStride).loadUnaligned(as: SIMD4<Float>.self)
+      let t00 = m0 + m4 + m8, t10 = m4 - m8 - m12
+      let t01 = m1 + m5 + m9, t11 = m5 - m9 - m13
+      let t02 = m2 + m6 + m10, t12 = m6 - m10 - m14
+      let t03 = m3 + m7 + m11, t13 = m7 - m11 - m15
+      var y00 = t00 + t01 + t02 + b, y01 = t01 - t02 - t03 + b
+      var y10 = t10 + t11 + t12 + b, y11 = t11 - t12 - t13 + b
+      y00 = y00.replacing(with: zero, where: y00 .< zero)
+      y01 = y01.replacing(with: zero, where: y01 .< zero)
+      y10 = y10.replacing(with: zero, where: y10 .< zero)
+      y11 = y11.replacing(with: zero, where: y11 .< zero)
+      let top = o + (tileRow &* 2 &* width &+ 2 &* firstColumn)
+      let partial = width % 2 == 1 && firstColumn &+ 4 == tilesWide
+      let low0 = SIMD4<Float>(y00[0], y01[0], y00[1], y01[1]), high0 = SIMD4<Float>(y00[2], y01[2], y00[3], y01[3])
+      UnsafeMutableRawPointer(top).storeBytes(of: low0, as: SIMD4<Float>.self)
+      if partial {
+        for i in 0..<3 {
+          top[4 &+ i] = high0[i]
+        }
+      }
+      else {
+        UnsafeMutableRawPointer(top + 4).storeBytes(of: high0, as: SIMD4<Float>.self)
+      }
+      if !(lastRowSingle && tileRow == tileRows &- 1) {
+        let low1 = SIMD4<Float>(y10[0], y11[0], y10[1], y11[1]), high1 = SIMD4<Float>(y10[2], y11[2], y10[3], y11[3])
+        UnsafeMutableRawPointer((top + width)).storeBytes(of: low1, as: SIMD4<Float>.self)
+        if partial {
+          for i in 0..<3 {
+            (top + width)[4 &+ i] = high1[i]
+          }
+        }
+        else {
+          UnsafeMutableRawPointer((top + width) + 4).storeBytes(of: high1, as: SIMD4<Float>.self)
+        }
+      }
+    }
+    for tileRow in 0..<tileRows {
+      for vectorIndex in 0..<(tilesWide / 4) {
+        vectorOfTiles(tileRow, vectorIndex &* 4)
+      }
+      if tilesWide % 4 != 0 { vectorOfTiles(tileRow, tilesWide &- 4) }  // overlaps the previous vector
+    }
+  }
+
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

@@ -211,7 +211,7 @@ public final class VGG19BN {
     Expected(name: "classifier.6.bias", shape: [1000], ignored: false),
   ]
 
-  /// Packed weights, 150305040 floats.
+  /// Packed weights, 152172832 floats.
   private let weights: UnsafeMutablePointer<Float>
   /// Activations: every step's output at a fixed offset (see docs/codegen.md), 6422528 floats.
   private let arena: UnsafeMutablePointer<Float>
@@ -238,8 +238,8 @@ public final class VGG19BN {
 
   private init(file: Safetensors, threads: Int) {
     self.threads = max(1, threads)
-    weights = UnsafeMutableRawPointer.allocate(byteCount: 601220160, alignment: 64).bindMemory(to: Float.self, capacity: 150305040)
-    weights.initialize(repeating: 0, count: 150305040)
+    weights = UnsafeMutableRawPointer.allocate(byteCount: 608691328, alignment: 64).bindMemory(to: Float.self, capacity: 152172832)
+    weights.initialize(repeating: 0, count: 152172832)
     arena = UnsafeMutableRawPointer.allocate(byteCount: 25690112, alignment: 64).bindMemory(to: Float.self, capacity: 6422528)
     arena.initialize(repeating: 0, count: 6422528)
     scratch = UnsafeMutableRawPointer.allocate(byteCount: 14939136, alignment: 64).bindMemory(to: Float.self, capacity: 3734784)
@@ -255,14 +255,14 @@ public final class VGG19BN {
     Self.packWinograd(file, "features.27.weight", bias: "features.27.bias", norm: Self.fold(file, "features.28", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 256, lanes: 12, into: weights + 4261104)
     Self.packWinograd(file, "features.30.weight", bias: "features.30.bias", norm: Self.fold(file, "features.31", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 12, into: weights + 6375168)
     Self.packWinograd(file, "features.33.weight", bias: "features.33.bias", norm: Self.fold(file, "features.34", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 12, into: weights + 10602768)
-    Self.pack(file, "features.36.weight", bias: "features.36.bias", norm: Self.fold(file, "features.37", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 14830368)
-    Self.pack(file, "features.40.weight", bias: "features.40.bias", norm: Self.fold(file, "features.41", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 17190176)
-    Self.pack(file, "features.43.weight", bias: "features.43.bias", norm: Self.fold(file, "features.44", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 19549984)
-    Self.pack(file, "features.46.weight", bias: "features.46.bias", norm: Self.fold(file, "features.47", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 21909792)
-    Self.pack(file, "features.49.weight", bias: "features.49.bias", norm: Self.fold(file, "features.50", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 24269600)
-    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 26629408)
-    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 129393952)
-    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 146175264)
+    Self.packWinograd(file, "features.36.weight", bias: "features.36.bias", norm: Self.fold(file, "features.37", epsilon: 1e-05, channels: 512), outputs: 512, inputs: 512, lanes: 12, into: weights + 14830368)
+    Self.pack(file, "features.40.weight", bias: "features.40.bias", norm: Self.fold(file, "features.41", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 19057968)
+    Self.pack(file, "features.43.weight", bias: "features.43.bias", norm: Self.fold(file, "features.44", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 21417776)
+    Self.pack(file, "features.46.weight", bias: "features.46.bias", norm: Self.fold(file, "features.47", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 23777584)
+    Self.pack(file, "features.49.weight", bias: "features.49.bias", norm: Self.fold(file, "features.50", epsilon: 1e-05, channels: 512), groups: 1, outPerGroup: 512, inner: 4608, lanes: 32, into: weights + 26137392)
+    Self.pack(file, "classifier.0.weight", bias: "classifier.0.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 25088, lanes: 16, into: weights + 28497200)
+    Self.pack(file, "classifier.3.weight", bias: "classifier.3.bias", norm: nil, groups: 1, outPerGroup: 4096, inner: 4096, lanes: 16, into: weights + 131261744)
+    Self.pack(file, "classifier.6.weight", bias: "classifier.6.bias", norm: nil, groups: 1, outPerGroup: 1000, inner: 4096, lanes: 16, into: weights + 148043056)
   }
 
   deinit {
@@ -1073,48 +1073,35 @@ public final class VGG19BN {
       (plane + 870).update(repeating: 0, count: 30)
     }
     let src = UnsafePointer(scratch)
-    Self.parallelFor(16, threads: threads, pool: pool) {
-      block in
-      let group = block / 16
-      let firstChannel = group &* 512 &+ (block % 16) &* 32
-      let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (14830368 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (17189664 &+ block &* 32))
-      let groupInput = src + (group &* 460800)
-      withUnsafeTemporaryAllocation(of: Float.self, capacity: 320) {
-        buffer in
-        let stage = buffer.baseAddress!
-        for oy in 0..<28 {
-          let row = groupInput + (oy &* 30)
-          for t in 0..<2 {
-            let ox = t &* 10
-            Self.__kernel8(row + (ox &* 1), 512, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<10 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
+    let transformed = scratch + 460800
+    // Winograd F(2x2, 3x3): 14x14 tiles, 1 block(s) of 14 tile row(s)
+    let zero = UnsafePointer(weights + 19057956)
+    for rowBlock in 0..<1 {
+      let firstTileRow = rowBlock &* 14
+      Self.parallelFor(512, threads: threads, pool: pool) {
+        ic in
+        Self.__kernel6(src + (ic &* 900 &+ firstTileRow &* 60), 30, transformed + ic &* 196, 100352, 14, 14)
+      }
+      Self.parallelRanges(43, threads: threads, pool: pool) {
+        first, end in
+        for xi in 0..<16 {
+          let points = UnsafePointer(transformed + xi &* 100352)
+          for block in first..<end {
+            let panel = UnsafePointer(weights + (14830368 &+ (block &* 16 &+ xi) &* 6144))
+            let results = transformed + (1605632 &+ block &* 37632 &+ xi &* 2352)
+            for tilePanel in 0..<7 {
+              let firstTile = min(tilePanel &* 32, 164)
+              Self.__kernel5(panel, points + firstTile, zero, results + firstTile, 512, 196, 196)
             }
           }
-          do {
-            let ox = 20
-            Self.__kernel9(row + (ox &* 1), 512, 900, packed, bias, stage)
-            for lane in 0..<valid {
-              let c = firstChannel &+ lane
-              let o = y + (c &* 784 &+ oy &* 28 &+ ox)
-              for p in 0..<8 {
-                do {
-                  var v = stage[p &* 32 &+ lane]
-                  v = v > 0 ? v : 0
-                  o[p] = v
-                }
-              }
-            }
+        }
+        for block in first..<end {
+          let firstChannel = block &* 12
+          let valid = block == 42 ? 8 : 12
+          let bias = UnsafePointer(weights + (19057440 &+ block &* 12))
+          let products = UnsafePointer(transformed + (1605632 &+ block &* 37632))
+          for r in 0..<valid {
+            Self.__kernel7(products + r &* 196, 2352, y + ((firstChannel &+ r) &* 28 &+ firstTileRow &* 2) &* 28, 28, 14, 14, false, bias[r])
           }
         }
       }
@@ -1248,8 +1235,8 @@ public final class VGG19BN {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (17190176 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (19549472 &+ block &* 32))
+      let packed = UnsafePointer(weights + (19057968 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (21417264 &+ block &* 32))
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1258,7 +1245,7 @@ public final class VGG19BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1299,8 +1286,8 @@ public final class VGG19BN {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (19549984 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (21909280 &+ block &* 32))
+      let packed = UnsafePointer(weights + (21417776 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (23777072 &+ block &* 32))
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1309,7 +1296,7 @@ public final class VGG19BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1350,8 +1337,8 @@ public final class VGG19BN {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (21909792 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (24269088 &+ block &* 32))
+      let packed = UnsafePointer(weights + (23777584 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (26136880 &+ block &* 32))
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1360,7 +1347,7 @@ public final class VGG19BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1401,8 +1388,8 @@ public final class VGG19BN {
       let group = block / 16
       let firstChannel = group &* 512 &+ (block % 16) &* 32
       let valid = block % 16 == 15 ? 32 : 32
-      let packed = UnsafePointer(weights + (24269600 &+ block &* 147456))
-      let bias = UnsafePointer(weights + (26628896 &+ block &* 32))
+      let packed = UnsafePointer(weights + (26137392 &+ block &* 147456))
+      let bias = UnsafePointer(weights + (28496688 &+ block &* 32))
       let groupInput = src + (group &* 131072)
       withUnsafeTemporaryAllocation(of: Float.self, capacity: 224) {
         buffer in
@@ -1411,7 +1398,7 @@ public final class VGG19BN {
           let row = groupInput + (oy &* 16)
           for t in 0..<2 {
             let ox = t &* 7
-            Self.__kernel10(row + (ox &* 1), 512, 256, packed, bias, stage)
+            Self.__kernel8(row + (ox &* 1), 512, 256, packed, bias, stage)
             for lane in 0..<valid {
               let c = firstChannel &+ lane
               let o = y + (c &* 196 &+ oy &* 14 &+ ox)
@@ -1565,8 +1552,8 @@ public final class VGG19BN {
   private func classifier_0(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (26629408 &+ block &* 401408)
-      var even = UnsafeRawPointer(weights + (129389856 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (28497200 &+ block &* 401408)
+      var even = UnsafeRawPointer(weights + (131257648 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1598,8 +1585,8 @@ public final class VGG19BN {
   private func classifier_3(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(256, threads: threads, pool: pool) {
       block in
-      let packed = weights + (129393952 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (146171168 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (131261744 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (148038960 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 255 ? packed : packed + 16384
       var sink: Float = 0
@@ -1630,8 +1617,8 @@ public final class VGG19BN {
   private func classifier_6(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     Self.parallelFor(63, threads: threads, pool: pool) {
       block in
-      let packed = weights + (146175264 &+ block &* 65536)
-      var even = UnsafeRawPointer(weights + (150304032 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
+      let packed = weights + (148043056 &+ block &* 65536)
+      var even = UnsafeRawPointer(weights + (152171824 &+ block &* 16)).loadUnaligned(as: SIMD16<Float>.self)
       var odd = SIMD16<Float>()
       let ahead = block == 62 ? packed : packed + 16384
       var sink: Float = 0
@@ -2312,668 +2299,10 @@ public final class VGG19BN {
     }
   }
 
-  /// Direct convolution tile: 32 channels x 10 columns; direct k3x3 s1 d1x1 row30 tile32x10 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    var a0_8 = b0
-    var a0_9 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var a1_8 = b1
-    var a1_9 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[8]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[9]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[9]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[10]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[10]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[11]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[30]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[31]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[32]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[33]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[34]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[35]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[36]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[37]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[38]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[39]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[31]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[32]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[33]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[34]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[35]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[36]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[37]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[38]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[39]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[40]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[39]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[40]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[41]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[68]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[69]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[61]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[62]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[63]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[64]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[65]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[66]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[67]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[68]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[69]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[70]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[62]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[63]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[64]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[65]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[66]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[67]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[68]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[69]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-        let x8 = xi[70]
-        a0_8 = Self.__kernel1(a0_8, w0, x8)
-        a1_8 = Self.__kernel1(a1_8, w1, x8)
-        let x9 = xi[71]
-        a0_9 = Self.__kernel1(a0_9, w0, x9)
-        a1_9 = Self.__kernel1(a1_9, w1, x9)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 256).storeBytes(of: a0_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 272).storeBytes(of: a1_8, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 288).storeBytes(of: a0_9, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 304).storeBytes(of: a1_9, as: SIMD16<Float>.self)
-  }
-
-  /// Direct convolution tile: 32 channels x 8 columns; direct k3x3 s1 d1x1 row30 tile32x8 lanes16 fmatrue.
-  /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
-  /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel9(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
-    let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
-    var a0_0 = b0
-    var a0_1 = b0
-    var a0_2 = b0
-    var a0_3 = b0
-    var a0_4 = b0
-    var a0_5 = b0
-    var a0_6 = b0
-    var a0_7 = b0
-    let b1 = UnsafeRawPointer(bias + 16).loadUnaligned(as: SIMD16<Float>.self)
-    var a1_0 = b1
-    var a1_1 = b1
-    var a1_2 = b1
-    var a1_3 = b1
-    var a1_4 = b1
-    var a1_5 = b1
-    var a1_6 = b1
-    var a1_7 = b1
-    var xi = x
-    var wi = w
-    for _ in 0..<channels {
-      do {
-        let w0 = UnsafeRawPointer(wi + 0).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 16).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[0]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[1]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[2]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[3]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[4]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[5]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[6]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[7]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 32).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 48).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[1]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[2]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[3]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[4]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[5]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[6]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[7]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[8]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 64).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 80).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[2]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[3]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[4]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[5]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[6]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[7]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[8]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[9]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 96).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 112).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[30]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[31]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[32]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[33]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[34]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[35]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[36]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[37]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 128).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 144).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[31]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[32]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[33]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[34]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[35]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[36]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[37]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[38]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 160).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 176).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[32]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[33]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[34]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[35]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[36]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[37]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[38]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[39]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 192).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 208).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[60]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[61]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[62]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[63]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[64]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[65]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[66]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[67]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 224).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 240).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[61]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[62]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[63]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[64]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[65]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[66]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[67]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[68]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      do {
-        let w0 = UnsafeRawPointer(wi + 256).loadUnaligned(as: SIMD16<Float>.self)
-        let w1 = UnsafeRawPointer(wi + 272).loadUnaligned(as: SIMD16<Float>.self)
-        let x0 = xi[62]
-        a0_0 = Self.__kernel1(a0_0, w0, x0)
-        a1_0 = Self.__kernel1(a1_0, w1, x0)
-        let x1 = xi[63]
-        a0_1 = Self.__kernel1(a0_1, w0, x1)
-        a1_1 = Self.__kernel1(a1_1, w1, x1)
-        let x2 = xi[64]
-        a0_2 = Self.__kernel1(a0_2, w0, x2)
-        a1_2 = Self.__kernel1(a1_2, w1, x2)
-        let x3 = xi[65]
-        a0_3 = Self.__kernel1(a0_3, w0, x3)
-        a1_3 = Self.__kernel1(a1_3, w1, x3)
-        let x4 = xi[66]
-        a0_4 = Self.__kernel1(a0_4, w0, x4)
-        a1_4 = Self.__kernel1(a1_4, w1, x4)
-        let x5 = xi[67]
-        a0_5 = Self.__kernel1(a0_5, w0, x5)
-        a1_5 = Self.__kernel1(a1_5, w1, x5)
-        let x6 = xi[68]
-        a0_6 = Self.__kernel1(a0_6, w0, x6)
-        a1_6 = Self.__kernel1(a1_6, w1, x6)
-        let x7 = xi[69]
-        a0_7 = Self.__kernel1(a0_7, w0, x7)
-        a1_7 = Self.__kernel1(a1_7, w1, x7)
-      }
-      xi += plane
-      wi += 288
-    }
-    UnsafeMutableRawPointer(stage + 0).storeBytes(of: a0_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 16).storeBytes(of: a1_0, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 32).storeBytes(of: a0_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 48).storeBytes(of: a1_1, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 64).storeBytes(of: a0_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 80).storeBytes(of: a1_2, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 96).storeBytes(of: a0_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 112).storeBytes(of: a1_3, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 128).storeBytes(of: a0_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 144).storeBytes(of: a1_4, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 160).storeBytes(of: a0_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 176).storeBytes(of: a1_5, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 192).storeBytes(of: a0_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 208).storeBytes(of: a1_6, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 224).storeBytes(of: a0_7, as: SIMD16<Float>.self)
-    UnsafeMutableRawPointer(stage + 240).storeBytes(of: a1_7, as: SIMD16<Float>.self)
-  }
-
   /// Direct convolution tile: 32 channels x 7 columns; direct k3x3 s1 d1x1 row16 tile32x7 lanes16 fmatrue.
   /// `x`: input at the tile's first window (`channels` planes `plane` floats apart), `w`:
   /// `[ic][ky][kx][32]`, `stage`: `[column][channel]`.
-  @inline(never) private static func __kernel10(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
+  @inline(never) private static func __kernel8(_ x: UnsafePointer<Float>, _ channels: Int, _ plane: Int, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ stage: UnsafeMutablePointer<Float>) {
     let b0 = UnsafeRawPointer(bias + 0).loadUnaligned(as: SIMD16<Float>.self)
     var a0_0 = b0
     var a0_1 = b0

@@ -91,19 +91,34 @@ extension Convolution {
       && (context.output.height + 1) / 2 * ((context.output.width + 1) / 2) >= context.lanes
   }
 
+  /// The memory target: resident size ≤ weights + peak activations + 10 %.
+  static let residentTargetShare = 0.10
+
+  /// Floats (6 MB) a generated model keeps resident beyond its weights, activations and
+  /// scratch: code pages, the loader's buffers and the worker threads (3.2 MB measured on
+  /// `edge_vertical`, which has no weights; Benchmarks/README.md, "model RSS"), plus the zero
+  /// rows that pad packed weight blocks. At 4 MB ResNet-101 measured 1.108 and VGG-16 1.100.
+  static let residentOverheadFloats = 1_500_000
+
   /// Share of the network's weights plus peak activations that Winograd's larger filters (16
-  /// values per input and output channel instead of 9) may add to the model's memory.
+  /// values per input and output channel instead of 9) may add where the memory target leaves
+  /// less room than this (or none: small networks, whose fixed overhead alone exceeds 10 %).
   static let winogradMemoryShare = 0.05
 
   /// The qualifying layers that take the Winograd kernel: by output plane size, largest first —
-  /// the multiply-adds saved per extra filter value — while the extra values stay within
-  /// `winogradMemoryShare`. Memory is a target too (resident size ≤ weights + peak activations
-  /// + 10 %): transformed filters on every 3x3 layer would add 34 % to ResNet-50's weights, most
-  /// of it in layer4, whose 7x7 planes gain least (a 4x4 tile grid computes 64 outputs for 49).
-  /// Big planes with few channels (VGG's 224²–56², ResNet's layer1–2) cost almost nothing.
+  /// the multiply-adds saved per extra filter value — within a memory budget. The budget is the
+  /// room the memory target leaves (10 % of weights + peak activations, less
+  /// `residentOverheadFloats` and the other kernels' largest scratch), each layer paying its
+  /// extra filter values and whatever its scratch adds to the largest; where that room is less
+  /// than `winogradMemoryShare` of weights + peak activations, the extra filter values alone
+  /// may take that share (speed first where the target is out of reach or nearly so).
+  /// Transformed filters on every 3x3 layer would add 34 % to ResNet-50's weights, most of it
+  /// in layer4, whose 7x7 planes gain least (a 4x4 tile grid computes 64 outputs for 49); big
+  /// planes with few channels (VGG's 224²–56², ResNet's layer1–2) cost almost nothing.
   static func winogradLayers(_ lowered: LoweredNetwork, lanes: Int) -> Set<Int> {
     var weights = 0
-    var candidates: [(layer: Int, pixels: Int, extra: Int)] = []
+    var scratch = 0
+    var candidates: [(layer: Int, pixels: Int, extra: Int, scratch: Int)] = []
     for step in lowered.steps {
       let context = KernelContext(lowered: lowered, step: step, lanes: lanes, weightOffset: 0,
                                   followerOffsets: [:])
@@ -111,19 +126,26 @@ extension Convolution {
       case .conv, .dwconv:
         let g = geometry(context)
         weights += context.output.channels * g.inPerGroup * g.kernelH * g.kernelW
+        scratch = max(scratch, scratchCountWithoutWinograd(context))
         if qualifiesForWinograd(context) {
           candidates.append((context.layerIndex, context.output.height * context.output.width,
-                             context.output.channels * g.inPerGroup * 7))
+                             context.output.channels * g.inPerGroup * 7, winogradScratch(context)))
         }
       case .fc: weights += context.output.channels * (context.input.elementCount ?? 0)
       default: break
       }
     }
-    var budget = Int(winogradMemoryShare * Double(weights + (lowered.liveness.peakElements ?? 0)))
+    let total = Double(weights + (lowered.liveness.peakElements ?? 0))
+    let room = Int(residentTargetShare * total) - residentOverheadFloats - scratch
+    let share = Int(winogradMemoryShare * total)
+    let countsScratch = room >= share
+    var budget = countsScratch ? room : share
     var chosen = Set<Int>()
     for candidate in candidates.sorted(by: { ($0.pixels, -$0.layer) > ($1.pixels, -$1.layer) }) {
-      guard candidate.extra <= budget else { continue }
-      budget -= candidate.extra
+      let growth = countsScratch ? max(0, candidate.scratch - scratch) : 0
+      guard candidate.extra + growth <= budget else { continue }
+      budget -= candidate.extra + growth
+      scratch += growth
       chosen.insert(candidate.layer)
     }
     return chosen

@@ -59,6 +59,15 @@ enum Convolution {
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
   }
 
+  /// Floats of scratch the step would need on its kernel other than Winograd's.
+  static func scratchCountWithoutWinograd(_ context: KernelContext) -> Int {
+    if qualifiesForWinograd(context) {
+      let g = geometry(context)
+      return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
+    }
+    return scratchCount(context)
+  }
+
   /// Output channels per packed weight block (`[block][inner][channels]`), or nil for the
   /// plain OIHW layout of the axpy-row kernel.
   static func packingBlock(_ context: KernelContext) -> Int? {
