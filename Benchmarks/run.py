@@ -310,7 +310,6 @@ def run_swift(d, exe, weights, threads, runs, warmup, timeout):
                                        str(runs), str(warmup), str(threads), out_bin],
                                       f'{exe} ({threads}T)', timeout=timeout)
     r = last_json(out)
-    r.pop('times_ms', None)
     r['peak_rss_bytes'] = rss
     r['output'] = out_bin
     return r
@@ -393,21 +392,41 @@ def bench_spec(stem, args, cnnc, cpu, outdir):
             row.update(c)
             row['swift_threading'] = threaded
 
-    # 4. Swift runs
+    # 4-5. Timing, in `args.rounds` interleaved rounds: each round runs every system at every
+    # thread count for its share of the runs (one process each), so a burst of load on the shared
+    # VM lands on all systems alike instead of on one; the statistics pool all rounds' times.
     row['swift'], row['ort'], row['torch'] = {}, {}, {}
-    if row.get('binary_bytes') and meta:
-        weights = '-' if constant else os.path.join(d, 'weights.safetensors')
+    swift_ok = bool(row.get('binary_bytes') and meta)
+    weights = '-' if constant else os.path.join(d, 'weights.safetensors')
+    per_round = max(1, -(-args.runs // args.rounds))
+    rounds = {}                                  # (system, threads) -> [result of each round]
+    for rnd in range(args.rounds):
         for t in args.threads:
-            if t > 1 and not threaded:
-                row['swift'][t] = None          # n/a: the generated code has no thread setting
-                continue
-            r = stage(f'swift {t}T', lambda t=t: run_swift(d, 'bench', weights, t, args.runs, args.warmup,
-                                                          args.run_timeout))
-            if r:
-                acc = stage('accuracy', lambda r=r: compare(r.pop('output'), meta, d))
-                if acc:
-                    r.update(acc)
-                row['swift'][t] = r
+            if swift_ok and (t == 1 or threaded):
+                r = stage(f'swift {t}T', lambda t=t: run_swift(d, 'bench', weights, t, per_round,
+                                                              args.warmup, args.run_timeout))
+                if r:
+                    out_bin = r.pop('output')
+                    if rnd == 0:
+                        acc = stage('accuracy', lambda: compare(out_bin, meta, d))
+                        if acc:
+                            r.update(acc)
+                    rounds.setdefault(('swift', t), []).append(r)
+            if meta and not meta.get('onnx_error'):
+                r = stage(f'onnxruntime {t}T', lambda t=t: worker_json('ort', stem, d, t, per_round, args))
+                if r:
+                    rounds.setdefault(('ort', t), []).append(r)
+            if meta:
+                r = stage(f'pytorch {t}T', lambda t=t: worker_json('torch', stem, d, t, per_round, args))
+                if r:
+                    rounds.setdefault(('torch', t), []).append(r)
+    for t in args.threads:
+        if swift_ok and t > 1 and not threaded:
+            row['swift'][t] = None              # n/a: the generated code has no thread setting
+        for system in ('swift', 'ort', 'torch'):
+            if (system, t) in rounds:
+                row[system][t] = pooled(rounds[(system, t)])
+    if swift_ok:
         s1 = row['swift'].get(args.threads[0])
         if s1:
             row['init_ms'] = s1.get('init_ms')
@@ -419,17 +438,27 @@ def bench_spec(stem, args, cnnc, cpu, outdir):
             row['accuracy_ok'] = s1.get('ok')
             row['max_abs_err'] = s1.get('max_abs_err')
 
-    # 5. onnxruntime and PyTorch
-    if meta:
-        for t in args.threads:
-            if not meta.get('onnx_error'):
-                row['ort'][t] = stage(f'onnxruntime {t}T', lambda t=t: worker_json('ort', stem, d, t, args))
-            row['torch'][t] = stage(f'pytorch {t}T', lambda t=t: worker_json('torch', stem, d, t, args))
     return row
 
 
-def worker_json(kind, stem, d, t, args):
-    out, _, _, rss = checked_child(worker_cmd(kind, stem, d, t, args.runs, args.warmup), kind,
+def pooled(results):
+    """One system's rounds as one measurement: statistics over all rounds' times, each round's
+    median kept, the largest peak RSS, the first round's other fields (init time, accuracy)."""
+    r = dict(results[0])
+    times = [x for res in results for x in res.get('times_ms', [])]
+    if times:
+        r.update(stats_ms(times))
+    r['round_medians_ms'] = [res.get('median_ms') for res in results]
+    r['peak_rss_bytes'] = max(res.get('peak_rss_bytes') or 0 for res in results)
+    if all(res.get('peak_rss_kb') for res in results):
+        r['peak_rss_kb'] = max(res['peak_rss_kb'] for res in results)
+        r['baseline_rss_kb'] = results[[res['peak_rss_kb'] for res in results].index(r['peak_rss_kb'])]['baseline_rss_kb']
+    r.pop('times_ms', None)
+    return r
+
+
+def worker_json(kind, stem, d, t, runs, args):
+    out, _, _, rss = checked_child(worker_cmd(kind, stem, d, t, runs, args.warmup), kind,
                                    timeout=args.run_timeout)
     r = last_json(out)
     r['peak_rss_bytes'] = rss
@@ -504,7 +533,7 @@ def time_calls(fn, runs, warmup):
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1e3)
-    return stats_ms(times)
+    return dict(stats_ms(times), times_ms=times)
 
 
 def ort_session(d, threads, profile_prefix=None):
@@ -621,7 +650,8 @@ def markdown(doc):
     L = [f'# cnnc benchmark results', '',
          f'{doc["date"]} · {doc["machine"]["cpu"]} · {doc["machine"]["cpus"]} CPUs · '
          f'-target-cpu {doc["machine"]["target_cpu"]} · batch 1, fp32 · '
-         f'{doc["runs"]} timed runs after {doc["warmup"]} warm-up, median ms', '',
+         f'{doc["runs"]} timed runs per system and thread count in {doc.get("rounds", 1)} interleaved '
+         f'round(s) (each process {doc["warmup"]} warm-up calls first), median ms over all of them', '',
          'Versions: ' + ', '.join(f'{k} {v}' for k, v in doc['versions'].items()), '']
     busy = max([r.get('loadavg_1min') or 0 for r in rows] + [doc['machine'].get('loadavg_1min_start') or 0])
     if busy > 0.5:
@@ -733,7 +763,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--specs', help='comma-separated spec stems (default: every Specs/*.cnn with conv/fc)')
     ap.add_argument('--runs', type=int, default=30, help='timed forward calls per measurement (default 30)')
-    ap.add_argument('--warmup', type=int, default=None, help='untimed calls first (default: min(5, runs))')
+    ap.add_argument('--warmup', type=int, default=None, help='untimed calls first, per process (default: min(5, runs))')
+    ap.add_argument('--rounds', type=int, default=3, help='interleaved rounds the runs are split into (default 3)')
     ap.add_argument('--threads', default='1,2', help='thread counts (default 1,2)')
     ap.add_argument('--out', default=os.path.join(ROOT, 'Benchmarks', 'out'), help='output directory')
     ap.add_argument('--cnnc', help='cnnc executable (default: swift build -c release into .build-bench)')
@@ -757,7 +788,7 @@ def main():
     doc = {'schema': 'cnnc.bench/1', 'date': datetime.datetime.now().isoformat(timespec='seconds'),
            'machine': {'cpu': cpu_model(), 'cpus': os.cpu_count(), 'target_cpu': cpu,
                        'platform': platform.platform(), 'loadavg_1min_start': os.getloadavg()[0]},
-           'versions': versions(), 'cnnc': cnnc, 'runs': args.runs, 'warmup': args.warmup,
+           'versions': versions(), 'cnnc': cnnc, 'runs': args.runs, 'warmup': args.warmup, 'rounds': args.rounds,
            'threads': args.threads, 'rows': []}
     log(f'host -target-cpu: {cpu}; cnnc: {cnnc}; {len(stems)} spec(s)')
 
