@@ -706,8 +706,9 @@ def markdown(doc):
     total_cg = sum(r.get('codegen_s') or 0 for r in rows)
     L += ['', f'Total cnnc codegen time for these {sum(1 for r in rows if r.get("codegen_s"))} specs: {total_cg:.2f} s.',
           'Peak RSS: the whole benchmark process (runtime, weights as loaded and packed, arena); '
-          'model RSS: that peak minus the process\'s resident size just before the model was built '
-          '(the Swift runtime and Foundation); weights and peak activations are `cnnc report` totals '
+          'model RSS: the process\'s peak when the timed runs end (VmHWM, before the outputs are '
+          'written) minus its resident size just before the model was built (the Swift runtime and '
+          'Foundation); weights and peak activations are `cnnc report` totals '
           '(target: the ratio ≤ 1.1).']
     errs = [(r['spec'], e) for r in rows for e in r.get('errors', [])]
     if errs:

@@ -1,7 +1,7 @@
 /// Threading in generated code (docs/codegen.md, "Threading").
 ///
 /// The generated class has `public var threads: Int` (default
-/// `ProcessInfo.processInfo.activeProcessorCount`, also an `init(weights:threads:)` argument), a
+/// the processors online, `sysconf(_SC_NPROCESSORS_ONLN)`; also an `init(weights:threads:)` argument), a
 /// `pool` of worker threads and the private helpers `parallelFor`/`parallelRanges` emitted by
 /// `source`. Kernel emitters decide at generation time whether a step is worth splitting
 /// (`worthSplitting`) and, if so, open their outer loop with `emitLoop(…, parallel: true)` (or
