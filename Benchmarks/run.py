@@ -451,8 +451,8 @@ def pooled(results):
     r['round_medians_ms'] = [res.get('median_ms') for res in results]
     r['peak_rss_bytes'] = max(res.get('peak_rss_bytes') or 0 for res in results)
     if all(res.get('peak_rss_kb') for res in results):
-        r['peak_rss_kb'] = max(res['peak_rss_kb'] for res in results)
-        r['baseline_rss_kb'] = results[[res['peak_rss_kb'] for res in results].index(r['peak_rss_kb'])]['baseline_rss_kb']
+        top = max(results, key=lambda res: res['peak_rss_kb'])    # its own baseline with it
+        r['peak_rss_kb'], r['baseline_rss_kb'] = top['peak_rss_kb'], top['baseline_rss_kb']
     r.pop('times_ms', None)
     return r
 

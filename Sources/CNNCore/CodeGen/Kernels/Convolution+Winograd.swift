@@ -95,9 +95,10 @@ extension Convolution {
   static let residentTargetShare = 0.10
 
   /// Floats (6 MB) a generated model keeps resident beyond its weights, activations and
-  /// scratch: code pages, the loader's buffers and the worker threads (3.2 MB measured on
-  /// `edge_vertical`, which has no weights; Benchmarks/README.md, "model RSS"), plus the zero
-  /// rows that pad packed weight blocks. At 4 MB ResNet-101 measured 1.108 and VGG-16 1.100.
+  /// scratch: code pages, the loader's buffers and the worker threads (1.2 MB measured on
+  /// `edge_vertical`, which has no weights; 3.2 MB before the default thread count stopped
+  /// using `ProcessInfo`; Benchmarks/README.md, "model RSS"), plus the zero rows that pad
+  /// packed weight blocks. At 4 MB ResNet-101 measured 1.108 and VGG-16 1.100.
   static let residentOverheadFloats = 1_500_000
 
   /// Share of the network's weights plus peak activations that Winograd's larger filters (16

@@ -49,23 +49,18 @@ enum Convolution {
 
   /// Floats of scratch the padded copy needs.
   static func scratchCount(_ context: KernelContext) -> Int {
+    usesWinograd(context) ? winogradScratch(context) : scratchCountWithoutWinograd(context)
+  }
+
+  /// Floats of scratch the step would need on its kernel other than Winograd's.
+  static func scratchCountWithoutWinograd(_ context: KernelContext) -> Int {
     let g = geometry(context)
     if isPointwise(context) {
       let cut = pointwiseScratch(context)
       return cut.tail + cut.subsampled + cut.packed
     }
     if usesDepthwise(context) { return 0 }
-    if usesWinograd(context) { return winogradScratch(context) }
     return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
-  }
-
-  /// Floats of scratch the step would need on its kernel other than Winograd's.
-  static func scratchCountWithoutWinograd(_ context: KernelContext) -> Int {
-    if qualifiesForWinograd(context) {
-      let g = geometry(context)
-      return g.needsPadding ? context.input.channels * g.paddedH * g.paddedW : 0
-    }
-    return scratchCount(context)
   }
 
   /// Output channels per packed weight block (`[block][inner][channels]`), or nil for the
