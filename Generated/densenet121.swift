@@ -1257,7 +1257,7 @@ public final class DenseNet121 {
   private let pool = WorkerPool()
 
   /// The processors online: the default thread count. (Not `ProcessInfo`, whose first use
-  /// costs ~2 MB of resident memory: a model without weights went from 0.3 to 2.4 MB.)
+  /// costs ~2 MB of resident memory: a model without weights measured 2.4 MB with it, 0.3 MB without.)
   private static var onlineProcessors: Int {
     max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
   }
@@ -2132,7 +2132,8 @@ public final class DenseNet121 {
   // bn 56x56x64 -> 56x56x64 (shapes HxWxC)
   // in place: features.denseblock1.denselayer1.relu1 (relu)
   private func features_denseblock1_denselayer1_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<64 {
+    Self.parallelFor(64, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
       let scale5 = weights[9472 &+ c], shift5 = weights[9536 &+ c]
@@ -2253,7 +2254,8 @@ public final class DenseNet121 {
   // bn 56x56x96 -> 56x56x96 (shapes HxWxC)
   // in place: features.denseblock1.denselayer2.relu1 (relu)
   private func features_denseblock1_denselayer2_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<96 {
+    Self.parallelFor(96, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
       let scale13 = weights[55088 &+ c], shift13 = weights[55184 &+ c]
@@ -2374,7 +2376,8 @@ public final class DenseNet121 {
   // bn 56x56x128 -> 56x56x128 (shapes HxWxC)
   // in place: features.denseblock1.denselayer3.relu1 (relu)
   private func features_denseblock1_denselayer3_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 3136)
       let q = y + (c &* 3136)
       let scale21 = weights[104992 &+ c], shift21 = weights[105120 &+ c]
@@ -2980,7 +2983,8 @@ public final class DenseNet121 {
   // bn 28x28x128 -> 28x28x128 (shapes HxWxC)
   // in place: features.denseblock2.denselayer1.relu1 (relu)
   private func features_denseblock2_denselayer1_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<128 {
+    Self.parallelFor(128, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale57 = weights[381936 &+ c], shift57 = weights[382064 &+ c]
@@ -3113,7 +3117,8 @@ public final class DenseNet121 {
   // bn 28x28x160 -> 28x28x160 (shapes HxWxC)
   // in place: features.denseblock2.denselayer2.relu1 (relu)
   private func features_denseblock2_denselayer2_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<160 {
+    Self.parallelFor(160, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale65 = weights[436128 &+ c], shift65 = weights[436288 &+ c]
@@ -3246,7 +3251,8 @@ public final class DenseNet121 {
   // bn 28x28x192 -> 28x28x192 (shapes HxWxC)
   // in place: features.denseblock2.denselayer3.relu1 (relu)
   private func features_denseblock2_denselayer3_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<192 {
+    Self.parallelFor(192, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale73 = weights[494608 &+ c], shift73 = weights[494800 &+ c]
@@ -3379,7 +3385,8 @@ public final class DenseNet121 {
   // bn 28x28x224 -> 28x28x224 (shapes HxWxC)
   // in place: features.denseblock2.denselayer4.relu1 (relu)
   private func features_denseblock2_denselayer4_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<224 {
+    Self.parallelFor(224, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale81 = weights[557376 &+ c], shift81 = weights[557600 &+ c]
@@ -3528,7 +3535,8 @@ public final class DenseNet121 {
   // bn 28x28x256 -> 28x28x256 (shapes HxWxC)
   // in place: features.denseblock2.denselayer5.relu1 (relu)
   private func features_denseblock2_denselayer5_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale89 = weights[624432 &+ c], shift89 = weights[624688 &+ c]
@@ -3677,7 +3685,8 @@ public final class DenseNet121 {
   // bn 28x28x288 -> 28x28x288 (shapes HxWxC)
   // in place: features.denseblock2.denselayer6.relu1 (relu)
   private func features_denseblock2_denselayer6_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<288 {
+    Self.parallelFor(288, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale97 = weights[695776 &+ c], shift97 = weights[696064 &+ c]
@@ -3826,7 +3835,8 @@ public final class DenseNet121 {
   // bn 28x28x320 -> 28x28x320 (shapes HxWxC)
   // in place: features.denseblock2.denselayer7.relu1 (relu)
   private func features_denseblock2_denselayer7_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<320 {
+    Self.parallelFor(320, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale105 = weights[771408 &+ c], shift105 = weights[771728 &+ c]
@@ -3975,7 +3985,8 @@ public final class DenseNet121 {
   // bn 28x28x352 -> 28x28x352 (shapes HxWxC)
   // in place: features.denseblock2.denselayer8.relu1 (relu)
   private func features_denseblock2_denselayer8_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<352 {
+    Self.parallelFor(352, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale113 = weights[851328 &+ c], shift113 = weights[851680 &+ c]
@@ -4124,7 +4135,8 @@ public final class DenseNet121 {
   // bn 28x28x384 -> 28x28x384 (shapes HxWxC)
   // in place: features.denseblock2.denselayer9.relu1 (relu)
   private func features_denseblock2_denselayer9_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<384 {
+    Self.parallelFor(384, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale121 = weights[935536 &+ c], shift121 = weights[935920 &+ c]
@@ -4273,7 +4285,8 @@ public final class DenseNet121 {
   // bn 28x28x416 -> 28x28x416 (shapes HxWxC)
   // in place: features.denseblock2.denselayer10.relu1 (relu)
   private func features_denseblock2_denselayer10_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<416 {
+    Self.parallelFor(416, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale129 = weights[1024032 &+ c], shift129 = weights[1024448 &+ c]
@@ -4422,7 +4435,8 @@ public final class DenseNet121 {
   // bn 28x28x448 -> 28x28x448 (shapes HxWxC)
   // in place: features.denseblock2.denselayer11.relu1 (relu)
   private func features_denseblock2_denselayer11_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<448 {
+    Self.parallelFor(448, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale137 = weights[1116816 &+ c], shift137 = weights[1117264 &+ c]
@@ -4571,7 +4585,8 @@ public final class DenseNet121 {
   // bn 28x28x480 -> 28x28x480 (shapes HxWxC)
   // in place: features.denseblock2.denselayer12.relu1 (relu)
   private func features_denseblock2_denselayer12_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<480 {
+    Self.parallelFor(480, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 784)
       let q = y + (c &* 784)
       let scale145 = weights[1213888 &+ c], shift145 = weights[1214368 &+ c]
@@ -4714,7 +4729,8 @@ public final class DenseNet121 {
   // concat 28x28x480 + 28x28x32 -> 28x28x512 (shapes HxWxC)
   // in place: features.transition2.norm (bn), features.transition2.relu (relu)
   private func concat18(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let p = y + (c &* 784)
       let q = y + (c &* 784)
       let scale152 = weights[1315248 &+ c], shift152 = weights[1315760 &+ c]
@@ -5975,7 +5991,8 @@ public final class DenseNet121 {
   // bn 14x14x512 -> 14x14x512 (shapes HxWxC)
   // in place: features.denseblock3.denselayer9.relu1 (relu)
   private func features_denseblock3_denselayer9_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale221 = weights[2130624 &+ c], shift221 = weights[2131136 &+ c]
@@ -6112,7 +6129,8 @@ public final class DenseNet121 {
   // bn 14x14x544 -> 14x14x544 (shapes HxWxC)
   // in place: features.denseblock3.denselayer10.relu1 (relu)
   private func features_denseblock3_denselayer10_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<544 {
+    Self.parallelFor(544, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale229 = weights[2234208 &+ c], shift229 = weights[2234752 &+ c]
@@ -6249,7 +6267,8 @@ public final class DenseNet121 {
   // bn 14x14x576 -> 14x14x576 (shapes HxWxC)
   // in place: features.denseblock3.denselayer11.relu1 (relu)
   private func features_denseblock3_denselayer11_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<576 {
+    Self.parallelFor(576, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale237 = weights[2341952 &+ c], shift237 = weights[2342528 &+ c]
@@ -6386,7 +6405,8 @@ public final class DenseNet121 {
   // bn 14x14x608 -> 14x14x608 (shapes HxWxC)
   // in place: features.denseblock3.denselayer12.relu1 (relu)
   private func features_denseblock3_denselayer12_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<608 {
+    Self.parallelFor(608, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale245 = weights[2453856 &+ c], shift245 = weights[2454464 &+ c]
@@ -6523,7 +6543,8 @@ public final class DenseNet121 {
   // bn 14x14x640 -> 14x14x640 (shapes HxWxC)
   // in place: features.denseblock3.denselayer13.relu1 (relu)
   private func features_denseblock3_denselayer13_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<640 {
+    Self.parallelFor(640, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale253 = weights[2569920 &+ c], shift253 = weights[2570560 &+ c]
@@ -6660,7 +6681,8 @@ public final class DenseNet121 {
   // bn 14x14x672 -> 14x14x672 (shapes HxWxC)
   // in place: features.denseblock3.denselayer14.relu1 (relu)
   private func features_denseblock3_denselayer14_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<672 {
+    Self.parallelFor(672, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale261 = weights[2690144 &+ c], shift261 = weights[2690816 &+ c]
@@ -6798,7 +6820,8 @@ public final class DenseNet121 {
   // bn 14x14x704 -> 14x14x704 (shapes HxWxC)
   // in place: features.denseblock3.denselayer15.relu1 (relu)
   private func features_denseblock3_denselayer15_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<704 {
+    Self.parallelFor(704, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale269 = weights[2814528 &+ c], shift269 = weights[2815232 &+ c]
@@ -6936,7 +6959,8 @@ public final class DenseNet121 {
   // bn 14x14x736 -> 14x14x736 (shapes HxWxC)
   // in place: features.denseblock3.denselayer16.relu1 (relu)
   private func features_denseblock3_denselayer16_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<736 {
+    Self.parallelFor(736, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale277 = weights[2943072 &+ c], shift277 = weights[2943808 &+ c]
@@ -7074,7 +7098,8 @@ public final class DenseNet121 {
   // bn 14x14x768 -> 14x14x768 (shapes HxWxC)
   // in place: features.denseblock3.denselayer17.relu1 (relu)
   private func features_denseblock3_denselayer17_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<768 {
+    Self.parallelFor(768, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale285 = weights[3075776 &+ c], shift285 = weights[3076544 &+ c]
@@ -7212,7 +7237,8 @@ public final class DenseNet121 {
   // bn 14x14x800 -> 14x14x800 (shapes HxWxC)
   // in place: features.denseblock3.denselayer18.relu1 (relu)
   private func features_denseblock3_denselayer18_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<800 {
+    Self.parallelFor(800, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale293 = weights[3212640 &+ c], shift293 = weights[3213440 &+ c]
@@ -7350,7 +7376,8 @@ public final class DenseNet121 {
   // bn 14x14x832 -> 14x14x832 (shapes HxWxC)
   // in place: features.denseblock3.denselayer19.relu1 (relu)
   private func features_denseblock3_denselayer19_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<832 {
+    Self.parallelFor(832, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale301 = weights[3353664 &+ c], shift301 = weights[3354496 &+ c]
@@ -7488,7 +7515,8 @@ public final class DenseNet121 {
   // bn 14x14x864 -> 14x14x864 (shapes HxWxC)
   // in place: features.denseblock3.denselayer20.relu1 (relu)
   private func features_denseblock3_denselayer20_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<864 {
+    Self.parallelFor(864, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale309 = weights[3498848 &+ c], shift309 = weights[3499712 &+ c]
@@ -7626,7 +7654,8 @@ public final class DenseNet121 {
   // bn 14x14x896 -> 14x14x896 (shapes HxWxC)
   // in place: features.denseblock3.denselayer21.relu1 (relu)
   private func features_denseblock3_denselayer21_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<896 {
+    Self.parallelFor(896, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale317 = weights[3648192 &+ c], shift317 = weights[3649088 &+ c]
@@ -7764,7 +7793,8 @@ public final class DenseNet121 {
   // bn 14x14x928 -> 14x14x928 (shapes HxWxC)
   // in place: features.denseblock3.denselayer22.relu1 (relu)
   private func features_denseblock3_denselayer22_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<928 {
+    Self.parallelFor(928, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale325 = weights[3801696 &+ c], shift325 = weights[3802624 &+ c]
@@ -7902,7 +7932,8 @@ public final class DenseNet121 {
   // bn 14x14x960 -> 14x14x960 (shapes HxWxC)
   // in place: features.denseblock3.denselayer23.relu1 (relu)
   private func features_denseblock3_denselayer23_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<960 {
+    Self.parallelFor(960, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale333 = weights[3959360 &+ c], shift333 = weights[3960320 &+ c]
@@ -8040,7 +8071,8 @@ public final class DenseNet121 {
   // bn 14x14x992 -> 14x14x992 (shapes HxWxC)
   // in place: features.denseblock3.denselayer24.relu1 (relu)
   private func features_denseblock3_denselayer24_norm1(_ x0: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<992 {
+    Self.parallelFor(992, threads: threads, pool: pool) {
+      c in
       let p = x0 + (c &* 196)
       let q = y + (c &* 196)
       let scale341 = weights[4121184 &+ c], shift341 = weights[4122176 &+ c]
@@ -8172,7 +8204,8 @@ public final class DenseNet121 {
   // concat 14x14x992 + 14x14x32 -> 14x14x1024 (shapes HxWxC)
   // in place: features.transition3.norm (bn), features.transition3.relu (relu)
   private func concat42(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       let p = y + (c &* 196)
       let q = y + (c &* 196)
       let scale348 = weights[4287168 &+ c], shift348 = weights[4288192 &+ c]

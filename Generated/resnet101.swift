@@ -1045,7 +1045,7 @@ public final class ResNet101 {
   private let pool = WorkerPool()
 
   /// The processors online: the default thread count. (Not `ProcessInfo`, whose first use
-  /// costs ~2 MB of resident memory: a model without weights went from 0.3 to 2.4 MB.)
+  /// costs ~2 MB of resident memory: a model without weights measured 2.4 MB with it, 0.3 MB without.)
   private static var onlineProcessors: Int {
     max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
   }
@@ -1662,7 +1662,8 @@ public final class ResNet101 {
   // add 56x56x256 + 56x56x256 -> 56x56x256 (shapes HxWxC)
   // in place: relu4 (relu), identity1 (identity)
   private func add1(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       for j in 0..<3136 {
         let i = c &* 3136 &+ j
         do {
@@ -1824,7 +1825,8 @@ public final class ResNet101 {
   // add 56x56x256 + 56x56x256 -> 56x56x256 (shapes HxWxC)
   // in place: relu7 (relu), identity2 (identity)
   private func add2(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       for j in 0..<3136 {
         let i = c &* 3136 &+ j
         do {
@@ -1986,7 +1988,8 @@ public final class ResNet101 {
   // add 56x56x256 + 56x56x256 -> 56x56x256 (shapes HxWxC)
   // in place: relu10 (relu)
   private func add3(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<256 {
+    Self.parallelFor(256, threads: threads, pool: pool) {
+      c in
       for j in 0..<3136 {
         let i = c &* 3136 &+ j
         do {
@@ -2253,7 +2256,8 @@ public final class ResNet101 {
   // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
   // in place: relu13 (relu), identity3 (identity)
   private func add4(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       for j in 0..<784 {
         let i = c &* 784 &+ j
         do {
@@ -2442,7 +2446,8 @@ public final class ResNet101 {
   // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
   // in place: relu16 (relu), identity4 (identity)
   private func add5(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       for j in 0..<784 {
         let i = c &* 784 &+ j
         do {
@@ -2631,7 +2636,8 @@ public final class ResNet101 {
   // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
   // in place: relu19 (relu), identity5 (identity)
   private func add6(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       for j in 0..<784 {
         let i = c &* 784 &+ j
         do {
@@ -2820,7 +2826,8 @@ public final class ResNet101 {
   // add 28x28x512 + 28x28x512 -> 28x28x512 (shapes HxWxC)
   // in place: relu22 (relu)
   private func add7(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<512 {
+    Self.parallelFor(512, threads: threads, pool: pool) {
+      c in
       for j in 0..<784 {
         let i = c &* 784 &+ j
         do {
@@ -3101,7 +3108,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu25 (relu), identity6 (identity)
   private func add8(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -3305,7 +3313,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu28 (relu), identity7 (identity)
   private func add9(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -3509,7 +3518,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu31 (relu), identity8 (identity)
   private func add10(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -3713,7 +3723,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu34 (relu), identity9 (identity)
   private func add11(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -3917,7 +3928,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu37 (relu), identity10 (identity)
   private func add12(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -4119,7 +4131,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu40 (relu), identity11 (identity)
   private func add13(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -4321,7 +4334,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu43 (relu), identity12 (identity)
   private func add14(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -4523,7 +4537,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu46 (relu), identity13 (identity)
   private func add15(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -4725,7 +4740,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu49 (relu), identity14 (identity)
   private func add16(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -4927,7 +4943,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu52 (relu), identity15 (identity)
   private func add17(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -5129,7 +5146,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu55 (relu), identity16 (identity)
   private func add18(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -5331,7 +5349,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu58 (relu), identity17 (identity)
   private func add19(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -5533,7 +5552,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu61 (relu), identity18 (identity)
   private func add20(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -5735,7 +5755,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu64 (relu), identity19 (identity)
   private func add21(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -5937,7 +5958,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu67 (relu), identity20 (identity)
   private func add22(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -6139,7 +6161,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu70 (relu), identity21 (identity)
   private func add23(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -6341,7 +6364,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu73 (relu), identity22 (identity)
   private func add24(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -6543,7 +6567,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu76 (relu), identity23 (identity)
   private func add25(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -6745,7 +6770,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu79 (relu), identity24 (identity)
   private func add26(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -6947,7 +6973,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu82 (relu), identity25 (identity)
   private func add27(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -7149,7 +7176,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu85 (relu), identity26 (identity)
   private func add28(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -7351,7 +7379,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu88 (relu), identity27 (identity)
   private func add29(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -7553,7 +7582,8 @@ public final class ResNet101 {
   // add 14x14x1024 + 14x14x1024 -> 14x14x1024 (shapes HxWxC)
   // in place: relu91 (relu)
   private func add30(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<1024 {
+    Self.parallelFor(1024, threads: threads, pool: pool) {
+      c in
       for j in 0..<196 {
         let i = c &* 196 &+ j
         do {
@@ -7791,7 +7821,8 @@ public final class ResNet101 {
   // add 7x7x2048 + 7x7x2048 -> 7x7x2048 (shapes HxWxC)
   // in place: relu94 (relu), identity28 (identity)
   private func add31(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<2048 {
+    Self.parallelFor(2048, threads: threads, pool: pool) {
+      c in
       for j in 0..<49 {
         let i = c &* 49 &+ j
         do {
@@ -7949,7 +7980,8 @@ public final class ResNet101 {
   // add 7x7x2048 + 7x7x2048 -> 7x7x2048 (shapes HxWxC)
   // in place: relu97 (relu), identity29 (identity)
   private func add32(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<2048 {
+    Self.parallelFor(2048, threads: threads, pool: pool) {
+      c in
       for j in 0..<49 {
         let i = c &* 49 &+ j
         do {
@@ -8107,7 +8139,8 @@ public final class ResNet101 {
   // add 7x7x2048 + 7x7x2048 -> 7x7x2048 (shapes HxWxC)
   // in place: relu100 (relu)
   private func add33(_ x0: UnsafePointer<Float>, _ x1: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for c in 0..<2048 {
+    Self.parallelFor(2048, threads: threads, pool: pool) {
+      c in
       for j in 0..<49 {
         let i = c &* 49 &+ j
         do {

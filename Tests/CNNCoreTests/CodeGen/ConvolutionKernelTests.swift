@@ -57,6 +57,30 @@ final class ConvolutionKernelTests: XCTestCase {
     XCTAssertTrue(source.contains("Self.parallelFor("), "large layers are threaded")
   }
 
+  /// A standalone batch norm over 16x16x512 (DenseNet's pre-activation `norm1`, a copy because
+  /// its input has another reader) splits its channels between threads; the 16x16x8 one stays on
+  /// the calling thread. Numerics against the interpreter, 1 and 2 threads.
+  func testLargeElementwiseMapIsThreaded() throws {
+    let source = try checkThreadsAndInterpreter("""
+      network BigMaps
+      input 16x16x16
+      a: conv 512 1x1
+      big: bn
+      @a | c: conv 8 1x1
+      small: bn
+      @c | d: conv 4 1x1
+      output @big, @small, @d
+      """, type: "BigMaps")
+    func body(_ name: String) -> String {
+      guard let start = source.range(of: "private func \(name)(") else { return "" }
+      let rest = source[start.upperBound...]
+      return String(rest[..<(rest.range(of: "\n  }\n")?.lowerBound ?? rest.endIndex)])
+    }
+    XCTAssertTrue(body("big").contains("Self.parallelFor(512"), "the 131 k-value map is split")
+    XCTAssertFalse(body("small").isEmpty)
+    XCTAssertFalse(body("small").contains("parallelFor"), "the 2,048-value map is not")
+  }
+
   func testIm2colAgreesWithInterpreterAndThreadsAreIdentical() throws {
     let source = try checkThreadsAndInterpreter(Self.im2colSpec, type: "Im2colPaths")
     XCTAssertEqual(source.components(separatedBy: "// im2col panels").count - 1, 4, "i1...i4 use im2col")

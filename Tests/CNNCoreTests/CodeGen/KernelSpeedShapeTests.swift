@@ -49,6 +49,20 @@ final class KernelSpeedShapeTests: XCTestCase {
       """)
   }
 
+  /// Local response norm: the unrolled window (channels whose window lies inside the tensor) and
+  /// the clipped one at both ends, odd and even sizes, `beta = 0.75` (square roots) and another
+  /// (`pow`), a fused follower.
+  func testLocalResponseNorm() throws {
+    try check("""
+      network Norms
+      input 9x11x7
+      a: conv 12 3x3 p1
+      l1: lrn 5 alpha=1e-2 beta=0.75 k=2
+      @a | l2: lrn 4 alpha=0.3 beta=0.6 k=1 | relu
+      output @l1, @l2
+      """)
+  }
+
   /// Element-wise layers whose input has other readers: one fused copy pass (DenseNet's `bn`).
   func testElementwiseCopies() throws {
     try check("""
